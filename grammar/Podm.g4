@@ -9,6 +9,8 @@ grammar Podm;
 program     : sep? modelHeader (sep decl)* sep? EOF ;
 sep         : (NEWLINE | ';')+ ;
 modelHeader : MODEL name=ID ;
+// The expression inside `{...}` of an interpolated string, parsed on its own.
+interpolation : expr EOF ;
 
 decl
   : INPUT name=ID ':' type=typeSpec (OPTIONAL | '=' def=expr)?      # inputDecl
@@ -17,12 +19,14 @@ decl
   | OP name=ID '=' value=expr                                         # opDecl
   | VAR name=ID (':' type=typeSpec)? ('=' init=expr)?                 # varDecl
   | name=ID '(' params=idList ')' '=' body=expr                       # termDecl
-  | NET name=ID index? '=' body=expr (WEIGHTS weights=expr)?          # netDecl
+  | NET name=ID index? '=' body=expr netWeights?                      # netDecl
   | SCHEDULE name=ID '=' value=expr                                   # scheduleDecl
   | STAGES count=primary solver=ID block?                             # stagesDecl
   | MONITOR expr (',' expr)*                                          # monitorDecl
   ;
 
+// `weights` may start the next line: no declaration begins with it.
+netWeights : NEWLINE? WEIGHTS file=expr (PREFIX prefix=expr)? ;
 index    : '[' ID ']' ;
 idList   : ID (',' ID)* ;
 typeSpec : ID ('(' expr (',' expr)* ')')? ;
@@ -77,6 +81,7 @@ OP       : 'op' ;
 VAR      : 'var' ;
 NET      : 'net' ;
 WEIGHTS  : 'weights' ;
+PREFIX   : 'prefix' ;
 SCHEDULE : 'schedule' ;
 STAGES   : 'stages' ;
 MONITOR  : 'monitor' ;
@@ -88,8 +93,29 @@ FALSE    : 'false' ;
 AND      : 'and' ;
 OR       : 'or' ;
 
-NORM : '||' ;
-ADJ  : '\'' ;
+NORM     : '||' ;
+ADJ      : '\'' ;
+LPAREN   : '(' ;
+RPAREN   : ')' ;
+LBRACK   : '[' ;
+RBRACK   : ']' ;
+LBRACE   : '{' ;
+RBRACE   : '}' ;
+ASSIGN   : '=' ;
+COMMA    : ',' ;
+COLON    : ':' ;
+SEMI     : ';' ;
+DOT      : '.' ;
+PLUS     : '+' ;
+MINUS    : '-' ;
+STAR     : '*' ;
+SLASH    : '/' ;
+CARET    : '^' ;
+LT       : '<' ;
+LE       : '<=' ;
+GT       : '>' ;
+GE       : '>=' ;
+UNDERSCORE : '_' ;
 
 NUMBER : DIGITS ('.' DIGITS?)? EXPONENT? | '.' DIGITS EXPONENT? ;
 STRING : '"' (~["\\\r\n] | '\\' ~[\r\n])* '"' ;

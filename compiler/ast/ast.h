@@ -83,7 +83,8 @@ struct Decl {
   bool optional = false;              // Input
   ExprPtr value;                      // Const/Param/Op/Schedule value, Var init, Term/Net body,
                                       // Input default, Stages count
-  ExprPtr weights;                    // Net
+  ExprPtr weights;                    // Net: weights file
+  ExprPtr prefix;                     // Net: tensor-name prefix inside the file
   std::vector<std::string> params;    // Term: f(x), d(x, a)
   std::vector<SourceLoc> paramLocs;
   std::vector<Setting> settings;      // Stages
@@ -99,5 +100,7 @@ struct Model {
 // A readable, stable dump of the tree (what `podm compile --emit=ast` prints).
 std::string dump(const Model& model);
 std::string dump(const Expr& expr);
+// Source-like text of an expression (`0.5 * ||K x - o||^2`), for summaries and messages.
+std::string unparse(const Expr& expr);
 
 } // namespace podm::ast

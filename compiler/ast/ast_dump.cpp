@@ -205,6 +205,8 @@ std::string dump(const Model& model) {
     }
     if (d.weights)
       out += "    weights " + dump(*d.weights) + "\n";
+    if (d.prefix)
+      out += "    prefix " + dump(*d.prefix) + "\n";
     for (const Setting& s : d.settings)
       out += "    set " + s.name + " " + dump(*s.value) + " " + at(s.loc) + "\n";
     for (const ExprPtr& item : d.items)

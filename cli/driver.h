@@ -1,0 +1,27 @@
+// Shared by the verbs: read a model file, run the front end and sema, print diagnostics.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "compiler/ast/ast.h"
+#include "compiler/ast/diagnostics.h"
+#include "compiler/sema/sema.h"
+
+namespace podm::cli {
+
+struct LoadedModel {
+  std::unique_ptr<SourceFile> file;
+  std::unique_ptr<DiagnosticEngine> diags;
+  std::optional<ast::Model> ast;
+  std::optional<sema::CheckedModel> checked;
+};
+
+enum class Stop { AfterParse, AfterSema };
+
+// Returns nullopt when the file cannot be read (message printed; a usage error). Otherwise the
+// diagnostics have been printed to stderr and `ast`/`checked` are set when those stages passed.
+std::optional<LoadedModel> loadModel(const std::string& path, Stop stop);
+
+} // namespace podm::cli

@@ -1,0 +1,27 @@
+// The podm command's verbs, listed once in a table (main.cpp) with their help text. Each verb is
+// one file exposing one function. Exit codes: 0 success, 1 errors in a model, 2 usage errors.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace podm::cli {
+
+enum ExitCode { kOk = 0, kModelError = 1, kUsageError = 2 };
+
+struct Verb {
+  const char* name;
+  const char* summary;
+  const char* help; // full text for `podm VERB --help`
+  int (*run)(const std::vector<std::string>& args);
+};
+
+const std::vector<Verb>& verbs();
+
+int runCheck(const std::vector<std::string>& args);
+int runCompile(const std::vector<std::string>& args);
+
+// `podm: error: ...` on stderr, returning kUsageError.
+int usageError(const std::string& verb, const std::string& message);
+
+} // namespace podm::cli

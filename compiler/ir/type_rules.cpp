@@ -1,0 +1,226 @@
+// Result-type rules of the op table. Operand classes (tensor/scalar, f32/c64) were already checked
+// against the signature; these rules check the relations between operands and attributes.
+#include "compiler/ir/type_rules.h"
+
+#include <string>
+
+#include "compiler/ir/errors.h"
+
+namespace podm::ir::rules {
+namespace {
+
+[[noreturn]] void fail(const std::string& message) { throw IrError(message); }
+
+const Type& operand(const TypeContext& c, size_t i) { return c.operands[i]; }
+
+std::string operandName(size_t i) { return "operand " + std::to_string(i); }
+
+// The tensor type shared by all tensor operands, or nullopt when all operands are scalars.
+// mixed: a c64 tensor may meet an f32 tensor of the same shape (the result is c64).
+std::optional<Type> broadcastTensors(const TypeContext& c, bool mixed) {
+  std::optional<Type> result;
+  size_t first = 0;
+  for (size_t i = 0; i < c.operands.size(); ++i) {
+    const Type& t = operand(c, i);
+    if (!t.isTensor())
+      continue;
+    if (!result) {
+      result = t;
+      first = i;
+      continue;
+    }
+    if (t.dims != result->dims)
+      fail(operandName(i) + " has shape " + t.dims.str() + " but " + operandName(first) +
+           " has shape " + result->dims.str() + " (only scalars broadcast)");
+    if (t.elem != result->elem) {
+      if (!mixed)
+        fail(operandName(i) + " is " + t.str() + " but " + operandName(first) + " is " +
+             result->str() + "; both must have one element type");
+      result->elem = ElemType::C64;
+    }
+  }
+  return result;
+}
+
+// Shared by the ops whose output keeps n, c and changes the plane size.
+Type withPlane(const Type& in, int64_t h, int64_t w) {
+  Dims d = in.dims;
+  d.h = h;
+  d.w = w;
+  return Type::tensor(in.elem, d);
+}
+
+} // namespace
+
+Type ruleDeclared(const TypeContext& c) {
+  if (!c.declared)
+    fail("a declared type is required");
+  return *c.declared;
+}
+
+Type ruleConstant(const TypeContext& c) {
+  Type t = ruleDeclared(c);
+  size_t expected = static_cast<size_t>(t.numel()) * (t.elem == ElemType::C64 ? 2 : 1);
+  size_t got = c.attrs.getData("value").size();
+  if (got != expected)
+    fail("constant of type " + t.str() + " needs " + std::to_string(expected) +
+         " floats, value holds " + std::to_string(got));
+  if (t.isScalar() && t.elem != ElemType::F32)
+    fail("scalars are f32");
+  return t;
+}
+
+Type ruleSame(const TypeContext& c) { return operand(c, 0); }
+
+Type ruleScalar(const TypeContext&) { return Type::scalar(); }
+
+Type ruleBroadcast(const TypeContext& c) {
+  return broadcastTensors(c, false).value_or(Type::scalar());
+}
+
+Type ruleBroadcastMixed(const TypeContext& c) {
+  return broadcastTensors(c, true).value_or(Type::scalar());
+}
+
+Type ruleAxpby(const TypeContext& c) {
+  if (operand(c, 1) != operand(c, 3))
+    fail("x is " + operand(c, 1).str() + " but y is " + operand(c, 3).str() +
+         "; axpby needs one type");
+  return operand(c, 1);
+}
+
+Type ruleClamp(const TypeContext& c) {
+  double lo = c.attrs.getFloat("lo"), hi = c.attrs.getFloat("hi");
+  if (!(lo <= hi))
+    fail("clamp needs lo <= hi, got lo = " + std::to_string(lo) + ", hi = " + std::to_string(hi));
+  return operand(c, 0);
+}
+
+Type ruleSelect(const TypeContext& c) {
+  if (operand(c, 1) != operand(c, 2))
+    fail("the branches are " + operand(c, 1).str() + " and " + operand(c, 2).str() +
+         "; select needs one type");
+  return operand(c, 1);
+}
+
+Type ruleToReal(const TypeContext& c) { return Type::real(operand(c, 0).dims); }
+
+Type ruleDot(const TypeContext& c) {
+  if (operand(c, 0).dims != operand(c, 1).dims)
+    fail("shapes " + operand(c, 0).dims.str() + " and " + operand(c, 1).dims.str() + " differ");
+  return Type::scalar();
+}
+
+Type ruleMask(const TypeContext& c) {
+  const Dims& x = operand(c, 0).dims;
+  const Dims& m = operand(c, 1).dims;
+  if (m != Dims{1, 1, x.h, x.w})
+    fail("the mask must be one 1x1x" + std::to_string(x.h) + "x" + std::to_string(x.w) +
+         " plane, got " + m.str());
+  return operand(c, 0);
+}
+
+Type ruleRfft2(const TypeContext& c) {
+  const Type& x = operand(c, 0);
+  return Type::complex(Dims{x.dims.n, x.dims.c, x.dims.h, x.dims.w / 2 + 1});
+}
+
+Type ruleIrfft2(const TypeContext& c) {
+  const Type& x = operand(c, 0);
+  int64_t width = c.attrs.getInt("width");
+  if (width / 2 + 1 != x.dims.w)
+    fail("a half spectrum of width " + std::to_string(x.dims.w) +
+         " cannot come from planes of width " + std::to_string(width) + " (needs width/2+1 = " +
+         std::to_string(x.dims.w) + ")");
+  return Type::real(Dims{x.dims.n, x.dims.c, x.dims.h, width});
+}
+
+Type ruleConv2d(const TypeContext& c) {
+  const Type& x = operand(c, 0);
+  const Type& k = operand(c, 1);
+  if (k.dims.n != 1 || k.dims.c != 1)
+    fail("the kernel must be 1x1xkhxkw, got " + k.dims.str());
+  return x;
+}
+
+Type ruleDecimate(const TypeContext& c) {
+  const Type& x = operand(c, 0);
+  int64_t f = c.attrs.getInt("factor");
+  if (x.dims.h % f != 0 || x.dims.w % f != 0)
+    fail("plane " + std::to_string(x.dims.h) + "x" + std::to_string(x.dims.w) +
+         " is not divisible by the factor " + std::to_string(f));
+  return withPlane(x, x.dims.h / f, x.dims.w / f);
+}
+
+Type ruleUpsample(const TypeContext& c) {
+  const Type& x = operand(c, 0);
+  int64_t f = c.attrs.getInt("factor");
+  if (x.dims.h > kMaxDim / f || x.dims.w > kMaxDim / f)
+    fail("upsampling by " + std::to_string(f) + " makes the plane too large");
+  return withPlane(x, x.dims.h * f, x.dims.w * f);
+}
+
+Type ruleResize(const TypeContext& c) {
+  double scale = c.attrs.getFloat("scale");
+  if (!(scale > 0) || scale > 1024 || scale < 1.0 / 1024)
+    fail("scale " + std::to_string(scale) + " is outside [1/1024, 1024]");
+  return withPlane(operand(c, 0), c.attrs.getInt("h"), c.attrs.getInt("w"));
+}
+
+Type ruleHaar(const TypeContext& c) {
+  const Type& x = operand(c, 0);
+  int64_t levels = c.attrs.getInt("levels");
+  int64_t block = int64_t{1} << levels;
+  if (x.dims.h % block != 0 || x.dims.w % block != 0)
+    fail(std::to_string(levels) + " Haar levels need h and w divisible by " +
+         std::to_string(block) + ", got " + std::to_string(x.dims.h) + "x" +
+         std::to_string(x.dims.w));
+  return x;
+}
+
+Type ruleFdGrad(const TypeContext& c) {
+  Dims d = operand(c, 0).dims;
+  d.c *= 2;
+  return Type::real(d);
+}
+
+Type ruleFdGradAdjoint(const TypeContext& c) {
+  Dims d = operand(c, 0).dims;
+  if (d.c % 2 != 0)
+    fail("fd_grad_adjoint needs an even channel count (x and y differences), got " +
+         std::to_string(d.c));
+  d.c /= 2;
+  return Type::real(d);
+}
+
+// The DCT bank leaves out the constant filter: size^2 - 1 filters.
+Type ruleFilterBank(const TypeContext& c) {
+  Dims d = operand(c, 0).dims;
+  int64_t filters = c.attrs.getInt("size") * c.attrs.getInt("size") - 1;
+  if (d.c > kMaxDim / filters)
+    fail("too many output channels");
+  d.c *= filters;
+  return Type::real(d);
+}
+
+Type ruleFilterBankAdjoint(const TypeContext& c) {
+  Dims d = operand(c, 0).dims;
+  int64_t filters = c.attrs.getInt("size") * c.attrs.getInt("size") - 1;
+  if (d.c % filters != 0)
+    fail("the channel count " + std::to_string(d.c) + " is not a multiple of the " +
+         std::to_string(filters) + " filters");
+  d.c /= filters;
+  return Type::real(d);
+}
+
+Type ruleProx(const TypeContext& c) {
+  if (c.attrs.getString("fn").empty())
+    fail("prox needs a function name");
+  const NamedFloats& args = c.attrs.getNamed("args");
+  for (size_t i = 1; i < args.size(); ++i)
+    if (args[i - 1].first == args[i].first)
+      fail("prox argument '" + args[i].first + "' is given twice");
+  return operand(c, 0);
+}
+
+} // namespace podm::ir::rules

@@ -1,0 +1,83 @@
+// What sema knows about names it did not see declared: the language's own built-ins (solvers and
+// their settings, monitors, network templates and layers, scalar functions) and the signatures of
+// the standard library's prox functions and linear operators. Sema never includes stdlib: the
+// driver copies those signatures in from the stdlib registries (plugins included), so the
+// registries stay the single source of truth.
+#pragma once
+
+#include <functional>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace podm::sema {
+
+enum class ArgType { Number, String, Bool, Image, Kernel, List, Any };
+
+struct ParamSpec {
+  std::string name;
+  ArgType type = ArgType::Number;
+  bool required = false;
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+  bool integer = false;
+  std::optional<double> defaultValue; // where a shape rule needs it
+};
+
+struct FunctionSpec {
+  std::string name;
+  std::string summary;
+  std::vector<ParamSpec> params;
+  // At most one of these named parameters may be given, and exactly one when `oneOfRequired`.
+  std::vector<std::string> oneOf;
+  bool oneOfRequired = false;
+  // Optional deeper check of arguments known at compile time (the stdlib's own factory, for
+  // proxes): returns an error message, or an empty string when the arguments are acceptable.
+  std::function<std::string(const std::map<std::string, double>&)> validate;
+};
+
+// How a linear operator maps the (channels, height, width) of its input.
+enum class ShapeRule {
+  Same,        // conv, dct, haar, mask, identity
+  DownByParam, // decimate(s), bicubic_down(s): h/s, w/s
+  UpByParam,   // upsample(s), bicubic_up(s): h*s, w*s
+  Gradient,    // 2 channels per input channel
+  FilterBank,  // size^2 - 1 channels per input channel
+};
+
+struct OperatorSpec {
+  FunctionSpec signature;
+  ShapeRule shape = ShapeRule::Same;
+  std::string shapeParam; // the factor or size parameter the rule reads
+};
+
+// The settings a stages block accepts for a solver, and which are required.
+struct SolverSpec {
+  std::string name;
+  std::string summary;
+  std::vector<std::string> settings;
+  std::vector<std::string> required;
+  bool usesDistance = false; // needs d(x, a) and a network or A
+  bool hasCheck = false;     // reports opt_error and branch
+};
+
+struct Catalogue {
+  std::map<std::string, FunctionSpec> proxes;
+  std::map<std::string, OperatorSpec> operators;
+  std::map<std::string, SolverSpec> solvers;
+  std::map<std::string, FunctionSpec> netTemplates; // dilated_cnn, elu_cnn, residual
+  std::map<std::string, FunctionSpec> layers;       // conv, relu, elu, ...
+  std::map<std::string, FunctionSpec> paramKinds;   // learned, mlp
+  std::map<std::string, FunctionSpec> fstepSolvers; // auto, closed_form, cg, gradient
+  std::map<std::string, FunctionSpec> monitors;     // phi, psnr(ref), ...
+  std::map<std::string, FunctionSpec> scalarFunctions; // L, min, max, sqrt, ...
+  std::vector<std::string> stopQuantities;          // names a stopping rule may compare
+  // The language's own built-ins (operators included), with an empty prox table.
+  static Catalogue language();
+  // Every name sema would accept for a call, for "did you mean" suggestions.
+  std::vector<std::string> allFunctionNames() const;
+};
+
+} // namespace podm::sema
