@@ -4,10 +4,10 @@
 // ratio). The model's weight lambda1 is folded into gamma by podm, as for every prox.
 // Build: this folder's CMakeLists.txt; load: `podm run --plugin libpodm_example_plugin.so ...`;
 // check: `podm test-prox libpodm_example_plugin.so elastic_net --arg ratio=0.5`.
+#include "stdlib/prox/prox.h"
+
 #include <cmath>
 #include <memory>
-
-#include "stdlib/prox/prox.h"
 
 namespace {
 
@@ -46,7 +46,9 @@ private:
 
 } // namespace
 
-PODM_PLUGIN_EXPORT int podm_plugin_abi_version() { return podm::stdlib::kProxPluginAbiVersion; }
+PODM_PLUGIN_EXPORT int podm_plugin_abi_version() {
+  return podm::stdlib::kProxPluginAbiVersion;
+}
 
 PODM_PLUGIN_EXPORT void podm_register_prox_plugin(podm::stdlib::ProxRegistry& registry) {
   registry.add({.name = "elastic_net",

@@ -1,0 +1,42 @@
+// Soft-thresholding: prox_{gamma |.|}(v) = sign(v) max(|v| - gamma, 0), written branch-free so the
+// loop vectorizes.
+#include "stdlib/prox/l1.h"
+
+#include "stdlib/prox/prox_util.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace podm::stdlib {
+
+double L1Prox::value(const Tensor& x) const {
+  detail::requireRealTensor("l1", x);
+  const float* data = x.data();
+  double sum = 0;
+  for (int64_t i = 0; i < x.numel(); ++i)
+    sum += std::fabs(data[i]);
+  return sum;
+}
+
+void L1Prox::prox(const Tensor& v, float gamma, Tensor& out) const {
+  detail::prepareProxOutput("l1", v, out);
+  const float* in = v.data();
+  float* result = out.data();
+  const int64_t n = v.numel();
+  for (int64_t i = 0; i < n; ++i) {
+    float x = in[i];
+    // std::max, not fmax: fmax's NaN rules make it a library call that blocks vectorization.
+    float shrunk = std::max(std::fabs(x) - gamma, 0.0f);
+    result[i] = std::copysign(shrunk, x);
+  }
+}
+
+ProxEntry makeL1Entry() {
+  return {.name = "l1",
+          .summary = "l1 norm sum |u_i|; prox is soft-thresholding at gamma",
+          .params = {},
+          .traits = {.convex = true, .separable = true},
+          .make = [](const ProxArgs&) { return std::make_unique<L1Prox>(); }};
+}
+
+} // namespace podm::stdlib

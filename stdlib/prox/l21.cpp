@@ -1,0 +1,78 @@
+// Group soft-thresholding: u_g = max(0, 1 - gamma / ||v_g||) v_g for each pixel's channel vector.
+// In NCHW a group is strided by the plane size, so pixels are processed in blocks: accumulate the
+// squared norms of a block channel by channel (contiguous, vectorizable), turn them into scale
+// factors, then scale channel by channel. A block's inputs are all read before its outputs are
+// written, which keeps out == v safe; the block buffer lives on the stack (no allocation).
+#include "stdlib/prox/l21.h"
+
+#include "stdlib/prox/prox_util.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace podm::stdlib {
+
+namespace {
+constexpr int64_t kPixelBlock = 512;
+}
+
+double L21Prox::value(const Tensor& x) const {
+  detail::requireRealTensor("l21", x);
+  const Shape& shape = x.shape();
+  const int64_t plane = shape.plane();
+  double total = 0;
+  for (int64_t sample = 0; sample < shape.n; ++sample) {
+    const float* base = x.data() + sample * shape.c * plane;
+    for (int64_t pixel = 0; pixel < plane; ++pixel) {
+      double norm2 = 0;
+      for (int64_t channel = 0; channel < shape.c; ++channel) {
+        double value = base[channel * plane + pixel];
+        norm2 += value * value;
+      }
+      total += std::sqrt(norm2);
+    }
+  }
+  return total;
+}
+
+void L21Prox::prox(const Tensor& v, float gamma, Tensor& out) const {
+  detail::prepareProxOutput("l21", v, out);
+  const Shape& shape = v.shape();
+  const int64_t plane = shape.plane();
+  float scale[kPixelBlock];
+  for (int64_t sample = 0; sample < shape.n; ++sample) {
+    const float* in = v.data() + sample * shape.c * plane;
+    float* result = out.data() + sample * shape.c * plane;
+    for (int64_t start = 0; start < plane; start += kPixelBlock) {
+      const int64_t count = std::min(kPixelBlock, plane - start);
+      std::fill(scale, scale + count, 0.0f);
+      for (int64_t channel = 0; channel < shape.c; ++channel) {
+        const float* row = in + channel * plane + start;
+        for (int64_t k = 0; k < count; ++k)
+          scale[k] += row[k] * row[k];
+      }
+      // max(0, 1 - gamma/||v||) without dividing by zero: a zero group has norm 0 < gamma.
+      for (int64_t k = 0; k < count; ++k) {
+        float norm = std::sqrt(scale[k]);
+        scale[k] = norm > gamma ? 1.0f - gamma / norm : 0.0f;
+      }
+      for (int64_t channel = 0; channel < shape.c; ++channel) {
+        const float* row = in + channel * plane + start;
+        float* target = result + channel * plane + start;
+        for (int64_t k = 0; k < count; ++k)
+          target[k] = row[k] * scale[k];
+      }
+    }
+  }
+}
+
+ProxEntry makeL21Entry() {
+  return {.name = "l21",
+          .summary = "group l2,1 norm, groups along channels: sum over pixels of ||u[n,:,y,x]||_2; "
+                     "prox is group soft-thresholding",
+          .params = {},
+          .traits = {.convex = true, .separable = false},
+          .make = [](const ProxArgs&) { return std::make_unique<L21Prox>(); }};
+}
+
+} // namespace podm::stdlib

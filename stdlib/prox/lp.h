@@ -1,0 +1,28 @@
+// g(u) = sum |u_i|^p, 0 < p < 1 (nonconvex), with prox by generalized soft-thresholding.
+#pragma once
+
+#include "stdlib/prox/prox.h"
+
+namespace podm::stdlib {
+
+class LpProx final : public ProxFunction {
+public:
+  explicit LpProx(double p);
+  double value(const Tensor& x) const override;
+  void prox(const Tensor& v, float gamma, Tensor& out) const override;
+
+  // GST threshold: prox zeroes exactly the entries with |v| <= threshold(gamma).
+  double threshold(double gamma) const;
+  // The root finder stops once a step is below this fraction of the iterate.
+  static constexpr double kRelativeTolerance = 1e-8;
+  // A-priori bound on the steps that tolerance needs (see lp.cpp); a safety cap, never reached.
+  int maxIterations() const { return maxIterations_; }
+
+private:
+  double p_;
+  int maxIterations_;
+};
+
+ProxEntry makeLpEntry();
+
+} // namespace podm::stdlib

@@ -1,0 +1,37 @@
+// Projection onto the nonnegative orthant.
+#include "stdlib/prox/nonneg.h"
+
+#include "stdlib/prox/prox_util.h"
+
+#include <algorithm>
+
+namespace podm::stdlib {
+
+double NonnegProx::value(const Tensor& x) const {
+  detail::requireRealTensor("nonneg", x);
+  const float* data = x.data();
+  bool inside = true;
+  for (int64_t i = 0; i < x.numel(); ++i)
+    inside &= data[i] >= 0.0f;
+  return inside ? 0.0 : detail::kInfinity;
+}
+
+void NonnegProx::prox(const Tensor& v, float /*gamma: a projection does not depend on it*/,
+                      Tensor& out) const {
+  detail::prepareProxOutput("nonneg", v, out);
+  const float* in = v.data();
+  float* result = out.data();
+  const int64_t n = v.numel();
+  for (int64_t i = 0; i < n; ++i)
+    result[i] = std::max(in[i], 0.0f);
+}
+
+ProxEntry makeNonnegEntry() {
+  return {.name = "nonneg",
+          .summary = "indicator of u_i >= 0; prox is max(v, 0)",
+          .params = {},
+          .traits = {.convex = true, .separable = true, .indicator = true},
+          .make = [](const ProxArgs&) { return std::make_unique<NonnegProx>(); }};
+}
+
+} // namespace podm::stdlib

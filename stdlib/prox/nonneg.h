@@ -1,0 +1,16 @@
+// g(u) = indicator of u_i >= 0, whose prox is max(v, 0).
+#pragma once
+
+#include "stdlib/prox/prox.h"
+
+namespace podm::stdlib {
+
+class NonnegProx final : public ProxFunction {
+public:
+  double value(const Tensor& x) const override;
+  void prox(const Tensor& v, float gamma, Tensor& out) const override;
+};
+
+ProxEntry makeNonnegEntry();
+
+} // namespace podm::stdlib

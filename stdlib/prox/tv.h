@@ -1,0 +1,52 @@
+// Total variation on each 2-D plane of a tensor (every n, c), isotropic or anisotropic, with
+// forward differences and Neumann boundary. The prox is computed by FGP, the fast dual projected
+// gradient of Beck & Teboulle (IEEE TIP 2009), which builds on Chambolle's dual formulation.
+#pragma once
+
+#include "stdlib/prox/prox.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace podm::stdlib {
+
+enum class TvNorm { Isotropic, Anisotropic };
+
+struct TvSolveStats {
+  int iterations = 0;
+  double relativeDualChange = 0; // at the last iteration
+};
+
+// Work buffers for one plane, reused across planes and calls: the dual (p, q), its extrapolation
+// (r, s), and two rows of the primal u.
+struct TvScratch {
+  std::vector<float> p, q, r, s, u;
+  void resize(int64_t h, int64_t w);
+};
+
+// prox of gamma * TV on one h x w plane: out = argmin_u TV(u) + 1/(2 gamma) ||u - v||^2.
+// Stops when ||dual_k - dual_{k-1}|| <= tolerance * ||dual_k|| or after maxIterations.
+// `out` may equal `v`.
+TvSolveStats tvProxPlane(const float* v, float* out, int64_t h, int64_t w, float gamma, TvNorm norm,
+                         int maxIterations, double tolerance, TvScratch& scratch);
+
+// TV(x) of one plane, accumulated in double.
+double tvValuePlane(const float* x, int64_t h, int64_t w, TvNorm norm);
+
+class TvProx final : public ProxFunction {
+public:
+  TvProx(TvNorm norm, int maxIterations, double tolerance)
+      : norm_(norm), maxIterations_(maxIterations), tolerance_(tolerance) {}
+  double value(const Tensor& x) const override;
+  void prox(const Tensor& v, float gamma, Tensor& out) const override;
+
+private:
+  TvNorm norm_;
+  int maxIterations_;
+  double tolerance_;
+};
+
+ProxEntry makeTvIsoEntry();
+ProxEntry makeTvAnisoEntry();
+
+} // namespace podm::stdlib
