@@ -1,0 +1,69 @@
+// A minimal timing harness for ratio benchmarks: the candidate and its baseline run interleaved
+// (A, B, A, B, ...) after a warm-up, so drift in machine load hits both alike; each reports the
+// median over the runs. Never a pass/fail on time.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace podm::bench {
+
+struct PairTiming {
+  double candidateMs, baselineMs;
+  double ratio() const { return candidateMs / baselineMs; }
+};
+
+inline double nowMs() {
+  using Clock = std::chrono::steady_clock;
+  return std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
+}
+
+inline double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Runs each side `warmup` times, then enough interleaved repetitions to spend about `budgetMs`
+// (at least minRuns, at most maxRuns).
+inline PairTiming timePair(const std::function<void()>& candidate,
+                           const std::function<void()>& baseline, double budgetMs = 400.0,
+                           int warmup = 2, int minRuns = 5, int maxRuns = 200) {
+  for (int i = 0; i < warmup; ++i) {
+    candidate();
+    baseline();
+  }
+  double t0 = nowMs();
+  candidate();
+  baseline();
+  double once = std::max(nowMs() - t0, 1e-3);
+  int runs = std::clamp(static_cast<int>(budgetMs / once), minRuns, maxRuns);
+  std::vector<double> a, b;
+  for (int i = 0; i < runs; ++i) {
+    double s = nowMs();
+    candidate();
+    double m = nowMs();
+    baseline();
+    double e = nowMs();
+    a.push_back(m - s);
+    b.push_back(e - m);
+  }
+  return {median(a), median(b)};
+}
+
+inline void printHeader() {
+  std::printf("%-44s %6s %12s %12s %8s\n", "kernel (candidate vs baseline)", "size", "podm ms",
+              "baseline ms", "ratio");
+}
+
+inline void printRow(const std::string& label, int n, const PairTiming& t) {
+  std::printf("%-44s %5d² %12.3f %12.3f %8.2f\n", label.c_str(), n, t.candidateMs, t.baselineMs,
+              t.ratio());
+  std::fflush(stdout);
+}
+
+} // namespace podm::bench

@@ -1,0 +1,98 @@
+// conv: 2-D convolution of every plane with one kernel, periodic / symmetric / zero boundary.
+#include "stdlib/linop/ops.h"
+#include "stdlib/linop/registry.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace podm::stdlib {
+namespace {
+
+// Whether k(d) == k(-d) for every offset d from the origin (kh/2, kw/2), entries outside the
+// support counting as zero; with mirrorEachAxis also k(dy,dx) == k(-dy,dx) == k(dy,-dx).
+bool kernelSymmetric(const Tensor& k, bool mirrorEachAxis) {
+  const int64_t kh = k.shape().h, kw = k.shape().w, ch = kh / 2, cw = kw / 2;
+  auto at = [&](int64_t dy, int64_t dx) {
+    int64_t a = dy + ch, b = dx + cw;
+    return (a >= 0 && a < kh && b >= 0 && b < kw) ? k.at(a, b) : 0.0f;
+  };
+  for (int64_t a = 0; a < kh; ++a)
+    for (int64_t b = 0; b < kw; ++b) {
+      int64_t dy = a - ch, dx = b - cw;
+      float v = at(dy, dx);
+      if (v != at(-dy, -dx))
+        return false;
+      if (mirrorEachAxis && (v != at(-dy, dx) || v != at(dy, -dx)))
+        return false;
+    }
+  return true;
+}
+
+} // namespace
+
+ConvOperator::ConvOperator(Tensor kernel, cpu::Boundary boundary, cpu::ConvMethod method)
+    : kernel_(std::move(kernel)), boundary_(boundary), method_(method) {
+  if (kernel_.empty() || kernel_.dtype() != DType::F32 || kernel_.numel() == 0)
+    throw std::invalid_argument("conv: the kernel must be a non-empty f32 tensor");
+  if (kernel_.shape().n * kernel_.shape().c != 1)
+    throw std::invalid_argument("conv: the kernel must be a single plane (1x1xKHxKW), got " +
+                                kernel_.shape().str());
+  for (int64_t i = 0; i < kernel_.numel(); ++i)
+    if (!std::isfinite(kernel_.data()[i]))
+      throw std::invalid_argument("conv: the kernel has a non-finite entry");
+  // Keep a private copy: the caller's tensor may share storage and change later.
+  kernel_ = kernel_.clone();
+  selfAdjoint_ = kernelSymmetric(kernel_, boundary_ == cpu::Boundary::Symmetric);
+}
+
+Shape ConvOperator::outputShape(const Shape& in) const {
+  checkPositiveShape(name(), in);
+  return in;
+}
+
+LinopStructure ConvOperator::structure() const {
+  LinopStructure s;
+  s.circulant = boundary_ == cpu::Boundary::Periodic;
+  s.selfAdjoint = selfAdjoint_;
+  return s;
+}
+
+std::shared_ptr<const cpu::Convolution2d> ConvOperator::prepared(const Shape& s) const {
+  return cache_.get(s.h, s.w, [&] {
+    return cpu::Convolution2d(kernel_.data(), kernel_.shape().h, kernel_.shape().w, s.h, s.w,
+                              boundary_, method_);
+  });
+}
+
+void ConvOperator::apply(const Tensor& x, Tensor& y) const {
+  checkOperand(name(), "input", x, x.shape());
+  checkOperand(name(), "output", y, outputShape(x.shape()));
+  prepared(x.shape())->apply(x.data(), y.data(), planesOf(x.shape()));
+}
+
+void ConvOperator::adjoint(const Tensor& y, Tensor& x) const {
+  checkOperand(name(), "adjoint input", y, y.shape());
+  checkOperand(name(), "adjoint output", x, inputShape(y.shape()));
+  prepared(y.shape())->adjoint(y.data(), x.data(), planesOf(y.shape()));
+}
+
+LinopEntry convLinopEntry() {
+  LinopEntry e;
+  e.name = "conv";
+  e.summary = "2-D convolution of each channel with a kernel (origin at (kh/2, kw/2)), same size";
+  e.params = {
+      LinopParam::tensor("kernel", "the kernel, a 1x1xKHxKW tensor"),
+      LinopParam::text("boundary", "periodic", false, "periodic, symmetric (half-sample) or zero"),
+  };
+  e.make = [](const LinopArgs& args) -> LinopPtr {
+    const std::string& text = args.strings.at("boundary");
+    auto boundary = cpu::parseBoundary(text);
+    if (!boundary)
+      throw std::invalid_argument("conv: boundary must be periodic, symmetric or zero, got '" +
+                                  text + "'");
+    return std::make_shared<ConvOperator>(args.tensors.at("kernel"), *boundary);
+  };
+  return e;
+}
+
+} // namespace podm::stdlib

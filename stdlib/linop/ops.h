@@ -1,0 +1,212 @@
+// The standard linear operators as C++ classes, for callers that need their parameters (the
+// lowering reads a conv's kernel and boundary to build the closed-form FFT solve) or want to build
+// one without going through the registry. Each is registered under its language name in
+// standard.cpp; the per-operator files hold the math and the registry entry.
+#pragma once
+
+#include "runtime/cpu/kernels/bicubic.h"
+#include "runtime/cpu/kernels/conv.h"
+#include "runtime/cpu/kernels/dct_filters.h"
+#include "runtime/cpu/kernels/finite_diff.h"
+#include "stdlib/linop/linop.h"
+#include "stdlib/linop/size_cache.h"
+
+namespace podm::stdlib {
+
+// identity: x -> x. Every structure flag holds.
+class IdentityOperator final : public LinearOperator {
+public:
+  std::string name() const override { return "identity"; }
+  Shape outputShape(const Shape& in) const override { return in; }
+  Shape inputShape(const Shape& out) const override { return out; }
+  void apply(const Tensor& x, Tensor& y) const override;
+  void adjoint(const Tensor& y, Tensor& x) const override;
+  LinopStructure structure() const override { return {true, true, true, true}; }
+};
+
+// conv: every plane convolved with one kernel (conv.h conventions: true convolution, origin at
+// (kh/2, kw/2), same-size output). Circulant with the periodic boundary; self-adjoint when the
+// kernel is symmetric (point-symmetric for periodic/zero, mirror-symmetric on both axes for the
+// symmetric boundary).
+class ConvOperator final : public LinearOperator {
+public:
+  // kernel: f32, N*C == 1, any kh x kw.
+  ConvOperator(Tensor kernel, cpu::Boundary boundary,
+               cpu::ConvMethod method = cpu::ConvMethod::Auto);
+  const Tensor& kernel() const { return kernel_; }
+  cpu::Boundary boundary() const { return boundary_; }
+
+  std::string name() const override { return "conv"; }
+  Shape outputShape(const Shape& in) const override;
+  Shape inputShape(const Shape& out) const override { return outputShape(out); }
+  void apply(const Tensor& x, Tensor& y) const override;
+  void adjoint(const Tensor& y, Tensor& x) const override;
+  LinopStructure structure() const override;
+
+private:
+  std::shared_ptr<const cpu::Convolution2d> prepared(const Shape& s) const;
+
+  Tensor kernel_;
+  cpu::Boundary boundary_;
+  cpu::ConvMethod method_;
+  bool selfAdjoint_;
+  SizeCache<cpu::Convolution2d> cache_;
+};
+
+// decimate(s): keep pixel (i*s, j*s). Sizes must be divisible by s (so that the adjoint's input
+// shape is determined).
+class DecimateOperator final : public LinearOperator {
+public:
+  explicit DecimateOperator(int64_t factor);
+  int64_t factor() const { return factor_; }
+  std::string name() const override { return "decimate"; }
+  Shape outputShape(const Shape& in) const override;
+  Shape inputShape(const Shape& out) const override;
+  void apply(const Tensor& x, Tensor& y) const override;
+  void adjoint(const Tensor& y, Tensor& x) const override;
+  // A factor of 1 is the identity.
+  LinopStructure structure() const override {
+    return factor_ == 1 ? LinopStructure{true, true, true, true} : LinopStructure{};
+  }
+
+private:
+  int64_t factor_;
+};
+
+// upsample(s): zero-filling upsampling, the adjoint of decimate(s); output is s times larger.
+class UpsampleOperator final : public LinearOperator {
+public:
+  explicit UpsampleOperator(int64_t factor);
+  int64_t factor() const { return factor_; }
+  std::string name() const override { return "upsample"; }
+  Shape outputShape(const Shape& in) const override;
+  Shape inputShape(const Shape& out) const override;
+  void apply(const Tensor& x, Tensor& y) const override;
+  void adjoint(const Tensor& y, Tensor& x) const override;
+  // A factor of 1 is the identity.
+  LinopStructure structure() const override {
+    return factor_ == 1 ? LinopStructure{true, true, true, true} : LinopStructure{};
+  }
+
+private:
+  int64_t factor_;
+};
+
+// bicubic_down(s) / bicubic_up(s): MATLAB imresize(x, 1/s) / imresize(x, s), bicubic with
+// antialiasing (bicubic.h). Downscaling needs sizes divisible by s.
+class BicubicOperator final : public LinearOperator {
+public:
+  enum class Direction { Down, Up };
+  BicubicOperator(int64_t factor, Direction direction);
+  int64_t factor() const { return factor_; }
+  Direction direction() const { return direction_; }
+  std::string name() const override {
+    return direction_ == Direction::Down ? "bicubic_down" : "bicubic_up";
+  }
+  Shape outputShape(const Shape& in) const override;
+  Shape inputShape(const Shape& out) const override;
+  void apply(const Tensor& x, Tensor& y) const override;
+  void adjoint(const Tensor& y, Tensor& x) const override;
+  // A factor of 1 is the identity.
+  LinopStructure structure() const override {
+    return factor_ == 1 ? LinopStructure{true, true, true, true} : LinopStructure{};
+  }
+
+private:
+  std::shared_ptr<const cpu::BicubicResize2d> prepared(const Shape& in) const;
+
+  int64_t factor_;
+  Direction direction_;
+  SizeCache<cpu::BicubicResize2d> cache_;
+};
+
+// haar(levels): orthonormal multi-level 2-D Haar (haar.h layout). Sizes divisible by 2^levels.
+class HaarOperator final : public LinearOperator {
+public:
+  explicit HaarOperator(int levels);
+  int levels() const { return levels_; }
+  std::string name() const override { return "haar"; }
+  Shape outputShape(const Shape& in) const override;
+  Shape inputShape(const Shape& out) const override { return outputShape(out); }
+  void apply(const Tensor& x, Tensor& y) const override;
+  void adjoint(const Tensor& y, Tensor& x) const override;
+  LinopStructure structure() const override { return {false, false, true, false}; }
+
+private:
+  int levels_;
+};
+
+// dct: orthonormal 2-D DCT-II of every plane (MATLAB dct2).
+class DctOperator final : public LinearOperator {
+public:
+  std::string name() const override { return "dct"; }
+  Shape outputShape(const Shape& in) const override;
+  Shape inputShape(const Shape& out) const override { return outputShape(out); }
+  void apply(const Tensor& x, Tensor& y) const override;
+  void adjoint(const Tensor& y, Tensor& x) const override;
+  LinopStructure structure() const override { return {false, false, true, false}; }
+};
+
+// grad: forward differences, C channels in, 2C out (channel 2c = d/dx, 2c+1 = d/dy of channel c).
+class GradOperator final : public LinearOperator {
+public:
+  explicit GradOperator(cpu::DiffBoundary boundary);
+  cpu::DiffBoundary boundary() const { return boundary_; }
+  std::string name() const override { return "grad"; }
+  Shape outputShape(const Shape& in) const override;
+  Shape inputShape(const Shape& out) const override;
+  void apply(const Tensor& x, Tensor& y) const override;
+  void adjoint(const Tensor& y, Tensor& x) const override;
+  LinopStructure structure() const override;
+
+private:
+  cpu::DiffBoundary boundary_;
+};
+
+// mask(m): pointwise product with m, either one 1x1xHxW plane broadcast over all planes or a
+// tensor of exactly the input shape. Diagonal and self-adjoint.
+class MaskOperator final : public LinearOperator {
+public:
+  explicit MaskOperator(Tensor mask);
+  const Tensor& mask() const { return mask_; }
+  std::string name() const override { return "mask"; }
+  Shape outputShape(const Shape& in) const override;
+  Shape inputShape(const Shape& out) const override { return outputShape(out); }
+  void apply(const Tensor& x, Tensor& y) const override;
+  void adjoint(const Tensor& y, Tensor& x) const override { apply(y, x); }
+  LinopStructure structure() const override { return {true, false, false, true}; }
+
+private:
+  Tensor mask_;
+};
+
+// dct_filters(size): the size*size - 1 non-constant DCT basis filters (dct_filters.h), C channels
+// in, C*(size*size-1) out (channel c*N + n = filter n on channel c). Circulant when periodic.
+class DctFiltersOperator final : public LinearOperator {
+public:
+  DctFiltersOperator(int64_t size, cpu::Boundary boundary,
+                     cpu::ConvMethod method = cpu::ConvMethod::Auto);
+  int64_t size() const { return size_; }
+  int64_t filterCount() const { return size_ * size_ - 1; }
+  cpu::Boundary boundary() const { return boundary_; }
+  // filterCount() filters of size x size floats (the same for every plane size).
+  const std::vector<float>& filters() const { return filters_; }
+
+  std::string name() const override { return "dct_filters"; }
+  Shape outputShape(const Shape& in) const override;
+  Shape inputShape(const Shape& out) const override;
+  void apply(const Tensor& x, Tensor& y) const override;
+  void adjoint(const Tensor& y, Tensor& x) const override;
+  LinopStructure structure() const override;
+
+private:
+  std::shared_ptr<const cpu::DctFilterBank2d> prepared(const Shape& s) const;
+
+  int64_t size_;
+  cpu::Boundary boundary_;
+  cpu::ConvMethod method_;
+  std::vector<float> filters_;
+  SizeCache<cpu::DctFilterBank2d> cache_;
+};
+
+} // namespace podm::stdlib
