@@ -27,6 +27,16 @@ Tensor::Tensor(Shape shape, DType dtype) : shape_(shape), dtype_(dtype) {
   storage_ = std::shared_ptr<void>(p, std::free);
 }
 
+Tensor Tensor::view(void* data, Shape shape, DType dtype) {
+  if (shape.n < 0 || shape.c < 0 || shape.h < 0 || shape.w < 0)
+    throw std::invalid_argument("tensor shape " + shape.str() + " has a negative dimension");
+  Tensor t;
+  t.shape_ = shape;
+  t.dtype_ = dtype;
+  t.storage_ = std::shared_ptr<void>(data, [](void*) {});
+  return t;
+}
+
 Tensor Tensor::clone() const {
   if (empty())
     return {};

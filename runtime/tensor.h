@@ -31,6 +31,9 @@ public:
   // Zero-initialised storage for `shape` elements of `dtype`.
   explicit Tensor(Shape shape, DType dtype = DType::F32);
   static Tensor image(int64_t h, int64_t w) { return Tensor(Shape{1, 1, h, w}); }
+  // A non-owning view of memory the caller keeps alive and aligned (the executor's arenas);
+  // nothing is copied or freed. Creating one allocates a small control block.
+  static Tensor view(void* data, Shape shape, DType dtype = DType::F32);
 
   const Shape& shape() const { return shape_; }
   DType dtype() const { return dtype_; }

@@ -1,10 +1,10 @@
 // Attribute storage and typed access.
 #include "compiler/ir/attr.h"
 
+#include "compiler/ir/errors.h"
+
 #include <algorithm>
 #include <cstring>
-
-#include "compiler/ir/errors.h"
 
 namespace podm::ir {
 
@@ -70,13 +70,15 @@ const T& getAs(const Attrs& attrs, std::string_view name, AttrKind kind) {
   if (!v)
     throw IrError("missing attribute '" + std::string(name) + "'");
   if (kindOf(*v) != kind)
-    throw IrError("attribute '" + std::string(name) + "' is of kind " +
-                  attrKindName(kindOf(*v)) + ", expected " + attrKindName(kind));
+    throw IrError("attribute '" + std::string(name) + "' is of kind " + attrKindName(kindOf(*v)) +
+                  ", expected " + attrKindName(kind));
   return std::get<T>(*v);
 }
 } // namespace
 
-int64_t Attrs::getInt(std::string_view n) const { return getAs<int64_t>(*this, n, AttrKind::Int); }
+int64_t Attrs::getInt(std::string_view n) const {
+  return getAs<int64_t>(*this, n, AttrKind::Int);
+}
 double Attrs::getFloat(std::string_view n) const {
   return getAs<double>(*this, n, AttrKind::Float);
 }

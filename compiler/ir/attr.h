@@ -43,7 +43,9 @@ using NamedFloats = std::vector<std::pair<std::string, double>>;
 using AttrValue =
     std::variant<int64_t, double, std::string, std::vector<double>, NamedFloats, TensorData>;
 
-inline AttrKind kindOf(const AttrValue& v) { return static_cast<AttrKind>(v.index()); }
+inline AttrKind kindOf(const AttrValue& v) {
+  return static_cast<AttrKind>(v.index());
+}
 
 struct Attr {
   std::string name;

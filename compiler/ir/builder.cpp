@@ -1,9 +1,9 @@
 // The validating builder and the node check it shares with the verifier.
 #include "compiler/ir/builder.h"
 
-#include <algorithm>
-
 #include "compiler/ir/errors.h"
+
+#include <algorithm>
 
 namespace podm::ir {
 namespace {
@@ -92,13 +92,12 @@ Type checkNode(const Graph& g, uint32_t index, Op op, Region region,
     if (!visible)
       throw IrError(who + what + ", a " + std::string(def.info().name) + " in the " +
                     regionName(def.region) + " region, is not visible here" +
-                    (op == Op::LoopResult   ? " (loop_result reads a loop_state)"
-                     : op == Op::LoopState  ? " (the initial value must come from before the loop)"
+                    (op == Op::LoopResult  ? " (loop_result reads a loop_state)"
+                     : op == Op::LoopState ? " (the initial value must come from before the loop)"
                      : region == Region::Post ? " (read final states with loop_result)"
                                               : ""));
     if (auto expected = operandMismatch(info.signature[i], def.type))
-      throw IrError(who + what + " must be " + std::string(*expected) + ", got " +
-                    def.type.str());
+      throw IrError(who + what + " must be " + std::string(*expected) + ", got " + def.type.str());
     types.push_back(def.type);
   }
   try {
@@ -139,8 +138,8 @@ ValueId Builder::create(Op op, std::span<const ValueId> operands, const Attrs& a
       throw IrError(who + "has " + std::to_string(n) + " values for a loop of " +
                     std::to_string(g_.loop_->stages) + " stages");
   }
-  g_.nodes_.push_back(Node{op, region_, type, {operands.begin(), operands.end()}, std::move(full),
-                           std::move(label)});
+  g_.nodes_.push_back(Node{
+      op, region_, type, {operands.begin(), operands.end()}, std::move(full), std::move(label)});
   return ValueId{index};
 }
 
@@ -203,8 +202,8 @@ void Builder::carry(ValueId state, ValueId next) {
     throw IrError("carry: only inside the stage loop (between beginLoop and endLoop)");
   const Node& s = g_.node(state);
   if (s.op != Op::LoopState)
-    throw IrError("carry: %" + std::to_string(state.index) + " is a " +
-                  std::string(s.info().name) + ", not a loop_state");
+    throw IrError("carry: %" + std::to_string(state.index) + " is a " + std::string(s.info().name) +
+                  ", not a loop_state");
   const Node& n = g_.node(next);
   if (n.region == Region::Post)
     throw IrError("carry: the next value %" + std::to_string(next.index) +

@@ -17,13 +17,13 @@
 //   b.output("x", b.loopResult(x));
 #pragma once
 
+#include "compiler/ir/graph.h"
+
 #include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
-
-#include "compiler/ir/graph.h"
 
 namespace podm::ir {
 

@@ -7,15 +7,15 @@
 // exists is well typed; verify() re-checks everything for graphs that passes have edited.
 #pragma once
 
+#include "compiler/ir/attr.h"
+#include "compiler/ir/op_table.h"
+#include "compiler/ir/types.h"
+
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
-
-#include "compiler/ir/attr.h"
-#include "compiler/ir/op_table.h"
-#include "compiler/ir/types.h"
 
 namespace podm::ir {
 

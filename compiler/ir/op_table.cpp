@@ -2,12 +2,12 @@
 // read it (attribute completion, operand classes).
 #include "compiler/ir/op_table.h"
 
+#include "compiler/ir/errors.h"
+#include "compiler/ir/type_rules.h"
+
 #include <array>
 #include <cmath>
 #include <string>
-
-#include "compiler/ir/errors.h"
-#include "compiler/ir/type_rules.h"
 
 namespace podm::ir {
 namespace {
@@ -33,12 +33,15 @@ constexpr AttrSpec kConvAttrs[] = {{.name = "boundary",
                                     .choices = "zero|periodic|symmetric"}};
 constexpr AttrSpec kFactorAttrs[] = {
     {.name = "factor", .kind = K::Int, .minInt = 1, .maxInt = 1024}};
-constexpr AttrSpec kResizeAttrs[] = {
-    {.name = "antialias", .kind = K::Int, .required = false, .defaultNumber = 1, .minInt = 0,
-     .maxInt = 1},
-    {.name = "h", .kind = K::Int, .minInt = 1, .maxInt = kMaxDim},
-    {.name = "scale", .kind = K::Float},
-    {.name = "w", .kind = K::Int, .minInt = 1, .maxInt = kMaxDim}};
+constexpr AttrSpec kResizeAttrs[] = {{.name = "antialias",
+                                      .kind = K::Int,
+                                      .required = false,
+                                      .defaultNumber = 1,
+                                      .minInt = 0,
+                                      .maxInt = 1},
+                                     {.name = "h", .kind = K::Int, .minInt = 1, .maxInt = kMaxDim},
+                                     {.name = "scale", .kind = K::Float},
+                                     {.name = "w", .kind = K::Int, .minInt = 1, .maxInt = kMaxDim}};
 constexpr AttrSpec kLevelAttrs[] = {{.name = "levels", .kind = K::Int, .minInt = 1, .maxInt = 16}};
 constexpr AttrSpec kFdAttrs[] = {{.name = "boundary",
                                   .kind = K::String,
@@ -62,7 +65,9 @@ constexpr uint32_t EW = trait::Elementwise, LIN = trait::Linear, SEP = trait::Se
 constexpr RegionRule Any = RegionRule::Any, PreOnly = RegionRule::PreOnly,
                      BodyOnly = RegionRule::BodyOnly, PostOnly = RegionRule::PostOnly;
 constexpr Adjoint NO_ADJ{};
-constexpr Adjoint adj(Op op) { return Adjoint{true, op}; }
+constexpr Adjoint adj(Op op) {
+  return Adjoint{true, op};
+}
 #define ADJ(id) adj(Op::id)
 using namespace rules;
 
@@ -100,11 +105,16 @@ bool choiceAllowed(std::string_view choices, std::string_view value) {
 
 std::string traitNames(uint32_t traits) {
   static constexpr std::pair<uint32_t, const char*> kNames[] = {
-      {trait::Elementwise, "elementwise"}, {trait::Linear, "linear"},
-      {trait::Separable, "separable"},     {trait::Reduction, "reduction"},
-      {trait::Control, "control"},         {trait::Source, "source"},
-      {trait::Effect, "effect"},           {trait::Commutative, "commutative"},
-      {trait::StageVarying, "stage-varying"}, {trait::NoKernel, "no-kernel"}};
+      {trait::Elementwise, "elementwise"},
+      {trait::Linear, "linear"},
+      {trait::Separable, "separable"},
+      {trait::Reduction, "reduction"},
+      {trait::Control, "control"},
+      {trait::Source, "source"},
+      {trait::Effect, "effect"},
+      {trait::Commutative, "commutative"},
+      {trait::StageVarying, "stage-varying"},
+      {trait::NoKernel, "no-kernel"}};
   std::string out;
   for (auto [bit, name] : kNames)
     if (traits & bit)
@@ -133,7 +143,9 @@ const OpInfo* findOp(std::string_view name) {
   return nullptr;
 }
 
-std::span<const OpInfo> allOps() { return kTable; }
+std::span<const OpInfo> allOps() {
+  return kTable;
+}
 
 Attrs completeAttrs(const OpInfo& op, const Attrs& attrs) {
   const std::string where = "'" + std::string(op.name) + "': ";
@@ -181,8 +193,8 @@ Attrs completeAttrs(const OpInfo& op, const Attrs& attrs) {
       int64_t i = std::get<int64_t>(*v);
       if (i < s.minInt || i > s.maxInt)
         throw IrError(where + "attribute '" + std::string(s.name) + "' = " + std::to_string(i) +
-                      " is outside [" + std::to_string(s.minInt) + ", " +
-                      std::to_string(s.maxInt) + "]");
+                      " is outside [" + std::to_string(s.minInt) + ", " + std::to_string(s.maxInt) +
+                      "]");
     }
     if (s.kind == K::Float && !std::isfinite(std::get<double>(*v)))
       throw IrError(where + "attribute '" + std::string(s.name) + "' is not finite");

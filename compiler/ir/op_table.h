@@ -3,14 +3,14 @@
 // the printer, the loader, passes and backends all read this table; nothing switches over ops.
 #pragma once
 
+#include "compiler/ir/attr.h"
+#include "compiler/ir/types.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string_view>
-
-#include "compiler/ir/attr.h"
-#include "compiler/ir/types.h"
 
 namespace podm::ir {
 
@@ -99,7 +99,9 @@ const OpInfo& opInfo(Op op);
 // nullptr for an unknown name.
 const OpInfo* findOp(std::string_view name);
 std::span<const OpInfo> allOps();
-inline std::string_view opName(Op op) { return opInfo(op).name; }
+inline std::string_view opName(Op op) {
+  return opInfo(op).name;
+}
 
 // Checks `attrs` against the op's schema: unknown names, missing required ones, wrong kinds,
 // values outside choices/ranges. Returns the attributes with defaults filled in.

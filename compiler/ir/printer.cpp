@@ -75,8 +75,12 @@ std::string formatAttr(const AttrValue& v) {
 
 } // namespace
 
-std::string formatFloat(float f) { return shortest(f); }
-std::string formatDouble(double d) { return shortest(d); }
+std::string formatFloat(float f) {
+  return shortest(f);
+}
+std::string formatDouble(double d) {
+  return shortest(d);
+}
 
 std::string formatNode(const Graph& g, ValueId v) {
   const Node& n = g.node(v);
@@ -105,9 +109,7 @@ std::string formatNode(const Graph& g, ValueId v) {
 void dump(const Graph& g, std::ostream& out) {
   out << "graph " << quote(g.name()) << " {\n";
   auto [bodyBegin, bodyEnd] = g.regionRange(Region::Body);
-  auto printLoopHeader = [&] {
-    out << "  loop stages=" << g.loop()->stages << " {\n";
-  };
+  auto printLoopHeader = [&] { out << "  loop stages=" << g.loop()->stages << " {\n"; };
   auto printLoopFooter = [&] {
     for (const Carry& c : g.loop()->carries)
       out << "    carry %" << c.state.index << " <- %" << c.next.index << "\n";

@@ -4,10 +4,10 @@
 // used in golden tests.
 #pragma once
 
+#include "compiler/ir/graph.h"
+
 #include <iosfwd>
 #include <string>
-
-#include "compiler/ir/graph.h"
 
 namespace podm::ir {
 

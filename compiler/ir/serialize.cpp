@@ -10,15 +10,15 @@
 // f64s, named u32 count + (str, f64) pairs, data u64 count + f32s.
 #include "compiler/ir/serialize.h"
 
+#include "compiler/ir/builder.h"
+#include "compiler/ir/errors.h"
+#include "compiler/ir/verifier.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include "compiler/ir/builder.h"
-#include "compiler/ir/errors.h"
-#include "compiler/ir/verifier.h"
 
 namespace podm::ir {
 namespace {
@@ -337,7 +337,8 @@ Graph deserialize(std::span<const uint8_t> bytes, std::string_view source) {
   uint64_t checksum = header.u64();
   uint64_t present = bytes.size() - kPgraphHeaderBytes;
   if (payloadBytes != present)
-    throw IrError(src + (payloadBytes > present ? ": truncated graph file (" : ": corrupt graph file (") +
+    throw IrError(src +
+                  (payloadBytes > present ? ": truncated graph file (" : ": corrupt graph file (") +
                   std::to_string(present) + " payload bytes present, header says " +
                   std::to_string(payloadBytes) + ")");
   std::span<const uint8_t> payload = bytes.subspan(kPgraphHeaderBytes);

@@ -13,13 +13,13 @@
 // validating Builder and verified, so a file that loads is a valid graph.
 #pragma once
 
+#include "compiler/ir/graph.h"
+
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "compiler/ir/graph.h"
 
 namespace podm::ir {
 

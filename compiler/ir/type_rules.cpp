@@ -2,18 +2,24 @@
 // against the signature; these rules check the relations between operands and attributes.
 #include "compiler/ir/type_rules.h"
 
-#include <string>
-
 #include "compiler/ir/errors.h"
+
+#include <string>
 
 namespace podm::ir::rules {
 namespace {
 
-[[noreturn]] void fail(const std::string& message) { throw IrError(message); }
+[[noreturn]] void fail(const std::string& message) {
+  throw IrError(message);
+}
 
-const Type& operand(const TypeContext& c, size_t i) { return c.operands[i]; }
+const Type& operand(const TypeContext& c, size_t i) {
+  return c.operands[i];
+}
 
-std::string operandName(size_t i) { return "operand " + std::to_string(i); }
+std::string operandName(size_t i) {
+  return "operand " + std::to_string(i);
+}
 
 // The tensor type shared by all tensor operands, or nullopt when all operands are scalars.
 // mixed: a c64 tensor may meet an f32 tensor of the same shape (the result is c64).
@@ -70,9 +76,13 @@ Type ruleConstant(const TypeContext& c) {
   return t;
 }
 
-Type ruleSame(const TypeContext& c) { return operand(c, 0); }
+Type ruleSame(const TypeContext& c) {
+  return operand(c, 0);
+}
 
-Type ruleScalar(const TypeContext&) { return Type::scalar(); }
+Type ruleScalar(const TypeContext&) {
+  return Type::scalar();
+}
 
 Type ruleBroadcast(const TypeContext& c) {
   return broadcastTensors(c, false).value_or(Type::scalar());
@@ -103,7 +113,9 @@ Type ruleSelect(const TypeContext& c) {
   return operand(c, 1);
 }
 
-Type ruleToReal(const TypeContext& c) { return Type::real(operand(c, 0).dims); }
+Type ruleToReal(const TypeContext& c) {
+  return Type::real(operand(c, 0).dims);
+}
 
 Type ruleDot(const TypeContext& c) {
   if (operand(c, 0).dims != operand(c, 1).dims)
@@ -130,8 +142,8 @@ Type ruleIrfft2(const TypeContext& c) {
   int64_t width = c.attrs.getInt("width");
   if (width / 2 + 1 != x.dims.w)
     fail("a half spectrum of width " + std::to_string(x.dims.w) +
-         " cannot come from planes of width " + std::to_string(width) + " (needs width/2+1 = " +
-         std::to_string(x.dims.w) + ")");
+         " cannot come from planes of width " + std::to_string(width) +
+         " (needs width/2+1 = " + std::to_string(x.dims.w) + ")");
   return Type::real(Dims{x.dims.n, x.dims.c, x.dims.h, width});
 }
 

@@ -5,7 +5,9 @@
 
 namespace podm::ir {
 
-const char* elemTypeName(ElemType t) { return t == ElemType::F32 ? "f32" : "c64"; }
+const char* elemTypeName(ElemType t) {
+  return t == ElemType::F32 ? "f32" : "c64";
+}
 
 std::string Dims::str() const {
   return std::to_string(n) + "x" + std::to_string(c) + "x" + std::to_string(h) + "x" +

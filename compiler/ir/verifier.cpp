@@ -1,11 +1,11 @@
 // Verification of finished graphs; the per-node rules are the builder's checkNode.
 #include "compiler/ir/verifier.h"
 
-#include <algorithm>
-#include <set>
-
 #include "compiler/ir/builder.h"
 #include "compiler/ir/errors.h"
+
+#include <algorithm>
+#include <set>
 
 namespace podm::ir {
 namespace {
@@ -46,8 +46,7 @@ void checkNodes(const Graph& g, std::vector<std::string>& errors) {
       errors.push_back(e.what());
       continue;
     }
-    if (n.op == Op::Input || n.op == Op::Monitor || n.op == Op::Schedule ||
-        n.op == Op::LoopState) {
+    if (n.op == Op::Input || n.op == Op::Monitor || n.op == Op::Schedule || n.op == Op::LoopState) {
       const std::string& name = n.attrs.getString("name");
       if (name.empty() || !names.insert({n.op, name}).second)
         errors.push_back(who + "name '" + name + "' is empty or not unique among " +

@@ -3,10 +3,10 @@
 // nodes in place cannot hand a broken graph to the next stage unnoticed.
 #pragma once
 
+#include "compiler/ir/graph.h"
+
 #include <string>
 #include <vector>
-
-#include "compiler/ir/graph.h"
 
 namespace podm::ir {
 

@@ -1,0 +1,66 @@
+// rfft2 / irfft2 as thin wrappers over runtime/cpu/kernels/fft.h, one FFTW transform per plane.
+// The IR's irfft2 is normalized (irfft2(rfft2(x)) = x) and must not destroy its operand, while
+// FFTW's c2r is unnormalized and overwrites its input: the wrapper copies each plane into a
+// workspace made at prepare time and folds the 1/(h*w) into one scaling pass.
+#include "runtime/cpu/cpu_kernel.h"
+#include "runtime/cpu/kernels/fft.h"
+
+#include <cstring>
+#include <vector>
+
+namespace podm::cpu {
+namespace {
+
+struct InverseWorkspace : KernelState {
+  std::vector<cf> plane;
+};
+
+void rfft2Kernel(const CpuKernel& k, const KernelIO& io) {
+  const float* x = static_cast<const float*>(io.inputs[0].raw);
+  cf* y = static_cast<cf*>(io.output.raw);
+  const int64_t in = k.h * k.w, out = k.h * halfSpectrumWidth(k.w);
+  for (int64_t p = 0; p < k.planes; ++p)
+    fftForward(x + p * in, y + p * out, k.h, k.w);
+}
+
+void irfft2Kernel(const CpuKernel& k, const KernelIO& io) {
+  const cf* x = static_cast<const cf*>(io.inputs[0].raw);
+  float* y = static_cast<float*>(io.output.raw);
+  auto& ws = static_cast<InverseWorkspace&>(*k.state).plane;
+  const int64_t in = k.h * halfSpectrumWidth(k.outW), out = k.h * k.outW;
+  const float scale = 1.f / static_cast<float>(out);
+  for (int64_t p = 0; p < k.planes; ++p) {
+    std::memcpy(ws.data(), x + p * in, static_cast<size_t>(in) * sizeof(cf));
+    float* plane = y + p * out;
+    fftInverse(ws.data(), plane, k.h, k.outW);
+    for (int64_t i = 0; i < out; ++i)
+      plane[i] *= scale;
+  }
+}
+
+} // namespace
+
+CpuKernel buildRfft2(const CpuBuildContext& c) {
+  const ir::Dims& d = c.operand(0).dims;
+  CpuKernel k;
+  k.run = rfft2Kernel;
+  k.planes = d.n * d.c;
+  k.h = d.h;
+  k.w = d.w;
+  return k;
+}
+
+CpuKernel buildIrfft2(const CpuBuildContext& c) {
+  const ir::Dims& d = c.result().dims;
+  CpuKernel k;
+  k.run = irfft2Kernel;
+  k.planes = d.n * d.c;
+  k.h = d.h;
+  k.outW = d.w;
+  auto ws = std::make_unique<InverseWorkspace>();
+  ws->plane.resize(static_cast<size_t>(d.h * halfSpectrumWidth(d.w)));
+  k.state = std::move(ws);
+  return k;
+}
+
+} // namespace podm::cpu

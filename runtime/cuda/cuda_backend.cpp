@@ -1,0 +1,147 @@
+// The CUDA backend: device memory, kernel preparation and launch, and the factory.
+#include "runtime/cuda/cuda_backend.h"
+
+#include "compiler/ir/builder.h"
+#include "runtime/backend_factory.h"
+
+#include <cuda_runtime.h>
+#include <stdexcept>
+#include <vector>
+
+namespace podm::cuda {
+namespace {
+
+void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess)
+    throw std::runtime_error(std::string("cuda: ") + what + ": " + cudaGetErrorString(e));
+}
+
+struct CudaProgram : BackendProgram {
+  CudaBackend* backend = nullptr;
+  std::vector<CudaKernel> kernels;
+
+  ~CudaProgram() override {
+    for (CudaKernel& k : kernels) {
+      if (k.table)
+        backend->deallocate(k.table);
+      if (k.workspace)
+        backend->deallocate(k.workspace);
+    }
+  }
+};
+
+} // namespace
+
+CudaBackend::CudaBackend() {
+  registerCudaKernels(table_);
+  check(cudaSetDevice(0), "cudaSetDevice");
+}
+
+bool CudaBackend::available(std::string* why) {
+  int count = 0;
+  cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess || count == 0) {
+    if (why)
+      *why = std::string("no CUDA device visible (cudaGetDeviceCount: ") +
+             (e != cudaSuccess ? cudaGetErrorString(e) : "0 devices") + ")";
+    cudaGetLastError(); // clear the sticky error state of the runtime
+    return false;
+  }
+  return true;
+}
+
+bool CudaBackend::supports(const ir::Graph& g, ir::ValueId v) const {
+  const CudaKernelBuilder* build = table_.find(g.node(v).op);
+  return build && (*build)(CudaBuildContext{g, v, nullptr}).launch != nullptr;
+}
+
+std::string CudaBackend::unsupportedReason(const ir::Graph& g, ir::ValueId v) const {
+  if (supports(g, v))
+    return "";
+  const ir::Op op = g.node(v).op;
+  const std::string& pending = table_.pendingReason(op);
+  if (table_.find(op))
+    return "has no kernel for " + std::string(ir::opName(op)) + " on these operand types";
+  return "has no kernel for " + std::string(ir::opName(op)) +
+         (pending.empty() ? "" : " (" + pending + ")");
+}
+
+std::unique_ptr<BackendProgram> CudaBackend::prepare(const ir::Graph& g,
+                                                     std::span<const ir::ValueId> nodes,
+                                                     const PrepareContext&) {
+  auto program = std::make_unique<CudaProgram>();
+  program->backend = this;
+  for (ir::ValueId v : nodes) {
+    const CudaKernelBuilder* build = table_.find(g.node(v).op);
+    CudaKernel k = build ? (*build)(CudaBuildContext{g, v, this}) : CudaKernel{};
+    k.arity = static_cast<int>(g.node(v).operands.size());
+    program->kernels.push_back(k);
+    if (!k.launch)
+      throw std::runtime_error(ir::describeNode(v.index, g.node(v).op, g.node(v).label) +
+                               ": cuda " + unsupportedReason(g, v));
+  }
+  return program;
+}
+
+void CudaBackend::execute(BackendProgram& program, size_t index, const KernelIO& io) {
+  const CudaKernel& k = static_cast<CudaProgram&>(program).kernels[index];
+  LaunchArgs args;
+  for (int i = 0; i < k.arity; ++i)
+    args.in[i] = io.inputs[i].raw;
+  args.out = io.output.raw;
+  args.n = k.n;
+  args.p0 = k.p0;
+  args.p1 = k.p1;
+  args.stage = io.stage;
+  args.table = static_cast<const float*>(k.table.raw);
+  args.workspace = k.workspace.raw;
+  k.launch(args);
+}
+
+DevicePtr CudaBackend::allocate(size_t bytes) {
+  void* p = nullptr;
+  check(cudaMalloc(&p, bytes == 0 ? 256 : bytes), "cudaMalloc");
+  return DevicePtr{p};
+}
+
+void CudaBackend::deallocate(DevicePtr p) {
+  cudaFree(p.raw);
+}
+
+void CudaBackend::upload(DevicePtr dst, const void* src, size_t bytes) {
+  check(cudaMemcpy(dst.raw, src, bytes, cudaMemcpyHostToDevice), "upload");
+}
+
+void CudaBackend::download(void* dst, DevicePtr src, size_t bytes) {
+  check(cudaMemcpy(dst, src.raw, bytes, cudaMemcpyDeviceToHost), "download");
+}
+
+void CudaBackend::copy(DevicePtr dst, DevicePtr src, size_t bytes) {
+  check(cudaMemcpy(dst.raw, src.raw, bytes, cudaMemcpyDeviceToDevice), "copy");
+}
+
+void CudaBackend::synchronize() {
+  check(cudaDeviceSynchronize(), "synchronize");
+}
+
+} // namespace podm::cuda
+
+namespace podm {
+
+std::unique_ptr<Backend> makeCudaBackend(std::string* whyNot) {
+  if (!cuda::CudaBackend::available(whyNot))
+    return nullptr;
+  try {
+    return std::make_unique<cuda::CudaBackend>();
+  } catch (const std::exception& e) {
+    if (whyNot)
+      *whyNot = e.what();
+    return nullptr;
+  }
+}
+
+bool cudaCompiledIn() {
+  return true;
+}
+
+} // namespace podm

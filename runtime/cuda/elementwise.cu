@@ -1,0 +1,303 @@
+// CUDA elementwise kernels: unary, binary with scalar broadcast, fma, axpby, comparisons, select,
+// schedules and monitors. One grid-stride kernel template per family; the launch tables at the
+// end map (function, operand classes) to an instantiation.
+#include "runtime/cuda/cuda_kernels.h"
+
+#include <cuda_runtime.h>
+#include <stdexcept>
+#include <string>
+
+namespace podm::cuda {
+namespace {
+
+constexpr int kBlock = 256;
+
+int gridFor(int64_t n) {
+  int64_t blocks = (n + kBlock - 1) / kBlock;
+  return static_cast<int>(blocks < 1 ? 1 : blocks > 4096 ? 4096 : blocks);
+}
+
+__device__ inline int64_t firstIndex() {
+  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+}
+__device__ inline int64_t stride() {
+  return static_cast<int64_t>(gridDim.x) * blockDim.x;
+}
+
+// Complex numbers as float2 (the same layout as std::complex<float>).
+__device__ inline float2 cmul(float2 a, float2 b) {
+  return make_float2(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
+}
+__device__ inline float2 cdiv(float2 a, float2 b) {
+  float d = b.x * b.x + b.y * b.y;
+  return make_float2((a.x * b.x + a.y * b.y) / d, (a.y * b.x - a.x * b.y) / d);
+}
+
+struct AddF {
+  static constexpr bool complex = true, mixed = false;
+  __device__ static float f(float a, float b) { return a + b; }
+  __device__ static float2 f(float2 a, float2 b) { return make_float2(a.x + b.x, a.y + b.y); }
+  __device__ static float2 f(float2 a, float b) { return make_float2(a.x + b, a.y); }
+  __device__ static float2 f(float a, float2 b) { return make_float2(a + b.x, b.y); }
+};
+struct SubF {
+  static constexpr bool complex = true, mixed = false;
+  __device__ static float f(float a, float b) { return a - b; }
+  __device__ static float2 f(float2 a, float2 b) { return make_float2(a.x - b.x, a.y - b.y); }
+  __device__ static float2 f(float2 a, float b) { return make_float2(a.x - b, a.y); }
+  __device__ static float2 f(float a, float2 b) { return make_float2(a - b.x, -b.y); }
+};
+struct MulF {
+  static constexpr bool complex = true, mixed = true;
+  __device__ static float f(float a, float b) { return a * b; }
+  __device__ static float2 f(float2 a, float2 b) { return cmul(a, b); }
+  __device__ static float2 f(float2 a, float b) { return make_float2(a.x * b, a.y * b); }
+  __device__ static float2 f(float a, float2 b) { return make_float2(a * b.x, a * b.y); }
+};
+struct DivF {
+  static constexpr bool complex = true, mixed = true;
+  __device__ static float f(float a, float b) { return a / b; }
+  __device__ static float2 f(float2 a, float2 b) { return cdiv(a, b); }
+  __device__ static float2 f(float2 a, float b) { return make_float2(a.x / b, a.y / b); }
+  __device__ static float2 f(float a, float2 b) { return cdiv(make_float2(a, 0.f), b); }
+};
+struct MaxF {
+  static constexpr bool complex = false, mixed = false;
+  __device__ static float f(float a, float b) { return a > b ? a : b; }
+};
+struct MinF {
+  static constexpr bool complex = false, mixed = false;
+  __device__ static float f(float a, float b) { return a < b ? a : b; }
+};
+
+template <class F, class A, class B, class O, bool SA, bool SB>
+__global__ void binaryKernel(const A* a, const B* b, O* o, int64_t n) {
+  for (int64_t i = firstIndex(); i < n; i += stride())
+    o[i] = F::f(a[SA ? 0 : i], b[SB ? 0 : i]);
+}
+
+template <class F, class A, class B, class O, bool SA, bool SB>
+void binaryLaunchImpl(const LaunchArgs& x) {
+  binaryKernel<F, A, B, O, SA, SB><<<gridFor(x.n), kBlock>>>(
+      static_cast<const A*>(x.in[0]), static_cast<const B*>(x.in[1]), static_cast<O*>(x.out), x.n);
+  checkLaunch("binary kernel");
+}
+
+template <class F>
+Launch pickBinary(Operand a, Operand b) {
+  using R = float;
+  using C = float2;
+  if (a == Operand::Real && b == Operand::Real)
+    return binaryLaunchImpl<F, R, R, R, false, false>;
+  if (a == Operand::Real && b == Operand::Scalar)
+    return binaryLaunchImpl<F, R, R, R, false, true>;
+  if (a == Operand::Scalar && b == Operand::Real)
+    return binaryLaunchImpl<F, R, R, R, true, false>;
+  if (a == Operand::Scalar && b == Operand::Scalar)
+    return binaryLaunchImpl<F, R, R, R, true, true>;
+  if constexpr (F::complex) {
+    if (a == Operand::Complex && b == Operand::Complex)
+      return binaryLaunchImpl<F, C, C, C, false, false>;
+    if (a == Operand::Complex && b == Operand::Scalar)
+      return binaryLaunchImpl<F, C, R, C, false, true>;
+    if (a == Operand::Scalar && b == Operand::Complex)
+      return binaryLaunchImpl<F, R, C, C, true, false>;
+  }
+  if constexpr (F::mixed) {
+    if (a == Operand::Complex && b == Operand::Real)
+      return binaryLaunchImpl<F, C, R, C, false, false>;
+    if (a == Operand::Real && b == Operand::Complex)
+      return binaryLaunchImpl<F, R, C, C, false, false>;
+  }
+  return nullptr;
+}
+
+// Unary functors get the two float parameters (alpha; lo, hi).
+struct NegF {
+  __device__ static float f(float x, float, float) { return -x; }
+  __device__ static float2 f(float2 x, float, float) { return make_float2(-x.x, -x.y); }
+};
+struct ScaleF {
+  __device__ static float f(float x, float a, float) { return a * x; }
+  __device__ static float2 f(float2 x, float a, float) { return make_float2(a * x.x, a * x.y); }
+};
+struct AbsF {
+  __device__ static float f(float x, float, float) { return fabsf(x); }
+};
+struct SignF {
+  __device__ static float f(float x, float, float) {
+    return static_cast<float>((x > 0.f) - (x < 0.f));
+  }
+};
+struct ClampF {
+  __device__ static float f(float x, float lo, float hi) {
+    float y = x < lo ? lo : x;
+    return y > hi ? hi : y;
+  }
+};
+struct SqrtF {
+  __device__ static float f(float x, float, float) { return sqrtf(x); }
+};
+struct ExpF {
+  __device__ static float f(float x, float, float) { return expf(x); }
+};
+struct LogF {
+  __device__ static float f(float x, float, float) { return logf(x); }
+};
+struct ConjF {
+  __device__ static float2 f(float2 x, float, float) { return make_float2(x.x, -x.y); }
+};
+struct RealF {
+  __device__ static float f(float2 x, float, float) { return x.x; }
+};
+struct Abs2F {
+  __device__ static float f(float x, float, float) { return x * x; }
+  __device__ static float f(float2 x, float, float) { return x.x * x.x + x.y * x.y; }
+};
+
+template <class F, class In, class O>
+__global__ void unaryKernel(const In* a, O* o, int64_t n, float p0, float p1) {
+  for (int64_t i = firstIndex(); i < n; i += stride())
+    o[i] = F::f(a[i], p0, p1);
+}
+
+template <class F, class In, class O>
+void unaryLaunchImpl(const LaunchArgs& x) {
+  unaryKernel<F, In, O><<<gridFor(x.n), kBlock>>>(static_cast<const In*>(x.in[0]),
+                                                  static_cast<O*>(x.out), x.n, x.p0, x.p1);
+  checkLaunch("unary kernel");
+}
+
+// Domains: which operand classes a unary function accepts (scalars count as real).
+template <class F, bool Real, bool Complex, class ComplexOut = float2>
+Launch pickUnary(Operand a) {
+  if constexpr (Real)
+    if (a != Operand::Complex)
+      return unaryLaunchImpl<F, float, float>;
+  if constexpr (Complex)
+    if (a == Operand::Complex)
+      return unaryLaunchImpl<F, float2, ComplexOut>;
+  return nullptr;
+}
+
+template <bool SA, bool SB, bool SC>
+__global__ void fmaKernel(const float* a, const float* b, const float* c, float* o, int64_t n) {
+  for (int64_t i = firstIndex(); i < n; i += stride())
+    o[i] = a[SA ? 0 : i] * b[SB ? 0 : i] + c[SC ? 0 : i];
+}
+template <bool SA, bool SB, bool SC>
+void fmaLaunchImpl(const LaunchArgs& x) {
+  fmaKernel<SA, SB, SC><<<gridFor(x.n), kBlock>>>(
+      static_cast<const float*>(x.in[0]), static_cast<const float*>(x.in[1]),
+      static_cast<const float*>(x.in[2]), static_cast<float*>(x.out), x.n);
+  checkLaunch("fma kernel");
+}
+
+// a and b stay on the device: the kernel reads them, the host never waits for them.
+__global__ void axpbyKernel(const float* a, const float* x, const float* b, const float* y,
+                            float* o, int64_t n) {
+  const float av = a[0], bv = b[0];
+  for (int64_t i = firstIndex(); i < n; i += stride())
+    o[i] = av * x[i] + bv * y[i];
+}
+void axpbyLaunchImpl(const LaunchArgs& x) {
+  axpbyKernel<<<gridFor(x.n), kBlock>>>(
+      static_cast<const float*>(x.in[0]), static_cast<const float*>(x.in[1]),
+      static_cast<const float*>(x.in[2]), static_cast<const float*>(x.in[3]),
+      static_cast<float*>(x.out), x.n);
+  checkLaunch("axpby kernel");
+}
+
+template <bool Strict>
+__global__ void compareKernel(const float* a, const float* b, float* o) {
+  o[0] = (Strict ? a[0] < b[0] : a[0] <= b[0]) ? 1.f : 0.f;
+}
+template <bool Strict>
+void compareLaunchImpl(const LaunchArgs& x) {
+  compareKernel<Strict><<<1, 1>>>(static_cast<const float*>(x.in[0]),
+                                  static_cast<const float*>(x.in[1]), static_cast<float*>(x.out));
+  checkLaunch("comparison kernel");
+}
+
+__global__ void selectKernel(const float* cond, const unsigned* a, const unsigned* b, unsigned* o,
+                             int64_t words) {
+  const unsigned* src = cond[0] != 0.f ? a : b;
+  for (int64_t i = firstIndex(); i < words; i += stride())
+    o[i] = src[i];
+}
+void selectLaunchImpl(const LaunchArgs& x) {
+  selectKernel<<<gridFor(x.n), kBlock>>>(
+      static_cast<const float*>(x.in[0]), static_cast<const unsigned*>(x.in[1]),
+      static_cast<const unsigned*>(x.in[2]), static_cast<unsigned*>(x.out), x.n);
+  checkLaunch("select kernel");
+}
+
+__global__ void scheduleKernel(const float* table, int64_t stage, float* o) {
+  o[0] = table[stage];
+}
+void scheduleLaunchImpl(const LaunchArgs& x) {
+  scheduleKernel<<<1, 1>>>(x.table, x.stage, static_cast<float*>(x.out));
+  checkLaunch("schedule kernel");
+}
+
+__global__ void copyScalarKernel(const float* a, float* o) {
+  o[0] = a[0];
+}
+void copyScalarLaunchImpl(const LaunchArgs& x) {
+  copyScalarKernel<<<1, 1>>>(static_cast<const float*>(x.in[0]), static_cast<float*>(x.out));
+  checkLaunch("monitor kernel");
+}
+
+using BinaryPicker = Launch (*)(Operand, Operand);
+constexpr BinaryPicker kBinary[] = {pickBinary<AddF>, pickBinary<SubF>, pickBinary<MulF>,
+                                    pickBinary<DivF>, pickBinary<MaxF>, pickBinary<MinF>};
+
+using UnaryPicker = Launch (*)(Operand);
+// Indexed by Unary; Real and Abs2 of a c64 tensor produce f32.
+constexpr UnaryPicker kUnary[] = {
+    pickUnary<NegF, true, true>,        pickUnary<ScaleF, true, true>,
+    pickUnary<AbsF, true, false>,       pickUnary<SignF, true, false>,
+    pickUnary<ClampF, true, false>,     pickUnary<SqrtF, true, false>,
+    pickUnary<ExpF, true, false>,       pickUnary<LogF, true, false>,
+    pickUnary<ConjF, false, true>,      pickUnary<RealF, false, true, float>,
+    pickUnary<Abs2F, true, true, float>};
+
+constexpr Launch kFma[8] = {fmaLaunchImpl<false, false, false>, fmaLaunchImpl<false, false, true>,
+                            fmaLaunchImpl<false, true, false>,  fmaLaunchImpl<false, true, true>,
+                            fmaLaunchImpl<true, false, false>,  fmaLaunchImpl<true, false, true>,
+                            fmaLaunchImpl<true, true, false>,   fmaLaunchImpl<true, true, true>};
+
+} // namespace
+
+void checkLaunch(const char* what) {
+  cudaError_t e = cudaGetLastError();
+  if (e != cudaSuccess)
+    throw std::runtime_error(std::string("cuda: ") + what + ": " + cudaGetErrorString(e));
+}
+
+Launch binaryLaunch(Binary f, Operand a, Operand b) {
+  return kBinary[static_cast<int>(f)](a, b);
+}
+Launch unaryLaunch(Unary f, Operand a) {
+  return kUnary[static_cast<int>(f)](a);
+}
+Launch fmaLaunch(bool sa, bool sb, bool sc) {
+  return kFma[(sa ? 4 : 0) + (sb ? 2 : 0) + (sc ? 1 : 0)];
+}
+Launch axpbyLaunch() {
+  return axpbyLaunchImpl;
+}
+Launch compareLaunch(bool strict) {
+  return strict ? compareLaunchImpl<true> : compareLaunchImpl<false>;
+}
+Launch selectLaunch() {
+  return selectLaunchImpl;
+}
+Launch scheduleLaunch() {
+  return scheduleLaunchImpl;
+}
+Launch copyScalarLaunch() {
+  return copyScalarLaunchImpl;
+}
+
+} // namespace podm::cuda

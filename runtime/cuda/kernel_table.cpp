@@ -1,0 +1,210 @@
+// The CUDA kernel table: one line per op, and the builders that pick a launch for a node's operand
+// classes. Ops listed as pending run on the CPU fallback (the executor says so).
+#include "runtime/cuda/cuda_backend.h"
+
+#include <vector>
+
+namespace podm::cuda {
+namespace {
+
+Operand operandClass(const ir::Type& t) {
+  return t.isScalar()                  ? Operand::Scalar
+         : t.elem == ir::ElemType::F32 ? Operand::Real
+                                       : Operand::Complex;
+}
+
+CudaKernel binary(const CudaBuildContext& c, Binary f) {
+  CudaKernel k;
+  k.launch = binaryLaunch(f, operandClass(c.operand(0)), operandClass(c.operand(1)));
+  k.n = c.result().numel();
+  return k;
+}
+
+CudaKernel unary(const CudaBuildContext& c, Unary f, float p0 = 0, float p1 = 0) {
+  CudaKernel k;
+  k.launch = unaryLaunch(f, operandClass(c.operand(0)));
+  k.n = c.operand(0).numel();
+  k.p0 = p0;
+  k.p1 = p1;
+  return k;
+}
+
+float attr(const CudaBuildContext& c, const char* name) {
+  return static_cast<float>(c.node().attrs.getFloat(name));
+}
+
+CudaKernel reduction(const CudaBuildContext& c, Reduce f, int64_t n) {
+  CudaKernel k;
+  k.launch = reduceLaunch(f);
+  k.n = n;
+  if (c.allocator)
+    k.workspace = c.allocator->allocate(static_cast<size_t>(reduceWorkspaceDoubles()) * 8);
+  return k;
+}
+
+bool complexOperand(const CudaBuildContext& c, size_t i) {
+  return c.operand(i).elem == ir::ElemType::C64;
+}
+
+CudaKernel scalarKernel(Launch launch) {
+  CudaKernel k;
+  k.launch = launch;
+  k.n = 1;
+  return k;
+}
+
+CudaKernel buildAdd(const CudaBuildContext& c) {
+  return binary(c, Binary::Add);
+}
+CudaKernel buildSub(const CudaBuildContext& c) {
+  return binary(c, Binary::Sub);
+}
+CudaKernel buildMul(const CudaBuildContext& c) {
+  return binary(c, Binary::Mul);
+}
+CudaKernel buildDiv(const CudaBuildContext& c) {
+  return binary(c, Binary::Div);
+}
+CudaKernel buildMax(const CudaBuildContext& c) {
+  return binary(c, Binary::Max);
+}
+CudaKernel buildMin(const CudaBuildContext& c) {
+  return binary(c, Binary::Min);
+}
+CudaKernel buildNeg(const CudaBuildContext& c) {
+  return unary(c, Unary::Neg);
+}
+CudaKernel buildScale(const CudaBuildContext& c) {
+  return unary(c, Unary::Scale, attr(c, "alpha"));
+}
+CudaKernel buildAbs(const CudaBuildContext& c) {
+  return unary(c, Unary::Abs);
+}
+CudaKernel buildSign(const CudaBuildContext& c) {
+  return unary(c, Unary::Sign);
+}
+CudaKernel buildClamp(const CudaBuildContext& c) {
+  return unary(c, Unary::Clamp, attr(c, "lo"), attr(c, "hi"));
+}
+CudaKernel buildSqrt(const CudaBuildContext& c) {
+  return unary(c, Unary::Sqrt);
+}
+CudaKernel buildExp(const CudaBuildContext& c) {
+  return unary(c, Unary::Exp);
+}
+CudaKernel buildLog(const CudaBuildContext& c) {
+  return unary(c, Unary::Log);
+}
+CudaKernel buildConj(const CudaBuildContext& c) {
+  return unary(c, Unary::Conj);
+}
+CudaKernel buildReal(const CudaBuildContext& c) {
+  return unary(c, Unary::Real);
+}
+CudaKernel buildAbs2(const CudaBuildContext& c) {
+  return unary(c, Unary::Abs2);
+}
+
+CudaKernel buildFma(const CudaBuildContext& c) {
+  CudaKernel k;
+  k.launch = fmaLaunch(c.operand(0).isScalar(), c.operand(1).isScalar(), c.operand(2).isScalar());
+  k.n = c.result().numel();
+  return k;
+}
+
+// c64 data is interleaved floats and a, b are real: one loop over 2*numel floats.
+CudaKernel buildAxpby(const CudaBuildContext& c) {
+  CudaKernel k;
+  k.launch = axpbyLaunch();
+  k.n = c.result().numel() * (complexOperand(c, 1) ? 2 : 1);
+  return k;
+}
+
+CudaKernel buildLe(const CudaBuildContext&) {
+  return scalarKernel(compareLaunch(false));
+}
+CudaKernel buildLt(const CudaBuildContext&) {
+  return scalarKernel(compareLaunch(true));
+}
+CudaKernel buildMonitor(const CudaBuildContext&) {
+  return scalarKernel(copyScalarLaunch());
+}
+
+CudaKernel buildSelect(const CudaBuildContext& c) {
+  CudaKernel k;
+  k.launch = selectLaunch();
+  k.n = static_cast<int64_t>(c.result().bytes() / 4);
+  return k;
+}
+
+CudaKernel buildSchedule(const CudaBuildContext& c) {
+  CudaKernel k = scalarKernel(scheduleLaunch());
+  if (c.allocator) {
+    std::vector<float> values;
+    for (double v : c.node().attrs.getFloats("values"))
+      values.push_back(static_cast<float>(v));
+    k.table = c.allocator->allocate(values.size() * 4);
+    c.allocator->upload(k.table, values.data(), values.size() * 4);
+  }
+  return k;
+}
+
+CudaKernel buildDot(const CudaBuildContext& c) {
+  return reduction(c, Reduce::Dot, c.operand(0).numel());
+}
+CudaKernel buildSum(const CudaBuildContext& c) {
+  return reduction(c, Reduce::Sum, c.operand(0).numel());
+}
+CudaKernel buildNorm2Sq(const CudaBuildContext& c) {
+  return reduction(c, Reduce::SumSquares, c.operand(0).numel() * (complexOperand(c, 0) ? 2 : 1));
+}
+CudaKernel buildMaxAbs(const CudaBuildContext& c) {
+  return reduction(c, complexOperand(c, 0) ? Reduce::MaxAbsComplex : Reduce::MaxAbsReal,
+                   c.operand(0).numel());
+}
+
+} // namespace
+
+void registerCudaKernels(CudaKernelTable& t) {
+  using ir::Op;
+  t.add(Op::Add, buildAdd);
+  t.add(Op::Sub, buildSub);
+  t.add(Op::Mul, buildMul);
+  t.add(Op::Div, buildDiv);
+  t.add(Op::Neg, buildNeg);
+  t.add(Op::Scale, buildScale);
+  t.add(Op::Axpby, buildAxpby);
+  t.add(Op::Fma, buildFma);
+  t.add(Op::Abs, buildAbs);
+  t.add(Op::Sign, buildSign);
+  t.add(Op::Max, buildMax);
+  t.add(Op::Min, buildMin);
+  t.add(Op::Clamp, buildClamp);
+  t.add(Op::Sqrt, buildSqrt);
+  t.add(Op::Exp, buildExp);
+  t.add(Op::Log, buildLog);
+  t.add(Op::Schedule, buildSchedule);
+  t.add(Op::Monitor, buildMonitor);
+  t.add(Op::Le, buildLe);
+  t.add(Op::Lt, buildLt);
+  t.add(Op::Select, buildSelect);
+  t.add(Op::Conj, buildConj);
+  t.add(Op::Real, buildReal);
+  t.add(Op::Abs2, buildAbs2);
+  t.add(Op::Dot, buildDot);
+  t.add(Op::Sum, buildSum);
+  t.add(Op::Norm2Sq, buildNorm2Sq);
+  t.add(Op::MaxAbs, buildMaxAbs);
+  // Not yet on the GPU: these run on the CPU fallback.
+  const char* cufft = "cuFFT plans not wired yet";
+  t.pending(Op::Rfft2, cufft);
+  t.pending(Op::Irfft2, cufft);
+  const char* linop = "linear-operator kernels are CPU-only so far";
+  for (Op op : {Op::Conv2d, Op::Conv2dAdjoint, Op::Decimate, Op::UpsampleZero, Op::ResizeBicubic,
+                Op::ResizeBicubicAdjoint, Op::Haar, Op::HaarInv, Op::Dct2, Op::Idct2, Op::FdGrad,
+                Op::FdGradAdjoint, Op::Mask, Op::DctFilters, Op::DctFiltersAdjoint})
+    t.pending(op, linop);
+  t.pending(Op::Prox, "prox functions are host code (stdlib)");
+}
+
+} // namespace podm::cuda

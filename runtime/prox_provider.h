@@ -1,0 +1,39 @@
+// The hook through which `prox` nodes reach the prox functions of the standard library without
+// the runtime depending on stdlib (DESIGN.md §3: stdlib depends on runtime, not the reverse).
+// The CLI installs a provider that adapts stdlib::proxRegistry(); tests install their own.
+#pragma once
+
+#include "runtime/tensor.h"
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace podm {
+
+// prox_{gamma g}(v) for one bound function g. `out` has v's shape; it may be v's storage.
+class ProxOperator {
+public:
+  virtual ~ProxOperator() = default;
+  virtual void apply(const Tensor& v, float gamma, Tensor& out) const = 0;
+};
+
+// Named arguments as stored on the node (sorted by name).
+using ProxArgList = std::vector<std::pair<std::string, double>>;
+
+class ProxProvider {
+public:
+  virtual ~ProxProvider() = default;
+  // Binds `name` with `args`; throws std::exception with a message (unknown name, bad argument).
+  virtual std::unique_ptr<ProxOperator> make(std::string_view name,
+                                             const ProxArgList& args) const = 0;
+};
+
+// The process default, used when an executor is given none. Not owned; the installer keeps it
+// alive. Install once at startup (not synchronised against concurrent executors).
+void setDefaultProxProvider(const ProxProvider* provider);
+const ProxProvider* defaultProxProvider();
+
+} // namespace podm

@@ -1,0 +1,82 @@
+// Trace tables.
+#include "runtime/trace.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <ostream>
+#include <sstream>
+
+namespace podm {
+namespace {
+
+void printRows(std::ostream& out, std::vector<TraceRow> rows, size_t maxRows, double total,
+               const char* firstColumn) {
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const TraceRow& a, const TraceRow& b) { return a.seconds > b.seconds; });
+  char line[256];
+  std::snprintf(line, sizeof line, "%10s %7s %8s %10s  %-8s %s\n", "time ms", "share", "calls",
+                "mean us", "backend", firstColumn);
+  out << line;
+  size_t shown = 0;
+  for (const TraceRow& r : rows) {
+    if (r.calls == 0 || shown++ >= maxRows)
+      continue;
+    std::snprintf(line, sizeof line, "%10.3f %6.1f%% %8lld %10.2f  %-8s ", r.seconds * 1e3,
+                  total > 0 ? 100.0 * r.seconds / total : 0.0, static_cast<long long>(r.calls),
+                  r.seconds * 1e6 / static_cast<double>(r.calls), r.backend.c_str());
+    out << line << r.what << (r.fallback ? "  [fallback]" : "") << "\n";
+  }
+  std::snprintf(line, sizeof line, "%10.3f %6.1f%%", total * 1e3, 100.0);
+  out << line << "  total\n";
+}
+
+} // namespace
+
+size_t Trace::addRow(TraceRow row) {
+  rows_.push_back(std::move(row));
+  return rows_.size() - 1;
+}
+
+void Trace::reset() {
+  for (TraceRow& r : rows_) {
+    r.calls = 0;
+    r.seconds = 0;
+  }
+}
+
+double Trace::totalSeconds() const {
+  double t = 0;
+  for (const TraceRow& r : rows_)
+    t += r.seconds;
+  return t;
+}
+
+void Trace::print(std::ostream& out, size_t maxRows) const {
+  printRows(out, rows_, maxRows, totalSeconds(), "node");
+}
+
+void Trace::printByOp(std::ostream& out) const {
+  std::map<std::pair<std::string, std::string>, TraceRow> byOp;
+  for (const TraceRow& r : rows_) {
+    TraceRow& agg = byOp[{r.op, r.backend}];
+    agg.what = r.op;
+    agg.op = r.op;
+    agg.backend = r.backend;
+    agg.fallback = agg.fallback || r.fallback;
+    agg.calls += r.calls;
+    agg.seconds += r.seconds;
+  }
+  std::vector<TraceRow> rows;
+  for (auto& [key, r] : byOp)
+    rows.push_back(r);
+  printRows(out, rows, SIZE_MAX, totalSeconds(), "op");
+}
+
+std::string Trace::table() const {
+  std::ostringstream s;
+  print(s);
+  return s.str();
+}
+
+} // namespace podm

@@ -1,0 +1,265 @@
+// The per-op graphs of the backend-consistency table (op_cases.h).
+#include "op_cases.h"
+
+namespace podm::testing {
+namespace {
+
+using ir::Op;
+using ir::ValueId;
+const ir::Dims kD{1, 2, 8, 8};    // two planes, so plane loops are exercised
+const ir::Dims kSpec{1, 2, 8, 5}; // rfft2 of kD
+const ir::Dims kKernel{1, 1, 3, 3};
+
+ir::Attrs str(const char* name, const char* value) {
+  return {{name, std::string(value)}};
+}
+
+// op on every pairing of f32 tensor / scalar (and c64 pairings when complex), one output each.
+OpCase binary(Op op, bool complex, bool mixed, Gen gen = Gen::Normal) {
+  CaseBuilder c(std::string(ir::opName(op)));
+  ValueId r = c.real(kD), r2 = c.real(kD, gen), s = c.scalar(), s2 = c.scalar(gen);
+  c.out(c.b().op(op, {r, r2}));
+  c.out(c.b().op(op, {r, s2}));
+  c.out(c.b().op(op, {s, r2}));
+  c.out(c.b().op(op, {s, s2}));
+  if (complex) {
+    ValueId z = c.complex(kSpec), z2 = c.complex(kSpec);
+    ValueId rs = c.real(kSpec, gen);
+    c.out(c.b().op(op, {z, z2}));
+    c.out(c.b().op(op, {z, s2}));
+    c.out(c.b().op(op, {s, z2}));
+    if (mixed) {
+      c.out(c.b().op(op, {z, rs}));
+      c.out(c.b().op(op, {c.real(kSpec), z2}));
+    }
+  }
+  return c.take();
+}
+
+OpCase unary(Op op, bool real, bool complex, Gen gen = Gen::Normal, ir::Attrs attrs = {}) {
+  CaseBuilder c(std::string(ir::opName(op)));
+  if (real) {
+    c.out(c.b().op(op, {c.real(kD, gen)}, attrs));
+    c.out(c.b().op(op, {c.scalar(gen)}, attrs));
+  }
+  if (complex)
+    c.out(c.b().op(op, {c.complex(kSpec)}, attrs));
+  return c.take();
+}
+
+OpCase plane(Op op, ir::Dims in, ir::Attrs attrs) {
+  CaseBuilder c(std::string(ir::opName(op)));
+  c.out(c.b().op(op, {c.real(in)}, attrs));
+  return c.take();
+}
+
+OpCase conv(Op op) {
+  CaseBuilder c(std::string(ir::opName(op)));
+  ValueId x = c.real(kD), k = c.real(kKernel);
+  for (const char* boundary : {"zero", "periodic", "symmetric"})
+    c.out(c.b().op(op, {x, k}, str("boundary", boundary)));
+  // A constant kernel is planned at prepare time.
+  ValueId ck = c.b().constant(ir::Type::real({1, 1, 3, 5}),
+                              {1, 2, 3, 4, 5, 0, 1, 0, 1, 0, -1, -2, -3, -4, -5});
+  c.out(c.b().op(op, {x, ck}, str("boundary", "symmetric")));
+  return c.take();
+}
+
+OpCase resize(Op op, bool adjoint) {
+  CaseBuilder c(std::string(ir::opName(op)));
+  // Forward 8x8 -> 4x4 (scale 0.5, antialiased) and 8x8 -> 16x16 (scale 2).
+  ir::Attrs down{{"scale", 0.5}, {"h", int64_t{adjoint ? 8 : 4}}, {"w", int64_t{adjoint ? 8 : 4}}};
+  ir::Attrs up{{"scale", 2.0}, {"h", int64_t{adjoint ? 8 : 16}}, {"w", int64_t{adjoint ? 8 : 16}}};
+  c.out(c.b().op(op, {c.real(adjoint ? ir::Dims{1, 2, 4, 4} : kD)}, down));
+  c.out(c.b().op(op, {c.real(adjoint ? ir::Dims{1, 2, 16, 16} : kD)}, up));
+  return c.take();
+}
+
+OpCase reduction(Op op, bool complex) {
+  CaseBuilder c(std::string(ir::opName(op)));
+  c.out(c.b().op(op, {c.real(kD)}));
+  if (complex)
+    c.out(c.b().op(op, {c.complex(kSpec)}));
+  return c.take();
+}
+
+OpCase loopCase(Op) {
+  // schedule and monitor live in a loop: x <- x * s_l + 1, monitored.
+  CaseBuilder c("loop");
+  ValueId x0 = c.real(kD);
+  c.b().beginLoop(3);
+  ValueId x = c.b().loopState(x0, "x");
+  ValueId s = c.b().schedule("s", {0.5, -1.0, 2.0});
+  ValueId next = c.b().op(Op::Fma, {x, s, c.b().scalar(1.f)});
+  ValueId m = c.b().monitor("norm", c.b().op(Op::Norm2Sq, {next}));
+  c.b().carry(x, c.b().op(Op::Add, {next, c.b().op(Op::Mul, {m, c.b().scalar(0.f)})}));
+  c.b().endLoop();
+  c.out(c.b().loopResult(x));
+  return c.take();
+}
+
+OpCase compare(Op op) {
+  CaseBuilder c(std::string(ir::opName(op)));
+  ValueId a = c.scalar(), b = c.scalar();
+  c.out(c.b().op(op, {a, b}));
+  c.out(c.b().op(op, {b, a}));
+  c.out(c.b().op(op, {a, a}));
+  return c.take();
+}
+
+const std::map<Op, CaseFn> kCases = {
+    {Op::Add, [] { return binary(Op::Add, true, false); }},
+    {Op::Sub, [] { return binary(Op::Sub, true, false); }},
+    {Op::Mul, [] { return binary(Op::Mul, true, true); }},
+    {Op::Div, [] { return binary(Op::Div, true, true, Gen::NonZero); }},
+    {Op::Max, [] { return binary(Op::Max, false, false); }},
+    {Op::Min, [] { return binary(Op::Min, false, false); }},
+    {Op::Neg, [] { return unary(Op::Neg, true, true); }},
+    {Op::Scale,
+     [] {
+       return unary(Op::Scale, true, true, Gen::Normal, {{"alpha", -1.5}});
+     }},
+    {Op::Abs, [] { return unary(Op::Abs, true, false); }},
+    {Op::Sign, [] { return unary(Op::Sign, true, false); }},
+    {Op::Clamp,
+     [] {
+       return unary(Op::Clamp, true, false, Gen::Normal, {{"lo", -0.5}, {"hi", 0.25}});
+     }},
+    {Op::Sqrt, [] { return unary(Op::Sqrt, true, false, Gen::Positive); }},
+    {Op::Exp, [] { return unary(Op::Exp, true, false); }},
+    {Op::Log, [] { return unary(Op::Log, true, false, Gen::Positive); }},
+    {Op::Conj, [] { return unary(Op::Conj, false, true); }},
+    {Op::Real, [] { return unary(Op::Real, false, true); }},
+    {Op::Abs2,
+     [] {
+       CaseBuilder c("abs2");
+       c.out(c.b().op(Op::Abs2, {c.real(kD)}));
+       c.out(c.b().op(Op::Abs2, {c.complex(kSpec)}));
+       return c.take();
+     }},
+    {Op::Axpby,
+     [] {
+       CaseBuilder c("axpby");
+       ValueId a = c.scalar(), b = c.scalar();
+       c.out(c.b().op(Op::Axpby, {a, c.real(kD), b, c.real(kD)}));
+       c.out(c.b().op(Op::Axpby, {a, c.complex(kSpec), b, c.complex(kSpec)}));
+       return c.take();
+     }},
+    {Op::Fma,
+     [] {
+       CaseBuilder c("fma");
+       ValueId r = c.real(kD), r2 = c.real(kD), r3 = c.real(kD), s = c.scalar(), s2 = c.scalar();
+       c.out(c.b().op(Op::Fma, {r, r2, r3}));
+       c.out(c.b().op(Op::Fma, {s, r2, s2}));
+       c.out(c.b().op(Op::Fma, {r, s, r3}));
+       c.out(c.b().op(Op::Fma, {s, s2, s}));
+       return c.take();
+     }},
+    {Op::Le, [] { return compare(Op::Le); }},
+    {Op::Lt, [] { return compare(Op::Lt); }},
+    {Op::Select,
+     [] {
+       CaseBuilder c("select");
+       ValueId yes = c.b().scalar(1.f), no = c.b().scalar(0.f);
+       ValueId a = c.real(kD), b = c.real(kD);
+       c.out(c.b().op(Op::Select, {yes, a, b}));
+       c.out(c.b().op(Op::Select, {no, a, b}));
+       c.out(c.b().op(Op::Select, {c.scalar(), c.complex(kSpec), c.complex(kSpec)}));
+       c.out(c.b().op(Op::Select, {no, c.scalar(), c.scalar()}));
+       return c.take();
+     }},
+    {Op::Schedule, [] { return loopCase(Op::Schedule); }},
+    {Op::Monitor, [] { return loopCase(Op::Monitor); }},
+    {Op::Dot,
+     [] {
+       CaseBuilder c("dot");
+       c.out(c.b().op(Op::Dot, {c.real(kD), c.real(kD)}));
+       return c.take();
+     }},
+    {Op::Sum, [] { return reduction(Op::Sum, false); }},
+    {Op::Norm2Sq, [] { return reduction(Op::Norm2Sq, true); }},
+    {Op::MaxAbs, [] { return reduction(Op::MaxAbs, true); }},
+    {Op::Rfft2, [] { return plane(Op::Rfft2, kD, {}); }},
+    {Op::Irfft2,
+     [] {
+       // A valid half spectrum (Hermitian where it must be) comes from rfft2.
+       CaseBuilder c("irfft2");
+       ValueId spectrum = c.b().op(Op::Rfft2, {c.real({1, 2, 8, 7})});
+       c.out(c.b().op(Op::Irfft2, {spectrum}, {{"width", int64_t{7}}}));
+       return c.take();
+     }},
+    {Op::Conv2d, [] { return conv(Op::Conv2d); }},
+    {Op::Conv2dAdjoint, [] { return conv(Op::Conv2dAdjoint); }},
+    {Op::Decimate,
+     [] {
+       return plane(Op::Decimate, kD, {{"factor", int64_t{2}}});
+     }},
+    {Op::UpsampleZero,
+     [] {
+       return plane(Op::UpsampleZero, kD, {{"factor", int64_t{3}}});
+     }},
+    {Op::ResizeBicubic, [] { return resize(Op::ResizeBicubic, false); }},
+    {Op::ResizeBicubicAdjoint, [] { return resize(Op::ResizeBicubicAdjoint, true); }},
+    {Op::Haar,
+     [] {
+       return plane(Op::Haar, kD, {{"levels", int64_t{2}}});
+     }},
+    {Op::HaarInv,
+     [] {
+       return plane(Op::HaarInv, kD, {{"levels", int64_t{3}}});
+     }},
+    {Op::Dct2,
+     [] {
+       return plane(Op::Dct2, {1, 2, 8, 6}, {});
+     }},
+    {Op::Idct2,
+     [] {
+       return plane(Op::Idct2, {1, 2, 6, 8}, {});
+     }},
+    {Op::FdGrad,
+     [] {
+       CaseBuilder c("fd_grad");
+       ValueId x = c.real(kD);
+       c.out(c.b().op(Op::FdGrad, {x}, str("boundary", "neumann")));
+       c.out(c.b().op(Op::FdGrad, {x}, str("boundary", "periodic")));
+       return c.take();
+     }},
+    {Op::FdGradAdjoint,
+     [] {
+       CaseBuilder c("fd_grad_adjoint");
+       ValueId g = c.real({1, 4, 8, 8});
+       c.out(c.b().op(Op::FdGradAdjoint, {g}, str("boundary", "neumann")));
+       c.out(c.b().op(Op::FdGradAdjoint, {g}, str("boundary", "periodic")));
+       return c.take();
+     }},
+    {Op::Mask,
+     [] {
+       CaseBuilder c("mask");
+       c.out(c.b().op(Op::Mask, {c.real(kD), c.real({1, 1, 8, 8})}));
+       return c.take();
+     }},
+    {Op::DctFilters,
+     [] {
+       return plane(Op::DctFilters, kD, {{"size", int64_t{3}}});
+     }},
+    {Op::DctFiltersAdjoint,
+     [] {
+       return plane(Op::DctFiltersAdjoint, {1, 16, 8, 8},
+                    {{"size", int64_t{3}}, {"boundary", std::string("symmetric")}});
+     }},
+    {Op::Prox,
+     [] {
+       CaseBuilder c("prox");
+       c.out(c.b().op(Op::Prox, {c.real(kD), c.scalar(Gen::Positive)},
+                      {{"fn", std::string("l1")}, {"args", ir::NamedFloats{{"lambda", 0.3}}}}));
+       return c.take();
+     }},
+};
+
+} // namespace
+
+const std::map<ir::Op, CaseFn>& opCases() {
+  return kCases;
+}
+
+} // namespace podm::testing
