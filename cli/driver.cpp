@@ -17,7 +17,8 @@ std::optional<LoadedModel> loadModel(const std::string& path, Stop stop) {
   LoadedModel m;
   m.file = std::make_unique<SourceFile>(path, std::move(text));
   m.diags = std::make_unique<DiagnosticEngine>(*m.file);
-  m.ast = parseModel(*m.file, *m.diags);
+  if (std::optional<ast::Model> parsed = parseModel(*m.file, *m.diags))
+    m.ast = std::make_unique<ast::Model>(std::move(*parsed));
   if (m.ast && stop == Stop::AfterSema)
     m.checked = sema::check(*m.ast, languageCatalogue(), *m.diags);
   m.diags->print(std::cerr);

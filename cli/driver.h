@@ -14,7 +14,7 @@ namespace podm::cli {
 struct LoadedModel {
   std::unique_ptr<SourceFile> file;
   std::unique_ptr<DiagnosticEngine> diags;
-  std::optional<ast::Model> ast;
+  std::unique_ptr<ast::Model> ast; // on the heap: `checked` points into it
   std::optional<sema::CheckedModel> checked;
 };
 

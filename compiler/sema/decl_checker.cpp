@@ -383,6 +383,11 @@ void Checker::checkFidelity(const Decl& d) {
       diags_.error(part->loc, "a least-squares term is squared: write || ... ||^2");
       continue;
     }
+    if (!norm->text.empty() && norm->text != "2") {
+      diags_.error(norm->loc, "a least-squares term uses the Euclidean norm; ||.||_" + norm->text +
+                                  " is not smooth (use a prox function in g)");
+      continue;
+    }
     if (negated) {
       diags_.error(part->loc, "f cannot subtract a least-squares term: f would be unbounded below");
       continue;
@@ -439,7 +444,7 @@ void Checker::checkDistance(const Decl& d) {
     std::vector<const Expr*> weights;
     bool notSquared = false;
     const Expr* norm = squaredNorm(*part, weights, notSquared);
-    if (!norm || notSquared || negated) {
+    if (!norm || notSquared || negated || (!norm->text.empty() && norm->text != "2")) {
       expr(*part, Context::General);
       diags_.error(part->loc, "d(x, a) must be a weighted squared distance such as "
                               "mu / 2 * || x - a ||^2 or mu / 2 * || F (x - a) ||^2");

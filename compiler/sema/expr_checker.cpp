@@ -247,6 +247,7 @@ std::map<std::string, std::optional<double>>
 Checker::checkArgs(const Expr& c, const FunctionSpec& spec, Context ctx, const char* what) {
   std::map<std::string, std::optional<double>> values;
   std::map<std::string, const Expr*> given;
+  size_t errorsBefore = diags_.errorCount();
   size_t positional = 0;
   size_t skip = std::string(what) == "prox function" ? 1 : 0; // the prox argument itself
   std::vector<std::string> paramNames;
@@ -342,7 +343,7 @@ Checker::checkArgs(const Expr& c, const FunctionSpec& spec, Context ctx, const c
     if (p.required && !given.count(p.name))
       diags_.error(c.loc, std::string(what) + " '" + c.text + "' needs the parameter '" + p.name +
                               "'");
-  if (spec.validate && !diags_.saturated()) {
+  if (spec.validate && diags_.errorCount() == errorsBefore) {
     bool allKnown = true;
     std::map<std::string, double> known;
     for (const auto& [n, v] : values) {
@@ -697,10 +698,13 @@ Type Checker::index(const Expr& e, Context ctx) {
   if (base.is(Kind::List)) {
     if (idx.value) {
       double i = *idx.value;
-      if (i != std::floor(i) || i < 1 || i > static_cast<double>(base.listSize))
-        diags_.error(e.operand(1).loc, "index " + formatNumber(i) + " is out of range: the list has " +
+      if (i != std::floor(i) || i < 1 || i > static_cast<double>(base.listSize)) {
+        diags_.error(e.operand(1).loc, "index " + formatNumber(i) +
+                                           " is out of range: the list has " +
                                            std::to_string(base.listSize) +
                                            " entries, indexed from 1");
+        return Type::error();
+      }
     } else if (e.operand(1).kind == ExprKind::Name && e.operand(1).text == "l" &&
                stageCount_ > base.listSize) {
       diags_.error(e.loc, "'" + (e.operand(0).kind == ExprKind::Name ? e.operand(0).text
@@ -745,7 +749,7 @@ Dim Checker::dimOf(const Expr& e) {
                ? Dim::constant(static_cast<int64_t>(e.number))
                : Dim::unknown();
   case ExprKind::Member:
-    if (e.operand(0).kind == ExprKind::Name)
+    if (e.operand(0).kind == ExprKind::Name && (e.text == "h" || e.text == "w"))
       return Dim::symbol(e.operand(0).text + "." + e.text);
     return Dim::unknown();
   case ExprKind::Name: {
