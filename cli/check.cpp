@@ -6,8 +6,10 @@
 
 namespace podm::cli {
 
-int runCheck(const std::vector<std::string>& args) {
-  std::vector<std::string> files;
+int runCheck(const std::vector<std::string>& given) {
+  std::vector<std::string> args = given, plugins, files;
+  if (!takePluginOptions("check", args, plugins))
+    return kUsageError;
   for (const std::string& a : args) {
     if (a.rfind("-", 0) == 0)
       return usageError("check", "unknown option '" + a + "'");
@@ -15,6 +17,8 @@ int runCheck(const std::vector<std::string>& args) {
   }
   if (files.empty())
     return usageError("check", "no model file given");
+  if (!loadPlugins("check", plugins))
+    return kUsageError;
   int status = kOk;
   for (const std::string& path : files) {
     std::optional<LoadedModel> m = loadModel(path, Stop::AfterSema);

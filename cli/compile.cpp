@@ -6,7 +6,10 @@
 
 namespace podm::cli {
 
-int runCompile(const std::vector<std::string>& args) {
+int runCompile(const std::vector<std::string>& given) {
+  std::vector<std::string> args = given, plugins;
+  if (!takePluginOptions("compile", args, plugins))
+    return kUsageError;
   std::string file, emit;
   for (const std::string& a : args) {
     if (a.rfind("--emit=", 0) == 0)
@@ -26,6 +29,8 @@ int runCompile(const std::vector<std::string>& args) {
     return usageError("compile", "--emit=" + emit +
                                      " is not available: this build emits 'ast' only (the graph "
                                      "stages arrive with the lowering)");
+  if (!loadPlugins("compile", plugins))
+    return kUsageError;
   std::optional<LoadedModel> m = loadModel(file, Stop::AfterSema);
   if (!m)
     return kUsageError;

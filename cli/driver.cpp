@@ -5,8 +5,40 @@
 
 #include "cli/catalogue.h"
 #include "compiler/frontend/parse.h"
+#include "stdlib/prox/plugin.h"
 
 namespace podm::cli {
+
+bool loadPlugins(const std::string& verb, const std::vector<std::string>& paths) {
+  for (const std::string& path : paths) {
+    std::string error;
+    if (!stdlib::loadProxPlugin(path, stdlib::proxRegistry(), error)) {
+      std::cerr << "podm " << verb << ": error: " << error << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool takePluginOptions(const std::string& verb, std::vector<std::string>& args,
+                       std::vector<std::string>& plugins) {
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--plugin") {
+      if (i + 1 >= args.size()) {
+        std::cerr << "podm " << verb << ": error: --plugin needs the path of a shared library\n";
+        return false;
+      }
+      plugins.push_back(args[++i]);
+    } else if (args[i].rfind("--plugin=", 0) == 0) {
+      plugins.push_back(args[i].substr(9));
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  args = std::move(rest);
+  return true;
+}
 
 std::optional<LoadedModel> loadModel(const std::string& path, Stop stop) {
   std::string text, error;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "compiler/ast/ast.h"
 #include "compiler/ast/diagnostics.h"
@@ -19,6 +20,15 @@ struct LoadedModel {
 };
 
 enum class Stop { AfterParse, AfterSema };
+
+// Loads each prox plugin into the stdlib registry (before the catalogue is first built). Prints
+// `podm VERB: error: ...` and returns false when one cannot be loaded.
+bool loadPlugins(const std::string& verb, const std::vector<std::string>& paths);
+
+// Takes `--plugin PATH` / `--plugin=PATH` out of `args`; returns false (after a usage message)
+// when --plugin has no path.
+bool takePluginOptions(const std::string& verb, std::vector<std::string>& args,
+                       std::vector<std::string>& plugins);
 
 // Returns nullopt when the file cannot be read (message printed; a usage error). Otherwise the
 // diagnostics have been printed to stderr and `ast`/`checked` are set when those stages passed.

@@ -14,16 +14,26 @@ namespace podm::cli {
 const std::vector<Verb>& verbs() {
   static const std::vector<Verb> table = {
       {"check", "parse and check model files",
-       "usage: podm check FILE...\n\n"
+       "usage: podm check [--plugin LIB.so]... FILE...\n\n"
        "Parses and checks each model file and prints a summary of the model it defines.\n"
        "Errors are printed as file:line:col: error: message, with the source line and a caret.\n\n"
+       "  --plugin LIB  load user prox functions from a shared library first\n\n"
        "exit status: 0 all files are valid, 1 a file has errors, 2 usage error\n",
        runCheck},
       {"compile", "compile a model file and print a stage of the pipeline",
-       "usage: podm compile FILE --emit=ast\n\n"
-       "  --emit=ast   print the abstract syntax tree, with source locations\n\n"
+       "usage: podm compile [--plugin LIB.so]... FILE --emit=ast\n\n"
+       "  --emit=ast    print the abstract syntax tree, with source locations\n"
+       "  --plugin LIB  load user prox functions from a shared library first\n\n"
        "exit status: 0 success, 1 the model has errors, 2 usage error\n",
        runCompile},
+      {"test-prox", "run the prox property tests on a (plugin) prox function",
+       "usage: podm test-prox PLUGIN NAME [--arg NAME=VALUE]...\n\n"
+       "Loads the shared library PLUGIN (or 'builtin' for the standard library) and runs the\n"
+       "generic property checks on the prox NAME: prox optimality, agreement with a brute-force\n"
+       "1-D minimisation for separable ones, firm non-expansiveness for convex ones.\n\n"
+       "  --arg NAME=VALUE  a parameter of the prox (required ones must be given)\n\n"
+       "exit status: 0 all checks pass, 1 a check fails, 2 usage error or unloadable plugin\n",
+       runTestProx},
   };
   return table;
 }

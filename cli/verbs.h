@@ -20,6 +20,7 @@ const std::vector<Verb>& verbs();
 
 int runCheck(const std::vector<std::string>& args);
 int runCompile(const std::vector<std::string>& args);
+int runTestProx(const std::vector<std::string>& args);
 
 // `podm: error: ...` on stderr, returning kUsageError.
 int usageError(const std::string& verb, const std::string& message);

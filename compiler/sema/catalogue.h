@@ -24,6 +24,7 @@ struct ParamSpec {
   double max = std::numeric_limits<double>::infinity();
   bool integer = false;
   std::optional<double> defaultValue; // where a shape rule needs it
+  bool compilerOnly = false; // read by the compiler (e.g. learnable), not passed to the stdlib
 };
 
 struct FunctionSpec {

@@ -15,6 +15,10 @@ ParamSpec integer(std::string name, bool required = false, double min = 1, doubl
 ParamSpec typed(std::string name, ArgType type, bool required = false) {
   return {std::move(name), type, required, -kInf, kInf, false, std::nullopt};
 }
+ParamSpec compilerOnly(ParamSpec p) {
+  p.compilerOnly = true;
+  return p;
+}
 ParamSpec withDefault(ParamSpec p, double value) {
   p.defaultValue = value;
   return p;
@@ -123,7 +127,8 @@ Catalogue Catalogue::language() {
      ShapeRule::Gradient);
   op(fn("mask", "pointwise multiplication by a mask", {typed("m", ArgType::Image, true)}));
   op(fn("dct_filters", "bank of the size^2 - 1 non-constant DCT filters",
-        {withDefault(integer("size", false, 2, 15), 3), typed("learnable", ArgType::Bool)}),
+        {withDefault(integer("size", false, 2, 15), 3), typed("boundary", ArgType::String),
+         compilerOnly(typed("learnable", ArgType::Bool))}),
      ShapeRule::FilterBank, "size");
   return c;
 }

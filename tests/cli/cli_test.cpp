@@ -1,0 +1,123 @@
+// Runs the real `podm` executable: exit codes (0 ok, 1 model errors, 2 usage), help for every
+// verb, the version, and a model that uses a prox from a plugin.
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <sstream>
+#include <vector>
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string out; // stdout and stderr together
+};
+
+Result runPodm(const std::string& args) {
+  std::string command = std::string(PODM_EXE) + " " + args + " 2>&1";
+  Result r;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe);
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    r.out.append(buffer.data(), n);
+  int raw = pclose(pipe);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
+// The verbs `podm --help` lists (the lines between "verbs:" and the next blank line).
+std::vector<std::string> listedVerbs() {
+  Result help = runPodm("--help");
+  std::istringstream in(help.out.substr(help.out.find("verbs:\n") + 7));
+  std::vector<std::string> verbs;
+  for (std::string line; std::getline(in, line) && !line.empty();)
+    verbs.push_back(line.substr(2, line.find(' ', 2) - 2));
+  return verbs;
+}
+
+std::string example(const char* name) {
+  return std::string(PODM_SOURCE_DIR) + "/examples/" + name;
+}
+
+std::string writeTemp(const std::string& name, const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() / ("podm_cli_test_" + name);
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+} // namespace
+
+TEST_CASE("version and global help") {
+  Result v = runPodm("--version");
+  CHECK(v.status == 0);
+  CHECK(v.out.rfind("podm ", 0) == 0);
+  Result h = runPodm("--help");
+  CHECK(h.status == 0);
+  CHECK(listedVerbs().size() >= 3);
+  CHECK(runPodm("").status == 2);
+  CHECK(runPodm("frobnicate").status == 2);
+}
+
+TEST_CASE("every verb has --help") {
+  for (const std::string& verb : listedVerbs()) {
+    CAPTURE(verb);
+    Result r = runPodm(verb + " --help");
+    CHECK(r.status == 0);
+    CHECK(r.out.find("usage: podm " + verb) != std::string::npos);
+  }
+}
+
+TEST_CASE("check: 0 for valid models, 1 for model errors, 2 for usage errors") {
+  Result ok = runPodm("check " + example("sr_lp.podm") + " " + example("deblur_rpodm.podm"));
+  CHECK(ok.status == 0);
+  CHECK(ok.out.find("sr_lp.podm: ok") != std::string::npos);
+  std::string bad = writeTemp("bad.podm", "model m\ninput o : image\nvar x : image = y\n");
+  Result err = runPodm("check " + bad);
+  CHECK(err.status == 1);
+  CHECK(err.out.find(":3:17: error: unknown name 'y'") != std::string::npos);
+  CHECK(err.out.find("  var x : image = y\n                  ^") != std::string::npos);
+  CHECK(runPodm("check").status == 2);
+  CHECK(runPodm("check --nope " + example("sr_lp.podm")).status == 2);
+  CHECK(runPodm("check /nonexistent/model.podm").status == 2);
+  // One bad file among good ones still fails the run.
+  CHECK(runPodm("check " + example("sr_lp.podm") + " " + bad).status == 1);
+}
+
+TEST_CASE("compile --emit=ast prints the tree; unknown stages are usage errors") {
+  Result r = runPodm("compile " + example("fista_sr.podm") + " --emit=ast");
+  CHECK(r.status == 0);
+  CHECK(r.out.rfind("model fista_sr @3:1\n", 0) == 0);
+  CHECK(runPodm("compile " + example("fista_sr.podm")).status == 2);
+  CHECK(runPodm("compile " + example("fista_sr.podm") + " --emit=nonsense").status == 2);
+}
+
+TEST_CASE("a prox from a plugin is usable in a model with --plugin") {
+  std::string model = writeTemp("plugin.podm", "model m\ninput o : image\nvar x : image = o\n"
+                                               "f(x) = 0.5 * || x - o ||^2\n"
+                                               "g(x) = 1e-2 * elastic_net(x, ratio = 0.5)\n"
+                                               "stages 10 proxgrad { gamma = 1 }\n");
+  CHECK(runPodm("check " + model).status == 1); // unknown without the plugin
+  Result r = runPodm("check --plugin " + std::string(PODM_EXAMPLE_PLUGIN) + " " + model);
+  CHECK(r.status == 0);
+  CHECK(runPodm("check --plugin /nonexistent.so " + model).status == 2);
+  Result t = runPodm("test-prox " + std::string(PODM_EXAMPLE_PLUGIN) + " elastic_net --arg ratio=0.5");
+  CHECK(t.status == 0);
+  CHECK(runPodm("test-prox builtin no_such_prox").status == 2);
+}
+
+TEST_CASE("hostile files through the command: exit 1 with a diagnostic") {
+  std::string big = writeTemp("ident.podm", "model m\nconst " + std::string(1u << 20, 'a') + " = b\n");
+  Result r = runPodm("check " + big);
+  CHECK(r.status == 1);
+  CHECK(r.out.size() < 2000);
+  std::string empty = writeTemp("empty.podm", "");
+  CHECK(runPodm("check " + empty).status == 1);
+}
