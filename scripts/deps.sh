@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages podm builds with, when any is missing. Idempotent and quiet when
+# everything is present; sourced by quickstart.sh and test.sh.
+set -euo pipefail
+
+PODM_PACKAGES=(
+  cmake g++ make pkg-config
+  antlr4 libantlr4-runtime-dev default-jre-headless
+  libdnnl-dev libeigen3-dev doctest-dev libfftw3-dev
+  libpng-dev libtiff-dev libhdf5-dev
+)
+
+missing=()
+for pkg in "${PODM_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "podm: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The README's second command (and CI's): install what is missing, build, run the main example,
+# run the whole test suite, then build the tests again with ASan+UBSan and run them there too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+scripts/build.sh
+scripts/example.sh >/dev/null
+(cd build && ctest --output-on-failure -j"$(nproc)")
+
+# Sanitizer build: Debug, no CUDA (its runtime and ASan do not mix), no benchmarks.
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPODM_SANITIZE=ON -DPODM_ENABLE_CUDA=OFF \
+  -DPODM_BUILD_BENCH=OFF >/dev/null
+cmake --build build-asan -j"$(nproc)"
+export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ctest --output-on-failure -j"$(nproc)")
