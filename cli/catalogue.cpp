@@ -1,10 +1,10 @@
 // Builds sema's catalogue from the stdlib prox registry (see catalogue.h).
 #include "cli/catalogue.h"
 
+#include "stdlib/prox/prox.h"
+
 #include <cmath>
 #include <stdexcept>
-
-#include "stdlib/prox/prox.h"
 
 namespace podm::cli {
 namespace {

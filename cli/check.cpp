@@ -1,8 +1,8 @@
 // `podm check FILE...`: parse and check model files; print a one-paragraph summary of each.
-#include <iostream>
-
 #include "cli/driver.h"
 #include "cli/verbs.h"
+
+#include <iostream>
 
 namespace podm::cli {
 

@@ -1,8 +1,8 @@
 // `podm compile FILE --emit=STAGE`: run the pipeline up to STAGE and print it.
-#include <iostream>
-
 #include "cli/driver.h"
 #include "cli/verbs.h"
+
+#include <iostream>
 
 namespace podm::cli {
 

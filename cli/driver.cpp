@@ -1,11 +1,11 @@
 // Loading a model through the front end and sema (see driver.h).
 #include "cli/driver.h"
 
-#include <iostream>
-
 #include "cli/catalogue.h"
 #include "compiler/frontend/parse.h"
 #include "stdlib/prox/plugin.h"
+
+#include <iostream>
 
 namespace podm::cli {
 

@@ -1,14 +1,14 @@
 // Shared by the verbs: read a model file, run the front end and sema, print diagnostics.
 #pragma once
 
+#include "compiler/ast/ast.h"
+#include "compiler/ast/diagnostics.h"
+#include "compiler/sema/sema.h"
+
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "compiler/ast/ast.h"
-#include "compiler/ast/diagnostics.h"
-#include "compiler/sema/sema.h"
 
 namespace podm::cli {
 

@@ -1,13 +1,13 @@
 // `podm test-prox PLUGIN NAME [--arg NAME=VALUE ...]`: the generic prox property checks (the same
 // ones the test suite runs on every built-in prox) on a prox from a plugin. PLUGIN may be
 // `builtin` to check a standard prox.
-#include <cstdlib>
-#include <iostream>
-
 #include "cli/driver.h"
 #include "cli/verbs.h"
 #include "stdlib/prox/property_check.h"
 #include "stdlib/prox/prox.h"
+
+#include <cstdlib>
+#include <iostream>
 
 namespace podm::cli {
 

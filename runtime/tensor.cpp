@@ -8,7 +8,9 @@
 
 namespace podm {
 
-const char* dtypeName(DType t) { return t == DType::F32 ? "f32" : "c64"; }
+const char* dtypeName(DType t) {
+  return t == DType::F32 ? "f32" : "c64";
+}
 
 std::string Shape::str() const {
   return std::to_string(n) + "x" + std::to_string(c) + "x" + std::to_string(h) + "x" +

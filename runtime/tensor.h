@@ -13,7 +13,9 @@ namespace podm {
 
 enum class DType : uint8_t { F32, C64 };
 
-inline size_t bytesPerElement(DType t) { return t == DType::F32 ? 4 : 8; }
+inline size_t bytesPerElement(DType t) {
+  return t == DType::F32 ? 4 : 8;
+}
 const char* dtypeName(DType t);
 
 struct Shape {

@@ -4,11 +4,11 @@
 // readable dump and a tree walk are each one function.
 #pragma once
 
+#include "compiler/ast/source.h"
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include "compiler/ast/source.h"
 
 namespace podm::ast {
 
@@ -45,9 +45,9 @@ struct Arg {
 struct Expr {
   ExprKind kind = ExprKind::Number;
   SourceLoc loc;
-  double number = 0;       // Number
-  bool boolean = false;    // Bool
-  std::string text;        // Number spelling, Name, Call callee, Member field, Norm subscript
+  double number = 0;    // Number
+  bool boolean = false; // Bool
+  std::string text;     // Number spelling, Name, Call callee, Member field, Norm subscript
   BinaryOp op = BinaryOp::Add;
   std::vector<ExprPtr> operands;   // children in source order (see ExprKind)
   std::vector<Arg> args;           // Call
@@ -74,21 +74,21 @@ const char* spelling(DeclKind kind);
 
 struct Decl {
   DeclKind kind = DeclKind::Const;
-  SourceLoc loc;     // the keyword (or the term name)
-  std::string name;  // Stages: the solver (podm, relaxed, fista, ...)
+  SourceLoc loc;    // the keyword (or the term name)
+  std::string name; // Stages: the solver (podm, relaxed, fista, ...)
   SourceLoc nameLoc;
   std::string index; // Param, Net: the stage index in `A[l]`
   SourceLoc indexLoc;
-  TypeSpec type;     // Input, Var
-  bool optional = false;              // Input
-  ExprPtr value;                      // Const/Param/Op/Schedule value, Var init, Term/Net body,
-                                      // Input default, Stages count
-  ExprPtr weights;                    // Net: weights file
-  ExprPtr prefix;                     // Net: tensor-name prefix inside the file
-  std::vector<std::string> params;    // Term: f(x), d(x, a)
+  TypeSpec type;                   // Input, Var
+  bool optional = false;           // Input
+  ExprPtr value;                   // Const/Param/Op/Schedule value, Var init, Term/Net body,
+                                   // Input default, Stages count
+  ExprPtr weights;                 // Net: weights file
+  ExprPtr prefix;                  // Net: tensor-name prefix inside the file
+  std::vector<std::string> params; // Term: f(x), d(x, a)
   std::vector<SourceLoc> paramLocs;
-  std::vector<Setting> settings;      // Stages
-  std::vector<ExprPtr> items;         // Monitor
+  std::vector<Setting> settings; // Stages
+  std::vector<ExprPtr> items;    // Monitor
 };
 
 struct Model {

@@ -1,9 +1,9 @@
 // The `--emit=ast` text form: one declaration per block, expressions as s-expressions with their
 // locations, so golden files show both structure and where each node came from.
+#include "compiler/ast/ast.h"
+
 #include <cmath>
 #include <cstdio>
-
-#include "compiler/ast/ast.h"
 
 namespace podm::ast {
 
@@ -197,10 +197,11 @@ std::string dump(const Model& model) {
     if (d.optional)
       out += "    optional\n";
     if (d.value) {
-      const char* label = d.kind == DeclKind::Stages ? "count" : d.kind == DeclKind::Var ? "init"
-                          : d.kind == DeclKind::Input                                ? "default"
-                          : d.kind == DeclKind::Term || d.kind == DeclKind::Net       ? "body"
-                                                                                      : "value";
+      const char* label = d.kind == DeclKind::Stages                            ? "count"
+                          : d.kind == DeclKind::Var                             ? "init"
+                          : d.kind == DeclKind::Input                           ? "default"
+                          : d.kind == DeclKind::Term || d.kind == DeclKind::Net ? "body"
+                                                                                : "value";
       out += std::string("    ") + label + " " + dump(*d.value) + "\n";
     }
     if (d.weights)

@@ -76,9 +76,10 @@ std::string DiagnosticEngine::render(const Diagnostic& d) const {
   std::string caret(excerpt.size(), ' ');
   for (uint32_t i = first; i < last; ++i) {
     std::string_view p = points[i];
-    bool printable = p.size() > 1 || (static_cast<unsigned char>(p[0]) >= 0x20 &&
-                                      static_cast<unsigned char>(p[0]) < 0x7f) ||
-                     p[0] == '\t';
+    bool printable =
+        p.size() > 1 ||
+        (static_cast<unsigned char>(p[0]) >= 0x20 && static_cast<unsigned char>(p[0]) < 0x7f) ||
+        p[0] == '\t';
     bool validMulti = p.size() > 1 || static_cast<unsigned char>(p[0]) < 0x80;
     excerpt += printable && validMulti ? std::string(p) : std::string("?");
     if (i < caretIndex)

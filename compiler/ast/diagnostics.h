@@ -2,11 +2,11 @@
 // the source line and a caret under the spot. Stages report into one engine and keep going.
 #pragma once
 
+#include "compiler/ast/source.h"
+
 #include <iosfwd>
 #include <string>
 #include <vector>
-
-#include "compiler/ast/source.h"
 
 namespace podm {
 

@@ -25,7 +25,9 @@ ExprPtr AstBuilder::build(antlr4::ParserRuleContext* c) {
   return ExprPtr(raw);
 }
 
-ExprPtr AstBuilder::buildExpr(P::ExprContext* expr) { return build(expr); }
+ExprPtr AstBuilder::buildExpr(P::ExprContext* expr) {
+  return build(expr);
+}
 
 Expr* AstBuilder::node(ExprKind kind, antlr4::ParserRuleContext* c) {
   return new Expr(kind, loc(c));
@@ -306,7 +308,9 @@ antlrcpp::Any AstBuilder::visitNameExpr(P::NameExprContext* c) {
   return e;
 }
 
-antlrcpp::Any AstBuilder::visitParenExpr(P::ParenExprContext* c) { return build(c->expr()).release(); }
+antlrcpp::Any AstBuilder::visitParenExpr(P::ParenExprContext* c) {
+  return build(c->expr()).release();
+}
 
 antlrcpp::Any AstBuilder::visitNormExpr(P::NormExprContext* c) {
   Expr* e = node(ExprKind::Norm, c);
@@ -363,7 +367,8 @@ void AstBuilder::decodeString(Expr& e, antlr4::Token* token) {
     } else if (ch == '{') {
       size_t close = raw.find('}', i + 1);
       if (close == std::string::npos) {
-        diags_.error({start.line, col, 1}, "'{' in a string opens an expression that is not closed");
+        diags_.error({start.line, col, 1},
+                     "'{' in a string opens an expression that is not closed");
         return;
       }
       std::string inner = raw.substr(i + 1, close - i - 1);

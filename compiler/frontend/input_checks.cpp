@@ -52,8 +52,8 @@ bool checkEncoding(const SourceFile& file, DiagnosticEngine& diags) {
     if (n == 0) {
       char hex[8];
       std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(text[i]));
-      diags.error(file.locationOf(i), std::string("invalid UTF-8 byte ") + hex +
-                                          "; model files must be UTF-8 text");
+      diags.error(file.locationOf(i),
+                  std::string("invalid UTF-8 byte ") + hex + "; model files must be UTF-8 text");
       return false;
     }
     i += n;

@@ -3,15 +3,14 @@
 // nesting limits can overflow it, whatever the platform's default stack size.
 #include "compiler/frontend/parse.h"
 
-#include <pthread.h>
-
-#include <functional>
-
 #include "PodmLexer.h"
 #include "PodmParser.h"
 #include "compiler/frontend/ast_builder.h"
 #include "compiler/frontend/input_checks.h"
 #include "compiler/frontend/syntax_errors.h"
+
+#include <functional>
+#include <pthread.h>
 
 namespace podm {
 namespace {

@@ -2,18 +2,18 @@
 // it returns mentions tokens or parse trees.
 #pragma once
 
-#include <optional>
-
 #include "compiler/ast/ast.h"
 #include "compiler/ast/diagnostics.h"
+
+#include <optional>
 
 namespace podm {
 
 struct ParseLimits {
-  uint32_t maxNesting = 256;       // brackets/norms open at once
+  uint32_t maxNesting = 256;         // brackets/norms open at once
   uint32_t maxExpressionDepth = 512; // AST depth of one expression (a + a + ... is deep too)
-  size_t maxStatementTokens = 20000;  // tokens in one statement
-  size_t maxSyntaxErrors = 20;     // then the rest of the file is skipped
+  size_t maxStatementTokens = 20000; // tokens in one statement
+  size_t maxSyntaxErrors = 20;       // then the rest of the file is skipped
 };
 
 // Parses a whole model file. Returns the AST when the file is syntactically valid; otherwise

@@ -2,9 +2,9 @@
 // 'x'; expected ')'" rather than the runtime's token-set dumps.
 #pragma once
 
-#include <antlr4-runtime.h>
-
 #include "compiler/frontend/token_filter.h"
+
+#include <antlr4-runtime.h>
 
 namespace podm::frontend {
 

@@ -1,9 +1,9 @@
 // Newline significance, lexical diagnostics and the nesting limit (see token_filter.h).
 #include "compiler/frontend/token_filter.h"
 
-#include <cstdio>
-
 #include "PodmLexer.h"
+
+#include <cstdio>
 
 namespace podm::frontend {
 
@@ -58,7 +58,8 @@ TokenFilter::TokenFilter(antlr4::Lexer& lexer, DiagnosticEngine& diags,
                          const LocationMap& locations, uint32_t maxNesting,
                          size_t maxStatementTokens, size_t maxErrors)
     : lexer_(lexer), diags_(diags), locations_(locations), maxNesting_(maxNesting),
-      maxStatementTokens_(maxStatementTokens), maxErrors_(maxErrors), last_(Lexer::NEWLINE) {}
+      maxStatementTokens_(maxStatementTokens), maxErrors_(maxErrors), last_(Lexer::NEWLINE) {
+}
 
 void TokenFilter::stop() {
   antlr4::CharStream* input = lexer_.getInputStream();
@@ -106,8 +107,8 @@ std::unique_ptr<antlr4::Token> TokenFilter::nextToken() {
     }
     statementTokens_ = type == Lexer::NEWLINE || type == Lexer::SEMI ? 0 : statementTokens_ + 1;
     if (statementTokens_ > maxStatementTokens_ && type != antlr4::Token::EOF) {
-      diags_.error(locations_.of(token.get()), "statement longer than " +
-                                                   std::to_string(maxStatementTokens_) + " tokens");
+      diags_.error(locations_.of(token.get()),
+                   "statement longer than " + std::to_string(maxStatementTokens_) + " tokens");
       stop();
       continue;
     }

@@ -4,11 +4,10 @@
 // recursive-descent parser's stack bounded on hostile input.
 #pragma once
 
-#include <antlr4-runtime.h>
-
-#include <vector>
-
 #include "compiler/ast/diagnostics.h"
+
+#include <antlr4-runtime.h>
+#include <vector>
 
 namespace podm::frontend {
 

@@ -68,13 +68,13 @@ struct Catalogue {
   std::map<std::string, FunctionSpec> proxes;
   std::map<std::string, OperatorSpec> operators;
   std::map<std::string, SolverSpec> solvers;
-  std::map<std::string, FunctionSpec> netTemplates; // dilated_cnn, elu_cnn, residual
-  std::map<std::string, FunctionSpec> layers;       // conv, relu, elu, ...
-  std::map<std::string, FunctionSpec> paramKinds;   // learned, mlp
-  std::map<std::string, FunctionSpec> fstepSolvers; // auto, closed_form, cg, gradient
-  std::map<std::string, FunctionSpec> monitors;     // phi, psnr(ref), ...
+  std::map<std::string, FunctionSpec> netTemplates;    // dilated_cnn, elu_cnn, residual
+  std::map<std::string, FunctionSpec> layers;          // conv, relu, elu, ...
+  std::map<std::string, FunctionSpec> paramKinds;      // learned, mlp
+  std::map<std::string, FunctionSpec> fstepSolvers;    // auto, closed_form, cg, gradient
+  std::map<std::string, FunctionSpec> monitors;        // phi, psnr(ref), ...
   std::map<std::string, FunctionSpec> scalarFunctions; // L, min, max, sqrt, ...
-  std::vector<std::string> stopQuantities;          // names a stopping rule may compare
+  std::vector<std::string> stopQuantities;             // names a stopping rule may compare
   // The language's own built-ins (operators included), with an empty prox table.
   static Catalogue language();
   // Every name sema would accept for a call, for "did you mean" suggestions.

@@ -3,10 +3,10 @@
 // declarations, terms and stage structure in decl_checker.cpp.
 #pragma once
 
+#include "compiler/sema/sema.h"
+
 #include <map>
 #include <set>
-
-#include "compiler/sema/sema.h"
 
 namespace podm::sema {
 
@@ -55,9 +55,8 @@ private:
   Type operatorCall(const ast::Expr& e, const OperatorSpec& spec, Context ctx);
   Type applyOperator(const Type& op, const Type& arg, const ast::Expr& at);
   // Checks a call's arguments against a signature; returns the known numeric arguments.
-  std::map<std::string, std::optional<double>> checkArgs(const ast::Expr& call,
-                                                         const FunctionSpec& spec, Context ctx,
-                                                         const char* what);
+  std::map<std::string, std::optional<double>>
+  checkArgs(const ast::Expr& call, const FunctionSpec& spec, Context ctx, const char* what);
   Dim dimOf(const ast::Expr& e);
   void requireNumber(const Type& t, const ast::Expr& e, const std::string& what);
   void mismatch(const ast::Expr& at, const std::string& what, const ImageShape& a,
@@ -74,11 +73,11 @@ private:
   CheckedModel out_;
 
   std::map<std::string, Symbol> symbols_;
-  std::map<std::string, const ast::Decl*> terms_;  // f, g, d
+  std::map<std::string, const ast::Decl*> terms_; // f, g, d
   const ast::Decl* stages_ = nullptr;
   const ast::Decl* variable_ = nullptr;
-  std::map<std::string, Type> locals_;              // term parameters, stage index
-  std::set<std::string> stageSettings_;             // names the stages block sets
+  std::map<std::string, Type> locals_;  // term parameters, stage index
+  std::set<std::string> stageSettings_; // names the stages block sets
   int64_t stageCount_ = -1;
 };
 

@@ -1,8 +1,8 @@
 // Declarations, the f/g/d terms and the stage structure (see checker.h).
+#include "compiler/sema/checker.h"
+
 #include <algorithm>
 #include <cmath>
-
-#include "compiler/sema/checker.h"
 
 namespace podm::sema {
 
@@ -14,7 +14,9 @@ using ast::ExprKind;
 
 namespace {
 
-std::string at(SourceLoc loc) { return std::to_string(loc.line) + ":" + std::to_string(loc.col); }
+std::string at(SourceLoc loc) {
+  return std::to_string(loc.line) + ":" + std::to_string(loc.col);
+}
 
 std::string join(const std::vector<std::string>& names) {
   std::string out;
@@ -23,7 +25,9 @@ std::string join(const std::vector<std::string>& names) {
   return out;
 }
 
-bool isTermName(const std::string& n) { return n == "f" || n == "g" || n == "d"; }
+bool isTermName(const std::string& n) {
+  return n == "f" || n == "g" || n == "d";
+}
 
 // Splits a sum into its summands; `negated` marks summands that are subtracted.
 void summands(const Expr& e, std::vector<std::pair<const Expr*, bool>>& out, bool negated = false) {
@@ -75,8 +79,8 @@ void Checker::collectDeclarations() {
     switch (d.kind) {
     case DeclKind::Term:
       if (!isTermName(d.name)) {
-        diags_.error(d.nameLoc, "unknown term '" + d.name +
-                                    "'; a model defines f(x), g(x) and d(x, a)");
+        diags_.error(d.nameLoc,
+                     "unknown term '" + d.name + "'; a model defines f(x), g(x) and d(x, a)");
       } else if (terms_.count(d.name)) {
         diags_.error(d.nameLoc, "term '" + d.name + "' is defined twice (first at " +
                                     at(terms_[d.name]->nameLoc) + ")");
@@ -97,8 +101,8 @@ void Checker::collectDeclarations() {
       break;
     }
     if (auto it = symbols_.find(d.name); it != symbols_.end()) {
-      diags_.error(d.nameLoc, "'" + d.name + "' is already defined at " +
-                                  at(it->second.decl->nameLoc));
+      diags_.error(d.nameLoc,
+                   "'" + d.name + "' is already defined at " + at(it->second.decl->nameLoc));
       continue;
     }
     if (isTermName(d.name)) {
@@ -155,8 +159,8 @@ Type Checker::checkDecl(const Decl& d) {
     if (t.is(Kind::List) && t.listOfNumbers)
       return t;
     if (!t.is(Kind::Error) && (!t.is(Kind::Number) || !t.value)) {
-      diags_.error(d.value->loc, "const '" + d.name +
-                                     "' must be a number known when the model is compiled");
+      diags_.error(d.value->loc,
+                   "const '" + d.name + "' must be a number known when the model is compiled");
       return Type::error();
     }
     return t;
@@ -166,8 +170,8 @@ Type Checker::checkDecl(const Decl& d) {
   case DeclKind::Op: {
     Type t = expr(*d.value, Context::General);
     if (!t.is(Kind::Operator) && !t.is(Kind::Error)) {
-      diags_.error(d.value->loc, "op '" + d.name + "' must be a linear operator, not " +
-                                     describe(t.kind));
+      diags_.error(d.value->loc,
+                   "op '" + d.name + "' must be a linear operator, not " + describe(t.kind));
       return Type::error();
     }
     return t;
@@ -186,8 +190,8 @@ Type Checker::checkDecl(const Decl& d) {
 Type Checker::checkInput(const Decl& d) {
   const std::string& type = d.type.name;
   if (type != "image" && type != "kernel" && type != "scalar") {
-    diags_.error(d.type.loc, "unknown input type '" + type +
-                                 "'; an input is an image, a kernel or a scalar");
+    diags_.error(d.type.loc,
+                 "unknown input type '" + type + "'; an input is an image, a kernel or a scalar");
     return Type::error();
   }
   if (d.value && type != "scalar")
@@ -261,8 +265,8 @@ Type Checker::checkVar(const Decl& d) {
         t.shape = init.shape;
     }
   } else if (!declaredShape) {
-    diags_.error(d.nameLoc, "cannot tell the shape of '" + d.name +
-                                "'; give image(h, w) or an initial value");
+    diags_.error(d.nameLoc,
+                 "cannot tell the shape of '" + d.name + "'; give image(h, w) or an initial value");
   }
   t.vars = {d.name};
   out_.variable = d.name;
@@ -275,18 +279,19 @@ Type Checker::checkNet(const Decl& d) {
     locals_[d.index] = Type::number();
   Type body = expr(*d.value, Context::Network);
   if (!body.is(Kind::Net) && !body.is(Kind::Error))
-    diags_.error(d.value->loc, "the body of net '" + d.name +
-                                   "' must be a network such as dilated_cnn(...) or layers { ... }");
+    diags_.error(d.value->loc,
+                 "the body of net '" + d.name +
+                     "' must be a network such as dilated_cnn(...) or layers { ... }");
   for (const ast::ExprPtr* part : {&d.weights, &d.prefix}) {
     if (!*part)
       continue;
     Type t = expr(**part, Context::General);
     if (!t.is(Kind::String) && !t.is(Kind::Error))
-      diags_.error((*part)->loc, std::string("weights and prefix are strings, not ") +
-                                     describe(t.kind));
+      diags_.error((*part)->loc,
+                   std::string("weights and prefix are strings, not ") + describe(t.kind));
   }
-  std::string line = d.name + (d.index.empty() ? "" : "[" + d.index + "]") + " = " +
-                     ast::unparse(*d.value);
+  std::string line =
+      d.name + (d.index.empty() ? "" : "[" + d.index + "]") + " = " + ast::unparse(*d.value);
   if (d.weights)
     line += ", weights " + ast::unparse(*d.weights);
   if (d.prefix)
@@ -313,8 +318,8 @@ Type Checker::checkSchedule(const Decl& d) {
   if (t.is(Kind::Error))
     return t;
   if (!t.is(Kind::List) || !t.listOfNumbers) {
-    diags_.error(d.value->loc, "schedule '" + d.name +
-                                   "' must be a list of numbers such as [1, 2, 3]");
+    diags_.error(d.value->loc,
+                 "schedule '" + d.name + "' must be a list of numbers such as [1, 2, 3]");
     return Type::error();
   }
   if (t.listSize == 0)
@@ -330,15 +335,17 @@ void Checker::checkTerms() {
   for (const auto& [name, d] : terms_) {
     size_t arity = kArity.at(name);
     if (d->params.size() != arity) {
-      diags_.error(d->nameLoc, name == "d" ? "d takes two parameters, the variable and the "
-                                             "network output: d(x, a)"
-                                           : name + " takes one parameter, the variable: " +
-                                                 name + "(x)");
+      diags_.error(d->nameLoc, name == "d"
+                                   ? "d takes two parameters, the variable and the "
+                                     "network output: d(x, a)"
+                                   : name + " takes one parameter, the variable: " + name + "(x)");
       continue;
     }
     if (variable_ && d->params[0] != variable_->name) {
-      diags_.error(d->paramLocs[0], "'" + d->params[0] + "' is not the variable; the model's "
-                                    "variable is '" + variable_->name + "'");
+      diags_.error(d->paramLocs[0], "'" + d->params[0] +
+                                        "' is not the variable; the model's "
+                                        "variable is '" +
+                                        variable_->name + "'");
       continue;
     }
     locals_.clear();
@@ -347,8 +354,8 @@ void Checker::checkTerms() {
     locals_[d->params[0]] = var;
     if (arity == 2) {
       if (d->params[1] == d->params[0] || symbols_.count(d->params[1])) {
-        diags_.error(d->paramLocs[1], "the network output '" + d->params[1] +
-                                          "' needs a name of its own");
+        diags_.error(d->paramLocs[1],
+                     "the network output '" + d->params[1] + "' needs a name of its own");
         continue;
       }
       Type a = var;
@@ -405,10 +412,11 @@ void Checker::checkFidelity(const Decl& d) {
       continue;
     if (!inner.is(Kind::Image))
       diags_.error(norm->operand(0).loc,
-                   std::string("a least-squares term measures an image, not ") + describe(inner.kind));
+                   std::string("a least-squares term measures an image, not ") +
+                       describe(inner.kind));
     else if (variable_ && !inner.dependsOn(variable_->name))
-      diags_.error(norm->loc, "this term of f does not depend on the variable '" +
-                                  variable_->name + "'");
+      diags_.error(norm->loc,
+                   "this term of f does not depend on the variable '" + variable_->name + "'");
     else if (!inner.linear)
       diags_.error(norm->operand(0).loc, "f's least-squares terms must be affine in the variable");
     out_.fidelity.push_back(ast::unparse(*part));
@@ -472,9 +480,8 @@ void Checker::checkStages(const Decl& d) {
   for (const auto& [n, s] : catalogue_.solvers)
     solverNames.push_back(n);
   Type count = expr(*d.value, Context::General);
-  if (!count.is(Kind::Error) &&
-      (!count.value || *count.value < 1 || *count.value != std::floor(*count.value) ||
-       *count.value > 1e6))
+  if (!count.is(Kind::Error) && (!count.value || *count.value < 1 ||
+                                 *count.value != std::floor(*count.value) || *count.value > 1e6))
     diags_.error(d.value->loc, "the number of stages must be a whole number from 1 to 1000000");
   if (solverIt == catalogue_.solvers.end()) {
     diags_.error(d.nameLoc, "unknown solver '" + d.name + "'; the solvers are " +
@@ -526,9 +533,8 @@ void Checker::checkStages(const Decl& d) {
     if (!terms_.count("d"))
       diags_.error(d.loc, solver.name + " stages need d(x, a), the distance to the network "
                                         "output");
-    bool hasNet = std::any_of(symbols_.begin(), symbols_.end(), [](const auto& kv) {
-      return kv.second.decl->kind == DeclKind::Net;
-    });
+    bool hasNet = std::any_of(symbols_.begin(), symbols_.end(),
+                              [](const auto& kv) { return kv.second.decl->kind == DeclKind::Net; });
     if (!hasNet && !seen.count("A"))
       diags_.error(d.loc, solver.name + " stages need a network: declare net A or set "
                                         "A = identity");
@@ -564,9 +570,10 @@ void Checker::checkMonitors(const Decl& d) {
     locals_.clear();
     expr(*item, Context::Monitor);
     if ((n == "opt_error" || n == "branch" || n == "check_bound") && solver && !solver->hasCheck)
-      diags_.error(item->loc, "'" + n + "' is only defined for stages with the optimality "
-                                        "check (podm), not " +
-                                        solver->name);
+      diags_.error(item->loc, "'" + n +
+                                  "' is only defined for stages with the optimality "
+                                  "check (podm), not " +
+                                  solver->name);
     out_.monitors.push_back(ast::unparse(*item));
   }
 }

@@ -1,8 +1,8 @@
 // Expression typing: kinds, constant folding of scalars, symbolic shapes of images and operators.
+#include "compiler/sema/checker.h"
+
 #include <algorithm>
 #include <cmath>
-
-#include "compiler/sema/checker.h"
 
 namespace podm::sema {
 
@@ -74,8 +74,12 @@ std::vector<std::string> Checker::namesInScope() const {
   return names;
 }
 
-bool Checker::localDefined(const std::string& name) const { return locals_.count(name) > 0; }
-Type Checker::local(const std::string& name) const { return locals_.at(name); }
+bool Checker::localDefined(const std::string& name) const {
+  return locals_.count(name) > 0;
+}
+Type Checker::local(const std::string& name) const {
+  return locals_.at(name);
+}
 
 void Checker::requireNumber(const Type& t, const Expr& e, const std::string& what) {
   if (!t.is(Kind::Number) && !t.is(Kind::Error))
@@ -97,8 +101,8 @@ Type Checker::expr(const Expr& e, Context ctx) {
     for (const ast::ExprPtr& part : e.operands) {
       Type t = expr(*part, ctx);
       if (!t.is(Kind::Number) && !t.is(Kind::String) && !t.is(Kind::Error))
-        diags_.error(part->loc, std::string("a string can only interpolate numbers, not ") +
-                                    describe(t.kind));
+        diags_.error(part->loc,
+                     std::string("a string can only interpolate numbers, not ") + describe(t.kind));
     }
     return Type::of(Kind::String);
   case ExprKind::Name:
@@ -120,8 +124,8 @@ Type Checker::expr(const Expr& e, Context ctx) {
       return t;
     }
     if (!t.is(Kind::Error))
-      diags_.error(e.loc, std::string("only linear operators have an adjoint, not ") +
-                              describe(t.kind));
+      diags_.error(e.loc,
+                   std::string("only linear operators have an adjoint, not ") + describe(t.kind));
     return Type::error();
   }
   case ExprKind::Power: {
@@ -269,11 +273,10 @@ Checker::checkArgs(const Expr& c, const FunctionSpec& spec, Context ctx, const c
       pname = a.name;
       auto it = std::find(paramNames.begin(), paramNames.end(), pname);
       if (it == paramNames.end()) {
-        diags_.error(a.nameLoc, std::string(what) + " '" + c.text + "' has no parameter '" +
-                                    pname + "'" +
-                                    (paramNames.empty() ? "; it takes none"
-                                                        : "; its parameters are " +
-                                                              join(paramNames)));
+        diags_.error(a.nameLoc,
+                     std::string(what) + " '" + c.text + "' has no parameter '" + pname + "'" +
+                         (paramNames.empty() ? "; it takes none"
+                                             : "; its parameters are " + join(paramNames)));
         expr(*a.value, ctx);
         continue;
       }
@@ -306,10 +309,9 @@ Checker::checkArgs(const Expr& c, const FunctionSpec& spec, Context ctx, const c
       if (t.value) {
         double v = *t.value;
         if (v < p.min || v > p.max)
-          diags_.error(a.value->loc,
-                       "parameter '" + pname + "' of '" + c.text + "' must be in [" +
-                           formatNumber(p.min) + ", " + formatNumber(p.max) + "], got " +
-                           formatNumber(v));
+          diags_.error(a.value->loc, "parameter '" + pname + "' of '" + c.text + "' must be in [" +
+                                         formatNumber(p.min) + ", " + formatNumber(p.max) +
+                                         "], got " + formatNumber(v));
         else if (p.integer && v != std::floor(v))
           diags_.error(a.value->loc, "parameter '" + pname + "' of '" + c.text +
                                          "' must be a whole number, got " + formatNumber(v));
@@ -341,8 +343,8 @@ Checker::checkArgs(const Expr& c, const FunctionSpec& spec, Context ctx, const c
   }
   for (const ParamSpec& p : spec.params)
     if (p.required && !given.count(p.name))
-      diags_.error(c.loc, std::string(what) + " '" + c.text + "' needs the parameter '" + p.name +
-                              "'");
+      diags_.error(c.loc,
+                   std::string(what) + " '" + c.text + "' needs the parameter '" + p.name + "'");
   if (spec.validate && diags_.errorCount() == errorsBefore) {
     bool allKnown = true;
     std::map<std::string, double> known;
@@ -420,8 +422,8 @@ Type Checker::call(const Expr& c, Context ctx) {
         return arg;
       if (callee.is(Kind::Net)) {
         if (!arg.is(Kind::Image)) {
-          diags_.error(c.args[0].value->loc, std::string("a network applies to an image, not to ") +
-                                                 describe(arg.kind));
+          diags_.error(c.args[0].value->loc,
+                       std::string("a network applies to an image, not to ") + describe(arg.kind));
           return Type::error();
         }
         arg.linear = false;
@@ -532,8 +534,8 @@ Type Checker::call(const Expr& c, Context ctx) {
   else if (catalogue_.fstepSolvers.count(n))
     diags_.error(c.loc, "'" + n + "' is an F-step solver; use it as fstep = " + n + "(...)");
   else
-    diags_.error(c.loc, "unknown function '" + n + "'" +
-                            suggestion(n, catalogue_.allFunctionNames()));
+    diags_.error(c.loc,
+                 "unknown function '" + n + "'" + suggestion(n, catalogue_.allFunctionNames()));
   for (const ast::Arg& a : c.args)
     expr(*a.value, ctx);
   return Type::error();
@@ -699,18 +701,18 @@ Type Checker::index(const Expr& e, Context ctx) {
     if (idx.value) {
       double i = *idx.value;
       if (i != std::floor(i) || i < 1 || i > static_cast<double>(base.listSize)) {
-        diags_.error(e.operand(1).loc, "index " + formatNumber(i) +
-                                           " is out of range: the list has " +
-                                           std::to_string(base.listSize) +
-                                           " entries, indexed from 1");
+        diags_.error(e.operand(1).loc,
+                     "index " + formatNumber(i) + " is out of range: the list has " +
+                         std::to_string(base.listSize) + " entries, indexed from 1");
         return Type::error();
       }
     } else if (e.operand(1).kind == ExprKind::Name && e.operand(1).text == "l" &&
                stageCount_ > base.listSize) {
-      diags_.error(e.loc, "'" + (e.operand(0).kind == ExprKind::Name ? e.operand(0).text
-                                                                      : std::string("list")) +
-                              "' has " + std::to_string(base.listSize) +
-                              " entries but the stages run to l = " + std::to_string(stageCount_));
+      diags_.error(
+          e.loc,
+          "'" + (e.operand(0).kind == ExprKind::Name ? e.operand(0).text : std::string("list")) +
+              "' has " + std::to_string(base.listSize) +
+              " entries but the stages run to l = " + std::to_string(stageCount_));
     }
     return base.listOfNumbers ? Type::number() : Type::error();
   }
@@ -726,8 +728,8 @@ Type Checker::member(const Expr& e, Context ctx) {
   if (base.is(Kind::Error))
     return base;
   if (!base.is(Kind::Image) && !base.is(Kind::Kernel)) {
-    diags_.error(e.loc, std::string("only images and kernels have members, not ") +
-                            describe(base.kind));
+    diags_.error(e.loc,
+                 std::string("only images and kernels have members, not ") + describe(base.kind));
     return Type::error();
   }
   if (e.text != "h" && e.text != "w") {

@@ -44,46 +44,62 @@ Catalogue Catalogue::language() {
   Catalogue c;
 
   // Solvers: PODM with its check, relaxed PODM, and the baselines of the paper's Fig. 2.
-  add(c.solvers, {"podm", "PODM with the optimality check (Eqs. 3-7)",
-                  {"gamma", "mu", "c", "fstep", "A", "stop"}, {"c"}, true, true});
-  add(c.solvers, {"relaxed", "relaxed PODM x = G(F(A(x))), learnable F (Sec. 4.2)",
-                  {"gamma", "mu", "fstep", "A", "stop"}, {}, true, false});
-  add(c.solvers, {"naive", "the naive network iteration G(F(A(x))) without the check",
-                  {"gamma", "mu", "fstep", "A", "stop"}, {}, true, false});
-  add(c.solvers, {"proxgrad", "proximal gradient x = prox(x - gamma grad f(x))",
-                  {"gamma", "stop"}, {}, false, false});
+  add(c.solvers, {"podm",
+                  "PODM with the optimality check (Eqs. 3-7)",
+                  {"gamma", "mu", "c", "fstep", "A", "stop"},
+                  {"c"},
+                  true,
+                  true});
+  add(c.solvers, {"relaxed",
+                  "relaxed PODM x = G(F(A(x))), learnable F (Sec. 4.2)",
+                  {"gamma", "mu", "fstep", "A", "stop"},
+                  {},
+                  true,
+                  false});
+  add(c.solvers, {"naive",
+                  "the naive network iteration G(F(A(x))) without the check",
+                  {"gamma", "mu", "fstep", "A", "stop"},
+                  {},
+                  true,
+                  false});
+  add(c.solvers, {"proxgrad",
+                  "proximal gradient x = prox(x - gamma grad f(x))",
+                  {"gamma", "stop"},
+                  {},
+                  false,
+                  false});
   add(c.solvers, {"fista", "FISTA (Beck & Teboulle)", {"gamma", "stop"}, {}, false, false});
 
   add(c.netTemplates, fn("dilated_cnn", "IRCNN-style dilated CNN (3x3 convs, ReLU between)",
-                       {integer("depth", false, 2, 64), integer("channels", false, 1, 4096),
-                        typed("dilations", ArgType::List), integer("in", false, 1, 64)}));
+                         {integer("depth", false, 2, 64), integer("channels", false, 1, 4096),
+                          typed("dilations", ArgType::List), integer("in", false, 1, 64)}));
   add(c.netTemplates, fn("elu_cnn", "CNN with ELU activations after all but the last layer",
-                       {integer("depth", false, 2, 64), integer("channels", false, 1, 4096),
-                        integer("in", false, 1, 64)}));
+                         {integer("depth", false, 2, 64), integer("channels", false, 1, 4096),
+                          integer("in", false, 1, 64)}));
   add(c.netTemplates, fn("residual", "x - net(x): the net predicts the residual",
-                       {typed("net", ArgType::Any, true)}));
+                         {typed("net", ArgType::Any, true)}));
 
   add(c.layers, fn("conv", "2-D convolution",
-                 {integer("in", true), integer("out", true), integer("k", false, 1, 31),
-                  integer("dilation", false, 1, 64), integer("stride", false, 1, 16),
-                  typed("padding", ArgType::String), typed("bias", ArgType::Bool)}));
+                   {integer("in", true), integer("out", true), integer("k", false, 1, 31),
+                    integer("dilation", false, 1, 64), integer("stride", false, 1, 16),
+                    typed("padding", ArgType::String), typed("bias", ArgType::Bool)}));
   add(c.layers, fn("relu", "ReLU", {}));
   add(c.layers, fn("elu", "ELU", {number("alpha", false, 0)}));
   add(c.layers, fn("leaky_relu", "leaky ReLU", {number("slope", false, 0)}));
   add(c.layers, fn("batchnorm", "batch normalisation (folded into the convolution at load)",
-                 {integer("channels", true), number("eps", false, 0)}));
+                   {integer("channels", true), number("eps", false, 0)}));
   add(c.layers, fn("upsample", "nearest upsampling", {integer("factor", true, 1, 16)}));
 
   add(c.paramKinds, fn("learned", "a learnable scalar", {number("init", true)}));
   add(c.paramKinds, fn("mlp", "a small MLP mapping its inputs to a positive scalar",
-                     {typed("input", ArgType::Any, true), typed("hidden", ArgType::List),
-                      number("init", true)}));
+                       {typed("input", ArgType::Any, true), typed("hidden", ArgType::List),
+                        number("init", true)}));
 
   add(c.fstepSolvers, fn("auto", "chosen from operator structure", {}));
   add(c.fstepSolvers, fn("closed_form", "exact solve (elementwise, FFT or orthogonal)", {}));
   add(c.fstepSolvers, fn("cg", "conjugate gradients", {integer("iters", false, 1, 10000)}));
   add(c.fstepSolvers, fn("gradient", "gradient steps on f + d",
-                       {integer("steps", false, 1, 10000), number("step", false, 0)}));
+                         {integer("steps", false, 1, 10000), number("step", false, 0)}));
 
   add(c.monitors, fn("phi", "objective f + g", {}));
   add(c.monitors, fn("rel_change", "||x^l - x^{l-1}|| / ||x^{l-1}||", {}));
@@ -121,7 +137,8 @@ Catalogue Catalogue::language() {
      ShapeRule::DownByParam, "s");
   op(fn("bicubic_up", "bicubic upscaling (MATLAB imresize)", {integer("s", true, 1, 64)}),
      ShapeRule::UpByParam, "s");
-  op(fn("haar", "orthonormal multi-level 2-D Haar transform", {withDefault(integer("levels", false, 1, 16), 1)}));
+  op(fn("haar", "orthonormal multi-level 2-D Haar transform",
+        {withDefault(integer("levels", false, 1, 16), 1)}));
   op(fn("dct", "orthonormal 2-D DCT-II", {}));
   op(fn("grad", "forward differences in y and x", {typed("boundary", ArgType::String)}),
      ShapeRule::Gradient);

@@ -3,15 +3,15 @@
 // later stages need to know about it.
 #pragma once
 
-#include <map>
-#include <optional>
-#include <string>
-#include <vector>
-
 #include "compiler/ast/ast.h"
 #include "compiler/ast/diagnostics.h"
 #include "compiler/sema/catalogue.h"
 #include "compiler/sema/types.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace podm::sema {
 
@@ -21,11 +21,11 @@ struct CheckedModel {
   ImageShape variableShape;
   std::string solver;
   int64_t stages = 0;
-  std::vector<std::string> inputs;     // "o: image", "k: kernel", ...
-  std::vector<std::string> fidelity;   // one line per least-squares term
-  std::vector<std::string> prior;      // one line per prox term
-  std::string distance;                // empty without d
-  std::vector<std::string> networks;   // one line per network
+  std::vector<std::string> inputs;   // "o: image", "k: kernel", ...
+  std::vector<std::string> fidelity; // one line per least-squares term
+  std::vector<std::string> prior;    // one line per prox term
+  std::string distance;              // empty without d
+  std::vector<std::string> networks; // one line per network
   std::vector<std::string> monitors;
   std::map<std::string, std::string> settings; // stages block, as written
 };

@@ -37,8 +37,8 @@ struct ShapeStep {
 };
 
 enum class Kind {
-  Error,    // already diagnosed; silences follow-up errors
-  Number,   // scalar (constant when `value` is set)
+  Error,  // already diagnosed; silences follow-up errors
+  Number, // scalar (constant when `value` is set)
   Bool,
   String,
   Image,    // an image-valued expression (input, variable, network output, K x, ...)
@@ -47,22 +47,22 @@ enum class Kind {
   Prox,     // a prox function applied to an argument (only inside g)
   Net,      // a network
   List,
-  Param,    // a learnable parameter
-  Term,     // f, g or d, as the argument of L()
-  Solver,   // an F-step solver choice
+  Param,  // a learnable parameter
+  Term,   // f, g or d, as the argument of L()
+  Solver, // an F-step solver choice
 };
 
 const char* describe(Kind kind); // "an image", "a linear operator", ...
 
 struct Type {
   Kind kind = Kind::Error;
-  std::optional<double> value; // Number: known at compile time
-  ImageShape shape;            // Image
-  std::vector<ShapeStep> steps; // Operator: applied in order
+  std::optional<double> value;   // Number: known at compile time
+  ImageShape shape;              // Image
+  std::vector<ShapeStep> steps;  // Operator: applied in order
   std::vector<std::string> vars; // Image: the variables (x, a) the expression depends on
-  int64_t listSize = -1;        // List
+  int64_t listSize = -1;         // List
   bool listOfNumbers = true;
-  bool linear = true;           // Image: linear (affine) in its variables
+  bool linear = true; // Image: linear (affine) in its variables
 
   static Type error() { return {}; }
   static Type number(std::optional<double> v = std::nullopt) {

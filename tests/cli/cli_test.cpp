@@ -1,15 +1,12 @@
 // Runs the real `podm` executable: exit codes (0 ok, 1 model errors, 2 usage), help for every
 // verb, the version, and a model that uses a prox from a plugin.
-#include <doctest/doctest.h>
-
-#include <sys/wait.h>
-
 #include <array>
 #include <cstdio>
+#include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
-
 #include <sstream>
+#include <sys/wait.h>
 #include <vector>
 
 namespace {
@@ -108,13 +105,15 @@ TEST_CASE("a prox from a plugin is usable in a model with --plugin") {
   Result r = runPodm("check --plugin " + std::string(PODM_EXAMPLE_PLUGIN) + " " + model);
   CHECK(r.status == 0);
   CHECK(runPodm("check --plugin /nonexistent.so " + model).status == 2);
-  Result t = runPodm("test-prox " + std::string(PODM_EXAMPLE_PLUGIN) + " elastic_net --arg ratio=0.5");
+  Result t =
+      runPodm("test-prox " + std::string(PODM_EXAMPLE_PLUGIN) + " elastic_net --arg ratio=0.5");
   CHECK(t.status == 0);
   CHECK(runPodm("test-prox builtin no_such_prox").status == 2);
 }
 
 TEST_CASE("hostile files through the command: exit 1 with a diagnostic") {
-  std::string big = writeTemp("ident.podm", "model m\nconst " + std::string(1u << 20, 'a') + " = b\n");
+  std::string big =
+      writeTemp("ident.podm", "model m\nconst " + std::string(1u << 20, 'a') + " = b\n");
   Result r = runPodm("check " + big);
   CHECK(r.status == 1);
   CHECK(r.out.size() < 2000);

@@ -1,7 +1,7 @@
 // Diagnostic rendering: header, source excerpt and caret, windowing of long lines, tabs.
-#include <doctest/doctest.h>
-
 #include "compiler/ast/diagnostics.h"
+
+#include <doctest/doctest.h>
 
 using podm::DiagnosticEngine;
 using podm::SourceFile;
@@ -18,7 +18,8 @@ TEST_CASE("tabs are kept in the caret line so the caret lines up") {
   SourceFile file("t.podm", "\tconst a = b\n");
   DiagnosticEngine diags(file);
   diags.error({1, 12, 1}, "x");
-  CHECK(diags.render(diags.all()[0]) == "t.podm:1:12: error: x\n  \tconst a = b\n  \t          ^\n");
+  CHECK(diags.render(diags.all()[0]) ==
+        "t.podm:1:12: error: x\n  \tconst a = b\n  \t          ^\n");
 }
 
 TEST_CASE("long lines are windowed around the column") {

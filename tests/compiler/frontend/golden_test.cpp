@@ -1,12 +1,11 @@
 // Golden `--emit=ast` dumps: every example model parses, and its AST dump is exactly the one
 // committed in golden/. Set PODM_UPDATE_GOLDEN=1 to rewrite them after an intended change.
-#include <doctest/doctest.h>
+#include "compiler/frontend/parse.h"
 
 #include <cstdlib>
+#include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
-
-#include "compiler/frontend/parse.h"
 
 namespace fs = std::filesystem;
 

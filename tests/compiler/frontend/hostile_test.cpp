@@ -1,12 +1,11 @@
 // Hostile input never crashes the front end and never takes long: each case must end with at
 // least one diagnostic and no AST. Time is bounded (2 s, the front end's promise to users) only
 // in optimised builds without sanitizers, where it is meaningful.
-#include <doctest/doctest.h>
+#include "compiler/frontend/parse.h"
 
 #include <chrono>
+#include <doctest/doctest.h>
 #include <random>
-
-#include "compiler/frontend/parse.h"
 
 namespace {
 
@@ -22,8 +21,7 @@ std::string rejects(const std::string& name, const std::string& text) {
   podm::DiagnosticEngine diags(file);
   auto start = std::chrono::steady_clock::now();
   std::optional<podm::ast::Model> model = podm::parseModel(file, diags);
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CAPTURE(name);
   CHECK_FALSE(model.has_value());
   REQUIRE(diags.hasErrors());
@@ -33,10 +31,10 @@ std::string rejects(const std::string& name, const std::string& text) {
 }
 
 std::string randomTokens(size_t bytes, unsigned seed) {
-  static const char* const kTokens[] = {"model", "x",  "(",     ")", "[",  "]",  "{",  "}",
-                                        "+",     "-",  "*",     "/", "^",  "||", "=",  ",",
-                                        ";",     "\n", "1.5",   "\"s\"", "op", "var", "f", "g",
-                                        "stages", "podm", "'", ".", "<",  "#c\n", "weights"};
+  static const char* const kTokens[] = {
+      "model", "x", "(",      ")",    "[", "]", "{",  "}",    "+",      "-",  "*",
+      "/",     "^", "||",     "=",    ",", ";", "\n", "1.5",  "\"s\"",  "op", "var",
+      "f",     "g", "stages", "podm", "'", ".", "<",  "#c\n", "weights"};
   std::mt19937 rng(seed);
   std::string out;
   while (out.size() < bytes) {
@@ -69,8 +67,8 @@ TEST_CASE("10 MB of random tokens") {
 }
 
 TEST_CASE("10,000 nested parentheses") {
-  std::string text = "model m\nconst a = " + std::string(10000, '(') + "1" +
-                     std::string(10000, ')') + "\n";
+  std::string text =
+      "model m\nconst a = " + std::string(10000, '(') + "1" + std::string(10000, ')') + "\n";
   CHECK(rejects("nested.podm", text).find("nesting deeper than 256 levels") != std::string::npos);
   std::string norms = "model m\nconst a = ";
   for (int i = 0; i < 10000; ++i)
@@ -80,12 +78,13 @@ TEST_CASE("10,000 nested parentheses") {
 
 TEST_CASE("long chains that would recurse deeply") {
   for (const char* piece : {"- ", "1 ^ ", "1 + ", "x ' ", "K "})
-    rejects("chain.podm", "model m\nconst a = " + [&] {
-      std::string s;
-      while (s.size() < (4u << 20))
-        s += piece;
-      return s;
-    }() + "1\n");
+    rejects(
+        "chain.podm", "model m\nconst a = " + [&] {
+          std::string s;
+          while (s.size() < (4u << 20))
+            s += piece;
+          return s;
+        }() + "1\n");
 }
 
 TEST_CASE("a 1 MB identifier") {

@@ -1,13 +1,12 @@
 // Sema's operator signatures are language syntax, the stdlib linop registry is the
 // implementation: they must name the same operators with the same parameters. Prox signatures
 // are copied from the prox registry, so they cannot drift; this checks the copy is complete.
-#include <doctest/doctest.h>
-
-#include <set>
-
 #include "cli/catalogue.h"
 #include "stdlib/linop/registry.h"
 #include "stdlib/prox/prox.h"
+
+#include <doctest/doctest.h>
+#include <set>
 
 TEST_CASE("sema knows exactly the stdlib's linear operators, with the same parameters") {
   const auto& operators = podm::cli::languageCatalogue().operators;

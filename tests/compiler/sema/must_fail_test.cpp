@@ -1,13 +1,12 @@
 // The must-fail corpus: each must_fail/NAME.podm is rejected with exactly the errors listed in
 // NAME.expected (`line:col: error: message`, in order), through the same path `podm check` takes.
-#include <doctest/doctest.h>
-
-#include <filesystem>
-#include <sstream>
-
 #include "cli/catalogue.h"
 #include "compiler/frontend/parse.h"
 #include "compiler/sema/sema.h"
+
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <sstream>
 
 namespace fs = std::filesystem;
 

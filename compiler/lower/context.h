@@ -1,0 +1,170 @@
+// Internal to compiler/lower: the state one lowering shares between its passes (one concern per
+// file: scalars.cpp evaluates numbers and settings, linops.cpp turns operator expressions into
+// chains of IR ops, terms.cpp reads f, g and d, fstep.cpp solves the F-step, solvers.cpp writes
+// the stage loop and monitors, lower.cpp drives them in order).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/ir/builder.h"
+#include "compiler/lower/lower.h"
+
+namespace podm::lower {
+
+[[noreturn]] inline void fail(SourceLoc loc, const std::string& message) {
+  throw LowerError(loc, message);
+}
+
+// A scalar of the model: known when compiling, or a graph value (f32 scalar node).
+struct Scalar {
+  std::optional<double> value;
+  ir::ValueId node;
+  static Scalar constant(double v) { return {v, {}}; }
+  static Scalar of(ir::ValueId n) { return {std::nullopt, n}; }
+};
+
+// One primitive linear operator: an IR op with its fixed attributes and (for conv, mask) its
+// second operand. Ops whose attributes depend on the input size (bicubic resizing) are completed
+// when applied.
+enum class PrimKind { Conv, Decimate, Upsample, BicubicDown, BicubicUp, Haar, Dct, Grad, Mask,
+                      DctFilters };
+struct Prim {
+  PrimKind kind{};
+  bool adjoint = false;
+  std::string boundary;   // conv, grad, dct_filters
+  int64_t factor = 1;     // decimate, upsample, bicubic, haar levels, dct_filters size
+  ir::ValueId operand;    // conv kernel, mask
+  std::string text;       // source text, for labels
+  // Structure of the matrix (the same for the adjoint).
+  bool diagonal() const { return kind == PrimKind::Mask; }
+  bool circulant() const {
+    return (kind == PrimKind::Conv || kind == PrimKind::Grad || kind == PrimKind::DctFilters) &&
+           boundary == "periodic";
+  }
+  bool orthogonal() const { return kind == PrimKind::Haar || kind == PrimKind::Dct; }
+};
+
+// scale * prims[n-1](...prims[0](x)): applied first to last. No prims is scale * identity.
+struct Chain {
+  double scale = 1;
+  std::vector<Prim> prims;
+};
+
+// A sum of chains (a linear operator of the model: K, W, A = 3 * identity, K' K + D).
+struct LinOp {
+  std::vector<Chain> terms;
+  bool allDiagonal() const;
+  bool allCirculant() const;
+  // A single chain of orthogonal prims with scale +-1 (W, W', haar dct): W' W = I.
+  bool orthogonal() const;
+  LinOp adjoint() const;
+  static LinOp identity() { return {{Chain{}}}; }
+};
+
+// One least-squares term w * ||A x + c||^2 of f (c absent when the term is linear).
+struct LsqTerm {
+  Scalar weight;
+  LinOp op;
+  std::optional<ir::ValueId> offset; // Pre image
+  SourceLoc loc;
+};
+
+// One prox term lambda * name(W x, args) of g.
+struct ProxTerm {
+  Scalar weight;
+  std::string name;
+  ir::NamedFloats args;
+  std::optional<LinOp> transform; // orthogonal W, or none for the variable itself
+  bool indicator = false, separable = false, convex = false;
+  SourceLoc loc;
+};
+
+// d(x, a) = weight * ||F (x - a)||^2, so H = weight * F'F.
+struct Distance {
+  std::vector<std::pair<Scalar, LinOp>> parts; // usually one; weights set by distanceWeights()
+  std::vector<std::vector<std::pair<const ast::Expr*, bool>>> weightExprs; // (expr, divides)
+  bool present = false;
+};
+
+struct Context {
+  const ast::Model& model;
+  const sema::CheckedModel& checked;
+  const LowerOptions& options;
+  ir::Graph& graph;
+  ir::Builder b;
+  std::vector<std::string> notes;
+
+  std::map<std::string, const ast::Decl*> decls; // by name (inputs, consts, ops, ...)
+  std::map<std::string, const ast::Decl*> terms; // f, g, d
+  const ast::Decl* stages = nullptr;
+  std::map<std::string, ir::ValueId> inputs;      // graph inputs made so far
+  std::map<std::string, Scalar> settings;        // gamma, mu, c (Pre or Body values)
+  std::optional<int64_t> stage;                   // set while evaluating a per-stage value
+  std::optional<ir::ValueId> lipschitz;           // L(f), once computed
+
+  std::string var;      // the variable's name
+  ir::Type varType;     // 1x1xHxW
+  ir::ValueId x0;       // the start point, when lower.cpp had to evaluate it to learn the shape
+  std::vector<LsqTerm> f;
+  std::vector<ProxTerm> g;
+  Distance d;
+
+  Context(const ast::Model& m, const sema::CheckedModel& c, const LowerOptions& o, ir::Graph& g)
+      : model(m), checked(c), options(o), graph(g), b(g) {}
+
+  // --- scalars.cpp
+  Scalar number(const ast::Expr& e);
+  ir::ValueId node(const Scalar& s);
+  Scalar mul(const Scalar& a, const Scalar& b);
+  Scalar add(const Scalar& a, const Scalar& b);
+  Scalar div(const Scalar& a, const Scalar& b);
+  // A stages setting: a Pre value, or a schedule when it depends on the stage index l.
+  Scalar setting(const ast::Setting& s);
+  bool usesStageIndex(const ast::Expr& e) const;
+  bool callsL(const ast::Expr& e) const;
+  ir::ValueId input(const std::string& name, SourceLoc use);
+  // x * s for a tensor x (scale for a constant, mul for a node; x itself for 1).
+  ir::ValueId scaled(ir::ValueId x, const Scalar& s, std::string label = {});
+
+  // --- linops.cpp
+  LinOp linop(const ast::Expr& e);
+  ir::ValueId apply(const LinOp& op, ir::ValueId x, std::string label = {});
+  ir::ValueId applyPrim(const Prim& p, ir::ValueId x);
+  // An image expression evaluated once (Pre): inputs, operators applied to inputs, sums.
+  ir::ValueId image(const ast::Expr& e);
+
+  // --- terms.cpp
+  void readFidelity();
+  void readPrior();
+  void readDistance();     // the operators F (Pre)
+  void distanceWeights();  // the weights w, which may read per-stage settings such as mu (Body)
+  Scalar weightOf(const std::vector<std::pair<const ast::Expr*, bool>>& weights);
+  ir::ValueId gradF(ir::ValueId x, std::string label = {});
+  ir::ValueId normalOp(ir::ValueId v, std::string label = {}); // Σ 2 w A'A v
+  ir::ValueId fValue(ir::ValueId x);
+  ir::ValueId gValue(ir::ValueId x, SourceLoc use);
+  ir::ValueId proxG(ir::ValueId v, ir::ValueId gamma, std::string label = {});
+  ir::ValueId applyH(ir::ValueId v, std::string label = {}); // H v = Σ w F'F v
+  ir::ValueId lipschitzConstant(SourceLoc use);              // L_f (Pre)
+
+  // --- fstep.cpp: x~ = argmin f(x) + d(x, xA)
+  ir::ValueId fstep(ir::ValueId xA);
+  std::string fstepChoice; // what was chosen, for notes and labels
+  void planFStep();         // Pre part (spectra, denominators)
+  struct FStepState {
+    enum Kind { Elementwise, Fft, Cg, Gradient } kind = Cg;
+    int64_t iters = 10;
+    double step = 0;
+    ir::ValueId diagN, diagH; // elementwise: N(1), F'F(1)
+    ir::ValueId specN, specH; // fft: real spectra of N and F'F
+    ir::ValueId rhsF;         // -Σ 2 w A' c
+  } fs;
+
+  // --- solvers.cpp
+  void buildLoop();
+};
+
+} // namespace podm::lower
