@@ -67,6 +67,30 @@ const Expr* squaredNorm(const Expr& e, std::vector<const Expr*>& weights, bool& 
   return nullptr;
 }
 
+// One summand of f or d, seen as `w1 * w2 * ||E||^2`.
+struct WeightedSquare {
+  const Expr* part = nullptr;
+  bool negated = false;
+  const Expr* norm = nullptr; // null when the summand has no such form
+  std::vector<const Expr*> weights;
+  bool notSquared = false;
+  bool euclidean() const { return norm && (norm->text.empty() || norm->text == "2"); }
+};
+
+std::vector<WeightedSquare> weightedSquares(const Expr& body) {
+  std::vector<std::pair<const Expr*, bool>> parts;
+  summands(body, parts);
+  std::vector<WeightedSquare> out;
+  for (auto [part, negated] : parts) {
+    WeightedSquare w;
+    w.part = part;
+    w.negated = negated;
+    w.norm = squaredNorm(*part, w.weights, w.notSquared);
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
 } // namespace
 
 // ------------------------------------------------------------------------- declarations --
@@ -373,12 +397,9 @@ void Checker::checkTerms() {
 }
 
 void Checker::checkFidelity(const Decl& d) {
-  std::vector<std::pair<const Expr*, bool>> parts;
-  summands(*d.value, parts);
-  for (auto [part, negated] : parts) {
-    std::vector<const Expr*> weights;
-    bool notSquared = false;
-    const Expr* norm = squaredNorm(*part, weights, notSquared);
+  for (const WeightedSquare& term : weightedSquares(*d.value)) {
+    const Expr* part = term.part;
+    const Expr* norm = term.norm;
     if (!norm) {
       Type t = expr(*part, Context::General);
       if (!t.is(Kind::Error))
@@ -386,20 +407,20 @@ void Checker::checkFidelity(const Decl& d) {
                                 "0.5 * || K x - o ||^2");
       continue;
     }
-    if (notSquared) {
+    if (term.notSquared) {
       diags_.error(part->loc, "a least-squares term is squared: write || ... ||^2");
       continue;
     }
-    if (!norm->text.empty() && norm->text != "2") {
+    if (!term.euclidean()) {
       diags_.error(norm->loc, "a least-squares term uses the Euclidean norm; ||.||_" + norm->text +
                                   " is not smooth (use a prox function in g)");
       continue;
     }
-    if (negated) {
+    if (term.negated) {
       diags_.error(part->loc, "f cannot subtract a least-squares term: f would be unbounded below");
       continue;
     }
-    for (const Expr* w : weights) {
+    for (const Expr* w : term.weights) {
       Type wt = expr(*w, Context::General);
       requireNumber(wt, *w, "the weight of a least-squares term");
       if (wt.value && *wt.value < 0)
@@ -446,19 +467,16 @@ void Checker::checkPrior(const Decl& d) {
 }
 
 void Checker::checkDistance(const Decl& d) {
-  std::vector<std::pair<const Expr*, bool>> parts;
-  summands(*d.value, parts);
-  for (auto [part, negated] : parts) {
-    std::vector<const Expr*> weights;
-    bool notSquared = false;
-    const Expr* norm = squaredNorm(*part, weights, notSquared);
-    if (!norm || notSquared || negated || (!norm->text.empty() && norm->text != "2")) {
+  for (const WeightedSquare& term : weightedSquares(*d.value)) {
+    const Expr* part = term.part;
+    const Expr* norm = term.norm;
+    if (!norm || term.notSquared || term.negated || !term.euclidean()) {
       expr(*part, Context::General);
       diags_.error(part->loc, "d(x, a) must be a weighted squared distance such as "
                               "mu / 2 * || x - a ||^2 or mu / 2 * || F (x - a) ||^2");
       continue;
     }
-    for (const Expr* w : weights)
+    for (const Expr* w : term.weights)
       requireNumber(expr(*w, Context::General), *w, "the weight of d");
     Type inner = expr(norm->operand(0), Context::General);
     if (inner.is(Kind::Error))

@@ -338,6 +338,8 @@ Checker::checkArgs(const Expr& c, const FunctionSpec& spec, Context ctx, const c
         wrong("a list such as [1, 2, 3]");
       break;
     case ArgType::Any:
+      if (argCtx == Context::Network && !t.is(Kind::Net))
+        wrong("a network"); // residual(NET)
       break;
     }
   }
@@ -444,9 +446,6 @@ Type Checker::call(const Expr& c, Context ctx) {
   if (ctx == Context::Network) {
     if (auto it = catalogue_.netTemplates.find(n); it != catalogue_.netTemplates.end()) {
       checkArgs(c, it->second, ctx, "network template");
-      if (n == "residual" && !c.args.empty()) {
-        // checked by checkArgs with the Network context; it must denote a network
-      }
       return Type::of(Kind::Net);
     }
   }
