@@ -1,6 +1,14 @@
-// `podm compile FILE --emit=STAGE`: run the pipeline up to STAGE and print it.
+// `podm compile FILE --emit=STAGE`: run the pipeline up to STAGE and print it -- the AST, the
+// lowered graph, the optimized graph, or the execution plan (memory and backend placement);
+// optionally save the graph as a .pgraph for `podm run`.
 #include "cli/driver.h"
+#include "cli/graph_build.h"
+#include "cli/stdlib_prox_provider.h"
 #include "cli/verbs.h"
+#include "compiler/ir/printer.h"
+#include "compiler/ir/serialize.h"
+#include "runtime/cpu/cpu_backend.h"
+#include "runtime/executor.h"
 
 #include <iostream>
 
@@ -10,11 +18,23 @@ int runCompile(const std::vector<std::string>& given) {
   std::vector<std::string> args = given, plugins;
   if (!takePluginOptions("compile", args, plugins))
     return kUsageError;
-  std::string file, emit;
-  for (const std::string& a : args) {
+  GraphInputs inputs;
+  int status = kOk;
+  if (!takeInputOptions("compile", args, inputs, status))
+    return status;
+  std::string file, emit, out;
+  bool verbose = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
     if (a.rfind("--emit=", 0) == 0)
       emit = a.substr(7);
-    else if (a.rfind("-", 0) == 0)
+    else if (a == "-v" || a == "--verbose")
+      verbose = true;
+    else if (a == "-o") {
+      if (i + 1 >= args.size())
+        return usageError("compile", "-o needs the path of a .pgraph file");
+      out = args[++i];
+    } else if (a.rfind("-", 0) == 0)
       return usageError("compile", "unknown option '" + a + "'");
     else if (file.empty())
       file = a;
@@ -24,11 +44,12 @@ int runCompile(const std::vector<std::string>& given) {
   if (file.empty())
     return usageError("compile", "no model file given");
   if (emit.empty())
-    return usageError("compile", "say which stage to emit with --emit=ast");
-  if (emit != "ast")
-    return usageError("compile", "--emit=" + emit +
-                                     " is not available: this build emits 'ast' only (the graph "
-                                     "stages arrive with the lowering)");
+    return usageError("compile", "say which stage to emit with --emit=ast|graph|graph-opt|plan");
+  if (emit != "ast" && emit != "graph" && emit != "graph-opt" && emit != "plan")
+    return usageError("compile", "unknown stage --emit=" + emit +
+                                     "; the stages are ast, graph, graph-opt and plan");
+  if (emit == "ast" && !out.empty())
+    return usageError("compile", "-o saves a graph; use it with --emit=graph, graph-opt or plan");
   if (!loadPlugins("compile", plugins))
     return kUsageError;
   std::optional<LoadedModel> m = loadModel(file, Stop::AfterSema);
@@ -36,7 +57,31 @@ int runCompile(const std::vector<std::string>& given) {
     return kUsageError;
   if (!m->checked)
     return kModelError;
-  std::cout << ast::dump(*m->ast);
+  if (emit == "ast") {
+    std::cout << ast::dump(*m->ast);
+    return kOk;
+  }
+  std::optional<lower::LowerResult> lowered = lowerLoaded(*m, inputs);
+  if (!lowered)
+    return kModelError;
+  ir::Graph g = std::move(lowered->graph);
+  if (emit != "graph")
+    g = optimizeGraph(g, verbose ? &std::cerr : nullptr);
+  for (const std::string& note : lowered->notes)
+    std::cout << "// " << note << "\n";
+  if (emit == "plan") {
+    installStdlibProxProvider();
+    cpu::CpuBackend cpu;
+    Executor ex(g, cpu);
+    std::cout << "// backend: cpu\n";
+    for (const std::string& note : ex.notes())
+      std::cout << "// " << note << "\n";
+    std::cout << ex.memory().str();
+  } else {
+    ir::dump(g, std::cout);
+  }
+  if (!out.empty())
+    ir::save(g, out);
   return kOk;
 }
 

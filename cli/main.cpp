@@ -21,11 +21,59 @@ const std::vector<Verb>& verbs() {
        "exit status: 0 all files are valid, 1 a file has errors, 2 usage error\n",
        runCheck},
       {"compile", "compile a model file and print a stage of the pipeline",
-       "usage: podm compile [--plugin LIB.so]... FILE --emit=ast\n\n"
-       "  --emit=ast    print the abstract syntax tree, with source locations\n"
-       "  --plugin LIB  load user prox functions from a shared library first\n\n"
+       "usage: podm compile [--plugin LIB.so]... FILE --emit=ast|graph|graph-opt|plan [-v]\n"
+       "                    [--shape NAME=HxW]... [--input NAME=FILE]... [-o OUT.pgraph]\n\n"
+       "  --emit=ast        print the abstract syntax tree, with source locations\n"
+       "  --emit=graph      print the lowered operator graph (F-step solver in the labels)\n"
+       "  --emit=graph-opt  print the graph after the pass pipeline\n"
+       "  --emit=plan       print the execution plan: memory per backend, fallbacks\n"
+       "  -v                log the graph after every pass (to stderr)\n"
+       "  --shape NAME=HxW  the size of an image or kernel input (graphs have static shapes)\n"
+       "  --input NAME=FILE take the size from a file (PNG, TIFF, BMP, .npy)\n"
+       "  -o OUT.pgraph     save the emitted graph for `podm run`\n"
+       "  --plugin LIB      load user prox functions from a shared library first\n\n"
        "exit status: 0 success, 1 the model has errors, 2 usage error\n",
        runCompile},
+      {"run", "compile and run a model (or a saved .pgraph) on input images",
+       "usage: podm run MODEL.podm|FILE.pgraph --input NAME=FILE|NUMBER... -o OUT\n"
+       "                [--trace TRACE.csv] [--profile] [--plugin LIB.so]...\n\n"
+       "Runs on the CPU backend. Inputs are read with the image I/O (PNG, TIFF, BMP, .npy;\n"
+       "single channel); OUT is written atomically by extension (.png, .tif, .npy).\n\n"
+       "  --trace FILE  the per-stage monitors as CSV (stage,phi,rel_change,...; `podm plot`)\n"
+       "  --profile     per-node time table on stderr\n\n"
+       "exit status: 0 success, 1 model or data errors, 2 usage error\n",
+       runRun},
+      {"degrade", "make test data: blur, downscale, add noise, or a synthetic image",
+       "usage: podm degrade IN -o OUT [options]\n"
+       "       podm degrade --synthetic NAME -o OUT [--size HxW] [--seed N] [options]\n\n"
+       "Applies, in this order: blur, then decimation or bicubic downscaling, then noise.\n"
+       "Colour images are degraded channel by channel. Input: PNG, TIFF, BMP or .npy;\n"
+       "output by extension: .png (clamped to [0,1], --bits 8|16), .tif (float32), .npy.\n\n"
+       "  --blur gaussian:SIZE:SIGMA   Gaussian kernel (MATLAB fspecial('gaussian'))\n"
+       "  --blur motion:LEN:ANGLE      linear motion of LEN pixels at ANGLE degrees\n"
+       "  --kernel FILE                kernel from a text file (one row per line), .npy or image;\n"
+       "                               normalised to sum 1\n"
+       "  --boundary B                 periodic (default: the FFT model), symmetric or zero\n"
+       "  --kernel-out K.txt           write the kernel used, one row per line\n"
+       "  --decimate S                 keep every S-th pixel (the model's S)\n"
+       "  --bicubic S                  MATLAB imresize(x, 1/S, 'bicubic')\n"
+       "                               (both crop the input to a multiple of S first)\n"
+       "  --gt-out FILE                write the (cropped) clean image too\n"
+       "  --noise SIGMA                add Gaussian noise, SIGMA on the 0-255 scale\n"
+       "  --seed N                     noise and synthetic-image seed (default 0)\n"
+       "  --synthetic NAME             make a synthetic test image: scene, scene-rgb\n"
+       "  --size HxW                   its size (default 256x256)\n"
+       "  --bits 8|16                  PNG bit depth (default 8)\n\n"
+       "exit status: 0 success, 1 bad input data, 2 usage error\n",
+       runDegrade},
+      {"plot", "plot convergence curves of run traces (the paper's Fig. 2)",
+       "usage: podm plot TRACE.csv [MORE.csv ...] -o FIG.png [--labels a,b,...] [--size WxH]\n\n"
+       "Four panels per stage: relative error, reconstruction error (log y), SSIM, and\n"
+       "optimality error with the check bound dashed (log y); one line per trace.\n"
+       "Trace columns: stage,phi,rel_change,recon_error,psnr,ssim,opt_error,check_bound,\n"
+       "branch,time; empty cells or absent columns are skipped.\n\n"
+       "exit status: 0 success, 1 unreadable trace, 2 usage error\n",
+       runPlot},
       {"test-prox", "run the prox property tests on a (plugin) prox function",
        "usage: podm test-prox PLUGIN NAME [--arg NAME=VALUE]...\n\n"
        "Loads the shared library PLUGIN (or 'builtin' for the standard library) and runs the\n"
@@ -34,6 +82,13 @@ const std::vector<Verb>& verbs() {
        "  --arg NAME=VALUE  a parameter of the prox (required ones must be given)\n\n"
        "exit status: 0 all checks pass, 1 a check fails, 2 usage error or unloadable plugin\n",
        runTestProx},
+      {"weights", "inspect network weight files (safetensors, Keras HDF5)",
+       "usage: podm weights inspect FILE...\n\n"
+       "Lists each file's tensors with their stored dtypes and shapes. For Keras HDF5 files\n"
+       "also prints the architecture read from model_config and the podm tensor names the\n"
+       "import produces (conv{k}.weight in OIHW, conv{k}.bias, bn{k}.*, fc{k}.*).\n\n"
+       "exit status: 0 success, 1 unreadable or malformed file, 2 usage error\n",
+       runWeights},
   };
   return table;
 }

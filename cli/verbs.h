@@ -20,7 +20,11 @@ const std::vector<Verb>& verbs();
 
 int runCheck(const std::vector<std::string>& args);
 int runCompile(const std::vector<std::string>& args);
+int runDegrade(const std::vector<std::string>& args); // cli/degrade.cpp
+int runPlot(const std::vector<std::string>& args);    // cli/plot.cpp
+int runRun(const std::vector<std::string>& args);     // cli/run.cpp
 int runTestProx(const std::vector<std::string>& args);
+int runWeights(const std::vector<std::string>& args); // cli/weights.cpp
 
 // `podm: error: ...` on stderr, returning kUsageError.
 int usageError(const std::string& verb, const std::string& message);

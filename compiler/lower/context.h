@@ -4,13 +4,13 @@
 // the stage loop and monitors, lower.cpp drives them in order).
 #pragma once
 
+#include "compiler/ir/builder.h"
+#include "compiler/lower/lower.h"
+
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "compiler/ir/builder.h"
-#include "compiler/lower/lower.h"
 
 namespace podm::lower {
 
@@ -29,15 +29,26 @@ struct Scalar {
 // One primitive linear operator: an IR op with its fixed attributes and (for conv, mask) its
 // second operand. Ops whose attributes depend on the input size (bicubic resizing) are completed
 // when applied.
-enum class PrimKind { Conv, Decimate, Upsample, BicubicDown, BicubicUp, Haar, Dct, Grad, Mask,
-                      DctFilters };
+enum class PrimKind {
+  Conv,
+  Decimate,
+  Upsample,
+  BicubicDown,
+  BicubicUp,
+  Haar,
+  Dct,
+  Grad,
+  Mask,
+  DctFilters
+};
 struct Prim {
   PrimKind kind{};
   bool adjoint = false;
-  std::string boundary;   // conv, grad, dct_filters
-  int64_t factor = 1;     // decimate, upsample, bicubic, haar levels, dct_filters size
-  ir::ValueId operand;    // conv kernel, mask
-  std::string text;       // source text, for labels
+  std::string boundary; // conv, grad, dct_filters
+  int64_t factor = 1;   // decimate, upsample, bicubic, haar levels, dct_filters size
+  ir::ValueId operand;  // conv kernel, mask
+  std::string text;     // source text, for messages
+  SourceLoc loc;        // where the operator is written
   // Structure of the matrix (the same for the adjoint).
   bool diagonal() const { return kind == PrimKind::Mask; }
   bool circulant() const {
@@ -100,14 +111,15 @@ struct Context {
   std::map<std::string, const ast::Decl*> decls; // by name (inputs, consts, ops, ...)
   std::map<std::string, const ast::Decl*> terms; // f, g, d
   const ast::Decl* stages = nullptr;
-  std::map<std::string, ir::ValueId> inputs;      // graph inputs made so far
-  std::map<std::string, Scalar> settings;        // gamma, mu, c (Pre or Body values)
-  std::optional<int64_t> stage;                   // set while evaluating a per-stage value
-  std::optional<ir::ValueId> lipschitz;           // L(f), once computed
+  std::map<std::string, ir::ValueId> inputs; // graph inputs made so far
+  std::map<std::string, Scalar> settings;    // gamma, mu, c (Pre or Body values)
+  std::optional<int64_t> stage;              // set while evaluating a per-stage value
+  bool staged = false; // evaluating a per-stage setting symbolically (l -> schedules)
+  std::optional<ir::ValueId> lipschitz; // L(f), once computed
 
-  std::string var;      // the variable's name
-  ir::Type varType;     // 1x1xHxW
-  ir::ValueId x0;       // the start point, when lower.cpp had to evaluate it to learn the shape
+  std::string var;  // the variable's name
+  ir::Type varType; // 1x1xHxW
+  ir::ValueId x0;   // the start point, when lower.cpp had to evaluate it to learn the shape
   std::vector<LsqTerm> f;
   std::vector<ProxTerm> g;
   Distance d;
@@ -131,6 +143,9 @@ struct Context {
 
   // --- linops.cpp
   LinOp linop(const ast::Expr& e);
+  // `K x` (Apply), or `K (x - o)`, which parses as a call of the op K: the operator and its
+  // argument. False for anything else.
+  bool splitApply(const ast::Expr& e, LinOp& op, const ast::Expr*& arg);
   ir::ValueId apply(const LinOp& op, ir::ValueId x, std::string label = {});
   ir::ValueId applyPrim(const Prim& p, ir::ValueId x);
   // An image expression evaluated once (Pre): inputs, operators applied to inputs, sums.
@@ -139,8 +154,8 @@ struct Context {
   // --- terms.cpp
   void readFidelity();
   void readPrior();
-  void readDistance();     // the operators F (Pre)
-  void distanceWeights();  // the weights w, which may read per-stage settings such as mu (Body)
+  void readDistance();    // the operators F (Pre)
+  void distanceWeights(); // the weights w, which may read per-stage settings such as mu (Body)
   Scalar weightOf(const std::vector<std::pair<const ast::Expr*, bool>>& weights);
   ir::ValueId gradF(ir::ValueId x, std::string label = {});
   ir::ValueId normalOp(ir::ValueId v, std::string label = {}); // Σ 2 w A'A v
@@ -153,14 +168,15 @@ struct Context {
   // --- fstep.cpp: x~ = argmin f(x) + d(x, xA)
   ir::ValueId fstep(ir::ValueId xA);
   std::string fstepChoice; // what was chosen, for notes and labels
-  void planFStep();         // Pre part (spectra, denominators)
+  void planFStep();        // Pre part (spectra, denominators)
   struct FStepState {
-    enum Kind { Elementwise, Fft, Cg, Gradient } kind = Cg;
+    enum Kind { Elementwise, Fft, Orthogonal, Cg, Gradient } kind = Cg;
     int64_t iters = 10;
     double step = 0;
-    ir::ValueId diagN, diagH; // elementwise: N(1), F'F(1)
-    ir::ValueId specN, specH; // fft: real spectra of N and F'F
-    ir::ValueId rhsF;         // -Σ 2 w A' c
+    ir::ValueId diagN, diagH;    // elementwise: N(1), F'F(1)
+    ir::ValueId specN, specH;    // fft: real spectra of N and F'F
+    std::vector<Prim> transform; // orthogonal: W; diagN, diagH are then W N W'(1), W F'F W'(1)
+    ir::ValueId rhsF;            // -Σ 2 w A' c
   } fs;
 
   // --- solvers.cpp

@@ -1,9 +1,13 @@
 // The F-step x~ = argmin_x f(x) + d(x, x_A) of PODM (Eq. 3): the quadratic (N + 2H) x = r + 2H x_A
 // with N = Σ 2 w A'A, r = -Σ 2 w A'c and H = Σ w F'F. The solver is chosen from operator structure
 // (DESIGN.md §1): elementwise division when every operator is diagonal, a closed-form FFT solve
-// when every one is circulant, otherwise unrolled conjugate gradients; `fstep = closed_form`,
-// `cg(iters = N)` and `gradient(steps = N, step = s)` override. The choice is in the node labels.
+// when every one is circulant, a diagonal solve in the domain of an orthogonal transform W when
+// every operator is W followed by diagonal ones, otherwise unrolled conjugate gradients; `fstep =
+// closed_form`, `cg(iters = N)` and `gradient(steps = N, step = s)` override. The choice is in the
+// node labels.
 #include "compiler/lower/context.h"
+
+#include <algorithm>
 
 namespace podm::lower {
 
@@ -22,6 +26,50 @@ const ast::Setting* findSetting(const ast::Decl* stages, const std::string& name
   return nullptr;
 }
 
+bool samePrim(const Prim& a, const Prim& b) {
+  return a.kind == b.kind && a.adjoint == b.adjoint && a.factor == b.factor &&
+         a.boundary == b.boundary && a.operand == b.operand;
+}
+
+// Every chain is W followed by diagonal prims (or a bare scaling, which commutes with W), for one
+// orthogonal W shared by all chains: then W (N + 2H) W' is diagonal. Returns W, or nothing.
+std::optional<std::vector<Prim>> commonOrthogonalPrefix(const std::vector<const LinOp*>& ops) {
+  std::optional<std::vector<Prim>> w;
+  for (const LinOp* op : ops)
+    for (const Chain& c : op->terms) {
+      if (c.prims.empty())
+        continue;
+      size_t k = 0;
+      while (k < c.prims.size() && c.prims[k].orthogonal())
+        ++k;
+      for (size_t j = k; j < c.prims.size(); ++j)
+        if (!c.prims[j].diagonal())
+          return std::nullopt;
+      if (k == 0)
+        return std::nullopt;
+      std::vector<Prim> prefix(c.prims.begin(), c.prims.begin() + static_cast<ptrdiff_t>(k));
+      if (!w) {
+        w = prefix;
+      } else if (w->size() != prefix.size() ||
+                 !std::equal(w->begin(), w->end(), prefix.begin(), samePrim)) {
+        return std::nullopt;
+      }
+    }
+  return w;
+}
+
+// The chains with the prefix W removed (bare scalings stay as they are).
+LinOp withoutPrefix(const LinOp& op, size_t k) {
+  LinOp out;
+  for (const Chain& c : op.terms) {
+    Chain r{c.scale, {}};
+    if (!c.prims.empty())
+      r.prims.assign(c.prims.begin() + static_cast<ptrdiff_t>(k), c.prims.end());
+    out.terms.push_back(std::move(r));
+  }
+  return out;
+}
+
 } // namespace
 
 void Context::planFStep() {
@@ -34,6 +82,11 @@ void Context::planFStep() {
     diagonal = diagonal && op.allDiagonal();
     circulant = circulant && op.allCirculant();
   }
+  std::vector<const LinOp*> ops;
+  for (const LsqTerm& t : f)
+    ops.push_back(&t.op);
+  for (const auto& [w, op] : d.parts)
+    ops.push_back(&op);
   const ast::Setting* s = findSetting(stages, "fstep");
   std::string requested = "auto";
   const Expr* call = s ? s->value.get() : nullptr;
@@ -56,14 +109,21 @@ void Context::planFStep() {
     } else if (circulant) {
       fs.kind = FStepState::Fft;
       fstepChoice = "FFT closed form (A'A and H are circulant)";
+    } else if (auto w = commonOrthogonalPrefix(ops)) {
+      fs.kind = FStepState::Orthogonal;
+      fs.transform = *w;
+      std::string names;
+      for (const Prim& p : *w)
+        names += (names.empty() ? "" : " ") + p.text + (p.adjoint ? "'" : "");
+      fstepChoice = "orthogonal transform " + names + " (W A'A W' and W H W' are diagonal)";
     } else if (requested == "closed_form") {
-      fail(call->loc, "fstep = closed_form needs operators that are all diagonal or all "
-                      "circulant (periodic convolutions); use cg(iters = N) or gradient(...)");
+      fail(call->loc, "fstep = closed_form needs operators that are all diagonal, all circulant "
+                      "(periodic convolutions) or one orthogonal transform followed by diagonal "
+                      "ones; use cg(iters = N) or gradient(...)");
     } else {
       fs.kind = FStepState::Cg;
       fs.iters = 10;
-      fstepChoice = "cg, 10 iterations (no diagonal or circulant structure; orthogonal-transform "
-                    "solves are not lowered yet)";
+      fstepChoice = "cg, 10 iterations (no diagonal, circulant or orthogonal structure)";
     }
   } else if (requested == "cg") {
     fs.kind = FStepState::Cg;
@@ -103,15 +163,33 @@ void Context::planFStep() {
     graph.mutableNode(*rhs).label = "F-step rhs -2 w A'c";
     fs.rhsF = *rhs;
   }
+  if (fs.kind == FStepState::Orthogonal) {
+    // In the transform domain: W N W'(1) = Σ 2 w D'D(1) with D the diagonal rest of each chain.
+    const size_t k = fs.transform.size();
+    ir::ValueId ones = b.constant(varType, std::vector<float>(varType.numel(), 1.f), "ones");
+    ir::ValueId n;
+    for (const LsqTerm& t : f) {
+      LinOp rest = withoutPrefix(t.op, k);
+      ir::ValueId ni =
+          scaled(apply(rest.adjoint(), apply(rest, ones)), mul(Scalar::constant(2), t.weight));
+      n = n ? b.op(Op::Add, {n, ni}) : ni;
+    }
+    fs.diagN = b.op(Op::Scale, {n}, {{"alpha", 1.0}}, "F-step W N W'(1)");
+    ir::ValueId h;
+    for (const auto& [w, op] : d.parts) {
+      LinOp rest = withoutPrefix(op, k);
+      ir::ValueId hi = apply(rest.adjoint(), apply(rest, ones));
+      h = h ? b.op(Op::Add, {h, hi}) : hi;
+    }
+    fs.diagH = b.op(Op::Scale, {h}, {{"alpha", 1.0}}, "F-step W F'F W'(1)");
+  }
   if (fs.kind == FStepState::Elementwise || fs.kind == FStepState::Fft) {
     bool fft = fs.kind == FStepState::Fft;
     std::vector<float> probe(varType.numel(), fft ? 0.f : 1.f);
     if (fft)
       probe[0] = 1.f;
     ir::ValueId p = b.constant(varType, std::move(probe), fft ? "delta" : "ones");
-    auto response = [&](ir::ValueId v) {
-      return fft ? b.op(Op::Real, {b.op(Op::Rfft2, {v})}) : v;
-    };
+    auto response = [&](ir::ValueId v) { return fft ? b.op(Op::Real, {b.op(Op::Rfft2, {v})}) : v; };
     ir::ValueId n = response(normalOp(p));
     graph.mutableNode(n).label = fft ? "F-step spectrum of N" : "F-step diag(N)";
     (fft ? fs.specN : fs.diagN) = n;
@@ -142,6 +220,14 @@ ir::ValueId Context::fstep(ir::ValueId xA) {
   case FStepState::Elementwise: {
     ir::ValueId denom = b.op(Op::Fma, {fs.diagH, twoW(), fs.diagN});
     return b.op(Op::Div, {rhs, denom}, {}, "x~ [F-step: elementwise]");
+  }
+  case FStepState::Orthogonal: {
+    LinOp w{{Chain{1, fs.transform}}};
+    ir::ValueId denom = b.op(Op::Fma, {fs.diagH, twoW(), fs.diagN});
+    ir::ValueId z = b.op(Op::Div, {apply(w, rhs), denom});
+    ir::ValueId x = apply(w.adjoint(), z);
+    graph.mutableNode(x).label = "x~ [F-step: orthogonal transform]";
+    return x;
   }
   case FStepState::Fft: {
     ir::ValueId denom = b.op(Op::Fma, {fs.specH, twoW(), fs.specN});
@@ -179,8 +265,7 @@ ir::ValueId Context::fstep(ir::ValueId xA) {
           Op::Add, {gradF(x), b.op(Op::Scale, {applyH(b.op(Op::Sub, {x, xA}))}, {{"alpha", 2.0}})});
       x = b.op(Op::Sub, {x, b.op(Op::Scale, {grad}, {{"alpha", fs.step}})});
     }
-    graph.mutableNode(x).label =
-        "x~ [F-step: gradient, " + std::to_string(fs.iters) + " steps]";
+    graph.mutableNode(x).label = "x~ [F-step: gradient, " + std::to_string(fs.iters) + " steps]";
     return x;
   }
   }

@@ -63,7 +63,9 @@ const Expr* argument(const Expr& call, size_t position, const std::string& name)
   return nullptr;
 }
 
-LinOp single(Prim p) { return LinOp{{Chain{1, {std::move(p)}}}}; }
+LinOp single(Prim p) {
+  return LinOp{{Chain{1, {std::move(p)}}}};
+}
 
 LinOp compose(const LinOp& outer, const LinOp& inner) {
   LinOp out;
@@ -96,6 +98,12 @@ LinOp Context::linop(const Expr& e) {
     if (d != decls.end() && d->second->kind == ast::DeclKind::Net)
       fail(e.loc, "networks are not lowered yet: '" + e.text +
                       "' is a net (the network library plugs in here)");
+    if (d == decls.end()) {
+      // A built-in operator written without parentheses (`op W = dct`).
+      Expr call(ExprKind::Call, e.loc);
+      call.text = e.text;
+      return linop(call);
+    }
     fail(e.loc, "'" + e.text + "' is not a linear operator");
   }
   case ExprKind::Adjoint:
@@ -130,6 +138,7 @@ LinOp Context::linop(const Expr& e) {
       return LinOp::identity();
     Prim p;
     p.text = ast::unparse(e);
+    p.loc = e.loc;
     auto integer = [&](size_t pos, const std::string& name, int64_t fallback) {
       const Expr* a = argument(e, pos, name);
       if (!a)
@@ -192,6 +201,22 @@ LinOp Context::linop(const Expr& e) {
   fail(e.loc, "expected a linear operator");
 }
 
+bool Context::splitApply(const Expr& e, LinOp& op, const Expr*& arg) {
+  if (e.kind == ExprKind::Apply) {
+    op = linop(e.operand(0));
+    arg = &e.operand(1);
+    return true;
+  }
+  auto d = e.kind == ExprKind::Call ? decls.find(e.text) : decls.end();
+  if (d != decls.end() && d->second->kind == ast::DeclKind::Op && e.args.size() == 1 &&
+      e.args[0].name.empty()) {
+    op = linop(*d->second->value);
+    arg = e.args[0].value.get();
+    return true;
+  }
+  return false;
+}
+
 ir::ValueId Context::applyPrim(const Prim& p, ir::ValueId x) {
   const ir::Dims d = graph.type(x).dims;
   const bool adj = p.adjoint;
@@ -212,8 +237,8 @@ ir::ValueId Context::applyPrim(const Prim& p, ir::ValueId x) {
     // The forward map is (big -> small) when shrinking; the adjoint runs the other way.
     const bool toSmall = shrink != adj;
     if (toSmall && (d.h % s != 0 || d.w % s != 0))
-      throw LowerError({}, p.text + ": image size " + std::to_string(d.h) + "x" +
-                               std::to_string(d.w) + " is not divisible by " + std::to_string(s));
+      fail(p.loc, p.text + ": image size " + std::to_string(d.h) + "x" + std::to_string(d.w) +
+                      " is not divisible by " + std::to_string(s));
     int64_t h = toSmall ? d.h / s : d.h * s, w = toSmall ? d.w / s : d.w * s;
     return b.op(adj ? Op::ResizeBicubicAdjoint : Op::ResizeBicubic, {x},
                 {{"scale", scale}, {"h", h}, {"w", w}});
@@ -260,7 +285,13 @@ ir::ValueId Context::image(const Expr& e) {
     fail(e.loc, "'" + e.text + "' is not an image input here");
   }
   case ExprKind::Apply:
-    return apply(linop(e.operand(0)), image(e.operand(1)));
+  case ExprKind::Call: {
+    LinOp op;
+    const Expr* arg = nullptr;
+    if (!splitApply(e, op, arg))
+      break;
+    return apply(op, image(*arg));
+  }
   case ExprKind::Neg:
     return b.op(Op::Neg, {image(e.operand(0))});
   case ExprKind::Binary:

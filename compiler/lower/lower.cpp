@@ -29,7 +29,8 @@ void variableShape(Context& cx) {
     int64_t dims[2];
     for (int i = 0; i < 2; ++i) {
       Scalar s = cx.number(*v.type.dims[i]);
-      if (!s.value || *s.value < 1 || *s.value != static_cast<double>(static_cast<int64_t>(*s.value)))
+      if (!s.value || *s.value < 1 ||
+          *s.value != static_cast<double>(static_cast<int64_t>(*s.value)))
         fail(v.type.dims[i]->loc, "the variable's dimensions must be whole numbers known when "
                                   "the model is compiled");
       dims[i] = static_cast<int64_t>(*s.value);

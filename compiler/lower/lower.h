@@ -6,15 +6,15 @@
 // check, feedback and monitors as ordinary graph nodes. See docs/lowering.md.
 #pragma once
 
+#include "compiler/ast/ast.h"
+#include "compiler/ir/graph.h"
+#include "compiler/sema/sema.h"
+
 #include <cstdint>
 #include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include "compiler/ast/ast.h"
-#include "compiler/ir/graph.h"
-#include "compiler/sema/sema.h"
 
 namespace podm::lower {
 
@@ -41,8 +41,7 @@ struct LowerResult {
 // A model the lowering cannot turn into a graph; `loc` is the offending place in the model file.
 class LowerError : public std::runtime_error {
 public:
-  LowerError(SourceLoc loc, const std::string& message)
-      : std::runtime_error(message), loc_(loc) {}
+  LowerError(SourceLoc loc, const std::string& message) : std::runtime_error(message), loc_(loc) {}
   SourceLoc loc() const { return loc_; }
 
 private:

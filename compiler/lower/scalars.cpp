@@ -1,8 +1,8 @@
 // Numbers of the model: constants fold when compiling; scalar inputs, L(f) and per-stage settings
 // become graph scalars (Pre values, or `schedule` nodes for settings that read the stage index l).
-#include <cmath>
-
 #include "compiler/lower/context.h"
+
+#include <cmath>
 
 namespace podm::lower {
 
@@ -127,6 +127,12 @@ Scalar Context::number(const Expr& e) {
   }
   case ExprKind::Name: {
     if (e.text == "l") {
+      if (!stage && staged) {
+        std::vector<double> ls;
+        for (int64_t l = 0; l < checked.stages; ++l)
+          ls.push_back(static_cast<double>(l));
+        return Scalar::of(b.schedule("l", std::move(ls)));
+      }
       if (!stage)
         fail(e.loc, "the stage index l is only defined inside a per-stage setting");
       return Scalar::constant(static_cast<double>(*stage));
@@ -135,8 +141,9 @@ Scalar Context::number(const Expr& e) {
       return s->second;
     auto d = decls.find(e.text);
     if (d == decls.end())
-      fail(e.loc, "'" + e.text + "' has no value here (is it a stage setting that the stages "
-                                 "block does not set?)");
+      fail(e.loc, "'" + e.text +
+                      "' has no value here (is it a stage setting that the stages "
+                      "block does not set?)");
     const ast::Decl& decl = *d->second;
     if (decl.kind == ast::DeclKind::Const)
       return number(*decl.value);
@@ -161,6 +168,19 @@ Scalar Context::number(const Expr& e) {
   }
   case ExprKind::Index: {
     const Expr& base = e.operand(0);
+    if (!stage && staged && usesStageIndex(e.operand(1))) {
+      // sched[f(l)] inside a symbolic per-stage setting: one schedule of its values.
+      std::vector<double> values;
+      for (int64_t l = 0; l < checked.stages; ++l) {
+        stage = l;
+        Scalar v = number(e);
+        stage.reset();
+        if (!v.value)
+          fail(e.loc, "a schedule entry must be a number known when compiling");
+        values.push_back(*v.value);
+      }
+      return Scalar::of(b.schedule(ast::unparse(e), std::move(values)));
+    }
     Scalar i = number(e.operand(1));
     auto d = base.kind == ExprKind::Name ? decls.find(base.text) : decls.end();
     if (d == decls.end() || !i.value)
@@ -168,8 +188,7 @@ Scalar Context::number(const Expr& e) {
     const Expr& list = *d->second->value;
     auto k = static_cast<size_t>(*i.value);
     if (list.kind != ExprKind::List || *i.value < 0 || k >= list.operands.size())
-      fail(e.loc, "index " + std::to_string(*i.value) + " is outside schedule '" + base.text +
-                      "'");
+      fail(e.loc, "index " + std::to_string(*i.value) + " is outside schedule '" + base.text + "'");
     return number(list.operand(k));
   }
   case ExprKind::Call: {
@@ -204,6 +223,13 @@ Scalar Context::setting(const ast::Setting& s) {
     return number(*s.value);
   if (!stages)
     fail(s.loc, "internal: per-stage setting without stages");
+  if (callsL(*s.value)) {
+    // gamma = sched[l] / L(f): L(f) is a Pre value, sched[l] a schedule, the rest Body ops.
+    staged = true;
+    Scalar v = number(*s.value);
+    staged = false;
+    return v;
+  }
   std::vector<double> values;
   for (int64_t l = 0; l < checked.stages; ++l) {
     stage = l;
@@ -211,7 +237,7 @@ Scalar Context::setting(const ast::Setting& s) {
     stage.reset();
     if (!v.value)
       fail(s.value->loc, "a setting that depends on the stage index must be known when the "
-                         "model is compiled (schedules and constants only)");
+                         "model is compiled (schedules, constants and L(f) only)");
     values.push_back(*v.value);
   }
   return Scalar::of(b.schedule(s.name, std::move(values)));

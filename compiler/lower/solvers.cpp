@@ -1,15 +1,16 @@
 // The stage loop of each solver, as graph nodes (DESIGN.md §1):
 //   proxgrad  x = prox_{γg}(x - γ∇f(x))
-//   fista     x+ = prox_{γg}(y - γ∇f(y)), y+ = x+ + β_l (x+ - x), β_l from t_{l+1} = (1+√(1+4t_l²))/2
-//   podm      x_A = A(x); x~ = F(x_A); x_G = prox_{γg}(x~ - γ(∇f(x~) + μ(x~ - x)));
+//   fista     x+ = prox_{γg}(y - γ∇f(y)), y+ = x+ + β_l (x+ - x), β_l from t_{l+1} =
+//   (1+√(1+4t_l²))/2 podm      x_A = A(x); x~ = F(x_A); x_G = prox_{γg}(x~ - γ(∇f(x~) + μ(x~ -
+//   x)));
 //             ψ = (x~ - x_G)/γ - μ/2 (2x~ - x_G - x) + H(x_G - x) + ∇f(x_G) - ∇f(x~);
 //             x+ = x_G if ||ψ|| <= c ||x_G - x|| else prox_{γg}(x - γ∇f(x))   (select on a scalar)
 //   relaxed, naive  x+ = x_G (no check)
 // and the monitors (phi, rel_change, opt_error, check_bound, branch, psnr, recon_error) and the
 // stopping rule.
-#include <cmath>
-
 #include "compiler/lower/context.h"
+
+#include <cmath>
 
 namespace podm::lower {
 
@@ -24,6 +25,18 @@ const ast::Setting* findSetting(const ast::Decl* stages, const std::string& name
     if (s.name == name)
       return &s;
   return nullptr;
+}
+
+// Scalar inputs that d's weights read must exist before the loop (inputs are Pre nodes).
+void preloadScalarInputs(Context& cx, const Expr& e) {
+  if (e.kind == ExprKind::Name) {
+    auto d = cx.decls.find(e.text);
+    if (d != cx.decls.end() && d->second->kind == ast::DeclKind::Input &&
+        d->second->type.name == "scalar")
+      cx.input(e.text, e.loc);
+  }
+  for (const auto& o : e.operands)
+    preloadScalarInputs(cx, *o);
 }
 
 ir::ValueId norm(ir::Builder& b, ir::ValueId v) {
@@ -58,8 +71,8 @@ void Context::buildLoop() {
       const Expr& arg = *item->args[0].value;
       auto d = arg.kind == ExprKind::Name ? decls.find(arg.text) : decls.end();
       if (d != decls.end() && d->second->optional && !options.shapes.count(arg.text)) {
-        notes.push_back("monitor " + ast::unparse(*item) + " skipped: optional input '" +
-                        arg.text + "' was not given");
+        notes.push_back("monitor " + ast::unparse(*item) + " skipped: optional input '" + arg.text +
+                        "' was not given");
         continue;
       }
       refs[item.get()] = image(arg);
@@ -73,6 +86,8 @@ void Context::buildLoop() {
   for (const ast::Setting& s : stages->settings) {
     if (s.name != "gamma" && s.name != "mu" && s.name != "c")
       continue;
+    if (callsL(*s.value))
+      lipschitzConstant(s.value->loc); // a Pre value, also when the setting is per stage
     if (usesStageIndex(*s.value))
       staged.push_back(&s);
     else
@@ -95,6 +110,10 @@ void Context::buildLoop() {
     }
     planFStep();
   }
+
+  for (const auto& weights : d.weightExprs)
+    for (const auto& [e, divides] : weights)
+      preloadScalarInputs(*this, *e);
 
   // ---- Body
   b.beginLoop(checked.stages);
@@ -139,7 +158,8 @@ void Context::buildLoop() {
       // ψ of Eq. (7); H(x_G - x) with H = Σ w F'F of d.
       ir::ValueId psi = b.op(Op::Div, {b.op(Op::Sub, {xt, xg}), gamma});
       if (mu) {
-        ir::ValueId t = b.op(Op::Sub, {b.op(Op::Sub, {b.op(Op::Scale, {xt}, {{"alpha", 2.0}}), xg}), x});
+        ir::ValueId t =
+            b.op(Op::Sub, {b.op(Op::Sub, {b.op(Op::Scale, {xt}, {{"alpha", 2.0}}), xg}), x});
         psi = b.op(Op::Sub, {psi, scaled(t, mul(*mu, Scalar::constant(0.5)))});
       }
       psi = b.op(Op::Add, {psi, applyH(b.op(Op::Sub, {xg, x}))});
@@ -163,8 +183,9 @@ void Context::buildLoop() {
   }
 
   ir::ValueId tiny = b.scalar(1e-30f);
-  q["rel_change"] = b.op(Op::Div, {norm(b, b.op(Op::Sub, {next, x})), b.op(Op::Max, {norm(b, x), tiny})},
-                         {}, "rel_change");
+  q["rel_change"] =
+      b.op(Op::Div, {norm(b, b.op(Op::Sub, {next, x})), b.op(Op::Max, {norm(b, x), tiny})}, {},
+           "rel_change");
   auto phi = [&] {
     if (!q.count("phi"))
       q["phi"] = b.op(Op::Add, {fValue(next), gValue(next, stages->loc)}, {}, "phi");
@@ -189,9 +210,11 @@ void Context::buildLoop() {
         if (n == "psnr") {
           // 10 log10(1 / mse) for images in [0, 1].
           ir::ValueId mse = b.op(Op::Scale, {diff}, {{"alpha", 1.0 / double(varType.numel())}});
-          b.monitor("psnr", b.op(Op::Scale, {b.op(Op::Log, {mse})}, {{"alpha", -10.0 / std::log(10.0)}}));
+          b.monitor("psnr",
+                    b.op(Op::Scale, {b.op(Op::Log, {mse})}, {{"alpha", -10.0 / std::log(10.0)}}));
         } else {
-          b.monitor("recon_error", b.op(Op::Div, {b.op(Op::Sqrt, {diff}), b.op(Op::Max, {norm(b, r->second), tiny})}));
+          b.monitor("recon_error", b.op(Op::Div, {b.op(Op::Sqrt, {diff}),
+                                                  b.op(Op::Max, {norm(b, r->second), tiny})}));
         }
       } else {
         notes.push_back("monitor " + ast::unparse(*item) + " is not lowered yet: skipped");

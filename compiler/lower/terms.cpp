@@ -1,11 +1,13 @@
-// The model's terms as graph pieces: f = Σ w_i ||A_i x + c_i||^2 gives ∇f = Σ 2 w_i A_i'(A_i x + c_i),
-// its normal operator N = Σ 2 w_i A_i'A_i and L_f = ||N||; g gives prox_{γg} (weights folded into
-// γ, orthogonal transforms W as W' prox(W ·)) and its value; d = Σ w ||F(x - a)||^2 gives H = Σ w F'F.
-#include <cmath>
-#include <random>
-
+// The model's terms as graph pieces: f = Σ w_i ||A_i x + c_i||^2 gives ∇f = Σ 2 w_i A_i'(A_i x +
+// c_i), its normal operator N = Σ 2 w_i A_i'A_i and L_f = ||N||; g gives prox_{γg} (weights folded
+// into γ, orthogonal transforms W as W' prox(W ·)) and its value; d = Σ w ||F(x - a)||^2 gives H =
+// Σ w F'F.
 #include "compiler/lower/context.h"
 #include "stdlib/prox/prox.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
 
 namespace podm::lower {
 
@@ -64,9 +66,13 @@ static Affine affine(Context& cx, const Expr& e) {
     if (e.text == cx.var)
       return {LinOp::identity(), std::nullopt};
     return {{}, cx.image(e)};
-  case ExprKind::Apply: {
-    Affine a = affine(cx, e.operand(1));
-    LinOp op = cx.linop(e.operand(0));
+  case ExprKind::Apply:
+  case ExprKind::Call: {
+    LinOp op;
+    const Expr* arg = nullptr;
+    if (!cx.splitApply(e, op, arg))
+      break;
+    Affine a = affine(cx, *arg);
     Affine out;
     for (const Chain& inner : a.lin.terms)
       for (const Chain& outer : op.terms) {
@@ -159,7 +165,8 @@ ir::ValueId Context::gradF(ir::ValueId x, std::string label) {
 ir::ValueId Context::normalOp(ir::ValueId v, std::string label) {
   ir::ValueId sum;
   for (const LsqTerm& t : f) {
-    ir::ValueId gi = scaled(apply(t.op.adjoint(), apply(t.op, v)), mul(Scalar::constant(2), t.weight));
+    ir::ValueId gi =
+        scaled(apply(t.op.adjoint(), apply(t.op, v)), mul(Scalar::constant(2), t.weight));
     sum = sum ? b.op(Op::Add, {sum, gi}) : gi;
   }
   if (!label.empty())
@@ -222,12 +229,11 @@ ir::ValueId Context::lipschitzConstant(SourceLoc use) {
       lambda = b.op(Op::Max, {b.op(Op::Sqrt, {b.op(Op::Norm2Sq, {w})}), tiny});
       v = b.op(Op::Div, {w, lambda});
     }
-    lipschitz = b.op(Op::Sqrt, {b.op(Op::Norm2Sq, {normalOp(v)})}, {},
-                     "L_f (power iteration, " + std::to_string(options.powerIterations) +
-                         " steps)");
+    lipschitz =
+        b.op(Op::Sqrt, {b.op(Op::Norm2Sq, {normalOp(v)})}, {},
+             "L_f (power iteration, " + std::to_string(options.powerIterations) + " steps)");
     notes.push_back("L(f): power iteration on the normal operator, " +
-                    std::to_string(options.powerIterations) +
-                    " steps (an estimate from below)");
+                    std::to_string(options.powerIterations) + " steps (an estimate from below)");
   }
   return *lipschitz;
 }
@@ -383,8 +389,9 @@ void Context::readDistance() {
     // Peel operators off `F (x - a)` down to `x - a`.
     LinOp op = LinOp::identity();
     const Expr* e = inner;
-    while (e->kind == ExprKind::Apply) {
-      LinOp outer = linop(e->operand(0));
+    LinOp outer;
+    const Expr* arg = nullptr;
+    while (splitApply(*e, outer, arg)) {
       LinOp composed;
       for (const Chain& o : outer.terms)
         for (const Chain& i : op.terms) {
@@ -393,7 +400,7 @@ void Context::readDistance() {
           composed.terms.push_back(std::move(c));
         }
       op = std::move(composed);
-      e = &e->operand(1);
+      e = arg;
     }
     if (!(e->kind == ExprKind::Binary && e->op == BinaryOp::Sub &&
           e->operand(0).kind == ExprKind::Name && e->operand(0).text == var &&

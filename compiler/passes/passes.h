@@ -1,0 +1,36 @@
+// The graph passes (DESIGN.md §3): one pass per file, each `Graph pass(const Graph&)` returning
+// its input unchanged when it changes nothing, and the pipeline that runs them in order with a
+// verification after each (pipeline.cpp).
+#pragma once
+
+#include "compiler/ir/graph.h"
+
+#include <functional>
+#include <iosfwd>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace podm::passes {
+
+// Evaluates one node on constant operands (values as stored in constants: numel floats for f32,
+// 2*numel for c64); returns the result in the same layout. The CLI runs it on the CPU backend.
+using Evaluator =
+    std::function<std::vector<float>(const ir::Node& node, std::span<const ir::Type> operandTypes,
+                                     std::span<const std::span<const float>> operands)>;
+
+ir::Graph hoistInvariants(const ir::Graph& g);
+ir::Graph foldConstants(const ir::Graph& g, const Evaluator& evaluate);
+ir::Graph eliminateCommonSubexpressions(const ir::Graph& g);
+ir::Graph removeDeadNodes(const ir::Graph& g);
+
+struct PipelineOptions {
+  Evaluator evaluate;              // empty: constant folding is skipped (and says so in verbose)
+  std::ostream* verbose = nullptr; // the graph after every pass
+};
+
+// hoist invariants -> fold constants -> common subexpressions -> remove dead nodes, with
+// ir::debugVerify after each.
+ir::Graph optimize(const ir::Graph& g, const PipelineOptions& options = {});
+
+} // namespace podm::passes

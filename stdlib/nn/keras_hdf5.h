@@ -1,0 +1,30 @@
+// Import of Keras 2 HDF5 model files (what the PODM authors released): the architecture from the
+// `model_config` attribute, the weights from `model_weights/<layer>/…`, converted to podm's names
+// and layouts (Conv2D kernels HWIO → OIHW, Dense kernels in×out → out×in). Layer names differ
+// between files (conv2d_8…), so only the order of layers in model_config is trusted.
+// Files are treated as hostile: HDF5's error printing is off, its errors become WeightsError,
+// and every dataset's size is checked before anything is allocated for it. Because libhdf5 1.10
+// itself is not memory-safe on every corrupt file (fuzzing found a use-after-free in H5Aopen),
+// both readers run libhdf5 in a forked child process and decode its result defensively
+// (hdf5_isolation.cpp); a crash there is reported as a WeightsError.
+#pragma once
+
+#include "stdlib/nn/network.h"
+#include "stdlib/nn/weights.h"
+
+#include <string>
+#include <vector>
+
+namespace podm::nn {
+
+struct KerasModel {
+  NetworkSpec spec;  // the layers of model_config (residual = false: Keras does not say)
+  TensorMap weights; // conv{k}.weight/bias, bn{k}.*, fc{k}.* as documented in network.h
+};
+
+bool isHdf5File(const std::string& path);
+KerasModel readKerasHdf5(const std::string& path);
+// Every dataset in the file with its HDF5 path, element type and shape (no data read).
+std::vector<TensorInfo> inspectHdf5(const std::string& path);
+
+} // namespace podm::nn

@@ -1,0 +1,47 @@
+// NetworkSchedule: one loaded network per distinct weight source, shared by the stages using it.
+#include "stdlib/nn/schedule.h"
+
+#include <stdexcept>
+
+namespace podm::nn {
+
+NetworkSchedule::NetworkSchedule(const NetworkSpec& spec, const std::vector<WeightSource>& stages) {
+  for (size_t l = 0; l < stages.size(); ++l) {
+    size_t k = 0;
+    while (k < sources_.size() && !(sources_[k] == stages[l]))
+      ++k;
+    if (k == sources_.size()) {
+      try {
+        nets_.push_back(loadNetwork(spec, stages[l].path, stages[l].prefix));
+      } catch (const WeightsError& e) {
+        throw WeightsError("stage " + std::to_string(l) + ": " + e.what());
+      }
+      sources_.push_back(stages[l]);
+    }
+    stageToNet_.push_back(k);
+  }
+}
+
+Network& NetworkSchedule::at(size_t stage) {
+  return nets_[stageToNet_.at(stage)];
+}
+
+const WeightSource& NetworkSchedule::source(size_t stage) const {
+  return sources_[stageToNet_.at(stage)];
+}
+
+std::vector<WeightSource> expandPattern(const std::string& pattern,
+                                        const std::vector<long long>& values) {
+  size_t open = pattern.find('{');
+  size_t close = open == std::string::npos ? std::string::npos : pattern.find('}', open);
+  std::vector<WeightSource> out;
+  for (long long v : values) {
+    if (close == std::string::npos)
+      out.push_back({pattern, ""});
+    else
+      out.push_back({pattern.substr(0, open) + std::to_string(v) + pattern.substr(close + 1), ""});
+  }
+  return out;
+}
+
+} // namespace podm::nn
