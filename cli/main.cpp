@@ -1,9 +1,9 @@
 // The podm command: a table of verbs, global --help and --version.
+#include "cli/verbs.h"
+
 #include <iostream>
 #include <string>
 #include <vector>
-
-#include "cli/verbs.h"
 
 #ifndef PODM_VERSION
 #define PODM_VERSION "unknown"
@@ -106,8 +106,7 @@ void printUsage(std::ostream& out) {
          "podm compiles optimization-derived deep models (PODM) written in the podm model\n"
          "language and runs them.\n\nverbs:\n";
   for (const Verb& v : verbs())
-    out << "  " << v.name << std::string(10 - std::string(v.name).size(), ' ') << v.summary
-        << "\n";
+    out << "  " << v.name << std::string(10 - std::string(v.name).size(), ' ') << v.summary << "\n";
   out << "\noptions:\n  --help       show this help, or a verb's help with 'podm VERB --help'\n"
          "  --version    print the version\n";
 }
