@@ -21,15 +21,19 @@ const char* severityName(Severity s) {
   return "error";
 }
 
-// Splits a line into code points (invalid bytes count as one point each and print as '?').
-std::vector<std::string_view> codePoints(std::string_view line) {
+// The code points of `line` with index in [first, last) (invalid bytes count as one point
+// each). Only the window is collected: a line can be megabytes long.
+std::vector<std::string_view> codePoints(std::string_view line, uint32_t first, uint32_t last,
+                                         uint32_t& total) {
   std::vector<std::string_view> points;
-  for (size_t i = 0; i < line.size();) {
+  total = 0;
+  for (size_t i = 0; i < line.size(); ++total) {
     unsigned char c = static_cast<unsigned char>(line[i]);
     size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
     if (i + n > line.size())
       n = 1;
-    points.push_back(line.substr(i, n));
+    if (total >= first && total < last)
+      points.push_back(line.substr(i, n));
     i += n;
   }
   return points;
@@ -68,14 +72,15 @@ std::string DiagnosticEngine::render(const Diagnostic& d) const {
   out += std::string(": ") + severityName(d.severity) + ": " + d.message + "\n";
   if (!d.loc.known())
     return out;
-  auto points = codePoints(file_.line(d.loc.line));
   uint32_t caretIndex = d.loc.col - 1;
   uint32_t first = caretIndex > kWindow ? caretIndex - kWindow : 0;
-  uint32_t last = std::min<uint32_t>(static_cast<uint32_t>(points.size()), caretIndex + kWindow);
+  uint32_t total = 0;
+  auto points = codePoints(file_.line(d.loc.line), first, caretIndex + kWindow, total);
+  uint32_t last = first + static_cast<uint32_t>(points.size());
   std::string excerpt = first > 0 ? "..." : "";
   std::string caret(excerpt.size(), ' ');
   for (uint32_t i = first; i < last; ++i) {
-    std::string_view p = points[i];
+    std::string_view p = points[i - first];
     bool printable =
         p.size() > 1 ||
         (static_cast<unsigned char>(p[0]) >= 0x20 && static_cast<unsigned char>(p[0]) < 0x7f) ||
@@ -85,7 +90,7 @@ std::string DiagnosticEngine::render(const Diagnostic& d) const {
     if (i < caretIndex)
       caret += p[0] == '\t' ? '\t' : ' ';
   }
-  if (last < points.size())
+  if (last < total)
     excerpt += "...";
   uint32_t underline = std::max<uint32_t>(1, std::min<uint32_t>(d.loc.length, kWindow));
   caret += "^";

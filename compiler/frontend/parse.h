@@ -12,7 +12,7 @@ namespace podm {
 struct ParseLimits {
   uint32_t maxNesting = 256;         // brackets/norms open at once
   uint32_t maxExpressionDepth = 512; // AST depth of one expression (a + a + ... is deep too)
-  size_t maxStatementTokens = 20000; // tokens in one statement
+  size_t maxStatementTokens = 5000;  // tokens in one statement (prediction cost grows with it)
   size_t maxSyntaxErrors = 20;       // then the rest of the file is skipped
 };
 
