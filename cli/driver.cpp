@@ -2,12 +2,19 @@
 #include "cli/driver.h"
 
 #include "cli/catalogue.h"
+#include "cli/verbs.h"
 #include "compiler/frontend/parse.h"
 #include "stdlib/prox/plugin.h"
 
 #include <iostream>
 
 namespace podm::cli {
+
+int usageError(const std::string& verb, const std::string& message) {
+  std::cerr << "podm" << (verb.empty() ? "" : " " + verb) << ": error: " << message << "\n"
+            << "try 'podm " << (verb.empty() ? "" : verb + " ") << "--help'\n";
+  return kUsageError;
+}
 
 bool loadPlugins(const std::string& verb, const std::vector<std::string>& paths) {
   for (const std::string& path : paths) {

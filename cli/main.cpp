@@ -36,11 +36,15 @@ const std::vector<Verb>& verbs() {
        runCompile},
       {"run", "compile and run a model (or a saved .pgraph) on input images",
        "usage: podm run MODEL.podm|FILE.pgraph --input NAME=FILE|NUMBER... -o OUT\n"
-       "                [--trace TRACE.csv] [--profile] [--plugin LIB.so]...\n\n"
+       "                [--trace TRACE.csv] [--profile] [--weights-dir DIR] [--plugin "
+       "LIB.so]...\n\n"
        "Runs on the CPU backend. Inputs are read with the image I/O (PNG, TIFF, BMP, .npy;\n"
-       "single channel); OUT is written atomically by extension (.png, .tif, .npy).\n\n"
+       "gray, or RGB restored on its Y channel and recombined with the first RGB input's\n"
+       "colour); OUT is written atomically by extension (.png, .tif, .npy).\n\n"
        "  --trace FILE  the per-stage monitors as CSV (stage,phi,rel_change,...; `podm plot`)\n"
-       "  --profile     per-node time table on stderr\n\n"
+       "  --profile     per-node time table on stderr\n"
+       "  --weights-dir DIR  resolve relative net weight paths against DIR (default: the\n"
+       "                model file's folder)\n\n"
        "exit status: 0 success, 1 model or data errors, 2 usage error\n",
        runRun},
       {"degrade", "make test data: blur, downscale, add noise, or a synthetic image",
@@ -91,12 +95,6 @@ const std::vector<Verb>& verbs() {
        runWeights},
   };
   return table;
-}
-
-int usageError(const std::string& verb, const std::string& message) {
-  std::cerr << "podm" << (verb.empty() ? "" : " " + verb) << ": error: " << message << "\n"
-            << "try 'podm " << (verb.empty() ? "" : verb + " ") << "--help'\n";
-  return kUsageError;
 }
 
 namespace {
