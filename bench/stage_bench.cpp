@@ -54,7 +54,6 @@
 #define PODM_BENCH_MODEL "examples/deblur_podm.podm"
 #endif
 
-
 using namespace podm;
 
 namespace {
