@@ -84,11 +84,16 @@ bool takeInputOptions(const std::string& verb, std::vector<std::string>& args, G
       // Kernels are commonly kept as text (one row per line), as the benchmark sets ship them.
       bool text = what.size() > 4 && what.compare(what.size() - 4, 4, ".txt") == 0;
       Tensor t = text ? io::readKernel(what) : io::readImage(what);
-      if (t.shape().c != 1)
+      if (t.shape().c == 3) {
+        // Colour images are restored on their luma, as the super-resolution literature does.
+        io::LumaSplit split = io::splitLuma(t);
+        t = split.y;
+        in.color.emplace_back(name, std::move(split));
+      } else if (t.shape().c != 1) {
         return fail(kModelError, "--input " + value + ": the image has " +
                                      std::to_string(t.shape().c) +
-                                     " channels; models are single-channel (convert to gray or "
-                                     "the Y channel first)");
+                                     " channels; models take gray or RGB images (RGB as its Y)");
+      }
       in.shapes[name] = {t.shape().h, t.shape().w};
       in.tensors[name] = std::move(t);
     } catch (const std::exception& e) {

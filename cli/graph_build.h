@@ -5,6 +5,7 @@
 
 #include "cli/driver.h"
 #include "compiler/lower/lower.h"
+#include "runtime/io/color.h"
 #include "runtime/tensor.h"
 
 #include <map>
@@ -18,6 +19,9 @@ struct GraphInputs {
   std::map<std::string, lower::InputShape> shapes; // --shape and the shapes of --input files
   std::map<std::string, Tensor> tensors;           // --input name=FILE (1x1xHxW)
   std::map<std::string, double> scalars;           // --input name=NUMBER
+  // RGB --input files are read as their luma Y (runtime/io/color.h); their chroma is kept here in
+  // command-line order, so `podm run` can recombine the result with the first one's colour.
+  std::vector<std::pair<std::string, io::LumaSplit>> color;
 };
 
 // Takes --input NAME=FILE|NUMBER and --shape NAME=HxW (also --opt=VALUE forms) out of `args`,

@@ -1,8 +1,10 @@
-// `podm run MODEL|FILE.pgraph --input NAME=FILE... -o OUT`: compile (or load) the graph, run it
-// on the CPU backend, write the result atomically, and optionally the per-stage monitors as CSV
+// `podm run MODEL|FILE.pgraph --input NAME=FILE... -o OUT [--weights-dir DIR]`: compile (or load)
+// the graph, run it on the CPU backend (networks through stdlib/nn, weights relative to the
+// model's folder or DIR), write the result atomically, and optionally the per-stage monitors as CSV
 // (--trace, the columns `podm plot` reads) and the per-node time table (--profile).
 #include "cli/driver.h"
 #include "cli/graph_build.h"
+#include "cli/network_provider.h"
 #include "cli/stdlib_prox_provider.h"
 #include "cli/verbs.h"
 #include "compiler/ir/serialize.h"
@@ -12,6 +14,7 @@
 #include "runtime/io/image.h"
 
 #include <cmath>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -50,7 +53,7 @@ int runRun(const std::vector<std::string>& given) {
   int status = kOk;
   if (!takeInputOptions("run", args, inputs, status))
     return status;
-  std::string file, out, trace;
+  std::string file, out, trace, weightsDir;
   bool profile = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -58,6 +61,10 @@ int runRun(const std::vector<std::string>& given) {
       if (i + 1 >= args.size())
         return usageError("run", a + " needs a file name");
       (a == "-o" ? out : trace) = args[++i];
+    } else if (a == "--weights-dir") {
+      if (i + 1 >= args.size())
+        return usageError("run", a + " needs a folder");
+      weightsDir = args[++i];
     } else if (a == "--profile") {
       profile = true;
     } else if (a.rfind("-", 0) == 0) {
@@ -123,10 +130,13 @@ int runRun(const std::vector<std::string>& given) {
       std::cerr << "podm run: warning: input '" << name << "' is not used by the graph\n";
 
   installStdlibProxProvider();
+  // Relative weight paths of `net` declarations: against --weights-dir, else the model's folder.
+  StdlibNetworkProvider networks(weightsDir.empty() ? std::filesystem::absolute(file).parent_path()
+                                                    : std::filesystem::path(weightsDir));
   cpu::CpuBackend cpu;
   RunResult r;
   try {
-    Executor ex(g, cpu, nullptr, ExecutorOptions{.trace = profile});
+    Executor ex(g, cpu, nullptr, ExecutorOptions{.trace = profile, .network = &networks});
     r = ex.run(bound);
     if (profile)
       ex.trace().print(std::cerr);
@@ -140,7 +150,16 @@ int runRun(const std::vector<std::string>& given) {
     return kModelError;
   }
   try {
-    io::writeImage(out, r.outputs.begin()->second);
+    const Tensor& result = r.outputs.begin()->second;
+    // A colour input was restored on its Y: recombine with the first colour input's chroma
+    // (resized bicubically when the sizes differ, as for super-resolution). .npy keeps the Y.
+    if (!inputs.color.empty() && result.shape().c == 1 && !endsWith(out, ".npy")) {
+      io::writeImage(out, io::mergeLuma(result, inputs.color.front().second));
+      std::cerr << "podm run: note: restored the Y channel; colour from input '"
+                << inputs.color.front().first << "'\n";
+    } else {
+      io::writeImage(out, result);
+    }
     if (!trace.empty())
       io::writeFileAtomic(trace, traceCsv(r));
   } catch (const std::exception& e) {

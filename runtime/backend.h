@@ -19,6 +19,7 @@
 namespace podm {
 
 class ProxProvider;
+class NetworkProvider;
 
 // An address in a backend's memory: a host pointer for the CPU backend, a device pointer (or
 // anything else) for others.
@@ -49,6 +50,8 @@ public:
 struct PrepareContext {
   // Resolves `prox` nodes; nullptr means "the process default" (prox_provider.h).
   const ProxProvider* prox = nullptr;
+  // Resolves `network` nodes; nullptr means "the process default" (network_provider.h).
+  const NetworkProvider* network = nullptr;
 };
 
 class Backend {

@@ -4,6 +4,7 @@
 #include "compiler/ir/builder.h"
 #include "compiler/ir/verifier.h"
 #include "runtime/ir_types.h"
+#include "runtime/network_provider.h"
 #include "runtime/prox_provider.h"
 
 #include <chrono>
@@ -53,6 +54,7 @@ Executor::Executor(ir::Graph graph, Backend& primary, Backend* fallback, Executo
 
   PrepareContext context;
   context.prox = options_.prox ? options_.prox : defaultProxProvider();
+  context.network = options_.network ? options_.network : defaultNetworkProvider();
   programs_.resize(backends_.size());
   for (size_t b = 0; b < backends_.size(); ++b)
     if (!plan_.backendNodes[b].empty())

@@ -26,12 +26,14 @@
 namespace podm {
 
 class ProxProvider;
+class NetworkProvider;
 
 struct ExecutorOptions {
   bool trace = false;     // time every node (synchronizing asynchronous backends after each)
   bool planMemory = true; // false: every slot gets its own bytes (debugging, tests)
-  const ProxProvider* prox = nullptr; // nullptr: defaultProxProvider()
-  std::ostream* log = nullptr;        // fallback notes are written here when planning
+  const ProxProvider* prox = nullptr;       // nullptr: defaultProxProvider()
+  const NetworkProvider* network = nullptr; // nullptr: defaultNetworkProvider()
+  std::ostream* log = nullptr;              // fallback notes are written here when planning
 };
 
 // Named scalars recorded once per stage by monitor nodes, in node order.

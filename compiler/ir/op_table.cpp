@@ -56,6 +56,10 @@ constexpr AttrSpec kFilterAttrs[] = {{.name = "boundary",
                                      {.name = "size", .kind = K::Int, .minInt = 2, .maxInt = 16}};
 constexpr AttrSpec kProxAttrs[] = {{.name = "args", .kind = K::Named, .required = false},
                                    {.name = "fn", .kind = K::String}};
+constexpr AttrSpec kNetworkAttrs[] = {{.name = "net", .kind = K::String},
+                                      {.name = "prefix", .kind = K::String, .required = false},
+                                      {.name = "spec", .kind = K::String},
+                                      {.name = "weights", .kind = K::String}};
 
 // Column vocabulary of ops.def.
 constexpr uint32_t EW = trait::Elementwise, LIN = trait::Linear, SEP = trait::Separable,

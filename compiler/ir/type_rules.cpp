@@ -235,4 +235,12 @@ Type ruleProx(const TypeContext& c) {
   return operand(c, 0);
 }
 
+Type ruleNetwork(const TypeContext& c) {
+  if (c.attrs.getString("spec").empty())
+    fail("network needs an architecture (spec)");
+  if (c.attrs.getString("weights").empty())
+    fail("network needs a weight file");
+  return operand(c, 0);
+}
+
 } // namespace podm::ir::rules

@@ -30,5 +30,6 @@ Type ruleFdGradAdjoint(const TypeContext& c);     // 2c -> c
 Type ruleFilterBank(const TypeContext& c);        // c -> c*(size^2-1)
 Type ruleFilterBankAdjoint(const TypeContext& c); // c*(size^2-1) -> c
 Type ruleProx(const TypeContext& c);              // operand 0's type
+Type ruleNetwork(const TypeContext& c);           // operand 0's type (a 4-D f32 tensor)
 
 } // namespace podm::ir::rules

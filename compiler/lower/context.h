@@ -1,11 +1,13 @@
 // Internal to compiler/lower: the state one lowering shares between its passes (one concern per
 // file: scalars.cpp evaluates numbers and settings, linops.cpp turns operator expressions into
-// chains of IR ops, terms.cpp reads f, g and d, fstep.cpp solves the F-step, solvers.cpp writes
-// the stage loop and monitors, lower.cpp drives them in order).
+// chains of IR ops, terms.cpp reads f, g and d, fstep.cpp solves the F-step, network.cpp turns a
+// net into a `network` node, solvers.cpp writes the stage loop and monitors, lower.cpp drives
+// them in order).
 #pragma once
 
 #include "compiler/ir/builder.h"
 #include "compiler/lower/lower.h"
+#include "stdlib/nn/network.h"
 
 #include <map>
 #include <optional>
@@ -178,6 +180,12 @@ struct Context {
     std::vector<Prim> transform; // orthogonal: W; diagN, diagH are then W N W'(1), W F'F W'(1)
     ir::ValueId rhsF;            // -Σ 2 w A' c
   } fs;
+
+  // --- network.cpp: A as a `network` node
+  nn::NetworkSpec netSpec(const ast::Expr& body, int depth);
+  int64_t netInteger(const ast::Expr* e, int64_t fallback, SourceLoc use);
+  std::string netWeightPath(const ast::Decl& net, int64_t stage); // the weights string at stage
+  ir::ValueId applyNet(const ast::Decl& net, ir::ValueId x);
 
   // --- solvers.cpp
   void buildLoop();

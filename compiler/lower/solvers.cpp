@@ -98,15 +98,22 @@ void Context::buildLoop() {
     notes.push_back("gamma = 0.99 / L(f) (no gamma setting)");
   }
   LinOp A = LinOp::identity();
+  const ast::Decl* net = nullptr; // A as a network (network.cpp)
   if (usesF) {
     if (const ast::Setting* a = findSetting(stages, "A")) {
-      A = linop(*a->value);
+      auto named = a->value->kind == ExprKind::Name ? decls.find(a->value->text) : decls.end();
+      if (named != decls.end() && named->second->kind == ast::DeclKind::Net)
+        net = named->second;
+      else
+        A = linop(*a->value);
     } else {
       for (const auto& [n, d] : decls)
-        if (d->kind == ast::DeclKind::Net)
-          fail(d->nameLoc, "networks are not lowered yet: net '" + n +
-                               "' (the network library plugs in here); set A = identity or a "
-                               "linear operator in the stages block to run without it");
+        if (d->kind == ast::DeclKind::Net) {
+          if (net)
+            fail(d->nameLoc, "more than one net ('" + net->name + "', '" + n +
+                                 "'): say which is A with `A = " + n + "` in the stages block");
+          net = d;
+        }
     }
     planFStep();
   }
@@ -147,7 +154,7 @@ void Context::buildLoop() {
     std::optional<Scalar> mu;
     if (auto it = settings.find("mu"); it != settings.end())
       mu = it->second;
-    ir::ValueId xA = apply(A, x, "x_A");
+    ir::ValueId xA = net ? applyNet(*net, x) : apply(A, x, "x_A");
     ir::ValueId xt = fstep(xA);
     ir::ValueId gxt = gradF(xt, "grad_f(x~)");
     ir::ValueId dir = gxt;

@@ -111,5 +111,7 @@ CpuKernel buildDctFilters(const CpuBuildContext&);
 CpuKernel buildDctFiltersAdjoint(const CpuBuildContext&);
 // prox_kernel.cpp (through the runtime's ProxProvider hook)
 CpuKernel buildProx(const CpuBuildContext&);
+// network_kernel.cpp (through the runtime's NetworkProvider hook)
+CpuKernel buildNetwork(const CpuBuildContext&);
 
 } // namespace podm::cpu

@@ -58,6 +58,7 @@ void registerCpuKernels(CpuKernelTable& t) {
   t.add(Op::DctFiltersAdjoint, buildDctFiltersAdjoint);
   // The designed prior's proximal map.
   t.add(Op::Prox, buildProx);
+  t.add(Op::Network, buildNetwork);
 }
 
 } // namespace podm::cpu

@@ -205,6 +205,7 @@ void registerCudaKernels(CudaKernelTable& t) {
                 Op::FdGradAdjoint, Op::Mask, Op::DctFilters, Op::DctFiltersAdjoint})
     t.pending(op, linop);
   t.pending(Op::Prox, "prox functions are host code (stdlib)");
+  t.pending(Op::Network, "networks run through oneDNN on the host (stdlib/nn)");
 }
 
 } // namespace podm::cuda

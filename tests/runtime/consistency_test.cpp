@@ -53,8 +53,10 @@ std::string compare(const Tensor& got, const Tensor& want) {
 
 TEST_CASE("backend consistency: every op on every backend against the CPU") {
   testing::TestProxProvider prox;
+  testing::TestNetworkProvider network;
   ExecutorOptions options;
   options.prox = &prox;
+  options.network = &network;
   cpu::CpuBackend cpu;
 
   std::vector<std::pair<std::string, std::unique_ptr<Backend>>> backends;

@@ -254,6 +254,21 @@ const std::map<Op, CaseFn> kCases = {
                       {{"fn", std::string("l1")}, {"args", ir::NamedFloats{{"lambda", 0.3}}}}));
        return c.take();
      }},
+    {Op::Network,
+     [] {
+       // In a loop, so the kernel sees stage indices 0, 1, 2 (the test provider scales by l + 1).
+       CaseBuilder c("network");
+       ValueId x0 = c.real(kD);
+       c.b().beginLoop(3);
+       ValueId x = c.b().loopState(x0, "x");
+       ir::Attrs a{{"net", std::string("A")},
+                   {"spec", std::string("scale 0.5")},
+                   {"weights", std::string("w0\nw1\nw2")}};
+       c.b().carry(x, c.b().op(Op::Network, {x}, a));
+       c.b().endLoop();
+       c.out(c.b().loopResult(x));
+       return c.take();
+     }},
 };
 
 } // namespace

@@ -1,7 +1,8 @@
 // A ProxProvider for runtime tests, so they do not depend on stdlib: l1 (soft thresholding by
-// gamma * lambda) and box (projection on [lo, hi]).
+// gamma * lambda) and box (projection on [lo, hi]); and a NetworkProvider of scaling "networks".
 #pragma once
 
+#include "runtime/network_provider.h"
 #include "runtime/prox_provider.h"
 
 #include <algorithm>
@@ -43,6 +44,30 @@ public:
 
 private:
   float lo_, hi_;
+};
+
+// A NetworkProvider for runtime tests: "net" l maps x to (l + 1) * spec-scale * x + 0.5, where
+// the spec is the text "scale S"; enough to see the stage index and the attributes arrive.
+class ScaleNetwork final : public NetworkOperator {
+public:
+  explicit ScaleNetwork(float scale) : scale_(scale) {}
+  void apply(const Tensor& in, int64_t stage, Tensor& out) override {
+    const float s = scale_ * static_cast<float>(stage + 1);
+    for (int64_t i = 0; i < in.numel(); ++i)
+      out.data()[i] = s * in.data()[i] + 0.5f;
+  }
+
+private:
+  float scale_;
+};
+
+class TestNetworkProvider final : public NetworkProvider {
+public:
+  std::unique_ptr<NetworkOperator> make(const NetworkDesc& desc) const override {
+    if (desc.spec.rfind("scale ", 0) != 0)
+      throw std::invalid_argument("test networks are 'scale S', not '" + desc.spec + "'");
+    return std::make_unique<ScaleNetwork>(std::stof(desc.spec.substr(6)));
+  }
 };
 
 class TestProxProvider final : public ProxProvider {

@@ -217,7 +217,11 @@ TEST_CASE("what is not lowered fails with a clear error naming the place") {
   CHECK(message(head + "g(x) = l1(x)\nd(x, a) = mu / 2 * || x - a ||^2\n"
                        "net A = dilated_cnn(depth = 3, channels = 8)\n"
                        "stages 2 podm { c = 0.1; mu = 1 }\n")
-            .find("networks are not lowered yet") != std::string::npos);
+            .find("net 'A' needs weights") != std::string::npos);
+  CHECK(message(head + "g(x) = l1(x)\nd(x, a) = mu / 2 * || x - a ||^2\n"
+                       "net A = dilated_cnn(depth = 3, channels = 8, dilations = [1, 2]) "
+                       "weights \"a.safetensors\"\nstages 2 podm { c = 0.1; mu = 1 }\n")
+            .find("one dilation per layer") != std::string::npos);
   CHECK(message(head + "g(x) = l1(x) + lp(x, p = 0.5)\nstages 2 proxgrad { gamma = 0.5 }\n")
             .find("prox of a sum") != std::string::npos);
   CHECK(message(head + "g(x) = tv_iso(x)\nstages 2 proxgrad { gamma = 0.5 }\nmonitor phi\n")

@@ -1,0 +1,48 @@
+// The hook through which `network` nodes reach the network library (stdlib/nn) without the
+// runtime depending on stdlib (DESIGN.md §3), like prox_provider.h for prox nodes. A node names
+// its network, carries the architecture as text (stdlib/nn/spec_text.h) and one weight file per
+// stage; the provider binds them once at prepare time and the kernel runs stage l's network.
+// The CLI installs a provider built on nn::NetworkSchedule; runtime tests install their own.
+#pragma once
+
+#include "runtime/tensor.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace podm {
+
+// What a `network` node says about its network (its attributes, decoded).
+struct NetworkDesc {
+  std::string name;                 // the model's net (e.g. "A"), for messages
+  std::string spec;                 // architecture, one layer per line (stdlib/nn/spec_text.h)
+  std::vector<std::string> weights; // weight file per stage, or one file for every stage
+  std::string prefix;               // tensor-name prefix inside the files
+};
+
+// A bound network: out = net_l(in) for stage l. `out` has in's shape and never aliases it.
+class NetworkOperator {
+public:
+  virtual ~NetworkOperator() = default;
+  virtual void apply(const Tensor& in, int64_t stage, Tensor& out) = 0;
+};
+
+class NetworkProvider {
+public:
+  virtual ~NetworkProvider() = default;
+  // Builds and binds the network; throws std::exception with a message (bad spec, missing or
+  // mismatched weights).
+  virtual std::unique_ptr<NetworkOperator> make(const NetworkDesc& desc) const = 0;
+};
+
+// The process default, used when an executor is given none. Not owned; install once at startup.
+void setDefaultNetworkProvider(const NetworkProvider* provider);
+const NetworkProvider* defaultNetworkProvider();
+
+// The per-stage weight files are stored on the node joined by newlines; these convert.
+std::string joinWeightPaths(const std::vector<std::string>& paths);
+std::vector<std::string> splitWeightPaths(const std::string& joined);
+
+} // namespace podm
