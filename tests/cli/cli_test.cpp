@@ -1,5 +1,7 @@
 // Runs the real `podm` executable: exit codes (0 ok, 1 model errors, 2 usage), help for every
 // verb, the version, and a model that uses a prox from a plugin.
+#include "tests/support/run_podm.h"
+
 #include <array>
 #include <cstdio>
 #include <doctest/doctest.h>
@@ -11,24 +13,7 @@
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out; // stdout and stderr together
-};
-
-Result runPodm(const std::string& args) {
-  std::string command = std::string(PODM_EXE) + " " + args + " 2>&1";
-  Result r;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe);
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    r.out.append(buffer.data(), n);
-  int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
+using Result = PodmResult;
 
 // The verbs `podm --help` lists (the lines between "verbs:" and the next blank line).
 std::vector<std::string> listedVerbs() {

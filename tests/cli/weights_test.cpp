@@ -1,5 +1,7 @@
 // `podm weights inspect` as a user runs it: listing a safetensors file, a clear error and exit 1
 // on a corrupt one, usage errors with exit 2, and (when the shared data is present) a Keras file.
+#include "tests/support/run_podm.h"
+
 #include <array>
 #include <cstdio>
 #include <doctest/doctest.h>
@@ -10,24 +12,7 @@
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out;
-};
-
-Run podm(const std::string& args) {
-  std::string command = std::string(PODM_EXE) + " " + args + " 2>&1";
-  Run r;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe);
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    r.out.append(buffer.data(), n);
-  int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
+using Run = PodmResult;
 
 std::string writeSafetensors(const std::string& name, const std::string& header, size_t dataBytes) {
   auto path = std::filesystem::temp_directory_path() / ("podm_cli_weights_" + name);
@@ -47,7 +32,7 @@ TEST_CASE("podm weights inspect lists tensors, dtypes and shapes") {
                        R"({"conv0.weight":{"dtype":"F32","shape":[2,1,3,3],"data_offsets":[0,72]},)"
                        R"("conv0.bias":{"dtype":"BF16","shape":[2],"data_offsets":[72,76]}})",
                        76);
-  Run r = podm("weights inspect " + file);
+  Run r = runPodm("weights inspect " + file);
   CHECK(r.status == 0);
   CHECK(r.out.find("safetensors, 2 tensors") != std::string::npos);
   CHECK(r.out.find("conv0.weight  F32    [2, 1, 3, 3]") != std::string::npos);
@@ -55,15 +40,15 @@ TEST_CASE("podm weights inspect lists tensors, dtypes and shapes") {
 
   std::string bad = writeSafetensors(
       "bad.safetensors", R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,800]}})", 8);
-  Run e = podm("weights inspect " + bad);
+  Run e = runPodm("weights inspect " + bad);
   CHECK(e.status == 1);
   CHECK(e.out.find("podm weights: error: " + bad +
                    ": tensor 't': data_offsets [0, 800] outside "
                    "the data section of 8 bytes") != std::string::npos);
 
-  CHECK(podm("weights").status == 2);
-  CHECK(podm("weights inspect").status == 2);
-  CHECK(podm("weights list " + file).status == 2);
+  CHECK(runPodm("weights").status == 2);
+  CHECK(runPodm("weights inspect").status == 2);
+  CHECK(runPodm("weights list " + file).status == 2);
 }
 
 TEST_CASE("podm weights inspect shows a Keras file's architecture (shared data)") {
@@ -72,7 +57,7 @@ TEST_CASE("podm weights inspect shows a Keras file's architecture (shared data)"
     MESSAGE("skipped: " << net << " not found");
     return;
   }
-  Run r = podm("weights inspect " + net);
+  Run r = runPodm("weights inspect " + net);
   CHECK(r.status == 0);
   CHECK(r.out.find("HDF5, 14 datasets") != std::string::npos);
   CHECK(r.out.find("6: conv 64->64 k3 d4") != std::string::npos);

@@ -2,6 +2,7 @@
 // in the printed graph, a saved .pgraph that runs to the same result as the model, the trace CSV,
 // lowering errors as diagnostics with exit code 1, and usage errors with exit code 2.
 #include "runtime/io/image.h"
+#include "tests/support/run_podm.h"
 
 #include <array>
 #include <cstdio>
@@ -13,24 +14,7 @@
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out; // stdout and stderr together
-};
-
-Result runPodm(const std::string& args) {
-  std::string command = std::string(PODM_EXE) + " " + args + " 2>&1";
-  Result r;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe);
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    r.out.append(buffer.data(), n);
-  int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
+using Result = PodmResult;
 
 const char* kModel = R"(model deblur
 input o : image

@@ -8,6 +8,7 @@
 #include "runtime/io/image.h"
 #include "stdlib/nn/safetensors.h"
 #include "stdlib/nn/spec_text.h"
+#include "tests/support/run_podm.h"
 
 #include <array>
 #include <cstdio>
@@ -38,24 +39,7 @@ void writeRandomWeights(const nn::NetworkSpec& spec, const fs::path& path, std::
   nn::writeSafetensors(path.string(), weights);
 }
 
-struct Result {
-  int status = -1;
-  std::string out; // stdout and stderr together
-};
-
-Result runPodm(const std::string& args) {
-  std::string command = std::string(PODM_EXE) + " " + args + " 2>&1";
-  Result r;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe);
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    r.out.append(buffer.data(), n);
-  int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
+using Result = PodmResult;
 
 const ir::Node* findNetwork(const ir::Graph& g) {
   for (const ir::Node& node : g.nodes())
