@@ -3,10 +3,10 @@
 // stage index of the execution (stage 0 outside the loop). Like the prox kernel it keeps tensor
 // views of the few arena addresses it sees.
 #include "runtime/cpu/cpu_kernel.h"
+#include "runtime/cpu/view_cache.h"
 #include "runtime/ir_types.h"
 #include "runtime/network_provider.h"
 
-#include <array>
 #include <stdexcept>
 
 namespace podm::cpu {
@@ -15,24 +15,13 @@ namespace {
 struct NetworkState : KernelState {
   std::unique_ptr<NetworkOperator> op;
   std::string where;
-  Shape shape;
-  std::array<std::pair<void*, Tensor>, 6> views{};
-  size_t nextView = 0;
-
-  Tensor& view(void* p) {
-    for (auto& [addr, t] : views)
-      if (addr == p)
-        return t;
-    auto& slot = views[nextView++ % views.size()];
-    slot = {p, Tensor::view(p, shape)};
-    return slot.second;
-  }
+  ViewCache views;
 };
 
 void networkKernel(const CpuKernel& k, const KernelIO& io) {
   auto& s = static_cast<NetworkState&>(*k.state);
-  Tensor& in = s.view(io.inputs[0].raw);
-  Tensor& out = s.view(io.output.raw);
+  Tensor& in = s.views.view(io.inputs[0].raw);
+  Tensor& out = s.views.view(io.output.raw);
   try {
     s.op->apply(in, io.stage < 0 ? 0 : io.stage, out);
   } catch (const std::exception& e) {
@@ -63,7 +52,7 @@ CpuKernel buildNetwork(const CpuBuildContext& c) {
   if (!s->op)
     throw std::runtime_error(c.where() + ": the network provider has no network '" + desc.name +
                              "'");
-  s->shape = toShape(c.result());
+  s->views.setShape(toShape(c.result()));
   s->where = c.where() + " network '" + desc.name + "'";
   CpuKernel k;
   k.run = networkKernel;

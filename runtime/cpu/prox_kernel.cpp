@@ -1,12 +1,12 @@
 // The prox node: prox_{gamma g}(v) for a stdlib prox bound at prepare time through the runtime's
 // ProxProvider hook (the runtime never includes stdlib). The stdlib interface takes Tensors, so
 // the kernel keeps views of the few arena addresses it sees (operands move only between the two
-// slots of a carry) instead of making a view per call.
+// slots of a carry; see view_cache.h).
 #include "runtime/cpu/cpu_kernel.h"
+#include "runtime/cpu/view_cache.h"
 #include "runtime/ir_types.h"
 #include "runtime/prox_provider.h"
 
-#include <array>
 #include <stdexcept>
 
 namespace podm::cpu {
@@ -14,25 +14,14 @@ namespace {
 
 struct ProxState : KernelState {
   std::unique_ptr<ProxOperator> op;
-  Shape shape;
-  std::array<std::pair<void*, Tensor>, 6> views{};
-  size_t nextView = 0;
-
-  Tensor& view(void* p) {
-    for (auto& [addr, t] : views)
-      if (addr == p)
-        return t;
-    auto& slot = views[nextView++ % views.size()];
-    slot = {p, Tensor::view(p, shape)};
-    return slot.second;
-  }
+  ViewCache views;
 };
 
 void proxKernel(const CpuKernel& k, const KernelIO& io) {
   auto& s = static_cast<ProxState&>(*k.state);
   const float gamma = *static_cast<const float*>(io.inputs[1].raw);
-  Tensor& v = s.view(io.inputs[0].raw);
-  Tensor& out = s.view(io.output.raw);
+  Tensor& v = s.views.view(io.inputs[0].raw);
+  Tensor& out = s.views.view(io.output.raw);
   s.op->apply(v, gamma, out);
 }
 
@@ -55,7 +44,7 @@ CpuKernel buildProx(const CpuBuildContext& c) {
   }
   if (!s->op)
     throw std::runtime_error(c.where() + ": the prox provider has no prox '" + fn + "'");
-  s->shape = toShape(c.result());
+  s->views.setShape(toShape(c.result()));
   CpuKernel k;
   k.run = proxKernel;
   k.n = c.result().numel();
