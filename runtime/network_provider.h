@@ -5,6 +5,7 @@
 // The CLI installs a provider built on nn::NetworkSchedule; runtime tests install their own.
 #pragma once
 
+#include "runtime/parameter.h"
 #include "runtime/tensor.h"
 
 #include <cstdint>
@@ -27,6 +28,14 @@ class NetworkOperator {
 public:
   virtual ~NetworkOperator() = default;
   virtual void apply(const Tensor& in, int64_t stage, Tensor& out) = 0;
+
+  // Training (runtime/autodiff). Operators bound from fixed weight files are not trainable and
+  // throw std::runtime_error from both.
+  // The learnable tensors of stage `stage`'s network: the same objects on every call.
+  virtual ParameterList parameters(int64_t stage);
+  // dIn = (d net_l(in) / d in)^T dOut, and adds d<dOut, net_l(in)>/d theta to the grads of
+  // parameters(stage). Recomputes the forward pass on `in`, so callers keep no activations.
+  virtual void backward(const Tensor& in, int64_t stage, const Tensor& dOut, Tensor& dIn);
 };
 
 class NetworkProvider {

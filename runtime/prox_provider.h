@@ -18,6 +18,10 @@ class ProxOperator {
 public:
   virtual ~ProxOperator() = default;
   virtual void apply(const Tensor& v, float gamma, Tensor& out) const = 0;
+  // Training (runtime/autodiff): dV = (d prox(v) / d v)^T dOut, the derivative where it exists
+  // (almost everywhere for the standard proxes). The default throws std::runtime_error: the
+  // function has no derivative rule.
+  virtual void vjp(const Tensor& v, float gamma, const Tensor& dOut, Tensor& dV) const;
 };
 
 // Named arguments as stored on the node (sorted by name).
