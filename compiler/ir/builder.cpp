@@ -124,7 +124,8 @@ ValueId Builder::create(Op op, std::span<const ValueId> operands, const Attrs& a
   Type type = checkNode(g_, index, op, region_, operands, full, declared, label);
   const std::string who = describeNode(index, op, label) + ": ";
   // Names that monitors, schedules, states and inputs are reported or bound by must be unique.
-  if (op == Op::Input || op == Op::Monitor || op == Op::Schedule || op == Op::LoopState) {
+  if (op == Op::Input || op == Op::Monitor || op == Op::Schedule || op == Op::LoopState ||
+      op == Op::Param) {
     const std::string& name = full.getString("name");
     if (name.empty())
       throw IrError(who + "needs a non-empty name");

@@ -60,6 +60,13 @@ constexpr AttrSpec kNetworkAttrs[] = {{.name = "net", .kind = K::String},
                                       {.name = "prefix", .kind = K::String, .required = false},
                                       {.name = "spec", .kind = K::String},
                                       {.name = "weights", .kind = K::String}};
+constexpr AttrSpec kParamAttrs[] = {{.name = "name", .kind = K::String},
+                                    {.name = "value", .kind = K::Data}};
+constexpr AttrSpec kStackAttrs[] = {{.name = "n", .kind = K::Int, .minInt = 1, .maxInt = kMaxDim}};
+constexpr AttrSpec kSizeAttrs[] = {{.name = "size", .kind = K::Int, .minInt = 1, .maxInt = 64}};
+constexpr AttrSpec kSpectrumAttrs[] = {
+    {.name = "h", .kind = K::Int, .minInt = 1, .maxInt = kMaxDim},
+    {.name = "w", .kind = K::Int, .minInt = 1, .maxInt = kMaxDim}};
 
 // Column vocabulary of ops.def.
 constexpr uint32_t EW = trait::Elementwise, LIN = trait::Linear, SEP = trait::Separable,

@@ -243,4 +243,107 @@ Type ruleNetwork(const TypeContext& c) {
   return operand(c, 0);
 }
 
+Type ruleParam(const TypeContext& c) {
+  Type t = ruleConstant(c);
+  if (t.elem != ElemType::F32)
+    fail("parameters are f32");
+  if (c.attrs.getString("name").empty())
+    fail("a parameter needs a name");
+  return t;
+}
+
+Type rulePickStage(const TypeContext& c) {
+  Dims d = operand(c, 0).dims;
+  d.n = 1;
+  return Type::real(d);
+}
+
+Type rulePlaceStage(const TypeContext& c) {
+  Dims d = operand(c, 0).dims;
+  if (d.n != 1)
+    fail("place_stage places one slice (n = 1), got " + d.str());
+  d.n = c.attrs.getInt("n");
+  return Type::real(d);
+}
+
+Type ruleMatvec(const TypeContext& c) {
+  const Dims& w = operand(c, 0).dims;
+  if (w.n != 1 || w.c != 1)
+    fail("the matrix must be 1x1xMxK, got " + w.str());
+  if (operand(c, 1).numel() != w.w)
+    fail("the vector has " + std::to_string(operand(c, 1).numel()) + " elements but the " +
+         w.str() + " matrix has " + std::to_string(w.w) + " columns");
+  return Type::real(Dims{1, 1, w.h, 1});
+}
+
+Type ruleMatvecT(const TypeContext& c) {
+  const Dims& w = operand(c, 0).dims;
+  if (w.n != 1 || w.c != 1)
+    fail("the matrix must be 1x1xMxK, got " + w.str());
+  if (operand(c, 1).numel() != w.h)
+    fail("the vector has " + std::to_string(operand(c, 1).numel()) + " elements but the " +
+         w.str() + " matrix has " + std::to_string(w.h) + " rows");
+  return Type::real(Dims{1, 1, w.w, 1});
+}
+
+Type ruleOuter(const TypeContext& c) {
+  return Type::real(Dims{1, 1, operand(c, 0).numel(), operand(c, 1).numel()});
+}
+
+namespace {
+// Runtime filters are one 1 x K x s x s tensor no larger than the plane they filter.
+void checkFilters(const Dims& f, int64_t h, int64_t w) {
+  if (f.n != 1 || f.h != f.w)
+    fail("the filters must be 1 x K x s x s, got " + f.str());
+  if (f.h > h || f.w > w)
+    fail(std::to_string(f.h) + "x" + std::to_string(f.w) + " filters do not fit a " +
+         std::to_string(h) + "x" + std::to_string(w) + " plane");
+}
+} // namespace
+
+Type ruleFilterBankRt(const TypeContext& c) {
+  Dims d = operand(c, 0).dims;
+  const Dims& f = operand(c, 1).dims;
+  checkFilters(f, d.h, d.w);
+  if (d.c > kMaxDim / f.c)
+    fail("too many output channels");
+  d.c *= f.c;
+  return Type::real(d);
+}
+
+Type ruleFilterBankRtAdjoint(const TypeContext& c) {
+  Dims d = operand(c, 0).dims;
+  const Dims& f = operand(c, 1).dims;
+  checkFilters(f, d.h, d.w);
+  if (d.c % f.c != 0)
+    fail("the channel count " + std::to_string(d.c) + " is not a multiple of the " +
+         std::to_string(f.c) + " filters");
+  d.c /= f.c;
+  return Type::real(d);
+}
+
+Type ruleFilterBankGrad(const TypeContext& c) {
+  const Dims& x = operand(c, 0).dims;
+  const Dims& dy = operand(c, 1).dims;
+  const int64_t size = c.attrs.getInt("size");
+  if (dy.n != x.n || dy.h != x.h || dy.w != x.w || dy.c % x.c != 0)
+    fail("dy " + dy.str() + " is not a filter-bank output of x " + x.str());
+  if (size > x.h || size > x.w)
+    fail("filters of size " + std::to_string(size) + " do not fit the plane " + x.str());
+  return Type::real(Dims{1, dy.c / x.c, size, size});
+}
+
+Type ruleFilterSpectrum(const TypeContext& c) {
+  const int64_t h = c.attrs.getInt("h"), w = c.attrs.getInt("w");
+  checkFilters(operand(c, 0).dims, h, w);
+  return Type::real(Dims{1, 1, h, w / 2 + 1});
+}
+
+Type ruleFilterSpectrumGrad(const TypeContext& c) {
+  const Type spectrum = ruleFilterSpectrum(c);
+  if (operand(c, 1).dims != spectrum.dims)
+    fail("dS must be " + spectrum.dims.str() + ", got " + operand(c, 1).dims.str());
+  return operand(c, 0);
+}
+
 } // namespace podm::ir::rules

@@ -32,4 +32,15 @@ Type ruleFilterBankAdjoint(const TypeContext& c); // c*(size^2-1) -> c
 Type ruleProx(const TypeContext& c);              // operand 0's type
 Type ruleNetwork(const TypeContext& c);           // operand 0's type (a 4-D f32 tensor)
 
+Type ruleParam(const TypeContext& c);               // as ruleConstant, f32 only, non-empty name
+Type rulePickStage(const TypeContext& c);           // n x c x h x w -> 1 x c x h x w
+Type rulePlaceStage(const TypeContext& c);          // 1 x c x h x w -> n x c x h x w
+Type ruleMatvec(const TypeContext& c);              // 1x1xMxK, K elements -> 1x1xMx1
+Type ruleMatvecT(const TypeContext& c);             // 1x1xMxK, M elements -> 1x1xKx1
+Type ruleOuter(const TypeContext& c);               // M, K elements -> 1x1xMxK
+Type ruleFilterBankRt(const TypeContext& c);        // c -> c*K for K runtime filters
+Type ruleFilterBankRtAdjoint(const TypeContext& c); // c*K -> c
+Type ruleFilterBankGrad(const TypeContext& c);      // x, dy -> 1 x K x size x size
+Type ruleFilterSpectrum(const TypeContext& c);      // filters -> 1 x 1 x h x (w/2+1)
+Type ruleFilterSpectrumGrad(const TypeContext& c);  // filters, dS -> filters' type
 } // namespace podm::ir::rules

@@ -46,7 +46,8 @@ void checkNodes(const Graph& g, std::vector<std::string>& errors) {
       errors.push_back(e.what());
       continue;
     }
-    if (n.op == Op::Input || n.op == Op::Monitor || n.op == Op::Schedule || n.op == Op::LoopState) {
+    if (n.op == Op::Input || n.op == Op::Monitor || n.op == Op::Schedule || n.op == Op::LoopState ||
+        n.op == Op::Param) {
       const std::string& name = n.attrs.getString("name");
       if (name.empty() || !names.insert({n.op, name}).second)
         errors.push_back(who + "name '" + name + "' is empty or not unique among " +
