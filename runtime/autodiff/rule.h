@@ -63,13 +63,21 @@ public:
   // Helpers used by many rules.
   static Value scalar(float v);
   static Value real(Tensor t); // an f32 tensor value (scalars: use scalar())
-  Value zerosLike(const ir::Type& type);
+  // Filled values of a type, made on the host (a device backend would upload them).
+  static Value filled(const ir::Type& type, float re, float im = 0.f);
   // Sum of a value's cotangent down to a scalar operand's (broadcast in reverse): real tensors
   // are summed, c64 tensors contribute the sum of their real parts (a real scalar added to a
   // spectrum moves only the real parts), scalars pass through.
   Value reduceToScalar(const Value& v);
   // a + b of the same type (accumulation of contributions).
   Value add(const Value& a, const Value& b);
+  // A cotangent contribution computed in the result's domain brought to an operand's type: the
+  // real part for a real operand of a complex result, then reduceToScalar for a scalar operand.
+  Value toOperandType(const Value& contribution, const ir::Type& operand);
+  // <a, b> as the real dot product (sum re*re' + im*im'), a scalar value.
+  Value inner(const Value& a, const Value& b);
+  // conj(v) for c64 values, v itself otherwise.
+  Value conjIfComplex(const Value& v);
 
   size_t cachedGraphs() const;
 
@@ -91,10 +99,14 @@ struct RuleContext {
   const Value& dOutput;            // cotangent of the result (the result's type)
   int64_t stage;                   // -1 outside the stage loop
   OpRunner& ops;
+  // Per operand: whether any graph input or param to be differentiated reaches it. Rules may
+  // skip the others, and throw for a wanted operand they cannot differentiate (conv2d's kernel).
+  std::span<const uint8_t> wants;
   const ProxOperator* prox = nullptr; // the bound prox of a `prox` node
   NetworkOperator* network = nullptr; // the bound network of a `network` node
 
   const ir::Node& node() const { return graph.node(id); }
+  bool wanted(size_t operand) const { return operand < wants.size() && wants[operand] != 0; }
   // "%12 conv2d \"x_A\"": for messages.
   std::string where() const;
 };

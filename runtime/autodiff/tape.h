@@ -25,6 +25,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ namespace podm::autodiff {
 struct TapeOptions {
   const ProxProvider* prox = nullptr;       // nullptr: defaultProxProvider()
   const NetworkProvider* network = nullptr; // nullptr: defaultNetworkProvider()
+  // Inputs and params treated as data: no gradient is computed or returned for them (observed
+  // images, blur kernels), which also skips the work of the paths only they reach.
+  std::set<std::string> noGradient;
 };
 
 class Tape {

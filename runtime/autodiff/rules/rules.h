@@ -42,6 +42,7 @@ void maxabs(const RuleContext&, std::vector<Value>&);
 void linearByAdjoint(const RuleContext&, std::vector<Value>&);
 void conv2d(const RuleContext&, std::vector<Value>&); // also the kernel operand
 void mask(const RuleContext&, std::vector<Value>&);   // also the mask operand
+void resize(const RuleContext&, std::vector<Value>&); // adjoint with the forward's input size
 
 // control.cpp: the optimality check (through the branch taken), comparisons, monitors
 void select(const RuleContext&, std::vector<Value>&);
