@@ -6,8 +6,7 @@
 //             ψ = (x~ - x_G)/γ - μ/2 (2x~ - x_G - x) + H(x_G - x) + ∇f(x_G) - ∇f(x~);
 //             x+ = x_G if ||ψ|| <= c ||x_G - x|| else prox_{γg}(x - γ∇f(x))   (select on a scalar)
 //   relaxed, naive  x+ = x_G (no check)
-// and the monitors (phi, rel_change, opt_error, check_bound, branch, psnr, recon_error) and the
-// stopping rule.
+// and the stopping rule; the monitors are monitors.cpp's.
 #include "compiler/lower/context.h"
 
 #include <cmath>
@@ -61,27 +60,7 @@ void Context::buildLoop() {
   } else {
     x0 = b.constant(varType, std::vector<float>(varType.numel(), 0.f), var + "0");
   }
-  std::map<const Expr*, ir::ValueId> refs; // monitor argument -> reference image
-  for (const ast::Decl& md : model.decls) {
-    if (md.kind != ast::DeclKind::Monitor)
-      continue;
-    for (const ast::ExprPtr& item : md.items) {
-      if (item->kind != ExprKind::Call || item->args.empty())
-        continue;
-      const Expr& arg = *item->args[0].value;
-      auto d = arg.kind == ExprKind::Name ? decls.find(arg.text) : decls.end();
-      if (d != decls.end() && d->second->optional && !options.shapes.count(arg.text)) {
-        notes.push_back("monitor " + ast::unparse(*item) + " skipped: optional input '" + arg.text +
-                        "' was not given");
-        continue;
-      }
-      refs[item.get()] = image(arg);
-      if (graph.type(refs[item.get()]) != varType)
-        fail(arg.loc, "the reference '" + arg.text + "' has shape " +
-                          graph.type(refs[item.get()]).str() + " but the variable is " +
-                          varType.str());
-    }
-  }
+  monitorInputs();
   std::vector<const ast::Setting*> staged;
   for (const ast::Setting& s : stages->settings) {
     if (s.name != "gamma" && s.name != "mu" && s.name != "c")
@@ -198,36 +177,7 @@ void Context::buildLoop() {
       q["phi"] = b.op(Op::Add, {fValue(next), gValue(next, stages->loc)}, {}, "phi");
     return q["phi"];
   };
-  for (const ast::Decl& md : model.decls) {
-    if (md.kind != ast::DeclKind::Monitor)
-      continue;
-    for (const ast::ExprPtr& item : md.items) {
-      const std::string& n = item->text;
-      if (n == "phi") {
-        b.monitor("phi", phi());
-      } else if (n == "rel_change" || n == "opt_error" || n == "check_bound" || n == "branch") {
-        if (!q.count(n))
-          fail(item->loc, "monitor '" + n + "' is not available for " + solver + " stages");
-        b.monitor(n, q[n]);
-      } else if (n == "psnr" || n == "recon_error") {
-        auto r = refs.find(item.get());
-        if (r == refs.end())
-          continue; // noted above
-        ir::ValueId diff = b.op(Op::Norm2Sq, {b.op(Op::Sub, {next, r->second})});
-        if (n == "psnr") {
-          // 10 log10(1 / mse) for images in [0, 1].
-          ir::ValueId mse = b.op(Op::Scale, {diff}, {{"alpha", 1.0 / double(varType.numel())}});
-          b.monitor("psnr",
-                    b.op(Op::Scale, {b.op(Op::Log, {mse})}, {{"alpha", -10.0 / std::log(10.0)}}));
-        } else {
-          b.monitor("recon_error", b.op(Op::Div, {b.op(Op::Sqrt, {diff}),
-                                                  b.op(Op::Max, {norm(b, r->second), tiny})}));
-        }
-      } else {
-        notes.push_back("monitor " + ast::unparse(*item) + " is not lowered yet: skipped");
-      }
-    }
-  }
+  buildMonitors(next, q, phi);
   if (const ast::Setting* stop = findSetting(stages, "stop")) {
     const Expr& e = *stop->value;
     bool ok = e.kind == ExprKind::Binary &&
