@@ -1,7 +1,7 @@
 // Internal to compiler/lower: the state one lowering shares between its passes (one concern per
 // file: scalars.cpp evaluates numbers and settings, linops.cpp turns operator expressions into
-// chains of IR ops, terms.cpp reads f and d, prior.cpp g, fstep.cpp solves the F-step, network.cpp
-// turns a net into a `network` node, solvers.cpp writes the stage loop, monitors.cpp the monitors,
+// chains of IR ops, terms.cpp reads f, g and d, fstep.cpp solves the F-step, network.cpp turns a
+// net into a `network` node, solvers.cpp writes the stage loop, monitors.cpp the monitors,
 // lower.cpp drives them in order).
 #pragma once
 
@@ -42,8 +42,7 @@ enum class PrimKind {
   Dct,
   Grad,
   Mask,
-  DctFilters,
-  FilterBank // learnable filters: operand is the param bank 1 x K x s x s (params.cpp)
+  DctFilters
 };
 struct Prim {
   PrimKind kind{};
@@ -56,8 +55,7 @@ struct Prim {
   // Structure of the matrix (the same for the adjoint).
   bool diagonal() const { return kind == PrimKind::Mask; }
   bool circulant() const {
-    return (kind == PrimKind::Conv || kind == PrimKind::Grad || kind == PrimKind::DctFilters ||
-            kind == PrimKind::FilterBank) &&
+    return (kind == PrimKind::Conv || kind == PrimKind::Grad || kind == PrimKind::DctFilters) &&
            boundary == "periodic";
   }
   bool orthogonal() const { return kind == PrimKind::Haar || kind == PrimKind::Dct; }
@@ -92,13 +90,10 @@ struct LsqTerm {
 struct ProxTerm {
   Scalar weight;
   std::string name;
-  ir::NamedFloats args;                                         // known when compiling, sorted
-  std::vector<std::pair<std::string, ir::ValueId>> runtimeArgs; // Pre scalars (lo = min(o))
+  ir::NamedFloats args;
   std::optional<LinOp> transform; // orthogonal W, or none for the variable itself
   bool indicator = false, separable = false, convex = false;
   SourceLoc loc;
-  std::string text;  // as written, for messages
-  std::string fused; // tv + box lowered as one prox: what was fused, for notes and labels
 };
 
 // d(x, a) = weight * ||F (x - a)||^2, so H = weight * F'F.
@@ -106,16 +101,6 @@ struct Distance {
   std::vector<std::pair<Scalar, LinOp>> parts; // usually one; weights set by distanceWeights()
   std::vector<std::vector<std::pair<const ast::Expr*, bool>>> weightExprs; // (expr, divides)
   bool present = false;
-};
-
-// A `param` declaration lowered to param nodes (params.cpp).
-struct LearnedParam {
-  const ast::Decl* decl = nullptr;
-  bool perStage = false, mlp = false;
-  double init = 0;
-  std::vector<ir::ValueId> tensors; // learned: the value; mlp: w1, b1, w2, b2, ...
-  ir::ValueId input;                // mlp: its scalar input (Pre)
-  std::optional<ir::ValueId> value; // the scalar it denotes (Pre; Body for per-stage params)
 };
 
 struct Context {
@@ -171,26 +156,17 @@ struct Context {
 
   // --- terms.cpp
   void readFidelity();
+  void readPrior();
   void readDistance();    // the operators F (Pre)
   void distanceWeights(); // the weights w, which may read per-stage settings such as mu (Body)
   Scalar weightOf(const std::vector<std::pair<const ast::Expr*, bool>>& weights);
   ir::ValueId gradF(ir::ValueId x, std::string label = {});
   ir::ValueId normalOp(ir::ValueId v, std::string label = {}); // Σ 2 w A'A v
-  // For a circulant normal operator: its real half spectrum (the DFT of N(delta)) and the offset
-  // Σ 2 w A'c of ∇f, each built once (loop-invariant: hoisted to Pre) and shared by ∇f, L_f and
-  // the FFT F-step.
-  bool normalCirculant() const; // every prim of every term of f is a periodic convolution-like op
-  ir::ValueId normalSpectrum();
-  ir::ValueId impulse(); // the unit impulse at the origin, one constant per graph
-  std::optional<ir::ValueId> normalSpec_, gradOffset_, impulse_;
   ir::ValueId fValue(ir::ValueId x);
+  ir::ValueId gValue(ir::ValueId x, SourceLoc use);
+  ir::ValueId proxG(ir::ValueId v, ir::ValueId gamma, std::string label = {});
   ir::ValueId applyH(ir::ValueId v, std::string label = {}); // H v = Σ w F'F v
   ir::ValueId lipschitzConstant(SourceLoc use);              // L_f (Pre)
-
-  // --- prior.cpp: g
-  void readPrior();
-  ir::ValueId proxG(ir::ValueId v, ir::ValueId gamma, std::string label = {});
-  ir::ValueId gValue(ir::ValueId x, SourceLoc use);
 
   // --- fstep.cpp: x~ = argmin f(x) + d(x, xA)
   ir::ValueId fstep(ir::ValueId xA);
@@ -211,18 +187,6 @@ struct Context {
   int64_t netInteger(const ast::Expr* e, int64_t fallback, SourceLoc use);
   std::string netWeightPath(const ast::Decl& net, int64_t stage); // the weights string at stage
   ir::ValueId applyNet(const ast::Decl& net, ir::ValueId x);
-
-  // --- params.cpp: learnable parameters (param declarations, learnable dct_filters)
-  std::map<std::string, LearnedParam> params;
-  std::map<const ast::Expr*, ir::ValueId> learnableFilters; // dct_filters call -> param bank
-  void declareParams();                                     // Pre: every param node
-  bool usesParam(const ast::Expr& e) const;
-  // The scalar a param denotes; `index` is the `[l]` of a per-stage one (Body only).
-  Scalar paramValue(const std::string& name, const ast::Expr* index, SourceLoc use);
-  ir::ValueId buildParamValue(const LearnedParam& p);
-  std::optional<ir::ValueId> learnableFilterBank(const ast::Expr& call) const;
-  // sum_n |F^_n|^2 (times the chain's scale squared) when op is one learnable filter bank.
-  std::optional<ir::ValueId> filterBankSpectrum(const LinOp& op);
 
   // --- solvers.cpp
   void buildLoop();
