@@ -1,11 +1,15 @@
 // Total variation on each 2-D plane of a tensor (every n, c), isotropic or anisotropic, with
-// forward differences and Neumann boundary. The prox is computed by FGP, the fast dual projected
-// gradient of Beck & Teboulle (IEEE TIP 2009), which builds on Chambolle's dual formulation.
+// forward differences and Neumann boundary, optionally plus the indicator of a box lo <= u <= hi.
+// The prox is computed by FGP, the fast dual projected gradient of Beck & Teboulle (IEEE TIP
+// 2009), which builds on Chambolle's dual formulation; with a box it is their constrained FGP
+// (the projection onto the box inside every primal evaluation), which is exact for TV + box.
 #pragma once
 
 #include "stdlib/prox/prox.h"
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 namespace podm::stdlib {
@@ -24,19 +28,28 @@ struct TvScratch {
   void resize(int64_t h, int64_t w);
 };
 
-// prox of gamma * TV on one h x w plane: out = argmin_u TV(u) + 1/(2 gamma) ||u - v||^2.
+// The box C = [lo, hi] of TV + χ_C; the default is all of R (plain TV).
+struct TvBox {
+  float lo = -std::numeric_limits<float>::infinity();
+  float hi = std::numeric_limits<float>::infinity();
+  bool bounded() const { return std::isfinite(lo) || std::isfinite(hi); }
+};
+
+// prox of gamma * (TV + χ_box) on one h x w plane:
+// out = argmin_{u in box} TV(u) + 1/(2 gamma) ||u - v||^2.
 // Stops when ||dual_k - dual_{k-1}|| <= tolerance * ||dual_k|| or after maxIterations.
 // `out` may equal `v`.
 TvSolveStats tvProxPlane(const float* v, float* out, int64_t h, int64_t w, float gamma, TvNorm norm,
-                         int maxIterations, double tolerance, TvScratch& scratch);
+                         int maxIterations, double tolerance, TvScratch& scratch, TvBox box = {});
 
 // TV(x) of one plane, accumulated in double.
 double tvValuePlane(const float* x, int64_t h, int64_t w, TvNorm norm);
 
 class TvProx final : public ProxFunction {
 public:
-  TvProx(TvNorm norm, int maxIterations, double tolerance)
-      : norm_(norm), maxIterations_(maxIterations), tolerance_(tolerance) {}
+  TvProx(TvNorm norm, int maxIterations, double tolerance, TvBox box = {})
+      : norm_(norm), maxIterations_(maxIterations), tolerance_(tolerance), box_(box) {}
+  // TV(x), or +infinity when x leaves the box.
   double value(const Tensor& x) const override;
   void prox(const Tensor& v, float gamma, Tensor& out) const override;
 
@@ -44,6 +57,7 @@ private:
   TvNorm norm_;
   int maxIterations_;
   double tolerance_;
+  TvBox box_;
 };
 
 ProxEntry makeTvIsoEntry();

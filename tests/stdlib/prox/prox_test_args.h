@@ -23,6 +23,12 @@ inline std::vector<podm::stdlib::ProxArgs> proxTestArguments(const std::string& 
       {"hardthre_box", {{"lo", 0.25}, {"hi", 2.0}, {"threshold", 0.5}}},
       {"tv_iso", {}},
       {"tv_aniso", {}},
+      // TV + box (constrained FGP); boxes that clip part of the test data, not most of it, so
+      // that a wrong gamma still shows.
+      {"tv_iso", {{"lo", -1.5}, {"hi", 2.0}}},
+      {"tv_aniso", {{"lo", -1.5}, {"hi", 2.0}}},
+      {"tv_iso", {{"lo", 0.0}}}, // TV + nonneg
+      {"tv_aniso", {{"hi", 1.5}}},
       {"elastic_net", {{"ratio", 0.5}}},
   };
   std::vector<podm::stdlib::ProxArgs> rows;
