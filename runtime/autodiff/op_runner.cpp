@@ -84,8 +84,16 @@ OpRunner::Compiled& OpRunner::compiled(ir::Op op, std::span<const Value> operand
   std::vector<ir::ValueId> ins;
   for (size_t i = 0; i < operands.size(); ++i)
     ins.push_back(b.input("a" + std::to_string(i), operands[i].type));
+  // Body-only ops (monitors, per-stage slices) sit in a one-stage loop; nothing is run through an
+  // executor, so the graph needs no outputs or carries.
+  const bool body = ir::opInfo(op).region == ir::RegionRule::BodyOnly;
+  if (body)
+    b.beginLoop(1);
   c->node = b.create(op, ins, attrs);
-  b.output("out", c->node);
+  if (body)
+    b.endLoop();
+  else
+    b.output("out", c->node);
   if (!backend_.supports(c->graph, c->node))
     throw std::runtime_error(
         "autodiff: backend '" + backend_.name() + "' cannot run " + std::string(ir::opName(op)) +

@@ -27,6 +27,15 @@ void BoxProx::prox(const Tensor& v, float /*gamma: a projection does not depend 
     result[i] = std::min(std::max(in[i], lo_), hi_);
 }
 
+// Identity strictly inside the box, zero where the projection clamps.
+void BoxProx::vjp(const Tensor& v, float, const Tensor& dOut, Tensor& dV) const {
+  detail::prepareProxVjp("box", v, dOut, dV);
+  for (int64_t i = 0; i < v.numel(); ++i) {
+    const float x = v.data()[i];
+    dV.data()[i] = x > lo_ && x < hi_ ? dOut.data()[i] : 0.0f;
+  }
+}
+
 ProxEntry makeBoxEntry() {
   return {.name = "box",
           .summary = "indicator of lo <= u_i <= hi; prox is clamping",

@@ -10,6 +10,7 @@ public:
   BoxProx(float lo, float hi) : lo_(lo), hi_(hi) {}
   double value(const Tensor& x) const override;
   void prox(const Tensor& v, float gamma, Tensor& out) const override;
+  void vjp(const Tensor& v, float gamma, const Tensor& dOut, Tensor& dV) const override;
 
 private:
   float lo_, hi_;

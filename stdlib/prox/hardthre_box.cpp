@@ -130,6 +130,20 @@ void HardThreBoxProx::proxWithCount(const Tensor& v, Tensor& out) const {
   }
 }
 
+// Both variants: the kept entries equal Proj_[lo,hi](v), so the derivative is the mask of the
+// entries that are kept and lie strictly inside the box (the kept set is locally constant away
+// from the threshold and rank ties).
+void HardThreBoxProx::vjp(const Tensor& v, float gamma, const Tensor& dOut, Tensor& dV) const {
+  detail::prepareProxVjp("hardthre_box", v, dOut, dV);
+  Tensor out;
+  prox(v, gamma, out);
+  for (int64_t i = 0; i < v.numel(); ++i) {
+    const float x = v.data()[i];
+    const bool pass = out.data()[i] != 0.0f && x > lo_ && x < hi_;
+    dV.data()[i] = pass ? dOut.data()[i] : 0.0f;
+  }
+}
+
 ProxEntry makeHardThreBoxEntry() {
   return {
       .name = "hardthre_box",

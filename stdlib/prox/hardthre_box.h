@@ -20,6 +20,7 @@ public:
 
   double value(const Tensor& x) const override;
   void prox(const Tensor& v, float gamma, Tensor& out) const override;
+  void vjp(const Tensor& v, float gamma, const Tensor& dOut, Tensor& dV) const override;
   std::optional<ProxTraits> boundTraits() const override;
 
 private:

@@ -27,6 +27,15 @@ void L0Prox::prox(const Tensor& v, float gamma, Tensor& out) const {
   }
 }
 
+// Identity on the kept entries, zero on the zeroed ones.
+void L0Prox::vjp(const Tensor& v, float gamma, const Tensor& dOut, Tensor& dV) const {
+  detail::prepareProxVjp("l0", v, dOut, dV);
+  Tensor out;
+  prox(v, gamma, out);
+  for (int64_t i = 0; i < v.numel(); ++i)
+    dV.data()[i] = out.data()[i] != 0.0f ? dOut.data()[i] : 0.0f;
+}
+
 ProxEntry makeL0Entry() {
   return {.name = "l0",
           .summary = "number of nonzeros ||u||_0; prox is hard-thresholding at sqrt(2 gamma)",

@@ -31,6 +31,13 @@ void L1Prox::prox(const Tensor& v, float gamma, Tensor& out) const {
   }
 }
 
+// Identity where |v| > gamma (the shrunk entries), zero inside the dead zone.
+void L1Prox::vjp(const Tensor& v, float gamma, const Tensor& dOut, Tensor& dV) const {
+  detail::prepareProxVjp("l1", v, dOut, dV);
+  for (int64_t i = 0; i < v.numel(); ++i)
+    dV.data()[i] = std::fabs(v.data()[i]) > gamma ? dOut.data()[i] : 0.0f;
+}
+
 ProxEntry makeL1Entry() {
   return {.name = "l1",
           .summary = "l1 norm sum |u_i|; prox is soft-thresholding at gamma",

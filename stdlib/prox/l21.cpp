@@ -66,6 +66,32 @@ void L21Prox::prox(const Tensor& v, float gamma, Tensor& out) const {
   }
 }
 
+// Per pixel group g with r = ||v_g|| > gamma: out = (1 - gamma/r) v_g, whose Jacobian
+// (1 - gamma/r) I + gamma/r^3 v_g v_g' is symmetric; groups with r <= gamma map to 0.
+void L21Prox::vjp(const Tensor& v, float gamma, const Tensor& dOut, Tensor& dV) const {
+  detail::prepareProxVjp("l21", v, dOut, dV);
+  const Shape& shape = v.shape();
+  const int64_t plane = shape.plane();
+  for (int64_t sample = 0; sample < shape.n; ++sample) {
+    const int64_t base = sample * shape.c * plane;
+    const float* in = v.data() + base;
+    const float* g = dOut.data() + base;
+    float* d = dV.data() + base;
+    for (int64_t p = 0; p < plane; ++p) {
+      double r2 = 0, vg = 0;
+      for (int64_t c = 0; c < shape.c; ++c) {
+        r2 += static_cast<double>(in[c * plane + p]) * in[c * plane + p];
+        vg += static_cast<double>(in[c * plane + p]) * g[c * plane + p];
+      }
+      const double r = std::sqrt(r2);
+      for (int64_t c = 0; c < shape.c; ++c)
+        d[c * plane + p] = r > gamma ? static_cast<float>((1 - gamma / r) * g[c * plane + p] +
+                                                          gamma / (r2 * r) * in[c * plane + p] * vg)
+                                     : 0.0f;
+    }
+  }
+}
+
 ProxEntry makeL21Entry() {
   return {.name = "l21",
           .summary = "group l2,1 norm, groups along channels: sum over pixels of ||u[n,:,y,x]||_2; "

@@ -10,6 +10,7 @@ class L21Prox final : public ProxFunction {
 public:
   double value(const Tensor& x) const override;
   void prox(const Tensor& v, float gamma, Tensor& out) const override;
+  void vjp(const Tensor& v, float gamma, const Tensor& dOut, Tensor& dV) const override;
 };
 
 ProxEntry makeL21Entry();

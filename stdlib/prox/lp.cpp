@@ -82,6 +82,21 @@ void LpProx::prox(const Tensor& v, float gamma, Tensor& out) const {
   }
 }
 
+// Where the prox is nonzero, u solves u - v + gamma p |u|^(p-1) sign(u) = 0, so by the implicit
+// function theorem du/dv = 1 / (1 + gamma p (p-1) |u|^(p-2)) (positive beyond the threshold);
+// entries at or below the threshold are zero with zero derivative.
+void LpProx::vjp(const Tensor& v, float gamma, const Tensor& dOut, Tensor& dV) const {
+  detail::prepareProxVjp("lp", v, dOut, dV);
+  Tensor out;
+  prox(v, gamma, out);
+  const double gpp = static_cast<double>(gamma) * p_ * (p_ - 1);
+  for (int64_t i = 0; i < v.numel(); ++i) {
+    const double u = std::fabs(static_cast<double>(out.data()[i]));
+    dV.data()[i] =
+        u > 0 ? static_cast<float>(dOut.data()[i] / (1.0 + gpp * std::pow(u, p_ - 2))) : 0.0f;
+  }
+}
+
 ProxEntry makeLpEntry() {
   return {.name = "lp",
           .summary = "sum |u_i|^p, 0<p<1; prox by generalized soft-thresholding (exact threshold, "

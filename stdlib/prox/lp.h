@@ -10,6 +10,7 @@ public:
   explicit LpProx(double p);
   double value(const Tensor& x) const override;
   void prox(const Tensor& v, float gamma, Tensor& out) const override;
+  void vjp(const Tensor& v, float gamma, const Tensor& dOut, Tensor& dV) const override;
 
   // GST threshold: prox zeroes exactly the entries with |v| <= threshold(gamma).
   double threshold(double gamma) const;

@@ -26,6 +26,13 @@ void NonnegProx::prox(const Tensor& v, float /*gamma: a projection does not depe
     result[i] = std::max(in[i], 0.0f);
 }
 
+// Identity on the positive entries, zero on the clamped ones.
+void NonnegProx::vjp(const Tensor& v, float, const Tensor& dOut, Tensor& dV) const {
+  detail::prepareProxVjp("nonneg", v, dOut, dV);
+  for (int64_t i = 0; i < v.numel(); ++i)
+    dV.data()[i] = v.data()[i] > 0.0f ? dOut.data()[i] : 0.0f;
+}
+
 ProxEntry makeNonnegEntry() {
   return {.name = "nonneg",
           .summary = "indicator of u_i >= 0; prox is max(v, 0)",

@@ -43,6 +43,14 @@ void prepareProxOutput(std::string_view proxName, const Tensor& v, Tensor& out) 
                                 " does not match input " + v.shape().str() + " f32");
 }
 
+void prepareProxVjp(std::string_view proxName, const Tensor& v, const Tensor& dOut, Tensor& dV) {
+  prepareProxOutput(proxName, v, dV);
+  if (dOut.empty() || dOut.dtype() != DType::F32 || dOut.shape() != v.shape())
+    throw std::invalid_argument("prox '" + std::string(proxName) + "': cotangent " +
+                                (dOut.empty() ? std::string("(none)") : dOut.shape().str()) +
+                                " does not match input " + v.shape().str() + " f32");
+}
+
 double argument(const ProxArgs& args, const std::string& name) {
   auto it = args.find(name);
   if (it == args.end())
@@ -96,6 +104,10 @@ size_t editDistance(std::string_view a, std::string_view b) {
 }
 
 } // namespace
+
+void ProxFunction::vjp(const Tensor&, float, const Tensor&, Tensor&) const {
+  throw std::runtime_error("no derivative rule (vjp) for this prox");
+}
 
 ProxTraits effectiveTraits(const ProxEntry& entry, const ProxFunction& bound) {
   return bound.boundTraits().value_or(entry.traits);

@@ -25,7 +25,7 @@ namespace podm::stdlib {
 
 // Bumped whenever a type below changes layout, so an old plugin is refused instead of crashing.
 // A plugin exports `extern "C" int podm_plugin_abi_version()` returning this constant.
-inline constexpr int kProxPluginAbiVersion = 1;
+inline constexpr int kProxPluginAbiVersion = 2; // 2: ProxFunction::vjp
 
 // Marks a plugin entry point: C linkage, visible even when the plugin hides its other symbols.
 #define PODM_PLUGIN_EXPORT extern "C" __attribute__((visibility("default")))
@@ -64,6 +64,10 @@ public:
   virtual double value(const Tensor& x) const = 0;
   // out = argmin_u g(u) + 1/(2*gamma) ||u - v||^2  (gamma > 0). out may alias v.
   virtual void prox(const Tensor& v, float gamma, Tensor& out) const = 0;
+  // Training: dV = (d prox(v) / d v)^T dOut, the derivative almost everywhere (at the kinks of a
+  // piecewise map, the one-sided value the implementation documents). dV gets v's shape (an empty
+  // dV is allocated). The default throws std::runtime_error: no derivative rule.
+  virtual void vjp(const Tensor& v, float gamma, const Tensor& dOut, Tensor& dV) const;
   // Traits of this instance when they depend on its arguments (hardthre_box with `count` is an
   // indicator, with `threshold` it is separable); nullopt means "the entry's traits".
   virtual std::optional<ProxTraits> boundTraits() const { return std::nullopt; }

@@ -22,6 +22,9 @@ std::string formatNumber(double value);
 // shape is the caller's bug and throws (silently reallocating would break planned buffers).
 void prepareProxOutput(std::string_view proxName, const Tensor& v, Tensor& out);
 
+// Checks v and dOut (real, same shape) for vjp() and prepares dV like prepareProxOutput.
+void prepareProxVjp(std::string_view proxName, const Tensor& v, const Tensor& dOut, Tensor& dV);
+
 // Checks that x can be evaluated by value(): a real tensor.
 void requireRealTensor(std::string_view proxName, const Tensor& x);
 
