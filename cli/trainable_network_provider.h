@@ -3,7 +3,8 @@
 // can update NetworkOperator::parameters. One TrainableNetwork per distinct weight file of a node
 // (stages sharing a file share the network and its parameters). A network starts from its file
 // when the file exists (safetensors or the authors' Keras HDF5, as nn::loadWeights reads), else
-// from He initialisation with a seed derived from the provider's seed and the file's position.
+// from He initialisation with a seed derived from the provider's seed, the node's name and the
+// file name as written in the model (so it does not depend on the order nodes are made in).
 //
 // The provider keeps the networks it made: make() for the same node (name, spec, files, prefix)
 // returns an operator on the same networks, so an executor and a Tape built on one provider see
