@@ -95,4 +95,24 @@ const TensorData& Attrs::getData(std::string_view n) const {
   return getAs<TensorData>(*this, n, AttrKind::Data);
 }
 
+std::vector<std::string> splitNames(std::string_view list) {
+  std::vector<std::string> names;
+  if (list.empty())
+    return names;
+  while (true) {
+    size_t comma = list.find(',');
+    names.emplace_back(list.substr(0, comma));
+    if (comma == std::string_view::npos)
+      return names;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+std::string joinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names)
+    out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
 } // namespace podm::ir

@@ -79,4 +79,9 @@ private:
   std::vector<Attr> list_;
 };
 
+// A list of names stored in one string attribute, comma separated ("lo,hi"): the run-time argument
+// names of a prox node. The empty string is the empty list.
+std::vector<std::string> splitNames(std::string_view list);
+std::string joinNames(const std::vector<std::string>& names);
+
 } // namespace podm::ir

@@ -61,9 +61,10 @@ Type checkNode(const Graph& g, uint32_t index, Op op, Region region,
   if (!regionAllowed(info.region, region))
     throw IrError(who + "this op may only appear " + regionRuleText(info.region) + ", not in the " +
                   regionName(region) + " region");
-  if (operands.size() != info.arity())
-    throw IrError(who + "takes " + std::to_string(info.arity()) + " operand" +
-                  (info.arity() == 1 ? "" : "s") + ", got " + std::to_string(operands.size()));
+  if (info.variadic() ? operands.size() < info.arity() : operands.size() != info.arity())
+    throw IrError(who + "takes " + (info.variadic() ? "at least " : "") +
+                  std::to_string(info.arity()) + " operand" + (info.arity() == 1 ? "" : "s") +
+                  ", got " + std::to_string(operands.size()));
   if (info.has(trait::Source) != declared.has_value())
     throw IrError(who + (declared ? "only inputs and constants take a declared type"
                                   : "needs a declared type"));
@@ -96,7 +97,7 @@ Type checkNode(const Graph& g, uint32_t index, Op op, Region region,
                      : op == Op::LoopState ? " (the initial value must come from before the loop)"
                      : region == Region::Post ? " (read final states with loop_result)"
                                               : ""));
-    if (auto expected = operandMismatch(info.signature[i], def.type))
+    if (auto expected = operandMismatch(info.operandLetter(i), def.type))
       throw IrError(who + what + " must be " + std::string(*expected) + ", got " + def.type.str());
     types.push_back(def.type);
   }

@@ -55,7 +55,8 @@ constexpr AttrSpec kFilterAttrs[] = {{.name = "boundary",
                                       .choices = "zero|periodic|symmetric"},
                                      {.name = "size", .kind = K::Int, .minInt = 2, .maxInt = 16}};
 constexpr AttrSpec kProxAttrs[] = {{.name = "args", .kind = K::Named, .required = false},
-                                   {.name = "fn", .kind = K::String}};
+                                   {.name = "fn", .kind = K::String},
+                                   {.name = "operand_args", .kind = K::String, .required = false}};
 constexpr AttrSpec kNetworkAttrs[] = {{.name = "net", .kind = K::String},
                                       {.name = "prefix", .kind = K::String, .required = false},
                                       {.name = "spec", .kind = K::String},

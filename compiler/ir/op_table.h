@@ -90,7 +90,13 @@ struct OpInfo {
   Adjoint adjoint;
   std::string_view doc;
 
-  size_t arity() const { return signature.size(); }
+  // A signature ending in `*` repeats its last letter: the op takes arity() or more operands.
+  bool variadic() const { return !signature.empty() && signature.back() == '*'; }
+  size_t arity() const { return variadic() ? signature.size() - 2 : signature.size(); }
+  // The signature letter of operand i (i >= arity() reads the repeated letter of a variadic op).
+  char operandLetter(size_t i) const {
+    return i < arity() ? signature[i] : signature[signature.size() - 2];
+  }
   bool has(uint32_t t) const { return (traits & t) == t; }
   const AttrSpec* attr(std::string_view attrName) const;
 };

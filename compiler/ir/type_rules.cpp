@@ -5,6 +5,7 @@
 #include "compiler/ir/errors.h"
 
 #include <string>
+#include <vector>
 
 namespace podm::ir::rules {
 namespace {
@@ -232,6 +233,22 @@ Type ruleProx(const TypeContext& c) {
   for (size_t i = 1; i < args.size(); ++i)
     if (args[i - 1].first == args[i].first)
       fail("prox argument '" + args[i].first + "' is given twice");
+  // Run-time arguments: one name per operand after v and gamma, none also a constant argument.
+  std::vector<std::string> names = splitNames(c.attrs.getString("operand_args"));
+  if (names.size() != c.operands.size() - 2)
+    fail("operand_args names " + std::to_string(names.size()) + " run-time argument" +
+         (names.size() == 1 ? "" : "s") + " but the node has " +
+         std::to_string(c.operands.size() - 2) + " after v and gamma");
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i].empty())
+      fail("operand_args has an empty name");
+    for (size_t j = 0; j < i; ++j)
+      if (names[j] == names[i])
+        fail("prox argument '" + names[i] + "' is given twice");
+    for (const auto& [name, value] : args)
+      if (name == names[i])
+        fail("prox argument '" + name + "' is given twice (constant and run-time)");
+  }
   return operand(c, 0);
 }
 

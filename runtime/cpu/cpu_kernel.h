@@ -84,6 +84,8 @@ CpuKernel buildDot(const CpuBuildContext&);
 CpuKernel buildSum(const CpuBuildContext&);
 CpuKernel buildNorm2Sq(const CpuBuildContext&);
 CpuKernel buildMaxAbs(const CpuBuildContext&);
+CpuKernel buildMinVal(const CpuBuildContext&);
+CpuKernel buildMaxVal(const CpuBuildContext&);
 // control_kernels.cpp: loop schedules and monitors, the optimality check
 CpuKernel buildSchedule(const CpuBuildContext&);
 CpuKernel buildMonitor(const CpuBuildContext&);

@@ -40,6 +40,8 @@ void registerCpuKernels(CpuKernelTable& t) {
   t.add(Op::Sum, buildSum);
   t.add(Op::Norm2Sq, buildNorm2Sq);
   t.add(Op::MaxAbs, buildMaxAbs);
+  t.add(Op::MinVal, buildMinVal);
+  t.add(Op::MaxVal, buildMaxVal);
   // Linear-operator primitives (thin wrappers over runtime/cpu/kernels).
   t.add(Op::Conv2d, buildConv2d);
   t.add(Op::Conv2dAdjoint, buildConv2dAdjoint);

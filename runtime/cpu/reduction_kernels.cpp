@@ -72,6 +72,23 @@ void maxAbsComplexKernel(const CpuKernel& k, const KernelIO& io) {
   *out(io) = std::sqrt(m);
 }
 
+// min and max of an f32 tensor (the bounds of a box prior read from an observation). A NaN
+// element makes the result NaN rather than being skipped, so bad data cannot pass unnoticed.
+template <bool largest>
+void extremeKernel(const CpuKernel& k, const KernelIO& io) {
+  const float* a = in(io, 0);
+  float m = a[0];
+  for (int64_t i = 1; i < k.n; ++i) {
+    float v = a[i];
+    if (std::isnan(v)) {
+      m = v;
+      break;
+    }
+    m = (largest ? v > m : v < m) ? v : m;
+  }
+  *out(io) = m;
+}
+
 CpuKernel reduction(CpuKernelFn fn, int64_t n) {
   CpuKernel k;
   k.run = fn;
@@ -94,6 +111,13 @@ CpuKernel buildNorm2Sq(const CpuBuildContext& c) {
 CpuKernel buildMaxAbs(const CpuBuildContext& c) {
   const ir::Type& t = c.operand(0);
   return reduction(t.elem == ir::ElemType::C64 ? maxAbsComplexKernel : maxAbsRealKernel, t.numel());
+}
+
+CpuKernel buildMinVal(const CpuBuildContext& c) {
+  return reduction(extremeKernel<false>, c.operand(0).numel());
+}
+CpuKernel buildMaxVal(const CpuBuildContext& c) {
+  return reduction(extremeKernel<true>, c.operand(0).numel());
 }
 
 } // namespace podm::cpu

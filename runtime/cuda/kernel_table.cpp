@@ -204,6 +204,8 @@ void registerCudaKernels(CudaKernelTable& t) {
                 Op::ResizeBicubicAdjoint, Op::Haar, Op::HaarInv, Op::Dct2, Op::Idct2, Op::FdGrad,
                 Op::FdGradAdjoint, Op::Mask, Op::DctFilters, Op::DctFiltersAdjoint})
     t.pending(op, linop);
+  t.pending(Op::MinVal, "min/max reductions run once, before the loop");
+  t.pending(Op::MaxVal, "min/max reductions run once, before the loop");
   t.pending(Op::Prox, "prox functions are host code (stdlib)");
   t.pending(Op::Network, "networks run through oneDNN on the host (stdlib/nn)");
 }

@@ -179,6 +179,8 @@ const std::map<Op, CaseFn> kCases = {
     {Op::Sum, [] { return reduction(Op::Sum, false); }},
     {Op::Norm2Sq, [] { return reduction(Op::Norm2Sq, true); }},
     {Op::MaxAbs, [] { return reduction(Op::MaxAbs, true); }},
+    {Op::MinVal, [] { return reduction(Op::MinVal, false); }},
+    {Op::MaxVal, [] { return reduction(Op::MaxVal, false); }},
     {Op::Rfft2, [] { return plane(Op::Rfft2, kD, {}); }},
     {Op::Irfft2,
      [] {
@@ -252,6 +254,11 @@ const std::map<Op, CaseFn> kCases = {
        CaseBuilder c("prox");
        c.out(c.b().op(Op::Prox, {c.real(kD), c.scalar(Gen::Positive)},
                       {{"fn", std::string("l1")}, {"args", ir::NamedFloats{{"lambda", 0.3}}}}));
+       // Run-time arguments: the box bounds as scalar operands.
+       ValueId v = c.real(kD);
+       c.out(c.b().op(Op::Prox,
+                      {v, c.scalar(Gen::Positive), c.b().scalar(-0.25f), c.b().scalar(0.5f)},
+                      {{"fn", std::string("box")}, {"operand_args", std::string("lo,hi")}}));
        return c.take();
      }},
     {Op::Network,

@@ -105,6 +105,38 @@ TEST_CASE("builder: wrong arity, operand classes and shapes") {
   CHECK(g.size() == 6);
 }
 
+TEST_CASE("builder: prox takes one scalar operand per run-time argument it names") {
+  Graph g;
+  Builder b(g);
+  ValueId x = b.input("x", Type::real(kImage));
+  ValueId gamma = b.scalar(0.5f), lo = b.op(Op::MinVal, {x}), hi = b.op(Op::MaxVal, {x});
+  CHECK(g.type(lo) == Type::scalar());
+  ValueId p = b.op(Op::Prox, {x, gamma, lo, hi},
+                   {{"fn", std::string("box")}, {"operand_args", std::string("lo,hi")}});
+  CHECK(g.type(p) == Type::real(kImage));
+  CHECK(g.node(b.op(Op::Prox, {x, gamma}, {{"fn", std::string("l1")}}))
+            .attrs.getString("operand_args")
+            .empty());
+  Attrs box{{"fn", std::string("box")}, {"operand_args", std::string("lo")}};
+  CHECK_THROWS_WITH_AS(b.op(Op::Prox, {x}, box),
+                       doctest::Contains("takes at least 2 operands, got 1"), IrError);
+  CHECK_THROWS_WITH_AS(b.op(Op::Prox, {x, gamma, lo, hi}, box),
+                       doctest::Contains("operand_args names 1 run-time argument but the node "
+                                         "has 2 after v and gamma"),
+                       IrError);
+  CHECK_THROWS_WITH_AS(b.op(Op::Prox, {x, gamma, x}, box),
+                       doctest::Contains("operand 2 (%0) must be an f32 scalar"), IrError);
+  CHECK_THROWS_WITH_AS(
+      b.op(Op::Prox, {x, gamma, lo},
+           {{"fn", std::string("box")},
+            {"operand_args", std::string("lo")},
+            {"args", NamedFloats{{"lo", 0.0}}}}),
+      doctest::Contains("prox argument 'lo' is given twice (constant and run-time)"), IrError);
+  CHECK_THROWS_WITH_AS(b.op(Op::Prox, {x, gamma, lo, hi},
+                            {{"fn", std::string("box")}, {"operand_args", std::string("lo,lo")}}),
+                       doctest::Contains("prox argument 'lo' is given twice"), IrError);
+}
+
 TEST_CASE("builder: regions and the stage loop") {
   Graph g;
   Builder b(g);
