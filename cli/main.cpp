@@ -86,6 +86,38 @@ const std::vector<Verb>& verbs() {
        "  --arg NAME=VALUE  a parameter of the prox (required ones must be given)\n\n"
        "exit status: 0 all checks pass, 1 a check fails, 2 usage error or unloadable plugin\n",
        runTestProx},
+      {"train", "learn a model's network A from a folder of images",
+       "usage: podm train MODEL.podm --data DIR --mode greedy (--steps N | --time SECONDS)\n"
+       "                  -o WEIGHTS.safetensors [options]\n\n"
+       "Greedy mode trains the model's net as a Gaussian denoiser for its stages' noise level\n"
+       "(the way the PODM paper trains its per-stage networks): one network per distinct noise\n"
+       "level, written to every weight file of the stages at that level. Images (PNG, TIFF,\n"
+       "BMP; colour reduced to Y) are cropped, flipped and rotated at random, noise is added,\n"
+       "and the loss is taken against the clean crop. Deterministic under --seed; --resume\n"
+       "continues a checkpoint bit for bit. Ctrl-C / SIGTERM save a checkpoint and exit 130.\n\n"
+       "  --data DIR            training images (other files are skipped)\n"
+       "  --mode greedy|e2e     e2e (end-to-end relaxed PODM) is not implemented yet\n"
+       "  --net NAME            the net to train when the model has several\n"
+       "  --sigma S | LOW:HIGH  noise level (0-255) for every stage, or a range (blind);\n"
+       "                        default: the model's `schedule sigma = [...]`, one per stage\n"
+       "  --steps N             steps per network     --time SECONDS  total time bound\n"
+       "  --crop N (40)  --batch N (16)  --lr X (1e-3)  --seed N (0)  --loss l2|l1\n"
+       "  --optimizer adam|sgd  --lr-schedule constant|cosine|step  --clip NORM\n"
+       "  --no-augment          no flips or rotations\n"
+       "  --val DIR             validation images (default: a fixed split of --data by\n"
+       "                        file name, --val-count K images, about 1 in 10)\n"
+       "  --val-crop N (128)    centre crop of each validation image (0: whole images)\n"
+       "  --val-every K         validation PSNR every K steps (always at the end)\n"
+       "  --log-every K         a progress line every K steps when stderr is not a terminal\n"
+       "  --checkpoint FILE     checkpoint at the end, on Ctrl-C, and every N steps with\n"
+       "  --checkpoint-every N\n"
+       "  --resume              continue from --checkpoint (same options required)\n"
+       "  -o OUT                the weights (safetensors, the names `podm run` binds); a folder\n"
+       "                        when the net has several weight files\n"
+       "  --debug-nan-at N      (testing) make the loss of step N NaN\n\n"
+       "exit status: 0 success, 1 bad model or data, or a non-finite loss/gradient, 2 usage\n"
+       "error, 130 interrupted (checkpoint saved)\n",
+       runTrain},
       {"weights", "inspect network weight files (safetensors, Keras HDF5)",
        "usage: podm weights inspect FILE...\n\n"
        "Lists each file's tensors with their stored dtypes and shapes. For Keras HDF5 files\n"

@@ -24,6 +24,7 @@ int runDegrade(const std::vector<std::string>& args); // cli/degrade.cpp
 int runPlot(const std::vector<std::string>& args);    // cli/plot.cpp
 int runRun(const std::vector<std::string>& args);     // cli/run.cpp
 int runTestProx(const std::vector<std::string>& args);
+int runTrain(const std::vector<std::string>& args);   // cli/train.cpp
 int runWeights(const std::vector<std::string>& args); // cli/weights.cpp
 
 // `podm: error: ...` on stderr, returning kUsageError.

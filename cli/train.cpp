@@ -1,0 +1,482 @@
+// `podm train MODEL --data DIR --mode greedy ...`: learns the model's network A from a folder of
+// clean images (train/). The model is checked and lowered with placeholder input sizes only to
+// read its `network` node: the architecture, the per-stage weight files and the tensor prefix,
+// so training writes exactly the files and names `podm run` later reads.
+//
+// Greedy mode groups the distinct weight files of A by the noise level of their stages (one
+// --sigma for all, or a model schedule named `sigma`, 0-255 scale, one entry per stage) and
+// trains one denoiser per level (train/greedy.h). SIGINT/SIGTERM only set a flag: the loop saves
+// a checkpoint at the next step boundary and the verb exits 130.
+#include "cli/driver.h"
+#include "cli/graph_build.h"
+#include "cli/verbs.h"
+#include "runtime/io/atomic_file.h"
+#include "runtime/network_provider.h"
+#include "stdlib/nn/safetensors.h"
+#include "stdlib/nn/spec_text.h"
+#include "train/checkpoint.h"
+#include "train/greedy.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <unistd.h>
+
+namespace podm::cli {
+namespace {
+
+constexpr const char* kVerb = "train";
+constexpr int kInterrupted = 130;
+
+std::atomic<bool> gStop{false};
+
+extern "C" void onStopSignal(int) {
+  gStop.store(true);
+}
+
+void installStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = onStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+int dataError(const std::string& message) {
+  std::cerr << "podm train: error: " << message << "\n";
+  return kModelError;
+}
+
+bool parseInt(const std::string& s, long long lo, long long hi, long long& out) {
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || errno || end != s.c_str() + s.size() || v < lo || v > hi)
+    return false;
+  out = v;
+  return true;
+}
+
+bool parseDouble(const std::string& s, double& out) {
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v))
+    return false;
+  out = v;
+  return true;
+}
+
+struct Args {
+  std::string model, data, mode = "greedy", net, sigma, val, checkpoint, output;
+  std::string optimizer = "adam", schedule = "constant", loss = "l2";
+  long long crop = 40, batch = 16, steps = 0, seed = 0, valEvery = 0, valCount = -1, valCrop = 128,
+            checkpointEvery = 0, logEvery = 0, debugNanAt = 0;
+  double seconds = 0, lr = 1e-3, clip = 0;
+  bool resume = false, noAugment = false;
+};
+
+// Returns kOk or the usage-error status (message printed).
+int parseArgs(const std::vector<std::string>& args, Args& a) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& k = args[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= args.size())
+        return false;
+      out = args[++i];
+      return true;
+    };
+    auto integer = [&](long long& out, long long lo, long long hi) {
+      std::string v;
+      return value(v) && parseInt(v, lo, hi, out);
+    };
+    auto real = [&](double& out, double lo) {
+      std::string v;
+      return value(v) && parseDouble(v, out) && out >= lo;
+    };
+    const long long big = 1LL << 40;
+    bool ok = true;
+    if (k == "--data")
+      ok = value(a.data);
+    else if (k == "--mode")
+      ok = value(a.mode);
+    else if (k == "--net")
+      ok = value(a.net);
+    else if (k == "--sigma")
+      ok = value(a.sigma);
+    else if (k == "--crop")
+      ok = integer(a.crop, 1, 4096);
+    else if (k == "--batch")
+      ok = integer(a.batch, 1, 4096);
+    else if (k == "--steps")
+      ok = integer(a.steps, 1, big);
+    else if (k == "--time")
+      ok = real(a.seconds, 0) && a.seconds > 0;
+    else if (k == "--lr")
+      ok = real(a.lr, 0) && a.lr > 0;
+    else if (k == "--lr-schedule")
+      ok = value(a.schedule);
+    else if (k == "--optimizer")
+      ok = value(a.optimizer);
+    else if (k == "--clip")
+      ok = real(a.clip, 0);
+    else if (k == "--loss")
+      ok = value(a.loss);
+    else if (k == "--seed")
+      ok = integer(a.seed, 0, 1LL << 62);
+    else if (k == "--val")
+      ok = value(a.val);
+    else if (k == "--val-count")
+      ok = integer(a.valCount, 0, 100000);
+    else if (k == "--val-crop")
+      ok = integer(a.valCrop, 0, 1 << 16);
+    else if (k == "--val-every")
+      ok = integer(a.valEvery, 1, big);
+    else if (k == "--log-every")
+      ok = integer(a.logEvery, 1, big);
+    else if (k == "--checkpoint")
+      ok = value(a.checkpoint);
+    else if (k == "--checkpoint-every")
+      ok = integer(a.checkpointEvery, 1, big);
+    else if (k == "--resume")
+      a.resume = true;
+    else if (k == "--no-augment")
+      a.noAugment = true;
+    else if (k == "--debug-nan-at")
+      ok = integer(a.debugNanAt, 1, big);
+    else if (k == "-o" || k == "--output")
+      ok = value(a.output);
+    else if (k.rfind("-", 0) == 0)
+      return usageError(kVerb, "unknown option '" + k + "'");
+    else if (a.model.empty())
+      a.model = k;
+    else
+      return usageError(kVerb, "more than one model file ('" + a.model + "', '" + k + "')");
+    if (!ok)
+      return usageError(kVerb, k + " needs a valid value (see podm train --help)");
+  }
+  if (a.model.empty())
+    return usageError(kVerb, "no model file given");
+  if (a.data.empty())
+    return usageError(kVerb, "no training data (--data DIR, a folder of images)");
+  if (a.mode != "greedy" && a.mode != "e2e")
+    return usageError(kVerb, "--mode must be greedy or e2e, not '" + a.mode + "'");
+  if (a.steps == 0 && a.seconds == 0)
+    return usageError(kVerb, "say how long to train: --steps N and/or --time SECONDS");
+  if (a.output.empty())
+    return usageError(kVerb, "say where the weights go with -o WEIGHTS.safetensors");
+  if (a.resume && a.checkpoint.empty())
+    return usageError(kVerb, "--resume needs --checkpoint FILE");
+  if (a.checkpointEvery && a.checkpoint.empty())
+    return usageError(kVerb, "--checkpoint-every needs --checkpoint FILE");
+  if (a.optimizer != "adam" && a.optimizer != "sgd")
+    return usageError(kVerb, "--optimizer must be adam or sgd");
+  if (a.schedule != "constant" && a.schedule != "cosine" && a.schedule != "step")
+    return usageError(kVerb, "--lr-schedule must be constant, cosine or step");
+  if (a.schedule != "constant" && a.steps == 0)
+    return usageError(kVerb, "--lr-schedule " + a.schedule + " needs --steps");
+  if (a.loss != "l2" && a.loss != "l1")
+    return usageError(kVerb, "--loss must be l2 or l1");
+  return kOk;
+}
+
+// "25" or "15:50" (0-255 scale).
+bool parseSigma(const std::string& text, double& lo, double& hi) {
+  size_t colon = text.find(':');
+  if (colon == std::string::npos) {
+    if (!parseDouble(text, lo) || lo < 0 || lo > 255)
+      return false;
+    hi = lo;
+    return true;
+  }
+  return parseDouble(text.substr(0, colon), lo) && parseDouble(text.substr(colon + 1), hi) &&
+         lo >= 0 && hi >= lo && hi <= 255;
+}
+
+// The model's `schedule sigma = [...]`, or empty.
+std::vector<double> sigmaSchedule(const ast::Model& model, std::string& error) {
+  for (const ast::Decl& d : model.decls) {
+    if (d.kind != ast::DeclKind::Schedule || d.name != "sigma" || !d.value)
+      continue;
+    std::vector<double> out;
+    if (d.value->kind != ast::ExprKind::List) {
+      error = "schedule sigma must be a list of noise levels (0-255 scale)";
+      return {};
+    }
+    for (const ast::ExprPtr& e : d.value->operands) {
+      if (e->kind != ast::ExprKind::Number || e->number < 0) {
+        error = "schedule sigma must list non-negative numbers";
+        return {};
+      }
+      out.push_back(e->number);
+    }
+    return out;
+  }
+  return {};
+}
+
+std::string stageRange(const std::vector<int64_t>& stages) {
+  if (stages.size() == 1)
+    return "stage " + std::to_string(stages[0]);
+  bool contiguous = stages.back() - stages.front() + 1 == static_cast<int64_t>(stages.size());
+  if (contiguous)
+    return "stages " + std::to_string(stages.front()) + "-" + std::to_string(stages.back());
+  return std::to_string(stages.size()) + " stages";
+}
+
+std::string joinArgs(const std::vector<std::string>& args) {
+  std::string s = "podm train";
+  for (const std::string& a : args)
+    s += " " + a;
+  return s;
+}
+
+int runE2e() {
+  std::cerr << "podm train: error: --mode e2e (end-to-end relaxed PODM through the autodiff "
+               "tape) is not implemented yet; use --mode greedy\n";
+  return kModelError;
+}
+
+} // namespace
+
+int runTrain(const std::vector<std::string>& given) {
+  std::vector<std::string> args = given, plugins;
+  if (!takePluginOptions(kVerb, args, plugins))
+    return kUsageError;
+  Args a;
+  if (int status = parseArgs(args, a); status != kOk)
+    return status;
+  double sigmaLo = 0, sigmaHi = 0;
+  if (!a.sigma.empty() && !parseSigma(a.sigma, sigmaLo, sigmaHi))
+    return usageError(kVerb, "--sigma needs a noise level in 0..255 or a range LOW:HIGH");
+  if (!loadPlugins(kVerb, plugins))
+    return kUsageError;
+  if (a.mode == "e2e")
+    return runE2e();
+
+  // The network node, from a lowering with placeholder sizes (weights are not read here).
+  std::optional<LoadedModel> m = loadModel(a.model, Stop::AfterSema);
+  if (!m)
+    return kUsageError;
+  if (!m->checked)
+    return kModelError;
+  GraphInputs placeholder;
+  for (const ast::Decl& d : m->ast->decls)
+    if (d.kind == ast::DeclKind::Input && (d.type.name == "image" || d.type.name == "kernel"))
+      placeholder.shapes[d.name] =
+          d.type.name == "image" ? lower::InputShape{64, 64} : lower::InputShape{5, 5};
+  std::optional<lower::LowerResult> lowered = lowerLoaded(*m, placeholder);
+  if (!lowered)
+    return kModelError;
+  std::vector<NetworkDesc> nets;
+  for (const ir::Node& n : lowered->graph.nodes())
+    if (n.op == ir::Op::Network) {
+      NetworkDesc d{n.attrs.getString("net"), n.attrs.getString("spec"),
+                    splitWeightPaths(n.attrs.getString("weights")),
+                    n.attrs.has("prefix") ? n.attrs.getString("prefix") : ""};
+      if (a.net.empty() || d.name == a.net)
+        nets.push_back(d);
+    }
+  if (nets.empty())
+    return dataError(a.model + ": " +
+                     (a.net.empty() ? "the model has no net to train"
+                                    : "the model has no net '" + a.net + "' used by its stages"));
+  if (nets.size() > 1 && nets[0].name != nets[1].name)
+    return dataError(a.model + ": the model has several nets (" + nets[0].name + ", " +
+                     nets[1].name + "); choose one with --net NAME");
+  const NetworkDesc& net = nets.front();
+
+  // Group the distinct weight files by the noise level of their stages.
+  std::vector<double> schedule;
+  if (a.sigma.empty()) {
+    std::string error;
+    schedule = sigmaSchedule(*m->ast, error);
+    if (!error.empty())
+      return dataError(a.model + ": " + error);
+    if (schedule.empty())
+      return usageError(kVerb, "give the noise level with --sigma, or add `schedule sigma = "
+                               "[...]` (one level per stage) to the model");
+  }
+  const int64_t stages = std::max<int64_t>(m->checked->stages, 1);
+  std::vector<std::string> files; // distinct, by first stage
+  std::map<std::string, std::vector<int64_t>> stagesOf;
+  for (int64_t l = 0; l < stages; ++l) {
+    const std::string& f = net.weights[net.weights.size() == 1 ? 0 : static_cast<size_t>(l)];
+    if (!stagesOf.count(f))
+      files.push_back(f);
+    stagesOf[f].push_back(l);
+  }
+  std::vector<train::GreedyJob> jobs;
+  std::vector<std::vector<int64_t>> jobStages;
+  for (const std::string& f : files) {
+    double lo = sigmaLo, hi = sigmaHi;
+    if (!schedule.empty()) {
+      const std::vector<int64_t>& st = stagesOf[f];
+      if (static_cast<int64_t>(schedule.size()) < stages)
+        return dataError(a.model + ": schedule sigma has " + std::to_string(schedule.size()) +
+                         " entries for " + std::to_string(stages) + " stages");
+      lo = hi = schedule[static_cast<size_t>(st[0])];
+      for (int64_t l : st)
+        if (schedule[static_cast<size_t>(l)] != lo)
+          return dataError(a.model + ": stages " + std::to_string(st[0]) + " and " +
+                           std::to_string(l) + " share the weight file '" + f +
+                           "' but schedule sigma gives them different levels");
+    }
+    auto same = std::find_if(jobs.begin(), jobs.end(), [&](const train::GreedyJob& j) {
+      return j.sigmaLow == lo && j.sigmaHigh == hi;
+    });
+    if (same != jobs.end()) {
+      same->outputs.push_back(f); // the same denoising problem: one network serves both files
+      std::vector<int64_t>& st = jobStages[static_cast<size_t>(same - jobs.begin())];
+      st.insert(st.end(), stagesOf[f].begin(), stagesOf[f].end());
+      std::sort(st.begin(), st.end());
+      continue;
+    }
+    train::GreedyJob job;
+    std::ostringstream label;
+    label << net.name << " sigma " << lo;
+    if (hi != lo)
+      label << ":" << hi;
+    job.label = label.str();
+    job.sigmaLow = lo;
+    job.sigmaHigh = hi;
+    job.outputs.push_back(f);
+    jobs.push_back(job);
+    jobStages.push_back(stagesOf[f]);
+  }
+  const bool oneFile = files.size() == 1;
+  if (!oneFile && std::filesystem::exists(a.output) && !std::filesystem::is_directory(a.output))
+    return usageError(kVerb, "net " + net.name + " has " + std::to_string(files.size()) +
+                                 " weight files: -o must name a folder (they are written there "
+                                 "under the paths the model gives)");
+
+  // Data.
+  std::vector<train::NamedImage> data, held;
+  std::vector<const train::NamedImage*> trainSet, valSet;
+  try {
+    std::vector<std::string> skipped;
+    data = train::loadImageFolder(a.data, &skipped);
+    if (!skipped.empty())
+      std::cerr << "podm train: note: skipped " << skipped.size()
+                << " file(s) that are not PNG, TIFF or BMP (e.g. " << skipped.front() << ")\n";
+    if (!a.val.empty()) {
+      held = train::loadImageFolder(a.val);
+      for (const auto& im : data)
+        trainSet.push_back(&im);
+      for (const auto& im : held)
+        valSet.push_back(&im);
+    } else {
+      size_t count = a.valCount >= 0
+                         ? static_cast<size_t>(a.valCount)
+                         : (data.size() < 2 ? 0 : std::max<size_t>(1, data.size() / 10));
+      train::Split split = train::splitByName(data.size(), count);
+      for (size_t i : split.train)
+        trainSet.push_back(&data[i]);
+      for (size_t i : split.val)
+        valSet.push_back(&data[i]);
+    }
+  } catch (const train::DataError& e) {
+    return dataError(e.what());
+  }
+  std::cerr << "podm train: " << trainSet.size() << " training image(s), " << valSet.size()
+            << " validation image(s)";
+  if (!valSet.empty()) {
+    std::cerr << " (";
+    for (size_t i = 0; i < valSet.size() && i < 4; ++i)
+      std::cerr << (i ? ", " : "") << std::filesystem::path(valSet[i]->path).filename().string();
+    std::cerr << (valSet.size() > 4 ? ", ..." : "") << ")";
+  }
+  std::cerr << "\n";
+
+  train::GreedyOptions o;
+  try {
+    o.spec = nn::decodeSpec(net.spec);
+  } catch (const std::exception& e) {
+    return dataError(a.model + ": net " + net.name + ": " + e.what());
+  }
+  o.prefix = net.prefix;
+  o.jobs = jobs;
+  o.trainImages = trainSet;
+  o.valImages = valSet;
+  o.sampler.crop = a.crop;
+  o.sampler.flips = o.sampler.rotations = !a.noAugment;
+  o.batch = a.batch;
+  o.valCrop = a.valCrop;
+  o.steps = a.steps;
+  o.seconds = a.seconds;
+  o.optimizer = a.optimizer;
+  o.lr = a.lr;
+  o.lrSchedule = a.schedule;
+  o.clipNorm = a.clip;
+  o.loss = a.loss;
+  o.seed = static_cast<uint64_t>(a.seed);
+  o.valEvery = a.valEvery;
+  o.checkpoint = a.checkpoint;
+  o.checkpointEvery = a.checkpointEvery;
+  o.resume = a.resume;
+  o.modelName = m->ast->name;
+  o.argsText = joinArgs(given);
+  o.progress = &std::cerr;
+  o.tty = ::isatty(STDERR_FILENO) == 1;
+  o.logEvery = a.logEvery;
+  o.stop = &gStop;
+  o.debugNanAtStep = a.debugNanAt;
+  if (a.resume && !std::filesystem::exists(a.checkpoint))
+    return dataError("no checkpoint at '" + a.checkpoint + "' to resume from");
+  for (size_t j = 0; j < jobs.size(); ++j)
+    std::cerr << "podm train: " << jobs[j].label << " (" << stageRange(jobStages[j]) << ") -> "
+              << jobs[j].outputs.size() << " weight file(s) (" << jobs[j].outputs.front()
+              << (jobs[j].outputs.size() > 1 ? ", ..." : "") << ")\n";
+
+  installStopHandlers();
+  train::GreedyResult r;
+  try {
+    r = train::trainGreedy(o);
+  } catch (const std::exception& e) {
+    return dataError(e.what());
+  }
+  if (r.status == train::GreedyResult::Status::Stopped)
+    return kInterrupted;
+  if (r.status == train::GreedyResult::Status::NonFinite) {
+    std::cerr << "podm train: error: " << r.message << "\n";
+    return kModelError;
+  }
+
+  // Final weights, atomically, where `podm run` looks for them.
+  try {
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      std::map<std::string, std::string> meta{{"podm.model", o.modelName},
+                                              {"podm.net", net.name},
+                                              {"podm.trained", r.jobs[j].label},
+                                              {"podm.steps", std::to_string(r.jobs[j].steps)}};
+      for (const std::string& f : jobs[j].outputs) {
+        std::filesystem::path target = a.output;
+        if (!oneFile) {
+          std::filesystem::path rel(f);
+          target /= rel.is_relative() ? rel : rel.filename();
+          std::filesystem::create_directories(target.parent_path());
+        }
+        io::writeFileAtomic(target.string(), [&](const std::string& tmp) {
+          nn::writeSafetensors(tmp, r.jobs[j].weights, meta);
+        });
+        std::cerr << "podm train: wrote " << target.string() << "\n";
+      }
+    }
+  } catch (const std::exception& e) {
+    return dataError(e.what());
+  }
+  for (const train::JobReport& j : r.jobs)
+    if (!valSet.empty())
+      std::cerr << "podm train: " << j.label << ": validation PSNR " << std::fixed
+                << std::setprecision(2) << j.valPsnr << " dB, noisy input " << j.valNoisyPsnr
+                << " dB (+" << j.valPsnr - j.valNoisyPsnr << " dB)\n";
+  return kOk;
+}
+
+} // namespace podm::cli
