@@ -243,8 +243,44 @@ void Executor::bindInputs(const std::map<std::string, Tensor>& inputs) {
   }
 }
 
-RunResult Executor::run(const std::map<std::string, Tensor>& inputs) {
+// Param slots are uploaded on every run (they are tiny): the bound value when given, else the
+// initial value, so one run's override never leaks into the next.
+void Executor::bindParams(const std::map<std::string, Tensor>& params) {
+  for (const auto& [name, tensor] : params) {
+    bool known = false;
+    std::string names;
+    for (const ir::Node& n : graph_.nodes())
+      if (n.op == ir::Op::Param) {
+        known = known || n.attrs.getString("name") == name;
+        names += (names.empty() ? "" : ", ") + n.attrs.getString("name");
+      }
+    if (!known)
+      throw std::invalid_argument("run: the graph has no param named '" + name + "' (" +
+                                  (names.empty() ? "it has none" : "params: " + names) + ")");
+  }
+  for (int32_t s : plan_.constants) {
+    const Slot& slot = plan_.slots[s];
+    const ir::Node& n = graph_.node(slot.value);
+    if (n.op != ir::Op::Param)
+      continue;
+    const auto it = params.find(n.attrs.getString("name"));
+    if (it == params.end()) {
+      backends_[slot.backend]->upload(plannedAddr_[s], n.attrs.getData("value").values().data(),
+                                      slot.bytes);
+      continue;
+    }
+    const Tensor& t = it->second;
+    if (t.empty() || !(t.shape() == toShape(n.type)) || t.dtype() != DType::F32)
+      throw std::invalid_argument("run: param '" + it->first + "' must be " + n.type.str() +
+                                  ", got " + dtypeName(t.dtype()) + "[" + t.shape().str() + "]");
+    backends_[slot.backend]->upload(plannedAddr_[s], t.data(), slot.bytes);
+  }
+}
+
+RunResult Executor::run(const std::map<std::string, Tensor>& inputs,
+                        const std::map<std::string, Tensor>& params) {
   bindInputs(inputs);
+  bindParams(params);
   slotAddr_ = plannedAddr_;
   RunResult result;
   runSteps(plan_.pre, preRows_, -1);

@@ -76,8 +76,11 @@ public:
   Executor& operator=(const Executor&) = delete;
 
   // Runs the graph once. Every graph input must be given with its declared shape and dtype
-  // (scalars as 1x1x1x1 tensors); unknown names are an error.
-  RunResult run(const std::map<std::string, Tensor>& inputs);
+  // (scalars as 1x1x1x1 tensors); unknown names are an error. `params` binds `param` nodes by
+  // name for this run (the others take their initial value); an unknown name or a wrong shape is
+  // an error naming the param.
+  RunResult run(const std::map<std::string, Tensor>& inputs,
+                const std::map<std::string, Tensor>& params = {});
 
   const ir::Graph& graph() const { return graph_; }
   const ExecPlan& plan() const { return plan_; }
@@ -97,6 +100,7 @@ private:
   void stageEnd(int64_t stage);
   void transfer(uint8_t dstBackend, DevicePtr dst, uint8_t srcBackend, DevicePtr src, size_t bytes);
   void bindInputs(const std::map<std::string, Tensor>& inputs);
+  void bindParams(const std::map<std::string, Tensor>& params);
 
   ir::Graph graph_;
   ExecutorOptions options_;

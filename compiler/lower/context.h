@@ -42,7 +42,8 @@ enum class PrimKind {
   Dct,
   Grad,
   Mask,
-  DctFilters
+  DctFilters,
+  FilterBank // learnable filters: operand is the param bank 1 x K x s x s (params.cpp)
 };
 struct Prim {
   PrimKind kind{};
@@ -55,7 +56,8 @@ struct Prim {
   // Structure of the matrix (the same for the adjoint).
   bool diagonal() const { return kind == PrimKind::Mask; }
   bool circulant() const {
-    return (kind == PrimKind::Conv || kind == PrimKind::Grad || kind == PrimKind::DctFilters) &&
+    return (kind == PrimKind::Conv || kind == PrimKind::Grad || kind == PrimKind::DctFilters ||
+            kind == PrimKind::FilterBank) &&
            boundary == "periodic";
   }
   bool orthogonal() const { return kind == PrimKind::Haar || kind == PrimKind::Dct; }
@@ -101,6 +103,16 @@ struct Distance {
   std::vector<std::pair<Scalar, LinOp>> parts; // usually one; weights set by distanceWeights()
   std::vector<std::vector<std::pair<const ast::Expr*, bool>>> weightExprs; // (expr, divides)
   bool present = false;
+};
+
+// A `param` declaration lowered to param nodes (params.cpp).
+struct LearnedParam {
+  const ast::Decl* decl = nullptr;
+  bool perStage = false, mlp = false;
+  double init = 0;
+  std::vector<ir::ValueId> tensors; // learned: the value; mlp: w1, b1, w2, b2, ...
+  ir::ValueId input;                // mlp: its scalar input (Pre)
+  std::optional<ir::ValueId> value; // the scalar it denotes (Pre; Body for per-stage params)
 };
 
 struct Context {
@@ -187,6 +199,18 @@ struct Context {
   int64_t netInteger(const ast::Expr* e, int64_t fallback, SourceLoc use);
   std::string netWeightPath(const ast::Decl& net, int64_t stage); // the weights string at stage
   ir::ValueId applyNet(const ast::Decl& net, ir::ValueId x);
+
+  // --- params.cpp: learnable parameters (param declarations, learnable dct_filters)
+  std::map<std::string, LearnedParam> params;
+  std::map<const ast::Expr*, ir::ValueId> learnableFilters; // dct_filters call -> param bank
+  void declareParams();                                     // Pre: every param node
+  bool usesParam(const ast::Expr& e) const;
+  // The scalar a param denotes; `index` is the `[l]` of a per-stage one (Body only).
+  Scalar paramValue(const std::string& name, const ast::Expr* index, SourceLoc use);
+  ir::ValueId buildParamValue(const LearnedParam& p);
+  std::optional<ir::ValueId> learnableFilterBank(const ast::Expr& call) const;
+  // sum_n |F^_n|^2 (times the chain's scale squared) when op is one learnable filter bank.
+  std::optional<ir::ValueId> filterBankSpectrum(const LinOp& op);
 
   // --- solvers.cpp
   void buildLoop();

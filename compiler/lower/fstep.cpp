@@ -194,11 +194,18 @@ void Context::planFStep() {
     graph.mutableNode(n).label = fft ? "F-step spectrum of N" : "F-step diag(N)";
     (fft ? fs.specN : fs.diagN) = n;
     ir::ValueId h;
+    std::optional<ir::ValueId> direct; // learnable filter banks: their spectrum, no impulse
     for (const auto& [w, op] : d.parts) {
+      if (std::optional<ir::ValueId> s = fft ? filterBankSpectrum(op) : std::nullopt) {
+        direct = direct ? b.op(Op::Add, {*direct, *s}) : *s;
+        continue;
+      }
       ir::ValueId hi = apply(op.adjoint(), apply(op, p));
       h = h ? b.op(Op::Add, {h, hi}) : hi;
     }
-    h = response(h);
+    h = h ? response(h) : ir::ValueId{};
+    if (direct)
+      h = h ? b.op(Op::Add, {h, *direct}) : *direct;
     graph.mutableNode(h).label = fft ? "F-step spectrum of F'F" : "F-step diag(F'F)";
     (fft ? fs.specH : fs.diagH) = h;
   }

@@ -184,9 +184,18 @@ LinOp Context::linop(const Expr& e) {
       p.kind = PrimKind::Mask;
       p.operand = tensorArg(0, "m");
     } else if (n == "dct_filters") {
-      if (const Expr* l = argument(e, 1, "learnable"); l && l->kind == ExprKind::Bool && l->boolean)
-        fail(l->loc, "learnable filters are not lowered yet (training arrives with `podm "
-                     "train`); the fixed DCT filters are used without learnable = true");
+      if (const Expr* l = argument(e, 1, "learnable");
+          l && l->kind == ExprKind::Bool && l->boolean) {
+        std::optional<ir::ValueId> bank = learnableFilterBank(e);
+        if (!bank)
+          fail(l->loc, "learnable filters need a name: declare them as "
+                       "op F = dct_filters(..., learnable = true)");
+        p.kind = PrimKind::FilterBank;
+        p.operand = *bank;
+        p.factor = integer(0, "size", 3);
+        p.boundary = "periodic";
+        return single(std::move(p));
+      }
       p.kind = PrimKind::DctFilters;
       p.factor = integer(0, "size", 3);
       p.boundary = "periodic";
@@ -254,6 +263,8 @@ ir::ValueId Context::applyPrim(const Prim& p, ir::ValueId x) {
   case PrimKind::DctFilters:
     return b.op(adj ? Op::DctFiltersAdjoint : Op::DctFilters, {x},
                 {{"size", p.factor}, {"boundary", p.boundary}});
+  case PrimKind::FilterBank:
+    return b.op(adj ? Op::FilterBankAdjoint : Op::FilterBank, {x, p.operand});
   }
   throw LowerError({}, "internal: unknown operator kind");
 }

@@ -54,6 +54,7 @@ LowerResult lowerModel(const ast::Model& model, const sema::CheckedModel& checke
   Context cx(model, checked, options, result.graph);
   collect(cx);
   variableShape(cx);
+  cx.declareParams();
   cx.readFidelity();
   cx.readPrior();
   cx.readDistance();

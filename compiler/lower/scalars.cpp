@@ -150,8 +150,7 @@ Scalar Context::number(const Expr& e) {
     if (decl.kind == ast::DeclKind::Input && decl.type.name == "scalar")
       return Scalar::of(input(e.text, e.loc));
     if (decl.kind == ast::DeclKind::Param)
-      fail(e.loc, "learnable parameter '" + e.text +
-                      "' is not lowered yet (training arrives with `podm train`)");
+      return paramValue(e.text, nullptr, e.loc);
     fail(e.loc, "'" + e.text + "' is not a number");
   }
   case ExprKind::Member: {
@@ -168,6 +167,9 @@ Scalar Context::number(const Expr& e) {
   }
   case ExprKind::Index: {
     const Expr& base = e.operand(0);
+    if (base.kind == ExprKind::Name && decls.count(base.text) &&
+        decls.at(base.text)->kind == ast::DeclKind::Param)
+      return paramValue(base.text, &e.operand(1), e.loc);
     if (!stage && staged && usesStageIndex(e.operand(1))) {
       // sched[f(l)] inside a symbolic per-stage setting: one schedule of its values.
       std::vector<double> values;
@@ -223,7 +225,7 @@ Scalar Context::setting(const ast::Setting& s) {
     return number(*s.value);
   if (!stages)
     fail(s.loc, "internal: per-stage setting without stages");
-  if (callsL(*s.value)) {
+  if (callsL(*s.value) || usesParam(*s.value)) {
     // gamma = sched[l] / L(f): L(f) is a Pre value, sched[l] a schedule, the rest Body ops.
     staged = true;
     Scalar v = number(*s.value);

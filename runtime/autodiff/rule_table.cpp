@@ -64,6 +64,19 @@ void registerRules(RuleTable& t) {
   t.add(Op::Prox, rules::prox);
   t.add(Op::Network, rules::network);
   // learnable.cpp
+  t.add(Op::PickStage, rules::pickStage);
+  t.add(Op::PlaceStage, rules::placeStage);
+  t.add(Op::Matvec, rules::matvec);
+  t.add(Op::MatvecT, rules::matvecT);
+  t.add(Op::Outer, rules::outer);
+  t.add(Op::Elu, rules::elu);
+  t.add(Op::EluGrad, rules::eluGrad);
+  t.add(Op::Softplus, rules::softplus);
+  t.add(Op::Sigmoid, rules::sigmoid);
+  t.add(Op::FilterBank, rules::filterBank);
+  t.add(Op::FilterBankAdjoint, rules::filterBankAdjoint);
+  t.add(Op::FilterBankGrad, rules::filterBankGrad);
+  t.add(Op::FilterSpectrum, rules::filterSpectrum);
 }
 
 void RuleTable::add(ir::Op op, BackwardRule rule) {

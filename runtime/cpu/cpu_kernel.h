@@ -115,5 +115,20 @@ CpuKernel buildDctFiltersAdjoint(const CpuBuildContext&);
 CpuKernel buildProx(const CpuBuildContext&);
 // network_kernel.cpp (through the runtime's NetworkProvider hook)
 CpuKernel buildNetwork(const CpuBuildContext&);
+// learnable_kernels.cpp: per-stage parameters, mlp layers, run-time filter banks
+CpuKernel buildPickStage(const CpuBuildContext&);
+CpuKernel buildPlaceStage(const CpuBuildContext&);
+CpuKernel buildMatvec(const CpuBuildContext&);
+CpuKernel buildMatvecT(const CpuBuildContext&);
+CpuKernel buildOuter(const CpuBuildContext&);
+CpuKernel buildElu(const CpuBuildContext&);
+CpuKernel buildEluGrad(const CpuBuildContext&);
+CpuKernel buildSoftplus(const CpuBuildContext&);
+CpuKernel buildSigmoid(const CpuBuildContext&);
+CpuKernel buildFilterBank(const CpuBuildContext&);
+CpuKernel buildFilterBankAdjoint(const CpuBuildContext&);
+CpuKernel buildFilterBankGrad(const CpuBuildContext&);
+CpuKernel buildFilterSpectrum(const CpuBuildContext&);
+CpuKernel buildFilterSpectrumGrad(const CpuBuildContext&);
 
 } // namespace podm::cpu

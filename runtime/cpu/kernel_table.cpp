@@ -61,6 +61,21 @@ void registerCpuKernels(CpuKernelTable& t) {
   // The designed prior's proximal map.
   t.add(Op::Prox, buildProx);
   t.add(Op::Network, buildNetwork);
+  // Learnable parameters (learnable_kernels.cpp).
+  t.add(Op::PickStage, buildPickStage);
+  t.add(Op::PlaceStage, buildPlaceStage);
+  t.add(Op::Matvec, buildMatvec);
+  t.add(Op::MatvecT, buildMatvecT);
+  t.add(Op::Outer, buildOuter);
+  t.add(Op::Elu, buildElu);
+  t.add(Op::EluGrad, buildEluGrad);
+  t.add(Op::Softplus, buildSoftplus);
+  t.add(Op::Sigmoid, buildSigmoid);
+  t.add(Op::FilterBank, buildFilterBank);
+  t.add(Op::FilterBankAdjoint, buildFilterBankAdjoint);
+  t.add(Op::FilterBankGrad, buildFilterBankGrad);
+  t.add(Op::FilterSpectrum, buildFilterSpectrum);
+  t.add(Op::FilterSpectrumGrad, buildFilterSpectrumGrad);
 }
 
 } // namespace podm::cpu

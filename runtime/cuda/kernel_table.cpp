@@ -208,6 +208,10 @@ void registerCudaKernels(CudaKernelTable& t) {
   t.pending(Op::MaxVal, "min/max reductions run once, before the loop");
   t.pending(Op::Prox, "prox functions are host code (stdlib)");
   t.pending(Op::Network, "networks run through oneDNN on the host (stdlib/nn)");
+  for (Op op : {Op::PickStage, Op::PlaceStage, Op::Matvec, Op::MatvecT, Op::Outer, Op::Elu,
+                Op::EluGrad, Op::Softplus, Op::Sigmoid, Op::FilterBank, Op::FilterBankAdjoint,
+                Op::FilterBankGrad, Op::FilterSpectrum, Op::FilterSpectrumGrad})
+    t.pending(op, "learnable-parameter kernels are CPU-only so far (tiny tensors)");
 }
 
 } // namespace podm::cuda

@@ -54,5 +54,18 @@ void prox(const RuleContext&, std::vector<Value>&);
 void network(const RuleContext&, std::vector<Value>&);
 
 // learnable.cpp: the ops of learnable parameters (param-derived values, MLPs, filter banks)
+void pickStage(const RuleContext&, std::vector<Value>&);
+void placeStage(const RuleContext&, std::vector<Value>&);
+void matvec(const RuleContext&, std::vector<Value>&);
+void matvecT(const RuleContext&, std::vector<Value>&);
+void outer(const RuleContext&, std::vector<Value>&);
+void elu(const RuleContext&, std::vector<Value>&);
+void eluGrad(const RuleContext&, std::vector<Value>&);
+void softplus(const RuleContext&, std::vector<Value>&);
+void sigmoid(const RuleContext&, std::vector<Value>&);
+void filterBank(const RuleContext&, std::vector<Value>&);
+void filterBankAdjoint(const RuleContext&, std::vector<Value>&);
+void filterBankGrad(const RuleContext&, std::vector<Value>&);
+void filterSpectrum(const RuleContext&, std::vector<Value>&);
 
 } // namespace podm::autodiff::rules
