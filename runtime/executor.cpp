@@ -288,7 +288,16 @@ RunResult Executor::run(const std::map<std::string, Tensor>& inputs,
     for (const CarryPlan& c : plan_.carries)
       backends_[0]->copy(slotAddr_[c.cur], slotAddr_[c.init], plan_.slots[c.cur].bytes);
     const int64_t stages = graph_.loop()->stages;
+    result.stageSeconds.reserve(static_cast<size_t>(stages));
+    std::vector<std::string> names;
+    std::vector<float> values;
+    if (options_.onStage) {
+      for (const MonitorPlan& m : plan_.monitors)
+        names.push_back(m.name);
+      values.resize(names.size());
+    }
     for (int64_t stage = 0; stage < stages; ++stage) {
+      const Clock::time_point stageStart = Clock::now();
       runSteps(plan_.body, bodyRows_, stage);
       Clock::time_point t0 = Clock::now();
       stageEnd(stage);
@@ -300,9 +309,18 @@ RunResult Executor::run(const std::map<std::string, Tensor>& inputs,
         backends_[s.backend]->download(&flag, slotAddr_[plan_.stopSlot], 4);
         stop = flag != 0;
       }
-      if (options_.trace) {
-        backends_[0]->synchronize();
+      backends_[0]->synchronize();
+      if (options_.trace)
         trace_.record(stageEndRow_, std::chrono::duration<double>(Clock::now() - t0).count());
+      result.stageSeconds.push_back(
+          std::chrono::duration<double>(Clock::now() - stageStart).count());
+      if (options_.onStage) {
+        for (size_t i = 0; i < plan_.monitors.size(); ++i) {
+          const MonitorPlan& m = plan_.monitors[i];
+          const size_t at = (m.logIndex * static_cast<size_t>(stages) + size_t(stage)) * 4;
+          backends_[m.backend]->download(&values[i], logs_[m.backend] + at, 4);
+        }
+        options_.onStage(StageReport{stage, stages, result.stageSeconds.back(), names, values});
       }
       if (stop)
         break;

@@ -16,9 +16,11 @@
 #include "runtime/tensor.h"
 #include "runtime/trace.h"
 
+#include <functional>
 #include <iosfwd>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,12 +30,22 @@ namespace podm {
 class ProxProvider;
 class NetworkProvider;
 
+// What ExecutorOptions::onStage sees at the end of each stage (a live progress line).
+struct StageReport {
+  int64_t stage = 0, stages = 0;      // this stage (from 0) and the planned count
+  double seconds = 0;                 // wall time of this stage
+  std::span<const std::string> names; // the monitors, in node order
+  std::span<const float> values;      // their values at this stage
+};
+
 struct ExecutorOptions {
   bool trace = false;     // time every node (synchronizing asynchronous backends after each)
   bool planMemory = true; // false: every slot gets its own bytes (debugging, tests)
   const ProxProvider* prox = nullptr;       // nullptr: defaultProxProvider()
   const NetworkProvider* network = nullptr; // nullptr: defaultNetworkProvider()
   std::ostream* log = nullptr;              // fallback notes are written here when planning
+  // Called at the end of every stage; reading the monitors costs one small download per monitor.
+  std::function<void(const StageReport&)> onStage = nullptr;
 };
 
 // Named scalars recorded once per stage by monitor nodes, in node order.
@@ -49,6 +61,7 @@ struct RunResult {
   std::map<std::string, Tensor> outputs;
   int64_t stages = 0; // stages run (fewer than planned when the stop predicate fired)
   MonitorLog monitors;
+  std::vector<double> stageSeconds; // wall time of each stage run (the `time` monitor)
 };
 
 struct MemoryReport {

@@ -42,6 +42,8 @@ constexpr AttrSpec kResizeAttrs[] = {{.name = "antialias",
                                      {.name = "h", .kind = K::Int, .minInt = 1, .maxInt = kMaxDim},
                                      {.name = "scale", .kind = K::Float},
                                      {.name = "w", .kind = K::Int, .minInt = 1, .maxInt = kMaxDim}};
+constexpr AttrSpec kShaveAttrs[] = {
+    {.name = "shave", .kind = K::Int, .minInt = 0, .maxInt = kMaxDim}};
 constexpr AttrSpec kLevelAttrs[] = {{.name = "levels", .kind = K::Int, .minInt = 1, .maxInt = 16}};
 constexpr AttrSpec kFdAttrs[] = {{.name = "boundary",
                                   .kind = K::String,

@@ -124,6 +124,19 @@ Type ruleDot(const TypeContext& c) {
   return Type::scalar();
 }
 
+Type ruleSsim(const TypeContext& c) {
+  const Dims& x = operand(c, 0).dims;
+  if (operand(c, 1).dims != x)
+    fail("shapes " + x.str() + " and " + operand(c, 1).dims.str() + " differ");
+  if (x.n != 1 || x.c != 1)
+    fail("expected one 1x1xhxw image, got " + x.str());
+  int64_t shave = c.attrs.getInt("shave");
+  if (x.h - 2 * shave < 11 || x.w - 2 * shave < 11)
+    fail("shave " + std::to_string(shave) + " leaves less than the 11x11 window of a " + x.str() +
+         " image");
+  return Type::scalar();
+}
+
 Type ruleMask(const TypeContext& c) {
   const Dims& x = operand(c, 0).dims;
   const Dims& m = operand(c, 1).dims;

@@ -43,4 +43,7 @@ Type ruleFilterBankRtAdjoint(const TypeContext& c); // c*K -> c
 Type ruleFilterBankGrad(const TypeContext& c);      // x, dy -> 1 x K x size x size
 Type ruleFilterSpectrum(const TypeContext& c);      // filters -> 1 x 1 x h x (w/2+1)
 Type ruleFilterSpectrumGrad(const TypeContext& c);  // filters, dS -> filters' type
+// The ssim monitor: two 1x1xhxw images of one shape, at least 11x11 after removing `shave`.
+Type ruleSsim(const TypeContext& c);
+
 } // namespace podm::ir::rules

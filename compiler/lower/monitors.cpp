@@ -1,7 +1,11 @@
 // The monitors of a model as `monitor` graph nodes (DESIGN.md §1): the quantities a reader of the
-// paper checks per stage (phi, rel_change, opt_error, check_bound, branch, psnr, recon_error).
-// Kept apart from the stage loop (solvers.cpp) so that reporting can grow without touching the
-// solver lowering.
+// paper checks per stage (phi, rel_change, opt_error, check_bound, branch, psnr, ssim,
+// recon_error). Kept apart from the stage loop (solvers.cpp) so that reporting can grow without
+// touching the solver lowering. `time` is no node: the executor measures every stage's wall time.
+//
+// PSNR and SSIM follow the super-resolution convention (docs/io.md): `shave` pixels are removed
+// on every side first, by default the scale when the variable is s times larger than the
+// observation of f (x4 SR shaves 4), else 0; `psnr(ref, shave = N)` says it explicitly.
 #include "compiler/lower/context.h"
 
 #include <cmath>
@@ -12,25 +16,72 @@ using ast::Expr;
 using ast::ExprKind;
 using ir::Op;
 
+namespace {
+
+// The reference of psnr(ref), ssim(ref), recon_error(ref): the positional or `ref =` argument.
+const Expr* refArgument(const Expr& item) {
+  for (const ast::Arg& a : item.args)
+    if (a.name.empty() || a.name == "ref")
+      return a.value.get();
+  return nullptr;
+}
+
+const ast::Arg* namedArgument(const Expr& item, const std::string& name) {
+  for (const ast::Arg& a : item.args)
+    if (a.name == name)
+      return &a;
+  return nullptr;
+}
+
+} // namespace
+
+int64_t Context::defaultShave() const {
+  const int64_t h = varType.dims.h, w = varType.dims.w;
+  for (const LsqTerm& t : f) {
+    if (!t.offset)
+      continue;
+    const ir::Dims& o = graph.type(*t.offset).dims;
+    if (o.h > 0 && o.w > 0 && h % o.h == 0 && h / o.h > 1 && h / o.h * o.w == w)
+      return h / o.h;
+  }
+  return 0;
+}
+
+int64_t Context::monitorShave(const Expr& item) {
+  const ast::Arg* a = namedArgument(item, "shave");
+  if (!a)
+    return defaultShave();
+  Scalar s = number(*a->value);
+  if (!s.value || *s.value < 0 || *s.value != std::floor(*s.value))
+    fail(a->value->loc, "shave must be a whole number of pixels (0 or more) known when the model "
+                        "is compiled");
+  const int64_t shave = static_cast<int64_t>(*s.value);
+  if (2 * shave >= varType.dims.h || 2 * shave >= varType.dims.w)
+    fail(a->value->loc, "shave " + std::to_string(shave) + " leaves nothing of the " +
+                            varType.str() + " variable");
+  return shave;
+}
+
 void Context::monitorInputs() {
   for (const ast::Decl& md : model.decls) {
     if (md.kind != ast::DeclKind::Monitor)
       continue;
     for (const ast::ExprPtr& item : md.items) {
-      if (item->kind != ExprKind::Call || item->args.empty())
+      const Expr* ref = item->kind == ExprKind::Call ? refArgument(*item) : nullptr;
+      if (!ref)
         continue;
-      const Expr& arg = *item->args[0].value;
+      const Expr& arg = *ref;
       auto d = arg.kind == ExprKind::Name ? decls.find(arg.text) : decls.end();
       if (d != decls.end() && d->second->optional && !options.shapes.count(arg.text)) {
         notes.push_back("monitor " + ast::unparse(*item) + " skipped: optional input '" + arg.text +
                         "' was not given");
         continue;
       }
-      ir::ValueId ref = image(arg);
-      if (graph.type(ref) != varType)
-        fail(arg.loc, "the reference '" + arg.text + "' has shape " + graph.type(ref).str() +
+      ir::ValueId r = image(arg);
+      if (graph.type(r) != varType)
+        fail(arg.loc, "the reference '" + arg.text + "' has shape " + graph.type(r).str() +
                           " but the variable is " + varType.str());
-      monitorRefs[item.get()] = ref;
+      monitorRefs[item.get()] = r;
     }
   }
 }
@@ -51,21 +102,42 @@ void Context::buildMonitors(ir::ValueId next, const std::map<std::string, ir::Va
         if (it == q.end())
           fail(item->loc, "monitor '" + n + "' is not available for " + solver + " stages");
         b.monitor(n, it->second);
-      } else if (n == "psnr" || n == "recon_error") {
+      } else if (n == "time") {
+        // Measured by the executor for every stage (RunResult::stageSeconds).
+      } else if (n == "psnr" || n == "ssim" || n == "recon_error") {
         auto r = monitorRefs.find(item.get());
         if (r == monitorRefs.end())
           continue; // noted by monitorInputs
-        ir::ValueId diff = b.op(Op::Norm2Sq, {b.op(Op::Sub, {next, r->second})});
-        if (n == "psnr") {
-          // 10 log10(1 / mse) for images in [0, 1].
-          ir::ValueId mse = b.op(Op::Scale, {diff}, {{"alpha", 1.0 / double(varType.numel())}});
-          b.monitor("psnr",
-                    b.op(Op::Scale, {b.op(Op::Log, {mse})}, {{"alpha", -10.0 / std::log(10.0)}}));
-        } else {
+        if (n == "recon_error") {
+          ir::ValueId diff = b.op(Op::Norm2Sq, {b.op(Op::Sub, {next, r->second})});
           ir::ValueId tiny = b.scalar(1e-30f);
           b.monitor("recon_error", b.op(Op::Div, {b.op(Op::Sqrt, {diff}),
                                                   b.op(Op::Max, {norm(r->second), tiny})}));
+          continue;
         }
+        const int64_t shave = monitorShave(*item);
+        const int64_t h = varType.dims.h - 2 * shave, w = varType.dims.w - 2 * shave;
+        if (n == "ssim") {
+          if (h < 11 || w < 11)
+            fail(item->loc, "ssim needs at least 11x11 pixels after a shave of " +
+                                std::to_string(shave) + "; the variable is " + varType.str());
+          b.monitor("ssim", b.op(Op::Ssim, {next, r->second}, {{"shave", shave}}, "ssim"));
+          continue;
+        }
+        // 10 log10(1 / mse) for images in [0, 1], the mse over the shaved region.
+        ir::ValueId diff = b.op(Op::Sub, {next, r->second});
+        if (shave > 0) {
+          std::vector<float> inside(size_t(varType.numel()), 0.f);
+          for (int64_t y = shave; y < shave + h; ++y)
+            for (int64_t x = shave; x < shave + w; ++x)
+              inside[size_t(y * varType.dims.w + x)] = 1.f;
+          ir::Type plane = ir::Type::real({1, 1, varType.dims.h, varType.dims.w});
+          diff = b.op(Op::Mask, {diff, b.constant(plane, std::move(inside), "psnr shave mask")});
+        }
+        ir::ValueId mse = b.op(Op::Scale, {b.op(Op::Norm2Sq, {diff})},
+                               {{"alpha", 1.0 / double(h * w * varType.dims.n * varType.dims.c)}});
+        b.monitor("psnr",
+                  b.op(Op::Scale, {b.op(Op::Log, {mse})}, {{"alpha", -10.0 / std::log(10.0)}}));
       } else {
         notes.push_back("monitor " + ast::unparse(*item) + " is not lowered yet: skipped");
       }

@@ -107,8 +107,11 @@ Catalogue Catalogue::language() {
   add(c.monitors, fn("check_bound", "c_l ||x_G - x^{l-1}||", {}));
   add(c.monitors, fn("branch", "accept (x_G) or feedback (Eq. 6)", {}));
   add(c.monitors, fn("time", "seconds spent in the stage", {}));
-  add(c.monitors, fn("psnr", "PSNR against a reference", {typed("ref", ArgType::Image, true)}));
-  add(c.monitors, fn("ssim", "SSIM against a reference", {typed("ref", ArgType::Image, true)}));
+  // shave: border pixels left out (default: the super-resolution scale, docs/io.md).
+  add(c.monitors, fn("psnr", "PSNR against a reference",
+                     {typed("ref", ArgType::Image, true), integer("shave", false, 0, 1024)}));
+  add(c.monitors, fn("ssim", "SSIM against a reference",
+                     {typed("ref", ArgType::Image, true), integer("shave", false, 0, 1024)}));
   add(c.monitors, fn("recon_error", "||x - ref|| / ||ref||", {typed("ref", ArgType::Image, true)}));
   c.stopQuantities = {"rel_change", "phi", "opt_error"};
 

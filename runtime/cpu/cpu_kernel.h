@@ -86,6 +86,8 @@ CpuKernel buildNorm2Sq(const CpuBuildContext&);
 CpuKernel buildMaxAbs(const CpuBuildContext&);
 CpuKernel buildMinVal(const CpuBuildContext&);
 CpuKernel buildMaxVal(const CpuBuildContext&);
+// metric_kernels.cpp
+CpuKernel buildSsim(const CpuBuildContext&);
 // control_kernels.cpp: loop schedules and monitors, the optimality check
 CpuKernel buildSchedule(const CpuBuildContext&);
 CpuKernel buildMonitor(const CpuBuildContext&);

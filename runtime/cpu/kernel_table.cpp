@@ -42,6 +42,7 @@ void registerCpuKernels(CpuKernelTable& t) {
   t.add(Op::MaxAbs, buildMaxAbs);
   t.add(Op::MinVal, buildMinVal);
   t.add(Op::MaxVal, buildMaxVal);
+  t.add(Op::Ssim, buildSsim); // the ssim monitor (metric_kernels.cpp)
   // Linear-operator primitives (thin wrappers over runtime/cpu/kernels).
   t.add(Op::Conv2d, buildConv2d);
   t.add(Op::Conv2dAdjoint, buildConv2dAdjoint);

@@ -207,6 +207,7 @@ void registerCudaKernels(CudaKernelTable& t) {
   t.pending(Op::MinVal, "min/max reductions run once, before the loop");
   t.pending(Op::MaxVal, "min/max reductions run once, before the loop");
   t.pending(Op::Prox, "prox functions are host code (stdlib)");
+  t.pending(Op::Ssim, "the ssim monitor runs once per stage on the host");
   t.pending(Op::Network, "networks run through oneDNN on the host (stdlib/nn)");
   for (Op op : {Op::PickStage, Op::PlaceStage, Op::Matvec, Op::MatvecT, Op::Outer, Op::Elu,
                 Op::EluGrad, Op::Softplus, Op::Sigmoid, Op::FilterBank, Op::FilterBankAdjoint,

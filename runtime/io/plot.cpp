@@ -242,8 +242,10 @@ void plotTraces(const std::vector<TraceRun>& runs, const std::string& pngPath,
     // Plot area inside the panel: room for the title above, tick labels left and below.
     int left = ox + 110, right = ox + panelW - 30, top = oy + 20 + charH + 14,
         bottom = oy + panelH - 2 * charH - 26;
-    cv.text(ox + (panelW - Canvas::textWidth(panel.title, scale)) / 2, oy + 20, panel.title,
-            0x000000, scale);
+    // A title wider than its panel (small --size) is drawn at half size rather than overlap.
+    const int titleScale = Canvas::textWidth(panel.title, scale) > panelW - 10 ? 1 : scale;
+    cv.text(ox + (panelW - Canvas::textWidth(panel.title, titleScale)) / 2,
+            oy + 20 + (charH - 7 * titleScale) / 2, panel.title, 0x000000, titleScale);
 
     double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
     auto usable = [&](double v) { return std::isfinite(v) && (!panel.logY || v > 0); };

@@ -181,6 +181,15 @@ const std::map<Op, CaseFn> kCases = {
     {Op::MaxAbs, [] { return reduction(Op::MaxAbs, true); }},
     {Op::MinVal, [] { return reduction(Op::MinVal, false); }},
     {Op::MaxVal, [] { return reduction(Op::MaxVal, false); }},
+    {Op::Ssim,
+     [] {
+       CaseBuilder c("ssim");
+       const ir::Dims d{1, 1, 19, 23}; // 11x11 window fits with shave 0 and 2
+       ValueId a = c.real(d), b = c.real(d);
+       c.out(c.b().op(Op::Ssim, {a, b}, {{"shave", int64_t{0}}}));
+       c.out(c.b().op(Op::Ssim, {a, b}, {{"shave", int64_t{2}}}));
+       return c.take();
+     }},
     {Op::Rfft2, [] { return plane(Op::Rfft2, kD, {}); }},
     {Op::Irfft2,
      [] {

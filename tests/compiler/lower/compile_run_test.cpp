@@ -2,6 +2,7 @@
 // in the printed graph, a saved .pgraph that runs to the same result as the model, the trace CSV,
 // lowering errors as diagnostics with exit code 1, and usage errors with exit code 2.
 #include "runtime/io/image.h"
+#include "runtime/io/plot.h"
 #include "tests/support/run_podm.h"
 
 #include <array>
@@ -76,7 +77,7 @@ TEST_CASE("compile and run a PODM model end to end") {
   std::ifstream csv(trace);
   std::string header;
   std::getline(csv, header);
-  CHECK(header == "stage,phi,rel_change,opt_error,branch");
+  CHECK(header == podm::io::kTraceHeader);
   int rows = 0;
   for (std::string line; std::getline(csv, line);)
     ++rows;
