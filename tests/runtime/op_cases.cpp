@@ -285,6 +285,87 @@ const std::map<Op, CaseFn> kCases = {
        c.out(c.b().loopResult(x));
        return c.take();
      }},
+    // Learnable parameters (runtime/cpu/learnable_kernels.cpp).
+    {Op::PickStage,
+     [] {
+       CaseBuilder c("pick_stage");
+       ValueId p = c.real({3, 2, 8, 8}), x0 = c.real(kD);
+       c.b().beginLoop(3);
+       ValueId x = c.b().loopState(x0, "x");
+       c.b().carry(x, c.b().op(Op::Add, {x, c.b().op(Op::PickStage, {p})}));
+       c.b().endLoop();
+       c.out(c.b().loopResult(x));
+       return c.take();
+     }},
+    {Op::PlaceStage,
+     [] {
+       CaseBuilder c("place_stage");
+       ValueId p = c.real(kD), x0 = c.real({3, 2, 8, 8});
+       c.b().beginLoop(3);
+       ValueId x = c.b().loopState(x0, "x");
+       c.b().carry(x, c.b().op(Op::Add, {x, c.b().op(Op::PlaceStage, {p}, {{"n", int64_t{3}}})}));
+       c.b().endLoop();
+       c.out(c.b().loopResult(x));
+       return c.take();
+     }},
+    {Op::Matvec,
+     [] {
+       CaseBuilder c("matvec");
+       c.out(c.b().op(Op::Matvec, {c.real({1, 1, 4, 3}), c.real({1, 1, 3, 1})}));
+       c.out(c.b().op(Op::Matvec, {c.real({1, 1, 4, 1}), c.scalar()}));
+       return c.take();
+     }},
+    {Op::MatvecT,
+     [] {
+       CaseBuilder c("matvec_t");
+       c.out(c.b().op(Op::MatvecT, {c.real({1, 1, 4, 3}), c.real({1, 1, 4, 1})}));
+       return c.take();
+     }},
+    {Op::Outer,
+     [] {
+       CaseBuilder c("outer");
+       c.out(c.b().op(Op::Outer, {c.real({1, 1, 4, 1}), c.real({1, 1, 3, 1})}));
+       c.out(c.b().op(Op::Outer, {c.real({1, 1, 4, 1}), c.scalar()}));
+       return c.take();
+     }},
+    {Op::Elu, [] { return unary(Op::Elu, true, false); }},
+    {Op::EluGrad, [] { return binary(Op::EluGrad, false, false); }},
+    {Op::Softplus, [] { return unary(Op::Softplus, true, false); }},
+    {Op::Sigmoid, [] { return unary(Op::Sigmoid, true, false); }},
+    {Op::FilterBank,
+     [] {
+       CaseBuilder c("filter_bank");
+       c.out(c.b().op(Op::FilterBank, {c.real(kD), c.real({1, 5, 3, 3})}));
+       return c.take();
+     }},
+    {Op::FilterBankAdjoint,
+     [] {
+       CaseBuilder c("filter_bank_adjoint");
+       c.out(c.b().op(Op::FilterBankAdjoint, {c.real({1, 10, 8, 8}), c.real({1, 5, 3, 3})}));
+       return c.take();
+     }},
+    {Op::FilterBankGrad,
+     [] {
+       CaseBuilder c("filter_bank_grad");
+       c.out(c.b().op(Op::FilterBankGrad, {c.real(kD), c.real({1, 10, 8, 8})},
+                      {{"size", int64_t{3}}}));
+       return c.take();
+     }},
+    {Op::FilterSpectrum,
+     [] {
+       CaseBuilder c("filter_spectrum");
+       ValueId f = c.real({1, 5, 3, 3});
+       c.out(c.b().op(Op::FilterSpectrum, {f}, {{"h", int64_t{8}}, {"w", int64_t{8}}}));
+       c.out(c.b().op(Op::FilterSpectrum, {f}, {{"h", int64_t{6}}, {"w", int64_t{7}}}));
+       return c.take();
+     }},
+    {Op::FilterSpectrumGrad,
+     [] {
+       CaseBuilder c("filter_spectrum_grad");
+       c.out(c.b().op(Op::FilterSpectrumGrad, {c.real({1, 5, 3, 3}), c.real({1, 1, 8, 5})},
+                      {{"h", int64_t{8}}, {"w", int64_t{8}}}));
+       return c.take();
+     }},
 };
 
 } // namespace
