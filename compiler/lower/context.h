@@ -1,7 +1,7 @@
 // Internal to compiler/lower: the state one lowering shares between its passes (one concern per
 // file: scalars.cpp evaluates numbers and settings, linops.cpp turns operator expressions into
-// chains of IR ops, terms.cpp reads f, g and d, fstep.cpp solves the F-step, network.cpp turns a
-// net into a `network` node, solvers.cpp writes the stage loop, monitors.cpp the monitors,
+// chains of IR ops, terms.cpp reads f and d, prior.cpp g, fstep.cpp solves the F-step, network.cpp
+// turns a net into a `network` node, solvers.cpp writes the stage loop, monitors.cpp the monitors,
 // lower.cpp drives them in order).
 #pragma once
 
@@ -92,10 +92,13 @@ struct LsqTerm {
 struct ProxTerm {
   Scalar weight;
   std::string name;
-  ir::NamedFloats args;
+  ir::NamedFloats args;                                         // known when compiling, sorted
+  std::vector<std::pair<std::string, ir::ValueId>> runtimeArgs; // Pre scalars (lo = min(o))
   std::optional<LinOp> transform; // orthogonal W, or none for the variable itself
   bool indicator = false, separable = false, convex = false;
   SourceLoc loc;
+  std::string text;  // as written, for messages
+  std::string fused; // tv + box lowered as one prox: what was fused, for notes and labels
 };
 
 // d(x, a) = weight * ||F (x - a)||^2, so H = weight * F'F.
@@ -168,17 +171,19 @@ struct Context {
 
   // --- terms.cpp
   void readFidelity();
-  void readPrior();
   void readDistance();    // the operators F (Pre)
   void distanceWeights(); // the weights w, which may read per-stage settings such as mu (Body)
   Scalar weightOf(const std::vector<std::pair<const ast::Expr*, bool>>& weights);
   ir::ValueId gradF(ir::ValueId x, std::string label = {});
   ir::ValueId normalOp(ir::ValueId v, std::string label = {}); // Σ 2 w A'A v
   ir::ValueId fValue(ir::ValueId x);
-  ir::ValueId gValue(ir::ValueId x, SourceLoc use);
-  ir::ValueId proxG(ir::ValueId v, ir::ValueId gamma, std::string label = {});
   ir::ValueId applyH(ir::ValueId v, std::string label = {}); // H v = Σ w F'F v
   ir::ValueId lipschitzConstant(SourceLoc use);              // L_f (Pre)
+
+  // --- prior.cpp: g
+  void readPrior();
+  ir::ValueId proxG(ir::ValueId v, ir::ValueId gamma, std::string label = {});
+  ir::ValueId gValue(ir::ValueId x, SourceLoc use);
 
   // --- fstep.cpp: x~ = argmin f(x) + d(x, xA)
   ir::ValueId fstep(ir::ValueId xA);

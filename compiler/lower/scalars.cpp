@@ -200,6 +200,11 @@ Scalar Context::number(const Expr& e) {
         fail(e.loc, "L(...) is defined for the fidelity f only: L(f)");
       return Scalar::of(lipschitzConstant(e.loc));
     }
+    if (e.text == "min" || e.text == "max") {
+      // A statistic of an input (the box of Sec. 5.2 is [min(o), max(o)]): a Pre reduction.
+      ir::ValueId v = image(*e.args.at(0).value);
+      return Scalar::of(b.op(e.text == "min" ? Op::MinVal : Op::MaxVal, {v}));
+    }
     if (e.text == "numel") {
       ir::ValueId v = image(*e.args.at(0).value);
       return Scalar::constant(static_cast<double>(graph.type(v).dims.numel()));
