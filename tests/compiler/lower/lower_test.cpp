@@ -223,9 +223,9 @@ TEST_CASE("what is not lowered fails with a clear error naming the place") {
                        "weights \"a.safetensors\"\nstages 2 podm { c = 0.1; mu = 1 }\n")
             .find("one dilation per layer") != std::string::npos);
   CHECK(message(head + "g(x) = l1(x) + lp(x, p = 0.5)\nstages 2 proxgrad { gamma = 0.5 }\n")
-            .find("prox of a sum") != std::string::npos);
-  CHECK(message(head + "g(x) = tv_iso(x)\nstages 2 proxgrad { gamma = 0.5 }\nmonitor phi\n")
-            .find("value of prox 'tv_iso'") != std::string::npos);
+            .find("the prox of 'l1(x)' + 'lp(x, p = 0.5)' is not lowered") != std::string::npos);
+  CHECK(message(head + "g(x) = l21(x)\nstages 2 proxgrad { gamma = 0.5 }\nmonitor phi\n")
+            .find("value of prox 'l21'") != std::string::npos);
   CHECK(message("model t\ninput o : image\ninput k : kernel\nop K = conv(k)\nvar x : image = o\n"
                 "f(x) = 0.5 * || K x - o ||^2\ng(x) = l1(x)\nstages 2 proxgrad { gamma = 0.5 }\n")
             .find("--shape k=HxW") != std::string::npos);
