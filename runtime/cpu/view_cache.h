@@ -17,10 +17,19 @@ public:
 
   Tensor& view(void* address) {
     for (auto& [cached, tensor] : views_)
-      if (cached == address)
+      if (cached == address) {
+        last_ = &tensor;
         return tensor;
-    auto& slot = views_[next_++ % views_.size()];
+      }
+    // Never evict the view returned by the previous call: kernels hold it (their input) while
+    // asking for the next one (their output). Callers with many addresses (the autodiff tape)
+    // would otherwise get their input view overwritten by the output's.
+    size_t index = next_++ % views_.size();
+    if (&views_[index].second == last_)
+      index = next_++ % views_.size();
+    auto& slot = views_[index];
     slot = {address, Tensor::view(address, shape_)};
+    last_ = &slot.second;
     return slot.second;
   }
 
@@ -28,6 +37,7 @@ private:
   Shape shape_;
   std::array<std::pair<void*, Tensor>, 6> views_{};
   size_t next_ = 0;
+  const Tensor* last_ = nullptr;
 };
 
 } // namespace podm::cpu
