@@ -7,6 +7,7 @@
 #include "cli/driver.h"
 #include "cli/graph_build.h"
 #include "cli/network_provider.h"
+#include "cli/param_binding.h"
 #include "cli/stdlib_prox_provider.h"
 #include "cli/verbs.h"
 #include "compiler/ir/serialize.h"
@@ -241,8 +242,20 @@ int runRun(const std::vector<std::string>& given) {
 
   installStdlibProxProvider();
   // Relative weight paths of `net` declarations: against --weights-dir, else the model's folder.
-  StdlibNetworkProvider networks(weightsDir.empty() ? std::filesystem::absolute(file).parent_path()
-                                                    : std::filesystem::path(weightsDir));
+  const std::filesystem::path baseDir = weightsDir.empty()
+                                            ? std::filesystem::absolute(file).parent_path()
+                                            : std::filesystem::path(weightsDir);
+  StdlibNetworkProvider networks(baseDir);
+  // Learnable params (mlp weights, filters) come from the net's weight file when it holds them.
+  ParamValues params;
+  try {
+    params = paramValuesFromWeights(g, baseDir);
+  } catch (const std::exception& e) {
+    std::cerr << "podm run: error: " << e.what() << "\n";
+    return kModelError;
+  }
+  if (std::string note = initialValuesNote(params); !note.empty())
+    std::cerr << "podm run: note: " << note << "\n";
   cpu::CpuBackend cpu;
   RunResult r;
   const bool progress = isatty(fileno(stderr)) != 0;
@@ -251,7 +264,7 @@ int runRun(const std::vector<std::string>& given) {
     if (progress)
       options.onStage = printProgress;
     Executor ex(g, cpu, nullptr, options);
-    r = ex.run(bound);
+    r = ex.run(bound, params.values);
     if (progress && r.stages > 0)
       std::cerr << "\n";
     if (profile)

@@ -317,8 +317,11 @@ void Network::bind(const TensorMap& weights, const std::string& prefix) {
       }
     }
   }
+  // `param.*` tensors are the model's learnable parameters (mlp weights, filters) stored next to
+  // the network's weights; `podm run` binds them to the graph, not to a layer.
   for (const auto& [name, t] : weights)
-    if (name.compare(0, prefix.size(), prefix) == 0 && !used.count(name))
+    if (name.compare(0, prefix.size(), prefix) == 0 && !used.count(name) &&
+        name.compare(0, 6, "param.") != 0)
       problems.push_back("tensor '" + name + "' of shape " + shapeString(t.shape) +
                          " is not used by any layer");
   if (!problems.empty()) {

@@ -3,12 +3,21 @@
 // the mu mlp and the learnable DCT filters; at their initial values it computes exactly what the
 // fixed model (dct_filters, mu = init) computes; the mlp's output at init equals `init` for any
 // input; binding other values by name changes the result; bad bindings are clear errors.
+#include "compiler/ir/printer.h"
+#include "compiler/ir/serialize.h"
 #include "lower_helpers.h"
+#include "runtime/io/image.h"
+#include "stdlib/nn/network.h"
+#include "stdlib/nn/safetensors.h"
+#include "tests/support/run_podm.h"
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <stdexcept>
+#include <unistd.h>
 
 using namespace podm;
 using namespace podm::testing;
@@ -204,4 +213,81 @@ TEST_CASE("params: misuse is a lowering error at the use") {
       lowerText(model(kFixed, "m[l]", "param m[l] = mlp(sigma, hidden = [4], init = -1)"),
                 p.shapes),
       doctest::Contains("init must be positive"), lower::LowerError);
+}
+
+TEST_CASE("params: the lowered graph prints its params and survives a .pgraph round trip") {
+  Problem p = problem();
+  ir::Graph g = lowerText(model(kLearnable, "mu_net[l]"), p.shapes).graph;
+  const std::string text = ir::dump(g);
+  CHECK(text.find("param.F.filters") != std::string::npos);
+  CHECK(text.find("filter_spectrum") != std::string::npos);
+  CHECK(text.find("pick_stage") != std::string::npos);
+  ir::Graph back = ir::deserialize(ir::serialize(g));
+  CHECK(back == g);
+  CHECK(ir::dump(back) == text);
+}
+
+TEST_CASE("params: podm run reads param.<name>.<tensor> from the net's weight file") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("podm_params_run_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::mt19937 rng(5);
+  // The relaxed model with a small residual CNN as A (weights in w.safetensors).
+  std::string text = model(kLearnable, "mu_net[l]");
+  text.replace(text.find("A = identity"), 12, "A = A");
+  text.replace(
+      text.find("stages"), 0,
+      "net A = residual(dilated_cnn(depth = 2, channels = 4)) weights \"w.safetensors\"\n");
+  std::ofstream(dir / "m.podm") << text;
+  Problem p = problem();
+  io::writeNpy((dir / "o.npy").string(), p.inputs.at("o"));
+  io::writeNpy((dir / "k.npy").string(), p.inputs.at("k"));
+
+  nn::Network net(nn::residual(nn::dilatedCnn(2, 4, {1, 1})));
+  nn::TensorMap weights;
+  std::normal_distribution<float> normal(0.f, 0.1f);
+  for (const nn::TensorInfo& info : net.expectedWeights()) {
+    nn::HostTensor t;
+    t.shape = info.shape;
+    t.data.resize(static_cast<size_t>(nn::checkedNumel(info.shape)));
+    for (float& v : t.data)
+      v = normal(rng);
+    weights[info.name] = t;
+  }
+  const std::string run = "run " + (dir / "m.podm").string() +
+                          " --input o=" + (dir / "o.npy").string() +
+                          " --input k=" + (dir / "k.npy").string() + " -o ";
+
+  nn::writeSafetensors((dir / "w.safetensors").string(), weights);
+  PodmResult atInit = runPodm(run + (dir / "x1.npy").string());
+  REQUIRE_MESSAGE(atInit.status == 0, atInit.out);
+  CHECK(atInit.out.find("initial values (not in the net's weight file): param.F.filters") !=
+        std::string::npos);
+
+  // Trained filters in the same file: used, and only the mlp stays at its init.
+  nn::HostTensor filters;
+  filters.shape = {1, 8, 3, 3};
+  const lower::LowerResult lowered = lowerText(model(kLearnable, "mu_net[l]"), p.shapes);
+  auto init = param(lowered.graph, "param.F.filters")->attrs.getData("value").values();
+  for (float v : init)
+    filters.data.push_back(3.f * v);
+  weights["param.F.filters"] = filters;
+  nn::writeSafetensors((dir / "w.safetensors").string(), weights);
+  PodmResult trained = runPodm(run + (dir / "x2.npy").string());
+  REQUIRE_MESSAGE(trained.status == 0, trained.out);
+  CHECK(trained.out.find("param.F.filters") == std::string::npos);
+  CHECK(trained.out.find("param.mu_net.w1") != std::string::npos);
+  CHECK(maxRelDiff(io::readImage((dir / "x2.npy").string()),
+                   io::readImage((dir / "x1.npy").string())) > 1e-4);
+
+  filters.shape = {8, 5, 5};
+  filters.data.assign(200, 0.1f);
+  weights["param.F.filters"] = filters;
+  nn::writeSafetensors((dir / "w.safetensors").string(), weights);
+  PodmResult wrong = runPodm(run + (dir / "x3.npy").string());
+  CHECK(wrong.status == 1);
+  CHECK(wrong.out.find("tensor 'param.F.filters' has shape [8, 5, 5] but the model's param "
+                       "needs [1, 8, 3, 3]") != std::string::npos);
+  CHECK(!fs::exists(dir / "x3.npy"));
+  fs::remove_all(dir);
 }
