@@ -176,6 +176,13 @@ struct Context {
   Scalar weightOf(const std::vector<std::pair<const ast::Expr*, bool>>& weights);
   ir::ValueId gradF(ir::ValueId x, std::string label = {});
   ir::ValueId normalOp(ir::ValueId v, std::string label = {}); // Σ 2 w A'A v
+  // For a circulant normal operator: its real half spectrum (the DFT of N(delta)) and the offset
+  // Σ 2 w A'c of ∇f, each built once (loop-invariant: hoisted to Pre) and shared by ∇f, L_f and
+  // the FFT F-step.
+  bool normalCirculant() const; // every prim of every term of f is a periodic convolution-like op
+  ir::ValueId normalSpectrum();
+  ir::ValueId impulse(); // the unit impulse at the origin, one constant per graph
+  std::optional<ir::ValueId> normalSpec_, gradOffset_, impulse_;
   ir::ValueId fValue(ir::ValueId x);
   ir::ValueId applyH(ir::ValueId v, std::string label = {}); // H v = Σ w F'F v
   ir::ValueId lipschitzConstant(SourceLoc use);              // L_f (Pre)

@@ -185,14 +185,15 @@ void Context::planFStep() {
   }
   if (fs.kind == FStepState::Elementwise || fs.kind == FStepState::Fft) {
     bool fft = fs.kind == FStepState::Fft;
-    std::vector<float> probe(varType.numel(), fft ? 0.f : 1.f);
-    if (fft)
-      probe[0] = 1.f;
-    ir::ValueId p = b.constant(varType, std::move(probe), fft ? "delta" : "ones");
+    ir::ValueId p =
+        fft ? impulse() : b.constant(varType, std::vector<float>(varType.numel(), 1.f), "ones");
     auto response = [&](ir::ValueId v) { return fft ? b.op(Op::Real, {b.op(Op::Rfft2, {v})}) : v; };
-    ir::ValueId n = response(normalOp(p));
-    graph.mutableNode(n).label = fft ? "F-step spectrum of N" : "F-step diag(N)";
-    (fft ? fs.specN : fs.diagN) = n;
+    if (fft) {
+      fs.specN = normalSpectrum(); // shared with L_f and ∇f
+    } else {
+      fs.diagN = normalOp(p);
+      graph.mutableNode(fs.diagN).label = "F-step diag(N)";
+    }
     ir::ValueId h;
     std::optional<ir::ValueId> direct; // learnable filter banks: their spectrum, no impulse
     for (const auto& [w, op] : d.parts) {

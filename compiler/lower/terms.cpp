@@ -146,7 +146,58 @@ void Context::readFidelity() {
   }
 }
 
+bool Context::normalCirculant() const {
+  // Strict: a mask (diagonal) composed with a convolution is not circulant.
+  for (const LsqTerm& t : f)
+    for (const Chain& c : t.op.terms)
+      for (const Prim& p : c.prims)
+        if (!p.circulant())
+          return false;
+  return !f.empty();
+}
+
+ir::ValueId Context::impulse() {
+  if (!impulse_) {
+    std::vector<float> delta(varType.numel(), 0.f);
+    for (int64_t p = 0; p < varType.numel(); p += varType.dims.h * varType.dims.w)
+      delta[static_cast<size_t>(p)] = 1.f; // the origin of every plane
+    impulse_ = b.constant(varType, std::move(delta), "delta");
+  }
+  return *impulse_;
+}
+
+ir::ValueId Context::normalSpectrum() {
+  // N is circulant: its eigenvalues are the DFT of its response to a unit impulse at the origin
+  // (real, since N is symmetric). Built from loop-invariant nodes, so hoisting moves it to Pre.
+  if (!normalSpec_)
+    normalSpec_ =
+        b.op(Op::Real, {b.op(Op::Rfft2, {normalOp(impulse(), "N(delta)")})}, {}, "spectrum of N");
+  return *normalSpec_;
+}
+
 ir::ValueId Context::gradF(ir::ValueId x, std::string label) {
+  if (normalCirculant()) {
+    // ∇f(x) = N x + Σ 2 w A'c with N applied through its spectrum: one rfft2/irfft2 pair instead
+    // of A then A' (two per convolution).
+    if (!gradOffset_) {
+      ir::ValueId r;
+      for (const LsqTerm& t : f)
+        if (t.offset) {
+          ir::ValueId ri =
+              scaled(apply(t.op.adjoint(), *t.offset), mul(Scalar::constant(2), t.weight));
+          r = r ? b.op(Op::Add, {r, ri}) : ri;
+        }
+      if (r)
+        graph.mutableNode(r).label = "grad f offset 2 w A'c";
+      gradOffset_ = r;
+    }
+    ir::ValueId spec = b.op(Op::Mul, {b.op(Op::Rfft2, {x}), normalSpectrum()});
+    ir::ValueId nx = b.op(Op::Irfft2, {spec}, {{"width", graph.type(x).dims.w}});
+    ir::ValueId sum = *gradOffset_ ? b.op(Op::Add, {nx, *gradOffset_}) : nx;
+    if (!label.empty())
+      graph.mutableNode(sum).label = std::move(label);
+    return sum;
+  }
   ir::ValueId sum;
   for (const LsqTerm& t : f) {
     ir::ValueId r = apply(t.op, x);
@@ -201,12 +252,7 @@ ir::ValueId Context::lipschitzConstant(SourceLoc use) {
     lipschitz = b.op(Op::MaxAbs, {normalOp(ones, "diag(N)")}, {}, "L_f (exact: diagonal)");
     notes.push_back("L(f): exact, the largest entry of the diagonal normal operator");
   } else if (circulant) {
-    // N is circulant: its eigenvalues are the DFT of its response to a unit impulse at the origin.
-    std::vector<float> delta(type.numel(), 0.f);
-    delta[0] = 1.f;
-    ir::ValueId imp = b.constant(type, std::move(delta), "delta");
-    ir::ValueId spec = b.op(Op::Real, {b.op(Op::Rfft2, {normalOp(imp, "N(delta)")})});
-    lipschitz = b.op(Op::MaxAbs, {spec}, {}, "L_f (exact: circulant spectrum)");
+    lipschitz = b.op(Op::MaxAbs, {normalSpectrum()}, {}, "L_f (exact: circulant spectrum)");
     notes.push_back("L(f): exact, the largest eigenvalue of the circulant normal operator (FFT)");
   } else {
     std::mt19937_64 rng(options.seed);
