@@ -20,6 +20,9 @@ struct PlanBuilder {
   std::vector<std::array<bool, kMaxBackends>> consumers;
   std::vector<std::array<int32_t, kMaxBackends>> slotOf;
   std::vector<int32_t> claimedBy;
+  std::vector<int32_t> guardOf;                  // per node: its lazy arm's guard, or -1
+  std::vector<std::vector<uint32_t>> armMembers; // per guard: nodes in index order
+  std::vector<uint32_t> order;                   // emission order of the nodes
 
   int32_t newSlot(ir::ValueId v, uint8_t backend, SlotRole role) {
     Slot s;
@@ -63,6 +66,84 @@ struct PlanBuilder {
     }
   }
 
+  // Lazy arms (see exec_plan.h). A node belongs to arm k of select s when it is computed in s's
+  // region, has a kernel and no effect, is not read by the executor itself, and every one of its
+  // readers is s through operand k only or another node of that arm. Selects are visited last to
+  // first, so an outer select claims the arms of selects nested in its own arms.
+  void findLazyArms() {
+    const uint32_t count = static_cast<uint32_t>(g.size());
+    guardOf.assign(count, -1);
+    std::vector<std::vector<uint32_t>> users(count);
+    std::vector<bool> external(count, false);
+    for (uint32_t i = 0; i < count; ++i)
+      for (ir::ValueId op : g.nodes()[i].operands)
+        users[op.index].push_back(i);
+    if (g.loop()) {
+      for (const ir::Carry& c : g.loop()->carries) {
+        external[c.next.index] = true;
+        external[g.node(c.state).operands[0].index] = true;
+      }
+      if (g.loop()->stop)
+        external[g.loop()->stop.index] = true;
+    }
+    for (const ir::Output& o : g.outputs())
+      external[o.value.index] = true;
+    constexpr uint32_t kFixed =
+        ir::trait::Source | ir::trait::Control | ir::trait::Effect | ir::trait::NoKernel;
+    std::vector<char> inArm(count, 0);
+    for (uint32_t s = count; s-- > 0;) {
+      const ir::Node& sel = g.nodes()[s];
+      if (sel.op != ir::Op::Select || guardOf[s] >= 0 || !g.type(sel.operands[0]).isScalar())
+        continue;
+      for (size_t arm : {size_t{1}, size_t{2}}) {
+        std::vector<uint32_t> members;
+        for (uint32_t i = s; i-- > 0;) {
+          const ir::Node& n = g.nodes()[i];
+          if (n.region != sel.region || (n.info().traits & kFixed) != 0 || guardOf[i] >= 0 ||
+              external[i] || users[i].empty())
+            continue;
+          bool only = true;
+          for (uint32_t u : users[i]) {
+            if (u == s) {
+              for (size_t k = 0; k < sel.operands.size(); ++k)
+                only = only && (sel.operands[k].index != i || k == arm);
+            } else {
+              only = only && inArm[u];
+            }
+          }
+          if (only) {
+            inArm[i] = 1;
+            members.push_back(i);
+          }
+        }
+        for (uint32_t m : members)
+          inArm[m] = 0;
+        if (members.empty())
+          continue;
+        std::reverse(members.begin(), members.end());
+        Guard gd;
+        gd.select = ir::ValueId{s};
+        gd.whenTrue = arm == 1; // select: operand 1 if cond != 0 else operand 2
+        for (uint32_t m : members)
+          guardOf[m] = static_cast<int32_t>(plan.guards.size());
+        plan.guards.push_back(gd);
+        armMembers.push_back(std::move(members));
+      }
+    }
+    // Emission order: index order, with each arm moved to just before its select.
+    std::vector<std::vector<int32_t>> guardsBefore(count);
+    for (size_t k = 0; k < plan.guards.size(); ++k)
+      guardsBefore[plan.guards[k].select.index].push_back(static_cast<int32_t>(k));
+    order.clear();
+    for (uint32_t i = 0; i < count; ++i) {
+      if (guardOf[i] >= 0)
+        continue;
+      for (int32_t k : guardsBefore[i])
+        order.insert(order.end(), armMembers[k].begin(), armMembers[k].end());
+      order.push_back(i);
+    }
+  }
+
   // The executor reads some values itself (outputs, the stop predicate): from their home, or
   // from a primary-backend slot for sources, which have no home.
   void readByExecutor(ir::ValueId v) {
@@ -87,6 +168,8 @@ struct PlanBuilder {
     }
     for (const ir::Output& o : g.outputs())
       readByExecutor(o.value);
+    for (const Guard& gd : plan.guards)
+      readByExecutor(g.node(gd.select).operands[0]);
   }
 
   void claimCarries() {
@@ -127,7 +210,7 @@ struct PlanBuilder {
   }
 
   void emitSteps() {
-    for (uint32_t i = 0; i < g.size(); ++i) {
+    for (uint32_t i : order) {
       const ir::Node& n = g.nodes()[i];
       const ir::ValueId v{i};
       std::vector<Step>& steps = region(n.region);
@@ -159,8 +242,14 @@ struct PlanBuilder {
       else
         slotOf[i][b] = newSlot(v, b, SlotRole::Value);
       k.out = slotOf[i][b];
+      k.guard = guardOf[i];
+      const size_t first = steps.size();
       steps.push_back(std::move(k));
       addMirrors(v, b, steps);
+      for (size_t j = first; j < steps.size(); ++j)
+        steps[j].guard = guardOf[i];
+      if (guardOf[i] >= 0)
+        plan.guards[guardOf[i]].nodes += 1;
     }
   }
 
@@ -199,6 +288,11 @@ struct PlanBuilder {
       plan.outputs.push_back(ValueBinding{o.name, o.value, executorSlot(o.value)});
     if (g.loop() && g.loop()->stop)
       plan.stopSlot = executorSlot(g.loop()->stop);
+    for (Guard& gd : plan.guards) {
+      ir::ValueId cond = g.node(gd.select).operands[0];
+      gd.backend = home[cond.index] == kNoBackend ? 0 : home[cond.index];
+      gd.condSlot = executorSlot(cond);
+    }
     for (size_t s = 0; s < plan.slots.size(); ++s)
       if (plan.slots[s].role == SlotRole::Constant)
         plan.constants.push_back(static_cast<int32_t>(s));
@@ -299,12 +393,13 @@ const char* slotRoleName(SlotRole r) {
 ExecPlan buildExecPlan(const ir::Graph& g, std::span<Backend* const> backends) {
   if (backends.empty() || backends.size() > kMaxBackends)
     throw std::invalid_argument("buildExecPlan: needs one or two backends");
-  PlanBuilder b{g, backends, {}, {}, {}, {}, {}};
+  PlanBuilder b{g, backends, {}, {}, {}, {}, {}, {}, {}, {}};
   b.home.assign(g.size(), kNoBackend);
   b.consumers.assign(g.size(), {});
   b.slotOf.assign(g.size(), {-1, -1});
   b.claimedBy.assign(g.size(), -1);
   b.assignBackends();
+  b.findLazyArms();
   b.findConsumers();
   b.claimCarries();
   b.emitSteps();

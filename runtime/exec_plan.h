@@ -12,6 +12,11 @@
 // node that computes the next value writes straight into the spare slot ("claimed"), so a carry
 // costs no copy; other next values (a loop state, a Pre value, a value claimed twice, a value
 // computed on the fallback backend) are copied in at the loop end before any swap.
+//
+// Lazy arms: the nodes that only one arm of a `select` on a scalar condition needs (the PODM
+// feedback of Eq. 6, needed only when the check of Eq. 5 fails) are scheduled right before the
+// select, after its condition, and guarded: the executor skips them when the select takes the
+// other arm. A skipped node's slot is simply not written; the select reads only the arm it takes.
 #pragma once
 
 #include "compiler/ir/graph.h"
@@ -53,6 +58,16 @@ struct Step {
   int32_t src = -1;              // Transfer: slot read
   int32_t position = 0;
   bool fallback = false; // Kernel on the fallback backend
+  int32_t guard = -1;    // index in ExecPlan::guards: run only when that guard holds
+};
+
+// Steps of one arm of a select: they run when the condition's truth equals `whenTrue`.
+struct Guard {
+  ir::ValueId select;
+  int32_t condSlot = -1; // the condition's slot on `backend`
+  uint8_t backend = 0;
+  bool whenTrue = true;
+  size_t nodes = 0; // kernel steps it guards
 };
 
 struct CarryPlan {
@@ -93,6 +108,7 @@ struct ExecPlan {
   int32_t stopSlot = -1;
   std::array<std::vector<ir::ValueId>, kMaxBackends> backendNodes; // prepare order
   std::vector<std::string> notes; // fallback notes, one per node moved
+  std::vector<Guard> guards;      // lazy select arms
   int32_t loopEntry = -1, loopEnd = -1, end = 0;
 };
 

@@ -154,7 +154,7 @@ void Executor::addTraceRows() {
   rowsFor(plan_.body, bodyRows_);
   rowsFor(plan_.post, postRows_);
   stageEndRow_ = trace_.addRow(TraceRow{"stage end (carries, monitors, stop)", "stage end",
-                                        backends_[0]->name(), false, 0, 0});
+                                        backends_[0]->name(), false, 0, 0, 0});
 }
 
 std::string Executor::backendOf(ir::ValueId v) const {
@@ -183,8 +183,24 @@ void Executor::transfer(uint8_t dstBackend, DevicePtr dst, uint8_t srcBackend, D
 
 void Executor::runSteps(const std::vector<Step>& steps, const std::vector<size_t>& rows,
                         int64_t stage) {
+  int32_t guard = -1; // the lazy-arm guard last evaluated, and whether its steps run
+  bool guardHolds = true;
   for (size_t i = 0; i < steps.size(); ++i) {
     const Step& st = steps[i];
+    if (st.guard >= 0) {
+      if (st.guard != guard) { // an arm's steps are contiguous: one read of the condition
+        guard = st.guard;
+        const Guard& gd = plan_.guards[static_cast<size_t>(guard)];
+        float cond = 0;
+        backends_[gd.backend]->download(&cond, slotAddr_[gd.condSlot], 4);
+        guardHolds = (cond != 0) == gd.whenTrue;
+      }
+      if (!guardHolds) {
+        if (options_.trace)
+          trace_.skip(rows[i]);
+        continue;
+      }
+    }
     Clock::time_point t0;
     if (options_.trace)
       t0 = Clock::now();

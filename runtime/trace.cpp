@@ -15,16 +15,18 @@ void printRows(std::ostream& out, std::vector<TraceRow> rows, size_t maxRows, do
   std::stable_sort(rows.begin(), rows.end(),
                    [](const TraceRow& a, const TraceRow& b) { return a.seconds > b.seconds; });
   char line[256];
-  std::snprintf(line, sizeof line, "%10s %7s %8s %10s  %-8s %s\n", "time ms", "share", "calls",
-                "mean us", "backend", firstColumn);
+  std::snprintf(line, sizeof line, "%10s %7s %8s %8s %10s  %-8s %s\n", "time ms", "share", "calls",
+                "skipped", "mean us", "backend", firstColumn);
   out << line;
   size_t shown = 0;
   for (const TraceRow& r : rows) {
-    if (r.calls == 0 || shown++ >= maxRows)
+    if ((r.calls == 0 && r.skipped == 0) || shown++ >= maxRows)
       continue;
-    std::snprintf(line, sizeof line, "%10.3f %6.1f%% %8lld %10.2f  %-8s ", r.seconds * 1e3,
+    std::snprintf(line, sizeof line, "%10.3f %6.1f%% %8lld %8lld %10.2f  %-8s ", r.seconds * 1e3,
                   total > 0 ? 100.0 * r.seconds / total : 0.0, static_cast<long long>(r.calls),
-                  r.seconds * 1e6 / static_cast<double>(r.calls), r.backend.c_str());
+                  static_cast<long long>(r.skipped),
+                  r.calls > 0 ? r.seconds * 1e6 / static_cast<double>(r.calls) : 0.0,
+                  r.backend.c_str());
     out << line << r.what << (r.fallback ? "  [fallback]" : "") << "\n";
   }
   std::snprintf(line, sizeof line, "%10.3f %6.1f%%", total * 1e3, 100.0);
@@ -42,6 +44,7 @@ void Trace::reset() {
   for (TraceRow& r : rows_) {
     r.calls = 0;
     r.seconds = 0;
+    r.skipped = 0;
   }
 }
 
@@ -66,6 +69,7 @@ void Trace::printByOp(std::ostream& out) const {
     agg.fallback = agg.fallback || r.fallback;
     agg.calls += r.calls;
     agg.seconds += r.seconds;
+    agg.skipped += r.skipped;
   }
   std::vector<TraceRow> rows;
   for (auto& [key, r] : byOp)

@@ -18,6 +18,7 @@ struct TraceRow {
   bool fallback = false;
   int64_t calls = 0;
   double seconds = 0;
+  int64_t skipped = 0; // times a lazy select arm skipped it (exec_plan.h)
 };
 
 class Trace {
@@ -27,6 +28,7 @@ public:
     rows_[row].calls += 1;
     rows_[row].seconds += seconds;
   }
+  void skip(size_t row) { rows_[row].skipped += 1; }
   void reset(); // zero all counts and times, keep the rows
 
   std::span<const TraceRow> rows() const { return rows_; }
