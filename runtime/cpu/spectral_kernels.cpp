@@ -1,11 +1,11 @@
 // rfft2 / irfft2 as thin wrappers over runtime/cpu/kernels/fft.h, one FFTW transform per plane.
 // The IR's irfft2 is normalized (irfft2(rfft2(x)) = x) and must not destroy its operand, while
 // FFTW's c2r is unnormalized and overwrites its input: the wrapper copies each plane into a
-// workspace made at prepare time and folds the 1/(h*w) into one scaling pass.
+// workspace made at prepare time, scaling by 1/(h*w) in the same pass (the scaling applied to the
+// spectrum rather than the output: the same up to float rounding, one memory pass fewer).
 #include "runtime/cpu/cpu_kernel.h"
 #include "runtime/cpu/kernels/fft.h"
 
-#include <cstring>
 #include <vector>
 
 namespace podm::cpu {
@@ -30,11 +30,11 @@ void irfft2Kernel(const CpuKernel& k, const KernelIO& io) {
   const int64_t in = k.h * halfSpectrumWidth(k.outW), out = k.h * k.outW;
   const float scale = 1.f / static_cast<float>(out);
   for (int64_t p = 0; p < k.planes; ++p) {
-    std::memcpy(ws.data(), x + p * in, static_cast<size_t>(in) * sizeof(cf));
-    float* plane = y + p * out;
-    fftInverse(ws.data(), plane, k.h, k.outW);
-    for (int64_t i = 0; i < out; ++i)
-      plane[i] *= scale;
+    const float* __restrict src = reinterpret_cast<const float*>(x + p * in);
+    float* __restrict dst = reinterpret_cast<float*>(ws.data());
+    for (int64_t i = 0; i < 2 * in; ++i)
+      dst[i] = src[i] * scale;
+    fftInverse(ws.data(), y + p * out, k.h, k.outW);
   }
 }
 

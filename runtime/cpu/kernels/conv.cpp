@@ -9,9 +9,30 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace podm::cpu {
 namespace {
+
+// Runs body(r0, r1) over [0, rows) in contiguous bands, one per thread, with the thread policy of
+// the FFTs (fftThreadsFor: one thread below kThreadedPixels, every core from there), so a direct
+// convolution of a large plane uses the cores an FFT of it would. The caller's thread takes the
+// first band.
+template <class Body>
+void parallelRows(int64_t rows, int64_t pixels, const Body& body) {
+  const int64_t threads = std::min<int64_t>(fftThreadsFor(pixels), rows);
+  if (threads <= 1) {
+    body(int64_t{0}, rows);
+    return;
+  }
+  std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(threads - 1));
+  for (int64_t t = 1; t < threads; ++t)
+    workers.emplace_back(body, rows * t / threads, rows * (t + 1) / threads);
+  body(int64_t{0}, rows / threads);
+  for (std::thread& w : workers)
+    w.join();
+}
 
 // Cost model constants, in nanoseconds, fitted to podm_bench_kernels' crossover sweep on the
 // reference machine (2-core AMD EPYC, SSE2 build, see docs/performance.md):
@@ -21,7 +42,8 @@ namespace {
 //     kFftNsPerPointLog2 * log2(points) + kFftNsPerPoint, 1.5-2.0 ns/point at 256²-512²; beyond
 //     512² the transforms leave the cache (3.8 ns/point measured at 1024²), hence kLargeFftFactor.
 // FFTW's two threads above 512² did not beat one thread per point in these measurements, so the
-// model does not discount them.
+// model does not discount them; the direct loops run on the same number of threads (row bands,
+// parallelRows), which the model does not discount either, so the choice is one-thread costs.
 constexpr double kDirectNsPerTapPixel = 0.06;
 constexpr double kWideKernelFactor = 1.3;
 constexpr int64_t kUnrolledKernelWidth = 9;
@@ -403,13 +425,16 @@ void Convolution2d::applyDirect(const float* x, float* y) const {
   float* padded = scratchFloats(ScratchSlot::ConvPadded, static_cast<size_t>(g.paddedH() * stride));
   g.pad(x, padded, stride);
   // Output row i is a sum over kernel rows of padded rows correlated with that kernel row; the
-  // loops run along rows (contiguous, vectorized) and the output row stays in L1.
-  for (int64_t i = 0; i < g.h; ++i) {
-    float* out = y + i * g.w;
-    std::fill(out, out + g.w, 0.0f);
-    for (int64_t a = 0; a < g.kh; ++a)
-      correlateRow(padded + (i + a) * stride, flipped_.data() + a * g.kw, g.kw, out, g.w);
-  }
+  // loops run along rows (contiguous, vectorized) and the output row stays in L1. Bands of output
+  // rows are independent.
+  parallelRows(g.h, g.h * g.w, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      float* out = y + i * g.w;
+      std::fill(out, out + g.w, 0.0f);
+      for (int64_t a = 0; a < g.kh; ++a)
+        correlateRow(padded + (i + a) * stride, flipped_.data() + a * g.kw, g.kw, out, g.w);
+    }
+  });
 }
 
 void Convolution2d::adjointDirect(const float* y, float* x) const {
@@ -417,12 +442,18 @@ void Convolution2d::adjointDirect(const float* y, float* x) const {
   const int64_t stride = g.paddedW();
   const size_t paddedCount = static_cast<size_t>(g.paddedH() * stride);
   float* padded = scratchFloats(ScratchSlot::ConvPadded, paddedCount);
-  std::fill(padded, padded + paddedCount, 0.0f);
   // Scatter form of the full correlation: every output row adds into the kh x kw padded rows it
-  // was read from in apply.
-  for (int64_t i = 0; i < g.h; ++i)
-    for (int64_t a = 0; a < g.kh; ++a)
-      scatterRow(y + i * g.w, flipped_.data() + a * g.kw, g.kw, padded + (i + a) * stride, g.w);
+  // was read from in apply. Grouped by the padded row written (row r gathers y rows r - a), so
+  // bands of padded rows are independent; each (i, a) pair is visited once, in the same order
+  // per padded row as the row-major scatter, so the sums are unchanged.
+  const int64_t paddedRows = g.paddedH();
+  parallelRows(paddedRows, g.h * g.w, [&](int64_t r0, int64_t r1) {
+    std::fill(padded + r0 * stride, padded + r1 * stride, 0.0f);
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t a = std::min(g.kh - 1, r); a >= 0 && r - a < g.h; --a)
+        scatterRow(y + (r - a) * g.w, flipped_.data() + a * g.kw, g.kw, padded + r * stride, g.w);
+  });
+  std::fill(padded + paddedRows * stride, padded + paddedCount, 0.0f);
   g.fold(padded, stride, x);
 }
 
