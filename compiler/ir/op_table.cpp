@@ -71,6 +71,11 @@ constexpr AttrSpec kSpectrumAttrs[] = {
     {.name = "h", .kind = K::Int, .minInt = 1, .maxInt = kMaxDim},
     {.name = "w", .kind = K::Int, .minInt = 1, .maxInt = kMaxDim}};
 
+constexpr AttrSpec kFusedAttrs[] = {{.name = "program", .kind = K::String}};
+constexpr AttrSpec kIrfftProductAttrs[] = {
+    {.name = "op", .kind = K::String, .choices = "mul|div"},
+    {.name = "width", .kind = K::Int, .minInt = 1, .maxInt = kMaxDim}};
+
 // Column vocabulary of ops.def.
 constexpr uint32_t EW = trait::Elementwise, LIN = trait::Linear, SEP = trait::Separable,
                    RED = trait::Reduction, CTL = trait::Control, SRC = trait::Source,

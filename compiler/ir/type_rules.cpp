@@ -3,6 +3,7 @@
 #include "compiler/ir/type_rules.h"
 
 #include "compiler/ir/errors.h"
+#include "compiler/ir/fused_program.h"
 
 #include <string>
 #include <vector>
@@ -374,6 +375,24 @@ Type ruleFilterSpectrumGrad(const TypeContext& c) {
   if (operand(c, 1).dims != spectrum.dims)
     fail("dS must be " + spectrum.dims.str() + ", got " + operand(c, 1).dims.str());
   return operand(c, 0);
+}
+
+Type ruleIrfft2Product(const TypeContext& c) {
+  if (operand(c, 1).dims != operand(c, 0).dims)
+    fail("operand 1 has shape " + operand(c, 1).dims.str() + " but the spectrum has shape " +
+         operand(c, 0).dims.str());
+  return ruleIrfft2(TypeContext{c.op, c.operands.subspan(0, 1), c.attrs, c.declared});
+}
+
+Type ruleFused(const TypeContext& c) {
+  FusedProgram program = parseFusedProgram(c.attrs.getString("program"), c.operands.size());
+  if (program.inputsUsed() != c.operands.size())
+    fail("the program reads " + std::to_string(program.inputsUsed()) + " of the " +
+         std::to_string(c.operands.size()) + " operands; every operand must be used");
+  std::optional<Type> tensor = broadcastTensors(c, false);
+  if (program.reduction() && !tensor)
+    fail("a program ending in a reduction needs a tensor operand");
+  return program.reduction() || !tensor ? Type::scalar() : *tensor;
 }
 
 } // namespace podm::ir::rules

@@ -46,4 +46,8 @@ Type ruleFilterSpectrumGrad(const TypeContext& c);  // filters, dS -> filters' t
 // The ssim monitor: two 1x1xhxw images of one shape, at least 11x11 after removing `shave`.
 Type ruleSsim(const TypeContext& c);
 
+// Fused ops (compiler/passes/fuse_elementwise.cpp).
+Type ruleFused(const TypeContext& c);         // the tensor operands' type, or a scalar (reduction)
+Type ruleIrfft2Product(const TypeContext& c); // as irfft2 of operand 0; operand 1 of its shape
+
 } // namespace podm::ir::rules

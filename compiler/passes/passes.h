@@ -23,14 +23,16 @@ ir::Graph hoistInvariants(const ir::Graph& g);
 ir::Graph foldConstants(const ir::Graph& g, const Evaluator& evaluate);
 ir::Graph eliminateCommonSubexpressions(const ir::Graph& g);
 ir::Graph removeDeadNodes(const ir::Graph& g);
+ir::Graph fuseElementwise(const ir::Graph& g);
 
 struct PipelineOptions {
   Evaluator evaluate;              // empty: constant folding is skipped (and says so in verbose)
   std::ostream* verbose = nullptr; // the graph after every pass
+  bool fuse = true; // elementwise fusion (off for graphs whose primary backend lacks the kernel)
 };
 
-// hoist invariants -> fold constants -> common subexpressions -> remove dead nodes, with
-// ir::debugVerify after each.
+// hoist invariants -> fold constants -> common subexpressions -> remove dead nodes -> fuse
+// elementwise chains, with ir::debugVerify after each.
 ir::Graph optimize(const ir::Graph& g, const PipelineOptions& options = {});
 
 } // namespace podm::passes

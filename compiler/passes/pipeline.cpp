@@ -22,6 +22,8 @@ ir::Graph optimize(const ir::Graph& input, const PipelineOptions& options) {
   step("eliminate-common-subexpressions",
        [](const ir::Graph& x) { return eliminateCommonSubexpressions(x); });
   step("remove-dead-nodes", [](const ir::Graph& x) { return removeDeadNodes(x); });
+  if (options.fuse)
+    step("fuse-elementwise", [](const ir::Graph& x) { return fuseElementwise(x); });
   return g;
 }
 

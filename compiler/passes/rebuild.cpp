@@ -12,7 +12,7 @@ Rewrite::Rewrite(const ir::Graph& g) : keep(g.size(), true), region(g.size()) {
 }
 
 bool Rewrite::changes(const ir::Graph& g) const {
-  if (!constants.empty() || !aliases.empty())
+  if (!constants.empty() || !aliases.empty() || !replacements.empty())
     return true;
   for (uint32_t i = 0; i < g.size(); ++i)
     if (!keep[i] || region[i] != g.nodes()[i].region)
@@ -39,6 +39,13 @@ ir::Graph rebuild(const ir::Graph& g, const Rewrite& rw) {
     if (auto c = rw.constants.find(i); c != rw.constants.end()) {
       map[i] = b.create(ir::Op::Constant, {}, ir::Attrs{{"value", ir::TensorData(c->second)}},
                         n.type, n.label);
+      return;
+    }
+    if (auto r = rw.replacements.find(i); r != rw.replacements.end()) {
+      std::vector<ir::ValueId> ops;
+      for (ir::ValueId o : r->second.operands)
+        ops.push_back(remap(o));
+      map[i] = b.create(r->second.op, ops, r->second.attrs, std::nullopt, n.label);
       return;
     }
     std::vector<ir::ValueId> ops;

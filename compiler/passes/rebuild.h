@@ -16,6 +16,14 @@ struct Rewrite {
   std::vector<ir::Region> region;                   // per node: where it goes
   std::map<uint32_t, std::vector<float>> constants; // node -> its value (becomes a constant)
   std::map<uint32_t, uint32_t> aliases; // node -> an earlier node with the same value (dropped)
+  // node -> a different node computing the same value in its place (operands are old ids, all
+  // earlier than the node; the label is kept)
+  struct Replacement {
+    ir::Op op{};
+    std::vector<ir::ValueId> operands;
+    ir::Attrs attrs;
+  };
+  std::map<uint32_t, Replacement> replacements;
   // Starts as the identity rewrite of g.
   explicit Rewrite(const ir::Graph& g);
   bool changes(const ir::Graph& g) const;

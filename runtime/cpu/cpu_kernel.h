@@ -117,6 +117,9 @@ CpuKernel buildDctFiltersAdjoint(const CpuBuildContext&);
 CpuKernel buildProx(const CpuBuildContext&);
 // network_kernel.cpp (through the runtime's NetworkProvider hook)
 CpuKernel buildNetwork(const CpuBuildContext&);
+// fused_kernel.cpp (programs made by compiler/passes/fuse_elementwise.cpp)
+CpuKernel buildFusedElementwise(const CpuBuildContext&);
+CpuKernel buildIrfft2Product(const CpuBuildContext&);
 // learnable_kernels.cpp: per-stage parameters, mlp layers, run-time filter banks
 CpuKernel buildPickStage(const CpuBuildContext&);
 CpuKernel buildPlaceStage(const CpuBuildContext&);

@@ -77,6 +77,9 @@ void registerCpuKernels(CpuKernelTable& t) {
   t.add(Op::FilterBankGrad, buildFilterBankGrad);
   t.add(Op::FilterSpectrum, buildFilterSpectrum);
   t.add(Op::FilterSpectrumGrad, buildFilterSpectrumGrad);
+  // Elementwise chains fused into one pass.
+  t.add(Op::FusedElementwise, buildFusedElementwise);
+  t.add(Op::Irfft2Product, buildIrfft2Product);
 }
 
 } // namespace podm::cpu

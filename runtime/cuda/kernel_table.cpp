@@ -209,6 +209,8 @@ void registerCudaKernels(CudaKernelTable& t) {
   t.pending(Op::Prox, "prox functions are host code (stdlib)");
   t.pending(Op::Ssim, "the ssim monitor runs once per stage on the host");
   t.pending(Op::Network, "networks run through oneDNN on the host (stdlib/nn)");
+  t.pending(Op::FusedElementwise, "fused elementwise programs: no CUDA code generation yet");
+  t.pending(Op::Irfft2Product, cufft);
   for (Op op : {Op::PickStage, Op::PlaceStage, Op::Matvec, Op::MatvecT, Op::Outer, Op::Elu,
                 Op::EluGrad, Op::Softplus, Op::Sigmoid, Op::FilterBank, Op::FilterBankAdjoint,
                 Op::FilterBankGrad, Op::FilterSpectrum, Op::FilterSpectrumGrad})

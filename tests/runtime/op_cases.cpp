@@ -155,6 +155,36 @@ const std::map<Op, CaseFn> kCases = {
        c.out(c.b().op(Op::Fma, {s, s2, s}));
        return c.take();
      }},
+    {Op::FusedElementwise,
+     [] {
+       // Tensors across block boundaries (1x1x37x29: not a multiple of the block or the lanes),
+       // a scalar operand, literals, and a program ending in a reduction.
+       CaseBuilder c("fused_elementwise");
+       const ir::Dims d{1, 1, 37, 29};
+       ValueId a = c.real(d), b = c.real(d), s = c.scalar();
+       auto fused = [&](std::initializer_list<ValueId> in, const char* program) {
+         return c.b().op(Op::FusedElementwise, in, {{"program", std::string(program)}});
+       };
+       c.out(fused({a, b, s}, "t0 = sub(in0, in1); t1 = mul(0.5, t0); t2 = fma(in2, t1, in0); "
+                              "t3 = clamp(t2, -1, 1); axpby(in2, t3, in2, in1)"));
+       c.out(fused({a, b}, "t0 = sub(in0, in1); t1 = abs(t0); norm2sq(t1)"));
+       c.out(fused({a, s}, "t0 = mul(in1, in0); maxabs(t0)"));
+       return c.take();
+     }},
+    {Op::Irfft2Product,
+     [] {
+       CaseBuilder c("irfft2_product");
+       ValueId a = c.complex(kSpec), b = c.complex(kSpec);
+       ValueId r = c.real(kSpec), nz = c.real(kSpec, Gen::NonZero);
+       auto inv = [&](ValueId x, ValueId y, const char* op) {
+         return c.b().op(Op::Irfft2Product, {x, y}, {{"op", std::string(op)}, {"width", kD.w}});
+       };
+       c.out(inv(a, r, "mul"));
+       c.out(inv(a, nz, "div"));
+       c.out(inv(a, b, "mul"));
+       c.out(inv(a, b, "div"));
+       return c.take();
+     }},
     {Op::Le, [] { return compare(Op::Le); }},
     {Op::Lt, [] { return compare(Op::Lt); }},
     {Op::Select,

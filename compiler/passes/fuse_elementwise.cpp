@@ -1,0 +1,244 @@
+// Elementwise fusion: a chain of elementwise f32 ops (add, sub, mul, div, fma, axpby, scale, neg,
+// abs, ..., scalars broadcasting), optionally ending in a reduction (norm2sq, sum, dot, maxabs),
+// becomes one `fused_elementwise` node whose `program` attribute lists the ops in order
+// (compiler/ir/fused_program.h). The CPU evaluates it in one pass over the data, in cache-sized
+// blocks, instead of one full memory pass per op.
+//
+// A node joins the chain of its reader only when that reader is its one use, in the same region,
+// and it has the chain's tensor shape; anything used twice, read by the executor (outputs,
+// carries, the stop test) or not elementwise stays a separate node and becomes an input. The
+// program computes exactly the float expression of each op it replaces, in the same order (no
+// reassociation: results are bitwise those of the unfused graph, reductions included).
+//
+// The same pass folds a spectrum product into the inverse transform that reads it: irfft2(a * b)
+// and irfft2(a / b), for a c64 half spectrum a and b of its shape used nowhere else, become one
+// `irfft2_product` node, whose kernel writes the product straight into the transform's input
+// (the ∇f and F-step solves of a circulant model: rfft2, product with a spectrum, irfft2).
+//
+// The unfused graph stays the reference: the lowering never emits fused ops, and a backend
+// without the fused kernel runs it on the CPU fallback.
+#include "compiler/ir/fused_program.h"
+#include "compiler/passes/passes.h"
+#include "compiler/passes/rebuild.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace podm::passes {
+namespace {
+
+using ir::Op;
+
+// How one IR op is written in a program: the program op, and its compile-time attributes as
+// literal arguments placed before (scale: alpha * x) or after (clamp: x, lo, hi) the operands.
+struct FusedForm {
+  Op op;
+  const char* name;
+  std::vector<const char*> before, after;
+};
+
+// One line per fusible elementwise op.
+const std::vector<FusedForm>& elementwiseForms() {
+  static const std::vector<FusedForm> forms = {
+      {Op::Add, "add", {}, {}},          {Op::Sub, "sub", {}, {}},
+      {Op::Mul, "mul", {}, {}},          {Op::Div, "div", {}, {}},
+      {Op::Max, "max", {}, {}},          {Op::Min, "min", {}, {}},
+      {Op::Neg, "neg", {}, {}},          {Op::Abs, "abs", {}, {}},
+      {Op::Sign, "sign", {}, {}},        {Op::Sqrt, "sqrt", {}, {}},
+      {Op::Exp, "exp", {}, {}},          {Op::Log, "log", {}, {}},
+      {Op::Fma, "fma", {}, {}},          {Op::Axpby, "axpby", {}, {}},
+      {Op::Scale, "mul", {"alpha"}, {}}, {Op::Clamp, "clamp", {}, {"lo", "hi"}},
+  };
+  return forms;
+}
+
+// One line per reduction a chain may end in.
+const std::vector<FusedForm>& reductionForms() {
+  static const std::vector<FusedForm> forms = {
+      {Op::Norm2Sq, "norm2sq", {}, {}},
+      {Op::Sum, "sum", {}, {}},
+      {Op::Dot, "dot", {}, {}},
+      {Op::MaxAbs, "maxabs", {}, {}},
+  };
+  return forms;
+}
+
+const FusedForm* formOf(const std::vector<FusedForm>& forms, Op op) {
+  for (const FusedForm& f : forms)
+    if (f.op == op)
+      return &f;
+  return nullptr;
+}
+
+// Operands of a fused node; more would make its kernel's argument list long for little gain.
+constexpr size_t kMaxInputs = 16;
+
+bool allReal(const ir::Graph& g, const ir::Node& n) {
+  if (n.type.elem != ir::ElemType::F32)
+    return false;
+  for (ir::ValueId o : n.operands)
+    if (g.type(o).elem != ir::ElemType::F32)
+      return false;
+  return true;
+}
+
+bool finiteLiterals(const ir::Node& n, const FusedForm& f) {
+  for (const auto* list : {&f.before, &f.after})
+    for (const char* a : *list)
+      if (!std::isfinite(n.attrs.getFloat(a)))
+        return false;
+  return true;
+}
+
+struct Fuser {
+  const ir::Graph& g;
+  Rewrite rw;
+  std::vector<uint32_t> uses;
+  std::vector<bool> external, absorbed;
+
+  explicit Fuser(const ir::Graph& graph)
+      : g(graph), rw(graph), uses(graph.size(), 0), external(graph.size(), false),
+        absorbed(graph.size(), false) {
+    for (const ir::Node& n : g.nodes())
+      for (ir::ValueId o : n.operands)
+        uses[o.index] += 1;
+    if (g.loop()) {
+      for (const ir::Carry& c : g.loop()->carries)
+        external[c.next.index] = true;
+      if (g.loop()->stop)
+        external[g.loop()->stop.index] = true;
+    }
+    for (const ir::Output& o : g.outputs())
+      external[o.value.index] = true;
+  }
+
+  // An elementwise f32 op producing a tensor of `type`.
+  const FusedForm* elementwise(uint32_t i, const ir::Type& type) const {
+    const ir::Node& n = g.nodes()[i];
+    const FusedForm* f = formOf(elementwiseForms(), n.op);
+    if (!f || !allReal(g, n) || n.type != type || !finiteLiterals(n, *f))
+      return nullptr;
+    return f;
+  }
+
+  // Members of the chain ending at `root`: operands that are used once (by the chain), in the
+  // root's region, and elementwise of the chain's tensor type.
+  void collect(uint32_t i, const ir::Type& type, ir::Region region,
+               std::vector<uint32_t>& members) const {
+    for (ir::ValueId o : g.nodes()[i].operands) {
+      const ir::Node& n = g.node(o);
+      if (uses[o.index] != 1 || external[o.index] || absorbed[o.index] || n.region != region ||
+          !elementwise(o.index, type) ||
+          std::find(members.begin(), members.end(), o.index) != members.end())
+        continue;
+      members.push_back(o.index);
+      collect(o.index, type, region, members);
+    }
+  }
+
+  // irfft2(mul/div(a, b)) -> irfft2_product(a, b).
+  void fuseInverse(uint32_t root) {
+    const ir::Node& r = g.nodes()[root];
+    const uint32_t p = r.operands[0].index;
+    const ir::Node& prod = g.nodes()[p];
+    if ((prod.op != Op::Mul && prod.op != Op::Div) || uses[p] != 1 || external[p] ||
+        prod.region != r.region)
+      return;
+    ir::ValueId a = prod.operands[0], b = prod.operands[1];
+    if (prod.op == Op::Mul && g.type(a).elem != ir::ElemType::C64)
+      std::swap(a, b); // a real spectrum times a complex one: the product commutes exactly
+    if (g.type(a).elem != ir::ElemType::C64 || !g.type(b).isTensor() ||
+        g.type(b).dims != g.type(a).dims)
+      return;
+    rw.keep[p] = false;
+    absorbed[p] = absorbed[root] = true;
+    rw.replacements[root] =
+        Rewrite::Replacement{Op::Irfft2Product,
+                             {a, b},
+                             ir::Attrs{{"op", std::string(prod.op == Op::Mul ? "mul" : "div")},
+                                       {"width", r.attrs.getInt("width")}}};
+  }
+
+  void fuse(uint32_t root) {
+    const ir::Node& r = g.nodes()[root];
+    const FusedForm* rootForm = formOf(reductionForms(), r.op);
+    ir::Type type;
+    if (rootForm) {
+      if (!allReal(g, r))
+        return;
+      type = g.type(r.operands[0]);
+      for (ir::ValueId o : r.operands)
+        if (g.type(o) != type || !type.isTensor())
+          return;
+    } else {
+      if (!r.type.isTensor() || !(rootForm = elementwise(root, r.type)))
+        return;
+      type = r.type;
+    }
+    std::vector<uint32_t> members{root};
+    collect(root, type, r.region, members);
+    if (members.size() < 2)
+      return;
+    std::sort(members.begin(), members.end()); // index order is a topological order
+
+    ir::FusedProgram program;
+    std::map<uint32_t, uint32_t> temp;      // member -> instruction
+    std::vector<ir::ValueId> inputs;        // operands of the fused node
+    std::map<uint32_t, uint32_t> inputSlot; // value -> input index
+    auto literal = [](double v) {
+      ir::FusedArg a;
+      a.kind = ir::FusedArg::Kind::Literal;
+      a.literal = v;
+      return a;
+    };
+    for (uint32_t m : members) {
+      const ir::Node& n = g.nodes()[m];
+      const FusedForm& f = m == root ? *rootForm : *elementwise(m, type);
+      ir::FusedInstr in;
+      in.op = ir::findFusedOp(f.name);
+      for (const char* a : f.before)
+        in.args.push_back(literal(n.attrs.getFloat(a)));
+      for (ir::ValueId o : n.operands) {
+        ir::FusedArg arg;
+        if (auto t = temp.find(o.index); t != temp.end()) {
+          arg.kind = ir::FusedArg::Kind::Temp;
+          arg.index = t->second;
+        } else {
+          auto [it, added] = inputSlot.emplace(o.index, static_cast<uint32_t>(inputs.size()));
+          if (added)
+            inputs.push_back(o);
+          arg.index = it->second;
+        }
+        in.args.push_back(arg);
+      }
+      for (const char* a : f.after)
+        in.args.push_back(literal(n.attrs.getFloat(a)));
+      temp[m] = static_cast<uint32_t>(program.instrs.size());
+      program.instrs.push_back(std::move(in));
+    }
+    if (inputs.size() > kMaxInputs)
+      return;
+    for (uint32_t m : members) {
+      absorbed[m] = true;
+      if (m != root)
+        rw.keep[m] = false;
+    }
+    rw.replacements[root] =
+        Rewrite::Replacement{Op::FusedElementwise, std::move(inputs),
+                             ir::Attrs{{"program", ir::printFusedProgram(program)}}};
+  }
+};
+
+} // namespace
+
+ir::Graph fuseElementwise(const ir::Graph& g) {
+  Fuser f(g);
+  // Last to first: a chain is claimed by its last reader before its parts are looked at.
+  for (uint32_t i = static_cast<uint32_t>(g.size()); i-- > 0;)
+    if (!f.absorbed[i])
+      g.nodes()[i].op == Op::Irfft2 ? f.fuseInverse(i) : f.fuse(i);
+  return f.rw.changes(g) ? rebuild(g, f.rw) : g;
+}
+
+} // namespace podm::passes

@@ -1,0 +1,344 @@
+// The CPU kernels of the fused ops (compiler/passes/fuse_elementwise.cpp).
+//
+// `fused_elementwise`: the node's program
+// runs block by block (kBlock floats, so every temporary stays in L1/L2), each instruction one
+// tight vectorizable loop over the block, the last one writing the output (or feeding a
+// reduction). Each program op computes exactly the float expression of the unfused kernel it
+// replaces (elementwise_kernels.cpp), and reductions accumulate in double over the same 8 lanes in
+// the same element order as reduction_kernels.cpp, so results are bitwise those of the unfused
+// graph.
+//
+// `irfft2_product`: irfft2(a * b) or irfft2(a / b) with the product computed straight into the
+// transform's input workspace, scaled by 1/(h*w) there as irfft2 does (spectral_kernels.cpp), so
+// the result is bitwise that of the unfused mul/div followed by irfft2.
+#include "compiler/ir/fused_program.h"
+#include "runtime/cpu/cpu_kernel.h"
+#include "runtime/cpu/kernels/fft.h"
+
+#include <cmath>
+#include <stdexcept>
+#include <string_view>
+#include <vector>
+
+namespace podm::cpu {
+namespace {
+
+constexpr int64_t kBlock = 512; // a multiple of kLanes
+constexpr int kLanes = 8;
+
+using OpFn = void (*)(const float* const* a, float* __restrict o, int64_t n);
+
+template <class F>
+void unary(const float* const* a, float* __restrict o, int64_t n) {
+  const float* __restrict x = a[0];
+  for (int64_t i = 0; i < n; ++i)
+    o[i] = F::f(x[i]);
+}
+template <class F>
+void binary(const float* const* a, float* __restrict o, int64_t n) {
+  const float* __restrict x = a[0];
+  const float* __restrict y = a[1];
+  for (int64_t i = 0; i < n; ++i)
+    o[i] = F::f(x[i], y[i]);
+}
+template <class F>
+void ternary(const float* const* a, float* __restrict o, int64_t n) {
+  const float* __restrict x = a[0];
+  const float* __restrict y = a[1];
+  const float* __restrict z = a[2];
+  for (int64_t i = 0; i < n; ++i)
+    o[i] = F::f(x[i], y[i], z[i]);
+}
+void axpby(const float* const* a, float* __restrict o, int64_t n) {
+  const float* __restrict s = a[0];
+  const float* __restrict x = a[1];
+  const float* __restrict t = a[2];
+  const float* __restrict y = a[3];
+  for (int64_t i = 0; i < n; ++i)
+    o[i] = s[i] * x[i] + t[i] * y[i];
+}
+
+// The expressions of elementwise_kernels.cpp.
+struct Add {
+  static float f(float a, float b) { return a + b; }
+};
+struct Sub {
+  static float f(float a, float b) { return a - b; }
+};
+struct Mul {
+  static float f(float a, float b) { return a * b; }
+};
+struct Div {
+  static float f(float a, float b) { return a / b; }
+};
+struct Max {
+  static float f(float a, float b) { return a > b ? a : b; }
+};
+struct Min {
+  static float f(float a, float b) { return a < b ? a : b; }
+};
+struct Neg {
+  static float f(float a) { return -a; }
+};
+struct Abs {
+  static float f(float a) { return std::fabs(a); }
+};
+struct Sign {
+  static float f(float a) { return static_cast<float>((a > 0.f) - (a < 0.f)); }
+};
+struct Sqrt {
+  static float f(float a) { return std::sqrt(a); }
+};
+struct Exp {
+  static float f(float a) { return std::exp(a); }
+};
+struct Log {
+  static float f(float a) { return std::log(a); }
+};
+struct Fma {
+  static float f(float a, float b, float c) { return a * b + c; }
+};
+struct Clamp {
+  static float f(float x, float lo, float hi) {
+    float y = x < lo ? lo : x;
+    return y > hi ? hi : y;
+  }
+};
+
+// Reductions: accumulate one block into the running lanes (tail elements go to lane 0, which
+// only the last block has, as in reduction_kernels.cpp's laneSum).
+struct Acc {
+  double lanes[kLanes] = {};
+  float max = 0;
+};
+using ReduceFn = void (*)(const float* const* a, int64_t n, Acc& acc);
+
+template <class Term>
+void laneBlock(int64_t n, Acc& acc, Term term) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l)
+      acc.lanes[l] += term(i + l);
+  for (; i < n; ++i)
+    acc.lanes[0] += term(i);
+}
+void sumBlock(const float* const* a, int64_t n, Acc& acc) {
+  const float* x = a[0];
+  laneBlock(n, acc, [&](int64_t i) { return double{x[i]}; });
+}
+void norm2sqBlock(const float* const* a, int64_t n, Acc& acc) {
+  const float* x = a[0];
+  laneBlock(n, acc, [&](int64_t i) { return static_cast<double>(x[i]) * x[i]; });
+}
+void dotBlock(const float* const* a, int64_t n, Acc& acc) {
+  const float* x = a[0];
+  const float* y = a[1];
+  laneBlock(n, acc, [&](int64_t i) { return static_cast<double>(x[i]) * y[i]; });
+}
+void maxAbsBlock(const float* const* a, int64_t n, Acc& acc) {
+  const float* x = a[0];
+  float m = acc.max;
+  for (int64_t i = 0; i < n; ++i) {
+    float v = std::fabs(x[i]);
+    m = v > m ? v : m;
+  }
+  acc.max = m;
+}
+
+// One line per program op (compiler/ir/fused_program.cpp's table).
+struct ProgramOp {
+  std::string_view name;
+  OpFn op;
+  ReduceFn reduce;
+  bool usesMax;
+};
+constexpr ProgramOp kProgramOps[] = {
+    {"add", binary<Add>, nullptr, false},      {"sub", binary<Sub>, nullptr, false},
+    {"mul", binary<Mul>, nullptr, false},      {"div", binary<Div>, nullptr, false},
+    {"max", binary<Max>, nullptr, false},      {"min", binary<Min>, nullptr, false},
+    {"neg", unary<Neg>, nullptr, false},       {"abs", unary<Abs>, nullptr, false},
+    {"sign", unary<Sign>, nullptr, false},     {"sqrt", unary<Sqrt>, nullptr, false},
+    {"exp", unary<Exp>, nullptr, false},       {"log", unary<Log>, nullptr, false},
+    {"fma", ternary<Fma>, nullptr, false},     {"axpby", axpby, nullptr, false},
+    {"clamp", ternary<Clamp>, nullptr, false}, {"sum", nullptr, sumBlock, false},
+    {"dot", nullptr, dotBlock, false},         {"norm2sq", nullptr, norm2sqBlock, false},
+    {"maxabs", nullptr, maxAbsBlock, true},
+};
+
+const ProgramOp& programOp(std::string_view name) {
+  for (const ProgramOp& p : kProgramOps)
+    if (p.name == name)
+      return p;
+  throw std::logic_error("fused kernel: no CPU loop for program op '" + std::string(name) + "'");
+}
+
+// Where an instruction argument's block comes from.
+struct Source {
+  enum Kind : uint8_t { Tensor, Broadcast, Temp } kind;
+  uint32_t index; // Tensor: operand; Broadcast: broadcast buffer; Temp: temp buffer
+};
+
+struct Instr {
+  const ProgramOp* op;
+  std::vector<Source> args;
+};
+
+struct FusedState : KernelState {
+  std::vector<Instr> instrs;
+  std::vector<int32_t> scalarOperand; // per broadcast buffer: operand index, or -1 (literal)
+  std::vector<float> literal;         // per broadcast buffer: the literal value
+  size_t temps = 0;
+  bool reduction = false;
+};
+
+void fusedKernel(const CpuKernel& k, const KernelIO& io) {
+  const auto& s = static_cast<const FusedState&>(*k.state);
+  const size_t broadcasts = s.literal.size();
+  thread_local std::vector<float> scratch;
+  scratch.resize((s.temps + broadcasts) * kBlock);
+  float* temps = scratch.data();
+  float* bcast = temps + s.temps * kBlock;
+  for (size_t b = 0; b < broadcasts; ++b) {
+    float v = s.scalarOperand[b] >= 0
+                  ? *static_cast<const float*>(io.inputs[s.scalarOperand[b]].raw)
+                  : s.literal[b];
+    std::fill(bcast + b * kBlock, bcast + (b + 1) * kBlock, v);
+  }
+  Acc acc;
+  const float* args[4];
+  float* out = static_cast<float*>(io.output.raw);
+  for (int64_t base = 0; base < k.n; base += kBlock) {
+    const int64_t len = std::min(kBlock, k.n - base);
+    for (size_t i = 0; i < s.instrs.size(); ++i) {
+      const Instr& in = s.instrs[i];
+      for (size_t a = 0; a < in.args.size(); ++a) {
+        const Source& src = in.args[a];
+        args[a] = src.kind == Source::Tensor
+                      ? static_cast<const float*>(io.inputs[src.index].raw) + base
+                  : src.kind == Source::Broadcast ? bcast + src.index * kBlock
+                                                  : temps + src.index * kBlock;
+      }
+      if (in.op->reduce)
+        in.op->reduce(args, len, acc);
+      else
+        in.op->op(args, i + 1 == s.instrs.size() ? out + base : temps + i * kBlock, len);
+    }
+  }
+  if (s.reduction) {
+    double total = 0;
+    for (double l : acc.lanes)
+      total += l;
+    out[0] = s.instrs.back().op->usesMax ? acc.max : static_cast<float>(total);
+  }
+}
+
+// The spectrum products of elementwise_kernels.cpp (MulF, DivF), then the 1/(h*w) of irfft2.
+struct MulReal {
+  static cf f(cf a, float b) { return {a.real() * b, a.imag() * b}; }
+};
+struct DivReal {
+  static cf f(cf a, float b) { return {a.real() / b, a.imag() / b}; }
+};
+struct MulComplex {
+  static cf f(cf a, cf b) {
+    return {a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real()};
+  }
+};
+struct DivComplex {
+  static cf f(cf a, cf b) {
+    float d = b.real() * b.real() + b.imag() * b.imag();
+    return {(a.real() * b.real() + a.imag() * b.imag()) / d,
+            (a.imag() * b.real() - a.real() * b.imag()) / d};
+  }
+};
+
+struct InverseWorkspace : KernelState {
+  std::vector<cf> plane;
+};
+
+template <class F, class B>
+void irfft2ProductKernel(const CpuKernel& k, const KernelIO& io) {
+  const cf* a = static_cast<const cf*>(io.inputs[0].raw);
+  const B* b = static_cast<const B*>(io.inputs[1].raw);
+  float* y = static_cast<float*>(io.output.raw);
+  cf* ws = static_cast<InverseWorkspace&>(*k.state).plane.data();
+  const int64_t in = k.h * halfSpectrumWidth(k.outW), out = k.h * k.outW;
+  const float scale = 1.f / static_cast<float>(out);
+  for (int64_t p = 0; p < k.planes; ++p) {
+    const cf* ap = a + p * in;
+    const B* bp = b + p * in;
+    for (int64_t i = 0; i < in; ++i) {
+      const cf v = F::f(ap[i], bp[i]);
+      ws[i] = {v.real() * scale, v.imag() * scale};
+    }
+    fftInverse(ws, y + p * out, k.h, k.outW);
+  }
+}
+
+} // namespace
+
+CpuKernel buildIrfft2Product(const CpuBuildContext& c) {
+  const ir::Dims& d = c.result().dims;
+  const bool divide = c.node().attrs.getString("op") == "div";
+  const bool complexB = c.operand(1).elem == ir::ElemType::C64;
+  CpuKernel k;
+  k.run =
+      complexB
+          ? (divide ? irfft2ProductKernel<DivComplex, cf> : irfft2ProductKernel<MulComplex, cf>)
+          : (divide ? irfft2ProductKernel<DivReal, float> : irfft2ProductKernel<MulReal, float>);
+  k.planes = d.n * d.c;
+  k.h = d.h;
+  k.outW = d.w;
+  auto ws = std::make_unique<InverseWorkspace>();
+  ws->plane.resize(static_cast<size_t>(d.h * halfSpectrumWidth(d.w)));
+  k.state = std::move(ws);
+  return k;
+}
+
+CpuKernel buildFusedElementwise(const CpuBuildContext& c) {
+  const ir::Node& n = c.node();
+  const ir::FusedProgram program =
+      ir::parseFusedProgram(n.attrs.getString("program"), n.operands.size());
+  auto state = std::make_unique<FusedState>();
+  state->reduction = program.reduction();
+  state->temps = program.instrs.size();
+  std::vector<int32_t> broadcastOf(n.operands.size(), -1);
+  int64_t numel = 0;
+  for (size_t i = 0; i < n.operands.size(); ++i) {
+    if (c.operand(i).elem != ir::ElemType::F32)
+      throw std::runtime_error(c.where() + ": fused programs read f32 values only");
+    if (c.operand(i).isTensor())
+      numel = c.operand(i).numel();
+  }
+  for (const ir::FusedInstr& fi : program.instrs) {
+    Instr in{&programOp(ir::fusedOps()[fi.op].name), {}};
+    for (const ir::FusedArg& a : fi.args) {
+      Source src{Source::Temp, a.index};
+      if (a.kind == ir::FusedArg::Kind::Literal) {
+        src = {Source::Broadcast, static_cast<uint32_t>(state->literal.size())};
+        state->scalarOperand.push_back(-1);
+        state->literal.push_back(static_cast<float>(a.literal)); // as the unfused kernel's f0
+      } else if (a.kind == ir::FusedArg::Kind::Input) {
+        if (c.operand(a.index).isTensor()) {
+          src = {Source::Tensor, a.index};
+        } else {
+          if (broadcastOf[a.index] < 0) {
+            broadcastOf[a.index] = static_cast<int32_t>(state->literal.size());
+            state->scalarOperand.push_back(static_cast<int32_t>(a.index));
+            state->literal.push_back(0.f);
+          }
+          src = {Source::Broadcast, static_cast<uint32_t>(broadcastOf[a.index])};
+        }
+      }
+      in.args.push_back(src);
+    }
+    state->instrs.push_back(std::move(in));
+  }
+  CpuKernel k;
+  k.run = fusedKernel;
+  k.n = numel > 0 ? numel : 1; // a program of scalars runs once
+  k.state = std::move(state);
+  return k;
+}
+
+} // namespace podm::cpu

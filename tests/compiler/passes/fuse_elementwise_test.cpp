@@ -1,0 +1,157 @@
+// Elementwise fusion: chains become one fused_elementwise node, values used twice or read by the
+// executor stay materialized, programs survive .pgraph and read in dumps, bad programs are
+// rejected with a message, and fused graphs compute exactly what the unfused ones compute.
+#include "../lower/lower_helpers.h"
+#include "cli/cpu_evaluator.h"
+#include "compiler/ir/builder.h"
+#include "compiler/ir/errors.h"
+#include "compiler/ir/fused_program.h"
+#include "compiler/ir/printer.h"
+#include "compiler/ir/serialize.h"
+#include "compiler/ir/verifier.h"
+#include "compiler/passes/passes.h"
+
+#include <doctest/doctest.h>
+
+using namespace podm;
+using namespace podm::testing;
+using ir::Op;
+
+namespace {
+
+size_t countOp(const ir::Graph& g, Op op) {
+  size_t n = 0;
+  for (const ir::Node& node : g.nodes())
+    n += node.op == op;
+  return n;
+}
+
+// x <- clamp(0.5 * (x - s * (a + x)), -1, 1) with a monitored norm of the step; `shared` is read
+// by two chains, so it must stay a node of its own.
+ir::Graph chains() {
+  ir::Graph g("chains");
+  ir::Builder b(g);
+  ir::Type t = ir::Type::real({1, 1, 23, 31});
+  ir::ValueId a = b.input("a", t);
+  ir::ValueId s = b.input("s", ir::Type::scalar());
+  b.beginLoop(4);
+  ir::ValueId x = b.loopState(a, "x");
+  ir::ValueId shared = b.op(Op::Add, {a, x}, {}, "shared");
+  ir::ValueId v = b.op(Op::Sub, {x, b.op(Op::Mul, {s, shared})});
+  ir::ValueId next = b.op(Op::Clamp, {b.op(Op::Scale, {v}, {{"alpha", 0.5}})},
+                          {{"lo", -1.0}, {"hi", 1.0}}, "next");
+  b.monitor("step", b.op(Op::Norm2Sq, {b.op(Op::Sub, {next, x})}));
+  b.monitor("shared", b.op(Op::Sum, {b.op(Op::Abs, {shared})}));
+  b.carry(x, next);
+  b.endLoop();
+  b.output("x", b.loopResult(x));
+  return g;
+}
+
+std::map<std::string, Tensor> chainInputs() {
+  std::mt19937 rng(3);
+  Tensor s(Shape{1, 1, 1, 1});
+  s.data()[0] = 0.3f;
+  return {{"a", randomImage(23, 31, rng, -2, 2)}, {"s", s}};
+}
+
+} // namespace
+
+TEST_CASE("fusion makes one node per chain and keeps shared values materialized") {
+  ir::Graph g = chains();
+  ir::Graph out = passes::fuseElementwise(g);
+  ir::verify(out);
+  // Three chains: next (mul, sub, scale, clamp), the step norm (sub, norm2sq), |shared| (abs, sum).
+  CHECK(countOp(out, Op::FusedElementwise) == 3);
+  CHECK(countOp(out, Op::Add) == 1); // `shared` has two readers
+  CHECK(countOp(out, Op::Sub) == 0);
+  CHECK(countOp(out, Op::Clamp) == 0);
+  CHECK(passes::fuseElementwise(out) == out);
+  for (const ir::Node& n : out.nodes())
+    if (n.op == Op::FusedElementwise) {
+      ir::FusedProgram p = ir::parseFusedProgram(n.attrs.getString("program"), n.operands.size());
+      CHECK(ir::printFusedProgram(p) == n.attrs.getString("program"));
+    }
+  // The carried value keeps its label and is still what the loop carries.
+  CHECK(out.node(out.loop()->carries[0].next).op == Op::FusedElementwise);
+  CHECK(out.node(out.loop()->carries[0].next).label == "next");
+
+  RunResult want = runGraph(g, chainInputs()), got = runGraph(out, chainInputs());
+  CHECK(relativeError(got.outputs.at("x"), toImage(want.outputs.at("x"))) == 0);
+  CHECK(want.monitors.values == got.monitors.values); // reductions too: same lanes, same order
+}
+
+TEST_CASE("fused programs survive .pgraph and read in the dump") {
+  ir::Graph out = passes::fuseElementwise(chains());
+  std::string text = ir::dump(out);
+  CHECK(text.find("fused_elementwise") != std::string::npos);
+  CHECK(text.find("clamp(t2, -1, 1)") != std::string::npos);
+  CHECK(text.find("norm2sq(t0)") != std::string::npos);
+  ir::Graph back = ir::deserialize(ir::serialize(out));
+  CHECK(back == out);
+}
+
+TEST_CASE("bad fused programs are rejected with the problem named") {
+  ir::Graph g("bad");
+  ir::Builder b(g);
+  ir::Type t = ir::Type::real({1, 1, 4, 4});
+  ir::ValueId a = b.input("a", t), c = b.input("c", t);
+  ir::ValueId m = b.input("m", ir::Type::real({1, 1, 2, 2}));
+  auto fused = [&](std::initializer_list<ir::ValueId> in, const char* program) {
+    return b.op(Op::FusedElementwise, in, {{"program", std::string(program)}});
+  };
+  auto rejects = [&](std::initializer_list<ir::ValueId> in, const char* program,
+                     const char* phrase) {
+    CAPTURE(program);
+    try {
+      fused(in, program);
+      FAIL("accepted");
+    } catch (const ir::IrError& e) {
+      CHECK_MESSAGE(std::string(e.what()).find(phrase) != std::string::npos, e.what());
+    }
+  };
+  rejects({a, c}, "t0 = frob(in0, in1); neg(t0)", "unknown operation 'frob'");
+  rejects({a, c}, "add(in0, in2)", "in2 but the node has 2 operands");
+  rejects({a, c}, "t0 = add(in0, t1); neg(t0)", "t1 is used before it is computed");
+  rejects({a, c}, "t0 = norm2sq(in0); add(in1, in0)", "a reduction must be the last");
+  rejects({a, c}, "add(in0)", "add takes 2 arguments, got 1");
+  rejects({a, c}, "neg(in0)", "every operand must be used");
+  rejects({a, m}, "add(in0, in1)", "only scalars broadcast");
+  rejects({a}, "t1 = neg(in0)", "must be named t0");
+  rejects({a}, "neg(in0) junk", "unexpected text");
+  CHECK(g.type(fused({a, c}, "t0 = sub(in0, in1); norm2sq(t0)")).isScalar());
+  CHECK(g.type(fused({a, c}, "t0 = sub(in0, in1); mul(0.25, t0)")) == t);
+}
+
+TEST_CASE("the pipeline fuses a PODM stage and keeps its results") {
+  std::mt19937 rng(7);
+  Tensor o = randomImage(24, 24, rng), k = randomKernel(5, rng);
+  std::string text =
+      "model t\ninput o : image\ninput k : kernel\nop K = conv(k, boundary = \"periodic\")\n"
+      "var x : image = o\nf(x) = 0.5 * || K x - o ||^2\n"
+      "g(x) = 0.002 * l1(x) + box(x, lo = 0, hi = 1)\nd(x, a) = mu / 2 * || x - a ||^2\n"
+      "stages 15 podm { gamma = 0.9 / L(f); mu = 0.5; c = 0.2; A = identity }\n"
+      "monitor phi, rel_change, opt_error, check_bound, branch\n";
+  ir::Graph g = lowerText(text, {{"o", {24, 24}}, {"k", {5, 5}}}).graph;
+  std::ostringstream log;
+  passes::PipelineOptions fused{cli::cpuEvaluator(), &log};
+  passes::PipelineOptions plain{cli::cpuEvaluator(), nullptr};
+  plain.fuse = false;
+  ir::Graph a = passes::optimize(g, plain), b = passes::optimize(g, fused);
+  CHECK(log.str().find("// after fuse-elementwise") != std::string::npos);
+  CHECK(countOp(b, Op::FusedElementwise) >= 4);
+  // The F-step solve and the three gradients: the spectrum product is inside the inverse FFT.
+  CHECK(countOp(b, Op::Irfft2Product) == 4);
+  CHECK(countOp(b, Op::Irfft2) == 0);
+  CHECK(b.size() < a.size());
+  RunResult ra = runGraph(a, {{"o", o}, {"k", k}}), rb = runGraph(b, {{"o", o}, {"k", k}});
+  CHECK(relativeError(rb.outputs.at("x"), toImage(ra.outputs.at("x"))) < 1e-6);
+  CHECK(*ra.monitors.find("branch") == *rb.monitors.find("branch"));
+  for (const char* m : {"phi", "rel_change", "opt_error", "check_bound"}) {
+    CAPTURE(m);
+    const std::vector<float>&va = *ra.monitors.find(m), &vb = *rb.monitors.find(m);
+    REQUIRE(va.size() == vb.size());
+    for (size_t i = 0; i < va.size(); ++i)
+      CHECK(std::fabs(va[i] - vb[i]) <= 1e-6 * std::fabs(va[i]));
+  }
+}
