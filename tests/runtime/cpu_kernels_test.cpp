@@ -9,6 +9,7 @@
 #include <cstring>
 #include <doctest/doctest.h>
 #include <functional>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -210,7 +211,8 @@ struct AdjointCase {
   Op op;
   ir::Dims in;
   ir::Attrs attrs, adjointAttrs;
-  bool kernel = false; // takes a 1x1x3x5 kernel operand
+  bool kernel = false;                     // takes a 1x1x3x5 kernel operand
+  std::optional<ir::Dims> kernelDims = {}; // another kernel operand shape (runtime filter banks)
 };
 
 std::vector<AdjointCase> adjointCases() {
@@ -240,6 +242,8 @@ std::vector<AdjointCase> adjointCases() {
   for (const char* boundary : {"neumann", "periodic"})
     cases.push_back({Op::FdGrad, d, {{"boundary", s(boundary)}}, {{"boundary", s(boundary)}}});
   cases.push_back({Op::Mask, d, {}, {}, true});
+  cases.push_back({Op::FilterBank, d, {}, {}, true, ir::Dims{1, 5, 3, 3}});
+  cases.push_back({Op::FilterBank, {1, 1, 7, 6}, {}, {}, true, ir::Dims{1, 3, 5, 5}});
   return cases;
 }
 
@@ -259,9 +263,10 @@ TEST_CASE("cpu kernels: every linear op with an adjoint passes the dot-product t
       ir::Graph probe("probe");
       ir::Builder pb(probe);
       ValueId pin = pb.input("x", ir::Type::real(c.in));
-      ValueId pk = c.kernel ? pb.input("k", ir::Type::real(c.op == Op::Mask ? ir::Dims{1, 1, 8, 8}
-                                                                            : ir::Dims{1, 1, 3, 5}))
-                            : ValueId{};
+      const ir::Dims kDims = c.kernelDims       ? *c.kernelDims
+                             : c.op == Op::Mask ? ir::Dims{1, 1, 8, 8}
+                                                : ir::Dims{1, 1, 3, 5};
+      ValueId pk = c.kernel ? pb.input("k", ir::Type::real(kDims)) : ValueId{};
       auto apply = [&](ir::Builder& bb, Op op, ValueId x, ValueId k, const ir::Attrs& a) {
         return c.kernel ? bb.op(op, {x, k}, a) : bb.op(op, {x}, a);
       };
