@@ -87,9 +87,7 @@ static void bindAtCompileTime(Context& cx, ProxTerm& t, const stdlib::ProxEntry&
       namesRuntime = namesRuntime || message.find(n) != std::string::npos;
     if (!namesRuntime)
       fail(where, message);
-    cx.notes.push_back("prox " + t.name +
-                       ": its run-time arguments are checked when the run binds "
-                       "them");
+    cx.notes.push_back("prox " + t.name + ": run-time arguments checked when the run binds them");
   }
   stdlib::ProxTraits traits = bound ? stdlib::effectiveTraits(entry, *bound) : entry.traits;
   t.indicator = traits.indicator;

@@ -140,6 +140,35 @@ TEST_CASE("prior: a run-time argument the prox refuses stops the run naming it")
                        doctest::Contains("must not exceed hi"), std::runtime_error);
 }
 
+TEST_CASE("prior: constant arguments beside run-time ones are still checked when compiling") {
+  const std::map<std::string, lower::InputShape> shapes = {{"o", {8, 8}}, {"k", {3, 3}}};
+  auto message = [&](const std::string& g) -> std::string {
+    try {
+      lowerText(hardthreModel(g), shapes);
+    } catch (const lower::LowerError& e) {
+      CHECK(e.loc().known());
+      return e.what();
+    }
+    return "(no error)";
+  };
+  CHECK(message("g(u) = hardthre_box(u, lo = min(o), hi = max(o), count = 3, threshold = 0.1)")
+            .find("give either count or threshold, not both") != std::string::npos);
+  CHECK(message("g(u) = tv_iso(u, lo = min(o), hi = 1, iters = 2.5)")
+            .find("iters must be a whole number") != std::string::npos);
+  // A relation between a constant and a run-time argument waits for the run's values.
+  auto deferred = lowerText(
+      hardthreModel("g(u) = hardthre_box(u, lo = min(o), hi = -1, threshold = 0.1)"), shapes);
+  bool noted = false;
+  for (const std::string& n : deferred.notes)
+    noted =
+        noted || n.find("run-time arguments checked when the run binds them") != std::string::npos;
+  CHECK(noted);
+  std::mt19937 rng(6);
+  Tensor o = randomImage(8, 8, rng, 0.2f, 0.8f), k = randomKernel(3, rng);
+  CHECK_THROWS_WITH_AS(runGraph(deferred.graph, {{"o", o}, {"k", k}}),
+                       doctest::Contains("lo = 0.2"), std::runtime_error);
+}
+
 TEST_CASE("prior: tv + box is one constrained TV prox; proxgrad_deblur matches a plain loop") {
   // examples/proxgrad_deblur.podm with a fixed step and stage count, so that the reference loop
   // does not have to reproduce the power-iteration estimate of L(f) or the stopping decision.
