@@ -4,10 +4,13 @@
 // (compiler/ir/fused_program.h). The CPU evaluates it in one pass over the data, in cache-sized
 // blocks, instead of one full memory pass per op.
 //
-// A node joins the chain of its reader only when that reader is its one use, in the same region,
-// and it has the chain's tensor shape; anything used twice, read by the executor (outputs,
-// carries, the stop test) or not elementwise stays a separate node and becomes an input. The
-// program computes exactly the float expression of each op it replaces, in the same order (no
+// A node joins the chain of its reader when that reader is its one use, in the same region, and it
+// has the chain's tensor shape. A node with several readers is recomputed inside each chain that
+// reads it when it is one op on values no chain can absorb (sub(x_G, x) read by ψ and by
+// ||x_G - x||): a recomputation costs less than writing the value and reading it back; it is
+// dropped when every reader recomputes it. Anything else used twice, read by the executor
+// (outputs, carries, the stop test) or not elementwise stays a separate node and becomes an input.
+// The program computes exactly the float expression of each op it replaces, in the same order (no
 // reassociation: results are bitwise those of the unfused graph, reductions included).
 //
 // The same pass folds a spectrum product into the inverse transform that reads it: irfft2(a * b)
@@ -96,10 +99,11 @@ struct Fuser {
   Rewrite rw;
   std::vector<uint32_t> uses;
   std::vector<bool> external, absorbed;
+  std::vector<uint32_t> recomputed; // per node: uses replaced by recomputation in a chain
 
   explicit Fuser(const ir::Graph& graph)
       : g(graph), rw(graph), uses(graph.size(), 0), external(graph.size(), false),
-        absorbed(graph.size(), false) {
+        absorbed(graph.size(), false), recomputed(graph.size(), 0) {
     for (const ir::Node& n : g.nodes())
       for (ir::ValueId o : n.operands)
         uses[o.index] += 1;
@@ -122,15 +126,32 @@ struct Fuser {
     return f;
   }
 
+  // A node read several times that each reading chain may recompute: one elementwise op whose
+  // operands are values no chain absorbs (so they stay nodes the chains can read).
+  bool recomputable(uint32_t i, const ir::Type& type, ir::Region region) const {
+    const ir::Node& n = g.nodes()[i];
+    if (uses[i] < 2 || external[i] || n.region != region || !elementwise(i, type))
+      return false;
+    for (ir::ValueId o : n.operands)
+      if (g.node(o).region == region && elementwise(o.index, g.type(o)))
+        return false;
+    return true;
+  }
+
   // Members of the chain ending at `root`: operands that are used once (by the chain), in the
-  // root's region, and elementwise of the chain's tensor type.
+  // root's region, and elementwise of the chain's tensor type, and recomputable ones.
   void collect(uint32_t i, const ir::Type& type, ir::Region region,
                std::vector<uint32_t>& members) const {
     for (ir::ValueId o : g.nodes()[i].operands) {
       const ir::Node& n = g.node(o);
+      if (std::find(members.begin(), members.end(), o.index) != members.end())
+        continue;
+      if (recomputable(o.index, type, region)) {
+        members.push_back(o.index);
+        continue;
+      }
       if (uses[o.index] != 1 || external[o.index] || absorbed[o.index] || n.region != region ||
-          !elementwise(o.index, type) ||
-          std::find(members.begin(), members.end(), o.index) != members.end())
+          !elementwise(o.index, type))
         continue;
       members.push_back(o.index);
       collect(o.index, type, region, members);
@@ -220,6 +241,12 @@ struct Fuser {
     if (inputs.size() > kMaxInputs)
       return;
     for (uint32_t m : members) {
+      if (m != root && uses[m] > 1) { // recomputed here: count the uses this chain replaces
+        for (uint32_t reader : members)
+          for (ir::ValueId o : g.nodes()[reader].operands)
+            recomputed[m] += o.index == m;
+        continue;
+      }
       absorbed[m] = true;
       if (m != root)
         rw.keep[m] = false;
@@ -238,6 +265,12 @@ ir::Graph fuseElementwise(const ir::Graph& g) {
   for (uint32_t i = static_cast<uint32_t>(g.size()); i-- > 0;)
     if (!f.absorbed[i])
       g.nodes()[i].op == Op::Irfft2 ? f.fuseInverse(i) : f.fuse(i);
+  // A recomputed node every reader recomputes is no longer needed.
+  for (uint32_t i = 0; i < g.size(); ++i)
+    if (f.recomputed[i] > 0 && f.recomputed[i] == f.uses[i]) {
+      f.rw.keep[i] = false;
+      f.rw.replacements.erase(i);
+    }
   return f.rw.changes(g) ? rebuild(g, f.rw) : g;
 }
 

@@ -26,8 +26,9 @@ size_t countOp(const ir::Graph& g, Op op) {
   return n;
 }
 
-// x <- clamp(0.5 * (x - s * (a + x)), -1, 1) with a monitored norm of the step; `shared` is read
-// by two chains, so it must stay a node of its own.
+// x <- clamp(0.5 * (x + 0.1 kept - s * shared), -1, 1) with monitors. `shared` = a + x is read by
+// two chains and is one op on values no chain absorbs: each chain recomputes it. `kept` =
+// sqrt(|x|) is read twice but is itself a chain (abs, sqrt): it stays a node the readers read.
 ir::Graph chains() {
   ir::Graph g("chains");
   ir::Builder b(g);
@@ -37,11 +38,14 @@ ir::Graph chains() {
   b.beginLoop(4);
   ir::ValueId x = b.loopState(a, "x");
   ir::ValueId shared = b.op(Op::Add, {a, x}, {}, "shared");
-  ir::ValueId v = b.op(Op::Sub, {x, b.op(Op::Mul, {s, shared})});
+  ir::ValueId kept = b.op(Op::Sqrt, {b.op(Op::Abs, {x})}, {}, "kept");
+  ir::ValueId v = b.op(Op::Sub, {b.op(Op::Add, {x, b.op(Op::Scale, {kept}, {{"alpha", 0.1}})}),
+                                 b.op(Op::Mul, {s, shared})});
   ir::ValueId next = b.op(Op::Clamp, {b.op(Op::Scale, {v}, {{"alpha", 0.5}})},
                           {{"lo", -1.0}, {"hi", 1.0}}, "next");
   b.monitor("step", b.op(Op::Norm2Sq, {b.op(Op::Sub, {next, x})}));
   b.monitor("shared", b.op(Op::Sum, {b.op(Op::Abs, {shared})}));
+  b.monitor("kept", b.op(Op::Sum, {kept}));
   b.carry(x, next);
   b.endLoop();
   b.output("x", b.loopResult(x));
@@ -57,15 +61,22 @@ std::map<std::string, Tensor> chainInputs() {
 
 } // namespace
 
-TEST_CASE("fusion makes one node per chain and keeps shared values materialized") {
+TEST_CASE("fusion makes one node per chain, recomputes one-op shared values, keeps the others") {
   ir::Graph g = chains();
   ir::Graph out = passes::fuseElementwise(g);
   ir::verify(out);
-  // Three chains: next (mul, sub, scale, clamp), the step norm (sub, norm2sq), |shared| (abs, sum).
-  CHECK(countOp(out, Op::FusedElementwise) == 3);
-  CHECK(countOp(out, Op::Add) == 1); // `shared` has two readers
+  // Four chains: next (shared, scale, add, mul, sub, scale, clamp), the step norm (sub, norm2sq),
+  // |shared| (shared, abs, sum), kept (abs, sqrt); sum(kept) stays a plain reduction.
+  CHECK(countOp(out, Op::FusedElementwise) == 4);
+  CHECK(countOp(out, Op::Add) == 0); // `shared` recomputed by both readers, then dropped
+  CHECK(countOp(out, Op::Sqrt) == 0);
+  CHECK(countOp(out, Op::Sum) == 1);
   CHECK(countOp(out, Op::Sub) == 0);
   CHECK(countOp(out, Op::Clamp) == 0);
+  bool keptRead = false;
+  for (const ir::Node& n : out.nodes())
+    keptRead = keptRead || (n.label == "kept" && n.op == Op::FusedElementwise);
+  CHECK(keptRead);
   CHECK(passes::fuseElementwise(out) == out);
   for (const ir::Node& n : out.nodes())
     if (n.op == Op::FusedElementwise) {
@@ -85,7 +96,7 @@ TEST_CASE("fused programs survive .pgraph and read in the dump") {
   ir::Graph out = passes::fuseElementwise(chains());
   std::string text = ir::dump(out);
   CHECK(text.find("fused_elementwise") != std::string::npos);
-  CHECK(text.find("clamp(t2, -1, 1)") != std::string::npos);
+  CHECK(text.find("clamp(t5, -1, 1)") != std::string::npos);
   CHECK(text.find("norm2sq(t0)") != std::string::npos);
   ir::Graph back = ir::deserialize(ir::serialize(out));
   CHECK(back == out);
