@@ -95,6 +95,16 @@ Tape::Tape(ir::Graph graph, Backend& backend, TapeOptions options) : graph_(std:
   if (!kernels.empty())
     impl_->program = backend.prepare(graph_, kernels, context);
 
+  for (const std::string& name : impl_->options.noGradient) {
+    bool known = false;
+    for (const ir::Node& n : graph_.nodes())
+      known =
+          known || ((n.op == Op::Input || n.op == Op::Param) && n.attrs.getString("name") == name);
+    if (!known)
+      throw std::invalid_argument("tape: noGradient names '" + name +
+                                  "', which is neither an input nor a param of the graph");
+  }
+
   // Which nodes lie on a path from a differentiated input or param (or hold network weights).
   // Loop states depend on their carried next value, defined later: iterate to a fixed point.
   std::vector<uint8_t>& w = impl_->wants;

@@ -299,4 +299,6 @@ TEST_CASE("backward needs a forward, and names the op and node without a rule") 
   CHECK_THROWS_WITH(tape.backward({{"y", dy}}), doctest::Contains(message.c_str()));
   CHECK_THROWS_WITH(tape.backward({{"y", dy}}), doctest::Contains("\"the_node\""));
   CHECK_THROWS_WITH(tape.backward({{"nope", dy}}), doctest::Contains("no output named 'nope'"));
+  CHECK_THROWS_WITH(Tape(g, cpu, TapeOptions{nullptr, nullptr, {"z"}}),
+                    doctest::Contains("noGradient names 'z'"));
 }
