@@ -11,9 +11,12 @@
 // gradient step and prox (l1 then box) fused into one loop, psi and both norms in one loop, the
 // feedback step only when the check (Eq. 5) fails, then the monitors the model asks for (phi,
 // rel_change) and the stop test. Plans use the same flags and thread counts as podm's plan cache.
-// A "literal" variant of the hand loop does podm's graph arithmetic instead (grad f as K then K',
-// two FFT convolutions; the feedback computed every stage and selected), which separates what the
-// executor costs from what the lowered arithmetic costs.
+// A "literal" variant of the hand loop does the arithmetic podm's graph did before the lowering and
+// executor learned better (grad f as K then K', two FFT convolutions; the feedback computed every
+// stage and selected): what the normal-operator spectrum and the lazy feedback arm save. podm's
+// graph now does the hand loop's transforms (8 per accepted stage, 10 per feedback stage); what
+// remains between the two is memory passes (the hand loop fuses prox, psi and the monitors into
+// fewer loops than podm's fused nodes) and the executor.
 //
 // Stage time = (time of a run with L stages - time of a run with 1 stage) / (L - 1) on each side,
 // which removes the Pre region (L(f), spectra), input binding and output download. The four runs
@@ -197,7 +200,7 @@ public:
   const float* x() const { return x_.p; }
 
   // Runs `stages` stages from x^0 = o, stopping early like the model (rel_change < 1e-5).
-  // literal = true follows podm's graph arithmetic instead: grad f as K then K' (two FFT
+  // literal = true follows podm's former graph arithmetic instead: grad f as K then K' (two FFT
   // convolutions, four transforms) and the feedback step computed every stage, then selected.
   int run(int stages, std::vector<StageLog>* log, bool literal = false) {
     literal_ = literal;
@@ -513,7 +516,9 @@ int main(int argc, char** argv) {
 
     if (n == profileSize) {
       // Where podm's stage time goes: per-op totals over one L-stage run (tracing on).
-      Executor prof(gL, cpuBackend, nullptr, ExecutorOptions{.trace = true});
+      ExecutorOptions traced;
+      traced.trace = true;
+      Executor prof(gL, cpuBackend, nullptr, traced);
       prof.run(inputs);
       prof.trace().reset();
       prof.run(inputs);
@@ -540,8 +545,9 @@ int main(int argc, char** argv) {
                 r.literalMs, r.podmMs / r.literalMs, r.podmMs * 1e6 / nlogn,
                 r.handMs * 1e6 / nlogn);
   }
-  std::printf("(literal = the hand loop doing podm's graph arithmetic: K and K' as separate FFT "
-              "convolutions, feedback every stage; conv = podm's periodic 9x9 method)\n");
+  std::printf(
+      "(literal = the hand loop doing podm's former graph arithmetic: K and K' as separate "
+      "FFT convolutions, feedback every stage; conv = podm's periodic 9x9 method for phi)\n");
   std::printf("\nmemory (MiB; one plane = N float32; podm = the executor's CPU arena plan of the "
               "L-stage graph)\n");
   std::printf("%6s %6s %10s %10s %10s %8s %10s %12s\n", "size", "slots", "naive", "planned",
