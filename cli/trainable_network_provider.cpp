@@ -3,6 +3,7 @@
 #include "cli/trainable_network_provider.h"
 
 #include "runtime/io/atomic_file.h"
+#include "stdlib/nn/keras_hdf5.h"
 #include "stdlib/nn/safetensors.h"
 #include "stdlib/nn/spec_text.h"
 #include "stdlib/nn/trainable_network.h"
@@ -117,6 +118,10 @@ std::unique_ptr<NetworkOperator> TrainableNetworkProvider::make(const NetworkDes
       n.net = std::make_shared<nn::TrainableNetwork>(spec, n.paramPrefix);
       if (std::filesystem::exists(n.path)) {
         try {
+          // A Keras file records its architecture; loadNetwork checks it against the spec
+          // (other dilations have the same tensor shapes and would bind silently).
+          if (nn::isHdf5File(n.path))
+            nn::loadNetwork(spec, n.path, desc.prefix);
           n.net->bind(nn::loadWeights(n.path), desc.prefix);
         } catch (const nn::WeightsError& e) {
           std::string what = e.what();

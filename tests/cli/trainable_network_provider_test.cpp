@@ -8,6 +8,8 @@
 #include "stdlib/nn/spec_text.h"
 #include "stdlib/nn/trainable_network.h"
 
+#include <cmath>
+#include <cstdlib>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <random>
@@ -169,4 +171,36 @@ TEST_CASE("untrainable architectures are refused with the reason") {
   cli::TrainableNetworkProvider provider(freshDir("bn"));
   NetworkDesc d{"A", nn::encodeSpec(s), {"w.safetensors"}, ""};
   CHECK_THROWS_WITH(provider.make(d), doctest::Contains("batch norm"));
+}
+
+TEST_CASE("the authors' Keras HDF5 denoiser starts a trainable network (skipped without data)") {
+  const char* env = std::getenv("PODM_DATA_DIR");
+  fs::path model = fs::path(env ? env : PODM_SOURCE_DIR "/../shared/data") / "podm-official/model";
+  if (!fs::exists(model / "net5.hdf5")) {
+    MESSAGE("skipped: " << (model / "net5.hdf5").string() << " not found");
+    return;
+  }
+  nn::NetworkSpec s = nn::residual(nn::dilatedCnn(7, 64, {1, 2, 3, 4, 3, 2, 1}));
+  cli::TrainableNetworkProvider provider(model);
+  std::unique_ptr<NetworkOperator> op =
+      provider.make(NetworkDesc{"A", nn::encodeSpec(s), {"net5.hdf5"}, ""});
+  CHECK(provider.describe().at(0).find("(loaded)") != std::string::npos);
+  nn::Network ref = nn::loadNetwork(s, (model / "net5.hdf5").string());
+  // A smooth image plus noise, the input the denoiser was trained on.
+  Tensor clean(Shape{1, 1, 24, 24}), noisy(Shape{1, 1, 24, 24});
+  std::mt19937 rng(3);
+  std::normal_distribution<float> noise(0.0f, 0.05f);
+  for (int64_t y = 0; y < 24; ++y)
+    for (int64_t x = 0; x < 24; ++x) {
+      clean.at(y, x) = 0.5f + 0.3f * float(std::sin(0.3 * double(x)) * std::cos(0.2 * double(y)));
+      noisy.at(y, x) = clean.at(y, x) + noise(rng);
+    }
+  Tensor a, b;
+  op->apply(noisy, 0, a);
+  ref.forward(noisy, b);
+  CHECK(maxAbsDiff(a, b) < 1e-5);
+  // The file's recorded architecture is checked: other dilations would bind silently.
+  nn::NetworkSpec wrong = nn::residual(nn::dilatedCnn(7, 64, {1, 1, 1, 1, 1, 1, 1}));
+  CHECK_THROWS_WITH(provider.make(NetworkDesc{"B", nn::encodeSpec(wrong), {"net5.hdf5"}, ""}),
+                    doctest::Contains("model_config differs"));
 }
