@@ -371,3 +371,15 @@ TEST_CASE("rules that cannot differentiate a wanted operand say which and why") 
                     doctest::Contains("conv2d \"blurred\": no gradient with respect to the "
                                       "convolution kernel"));
 }
+
+// tv has no derivative rule: the CLI provider reports it with the prox's name.
+TEST_CASE("a prox without a derivative rule is named when a gradient reaches it") {
+  const ProxProvider& provider = cli::installStdlibProxProvider();
+  auto tv = provider.make("tv_iso", {});
+  Tensor v = Tensor::image(4, 4), dOut = Tensor::image(4, 4), dV;
+  CHECK_THROWS_WITH(tv->vjp(v, 0.1f, dOut, dV),
+                    doctest::Contains("prox 'tv_iso': no derivative rule"));
+  auto l1 = provider.make("l1", {});
+  CHECK_THROWS_WITH(l1->vjp(v, 0.1f, Tensor::image(3, 4), dV),
+                    doctest::Contains("does not match input"));
+}
