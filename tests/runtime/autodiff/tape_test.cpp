@@ -128,7 +128,8 @@ std::string unrolledModel(const std::string& solver, const std::string& extra) {
          "f(x) = 0.5 * || K x - o ||^2\n"
          "g(x) = 0.01 * l1(x)\n" +
          extra + "stages 4 " + solver + " {\n  gamma = 0.9 / L(f)\n" +
-         (solver == "relaxed" ? "  mu = 0.5\n  A = identity\n" : "") + "}\n";
+         (solver == "relaxed" ? "  mu = 0.5\n  A = identity\n" : "") +
+         (solver == "podm" ? "  mu = 0.5\n  c = 0.2\n  A = identity\n" : "") + "}\n";
 }
 
 } // namespace
@@ -175,13 +176,16 @@ TEST_CASE("the tape's forward pass equals Executor::run on the lowered examples"
   }
 }
 
+// podm goes through its optimality check (a select per stage) along the branch taken; the step is
+// small enough that no branch flips.
 TEST_CASE("gradients through unrolled stages agree with finite differences in the image") {
   std::mt19937 rng(17);
-  for (const std::string solver : {"proxgrad", "fista", "relaxed"}) {
+  for (const std::string solver : {"proxgrad", "fista", "relaxed", "podm"}) {
     INFO(solver);
-    auto lowered = lowerText(
-        unrolledModel(solver, solver == "relaxed" ? "d(x, a) = mu / 2 * || x - a ||^2\n" : ""),
-        {{"o", {kH, kW}}, {"k", {5, 5}}});
+    auto lowered = lowerText(unrolledModel(solver, solver == "relaxed" || solver == "podm"
+                                                       ? "d(x, a) = mu / 2 * || x - a ||^2\n"
+                                                       : ""),
+                             {{"o", {kH, kW}}, {"k", {5, 5}}});
     // Images away from 0, so the soft-thresholding kinks near 0 are not crossed by the steps.
     std::map<std::string, Tensor> inputs{{"o", randomImage(kH, kW, rng, 0.4f, 1.f)},
                                          {"k", randomKernel(5, rng)}};
