@@ -263,6 +263,30 @@ TEST_CASE("He initialisation is deterministic and has the He scale") {
     CHECK(v == 0.0f);
 }
 
+TEST_CASE("skipping the input gradient leaves the weight gradients unchanged") {
+  NetworkSpec lead = mlp(12, {5}, 3);
+  lead.inChannels = 3;
+  lead.layers.insert(lead.layers.begin(), Layer::elu(1.0f));
+  for (const NetworkSpec& spec : {lead, mixedSpec()}) {
+    TrainableNetwork net(spec);
+    net.initialize(12);
+    Shape in = spec.layers[1].kind == LayerKind::Dense ? Shape{2, 3, 2, 2} : Shape{2, 2, 9, 11};
+    Tensor x = randomTensor(in, 13), out, dx;
+    net.forward(x, out);
+    Tensor r = randomTensor(out.shape(), 14);
+    net.zeroGrad();
+    net.backward(r, &dx);
+    std::vector<std::vector<float>> with;
+    for (Parameter* p : net.parameters())
+      with.emplace_back(p->grad.data(), p->grad.data() + p->grad.numel());
+    net.zeroGrad();
+    net.backward(r, nullptr);
+    auto params = net.parameters();
+    for (size_t k = 0; k < params.size(); ++k)
+      CHECK(std::equal(with[k].begin(), with[k].end(), params[k]->grad.data()));
+  }
+}
+
 TEST_CASE("gradients accumulate and the input gradient is optional") {
   NetworkSpec spec = residual(dilatedCnn(3, 4, {2, 2, 2}));
   TrainableNetwork net(spec);
