@@ -9,9 +9,10 @@
 //    (re, im) of twice its size, and its cotangent packs (dL/dre, dL/dim) the same way, so the
 //    pairing of a value and a cotangent is always the real dot product sum re*re' + im*im'.
 //  - A rule writes one cotangent contribution per operand into dOperands (already sized to the
-//    arity, all empty); an operand left empty receives no gradient (conditions, comparisons,
-//    kernels of fixed linear operators are still differentiated where the op allows it). The tape
-//    adds contributions of all users together.
+//    arity, all empty); an operand left empty receives no gradient, which is right only where
+//    the derivative is zero almost everywhere (select conditions, comparisons, sign). A rule that
+//    cannot differentiate a wanted operand throws instead (conv2d's kernel, prox's gamma). The
+//    tape adds the contributions of all users together.
 #pragma once
 
 #include "compiler/ir/graph.h"
