@@ -6,13 +6,22 @@
 #include "runtime/cpu/cpu_kernel.h"
 #include "runtime/cpu/kernels/fft.h"
 
+#include <memory>
 #include <vector>
 
 namespace podm::cpu {
 namespace {
 
+// 64-byte aligned: FFTW keeps separate (non-SIMD) plans for unaligned arrays, and a std::vector
+// is only 16-byte aligned.
 struct InverseWorkspace : KernelState {
-  std::vector<cf> plane;
+  explicit InverseWorkspace(size_t count) : storage(count + 8) {
+    void* p = storage.data();
+    size_t space = storage.size() * sizeof(cf);
+    plane = static_cast<cf*>(std::align(64, count * sizeof(cf), p, space));
+  }
+  std::vector<cf> storage;
+  cf* plane = nullptr;
 };
 
 void rfft2Kernel(const CpuKernel& k, const KernelIO& io) {
@@ -26,15 +35,15 @@ void rfft2Kernel(const CpuKernel& k, const KernelIO& io) {
 void irfft2Kernel(const CpuKernel& k, const KernelIO& io) {
   const cf* x = static_cast<const cf*>(io.inputs[0].raw);
   float* y = static_cast<float*>(io.output.raw);
-  auto& ws = static_cast<InverseWorkspace&>(*k.state).plane;
+  cf* ws = static_cast<InverseWorkspace&>(*k.state).plane;
   const int64_t in = k.h * halfSpectrumWidth(k.outW), out = k.h * k.outW;
   const float scale = 1.f / static_cast<float>(out);
   for (int64_t p = 0; p < k.planes; ++p) {
     const float* __restrict src = reinterpret_cast<const float*>(x + p * in);
-    float* __restrict dst = reinterpret_cast<float*>(ws.data());
+    float* __restrict dst = reinterpret_cast<float*>(ws);
     for (int64_t i = 0; i < 2 * in; ++i)
       dst[i] = src[i] * scale;
-    fftInverse(ws.data(), y + p * out, k.h, k.outW);
+    fftInverse(ws, y + p * out, k.h, k.outW);
   }
 }
 
@@ -57,9 +66,7 @@ CpuKernel buildIrfft2(const CpuBuildContext& c) {
   k.planes = d.n * d.c;
   k.h = d.h;
   k.outW = d.w;
-  auto ws = std::make_unique<InverseWorkspace>();
-  ws->plane.resize(static_cast<size_t>(d.h * halfSpectrumWidth(d.w)));
-  k.state = std::move(ws);
+  k.state = std::make_unique<InverseWorkspace>(static_cast<size_t>(d.h * halfSpectrumWidth(d.w)));
   return k;
 }
 

@@ -103,6 +103,27 @@ TEST_CASE("FFT convolution and its adjoint match the direct method") {
     }
 }
 
+TEST_CASE("direct convolution of large planes (row bands on several threads) matches the FFT") {
+  // From kThreadedPixels on, the direct loops split the rows among threads; an odd height and
+  // width leave bands of unequal size.
+  const int64_t h = 515, w = 519, kh = 5, kw = 7;
+  REQUIRE(h * w >= kThreadedPixels);
+  for (Boundary b : kBoundaries) {
+    CAPTURE(boundaryName(b));
+    auto x = randomVector(static_cast<size_t>(h * w), 21);
+    auto k = randomVector(static_cast<size_t>(kh * kw), 22);
+    Convolution2d direct(k.data(), kh, kw, h, w, b, ConvMethod::Direct);
+    Convolution2d fft(k.data(), kh, kw, h, w, b, ConvMethod::Fft);
+    std::vector<float> d(x.size()), f(x.size());
+    direct.apply(x.data(), d.data(), 1);
+    fft.apply(x.data(), f.data(), 1);
+    CHECK(relativeMaxError(f, d) < 2e-5);
+    direct.adjoint(x.data(), d.data(), 1);
+    fft.adjoint(x.data(), f.data(), 1);
+    CHECK(relativeMaxError(f, d) < 2e-5);
+  }
+}
+
 TEST_CASE("the adjoint is the exact transpose (dot-product test and explicit matrix)") {
   for (const ConvCase& c : kCases)
     for (Boundary b : kBoundaries)
