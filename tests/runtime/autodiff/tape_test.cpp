@@ -306,3 +306,25 @@ TEST_CASE("backward needs a forward, and names the op and node without a rule") 
   CHECK_THROWS_WITH(Tape(g, cpu, TapeOptions{nullptr, nullptr, {"z"}}),
                     doctest::Contains("noGradient names 'z'"));
 }
+
+// Box bounds computed from the observation (lo = min(o)) are run-time prox arguments: data, so a
+// gradient with respect to o that would flow through them is refused, naming the node.
+TEST_CASE("a gradient through run-time prox arguments is refused with a clear message") {
+  auto lowered = lowerText(
+      "model t\ninput o : image\ninput k : kernel\nop K = conv(k, boundary = \"periodic\")\n"
+      "var x : image = o\nf(x) = 0.5 * || K x - o ||^2\n"
+      "g(x) = box(x, lo = min(o), hi = max(o))\n"
+      "stages 2 proxgrad {\n  gamma = 0.9 / L(f)\n}\n",
+      {{"o", {kH, kW}}, {"k", {5, 5}}});
+  std::mt19937 rng(31);
+  const std::map<std::string, Tensor> inputs{{"o", randomImage(kH, kW, rng)},
+                                             {"k", randomKernel(5, rng)}};
+  cpu::CpuBackend cpu;
+  TapeOptions options;
+  options.prox = &cli::installStdlibProxProvider();
+  options.noGradient = {"k"};
+  Tape tape(lowered.graph, cpu, options);
+  const Tensor x = tape.forward(inputs).outputs.at("x");
+  CHECK_THROWS_WITH(tape.backward({{"x", x}}),
+                    doctest::Contains("no gradient with respect to the prox's run-time argument"));
+}
