@@ -44,6 +44,7 @@ extern "C" void onStopSignal(int) {
 void installStopHandlers() {
   struct sigaction sa {};
   sa.sa_handler = onStopSignal;
+  sa.sa_flags = SA_RESETHAND; // a second Ctrl-C ends the run at once, without a checkpoint
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
