@@ -32,7 +32,7 @@ TEST_CASE("printer: golden dump of a small stage loop") {
     %4 "r" = sub(%2, %0) : f32[1x1x2x2]
     %5 = constant {value=[1]} : f32
     %6 = axpby(%5, %2, %3, %4) : f32[1x1x2x2]
-    %7 = prox(%6, %3) {args={lambda=0.25}, fn="l1"} : f32[1x1x2x2]
+    %7 = prox(%6, %3) {args={lambda=0.25}, fn="l1", operand_args=""} : f32[1x1x2x2]
     %8 = sub(%7, %2) : f32[1x1x2x2]
     %9 = norm2sq(%8) : f32
     %10 = monitor(%9) {name="change"} : f32
