@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <unistd.h>
 
 namespace podm::cli {
@@ -111,11 +112,13 @@ std::optional<Tensor> readRef(const std::string& path) {
 }
 
 // The monitors' border convention (docs/io.md): the scale s when the result is s times larger
-// than an image input (the observation of super-resolution), else 0.
-int defaultShave(const Shape& result, const std::map<std::string, Tensor>& inputs) {
+// than an image input (the observation of super-resolution), else 0. Kernel inputs (`notImages`)
+// are no observation: a 8x8 blur kernel of a 32x32 image must not read as x4.
+int defaultShave(const Shape& result, const std::map<std::string, Tensor>& inputs,
+                 const std::set<std::string>& notImages) {
   for (const auto& [name, t] : inputs) {
     const Shape& o = t.shape();
-    if (name == "ref" || o.h < 1 || o.w < 1 || result.h % o.h != 0)
+    if (name == "ref" || notImages.count(name) || o.h < 1 || o.w < 1 || result.h % o.h != 0)
       continue;
     const int64_t s = result.h / o.h;
     if (s > 1 && s * o.w == result.w)
@@ -180,6 +183,7 @@ int runRun(const std::vector<std::string>& given) {
 
   ir::Graph g;
   std::optional<LoadedModel> m;
+  std::set<std::string> notImages; // inputs the model declares as kernels (or other non-images)
   if (endsWith(file, ".pgraph")) {
     try {
       g = ir::load(file);
@@ -202,6 +206,9 @@ int runRun(const std::vector<std::string>& given) {
         inputs.shapes["ref"] = {ref->shape().h, ref->shape().w};
         refBound = true;
       }
+    for (const ast::Decl& d : m->ast->decls)
+      if (d.kind == ast::DeclKind::Input && d.type.name != "image")
+        notImages.insert(d.name);
     // Scalar inputs the model gives a default for.
     for (const ast::Decl& d : m->ast->decls)
       if (d.kind == ast::DeclKind::Input && d.type.name == "scalar" && d.value &&
@@ -329,7 +336,7 @@ int runRun(const std::vector<std::string>& given) {
         if (n.op == ir::Op::Ssim && shave < 0)
           shave = static_cast<int>(n.attrs.getInt("shave"));
     if (shave < 0)
-      shave = defaultShave(x.shape(), inputs.tensors);
+      shave = defaultShave(x.shape(), inputs.tensors, notImages);
     if (2 * int64_t(shave) >= x.shape().h || 2 * int64_t(shave) >= x.shape().w) {
       std::cerr << "podm run: error: --shave " << shave << " leaves nothing of the "
                 << x.shape().str() << " result\n";

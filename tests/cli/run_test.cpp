@@ -154,3 +154,29 @@ TEST_CASE("podm run: a bad --ref is exit 1 with a message naming the file") {
   CHECK(s.out.find("small.npy") != std::string::npos);
   CHECK(runPodm("run " + f.model + " --input o=" + f.o + " --ref -o " + x).status == 2);
 }
+
+TEST_CASE("podm run: --ref on a deblurring model shaves nothing, whatever the kernel's size") {
+  // An 8x8 kernel of a 32x32 image is no x4 observation: the convention gives shave 0.
+  fs::path dir = fs::temp_directory_path() / "podm_run_report_deblur_test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> u(0, 1);
+  Tensor o = Tensor::image(32, 32), k = Tensor::image(8, 8);
+  for (int64_t i = 0; i < o.numel(); ++i)
+    o.data()[i] = u(rng);
+  for (int64_t i = 0; i < k.numel(); ++i)
+    k.data()[i] = 1.f / 64;
+  const std::string on = (dir / "o.npy").string(), kn = (dir / "k.npy").string();
+  io::writeNpy(on, o);
+  io::writeNpy(kn, k);
+  std::ofstream(dir / "m.podm") << "model deblur\ninput o : image\ninput k : kernel\n"
+                                   "op K = conv(k, boundary = \"periodic\")\nvar x : image = o\n"
+                                   "f(x) = 0.5 * || K x - o ||^2\ng(x) = 1e-3 * l1(x)\n"
+                                   "stages 3 proxgrad { gamma = 0.9 / L(f) }\nmonitor phi\n";
+  PodmResult r = runPodm("run " + (dir / "m.podm").string() + " --input o=" + on +
+                         " --input k=" + kn + " --ref " + on + " -o " + (dir / "x.npy").string());
+  REQUIRE_MESSAGE(r.status == 0, r.out);
+  CHECK_MESSAGE(r.out.find("(shave 0): PSNR") != std::string::npos, r.out);
+  fs::remove_all(dir);
+}
