@@ -19,9 +19,11 @@ bool LinOp::allDiagonal() const {
 }
 
 bool LinOp::allCirculant() const {
+  // A mask is diagonal but not circulant (unless constant, which lowering never sees as a mask),
+  // and a product with one is neither: such chains need CG or gradient F-steps.
   for (const Chain& c : terms)
     for (const Prim& p : c.prims)
-      if (!p.diagonal() && !p.circulant())
+      if (!p.circulant())
         return false;
   return true;
 }

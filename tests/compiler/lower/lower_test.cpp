@@ -167,6 +167,10 @@ TEST_CASE("the F-step solver follows operator structure and shows in the graph")
   CHECK(dumpOf("f(x) = 0.5 * || mask(m) x - o ||^2").find("F-step: elementwise") !=
         std::string::npos);
   CHECK(dumpOf("f(x) = 0.5 * || x - o ||^2").find("F-step: elementwise") != std::string::npos);
+  // A mask after a convolution is neither diagonal nor circulant: no FFT closed form.
+  CHECK(dumpOf("f(x) = 0.5 * || mask(m) K x - o ||^2").find("F-step: cg") != std::string::npos);
+  CHECK(dumpOf("f(x) = 0.5 * || mask(m) K x - o ||^2").find("FFT closed form") ==
+        std::string::npos);
   CHECK(dumpOf("f(x) = 0.5 * || K x - o ||^2", "; fstep = cg(iters = 4)")
             .find("F-step: cg, 4 iterations") != std::string::npos);
   CHECK(dumpOf("f(x) = 0.5 * || K x - o ||^2", "; fstep = gradient(steps = 5, step = 0.5)")
