@@ -202,7 +202,9 @@ ir::ValueId Context::applyNet(const ast::Decl& net, ir::ValueId x) {
       {"net", net.name}, {"spec", nn::encodeSpec(spec)}, {"weights", joinWeightPaths(paths)}};
   if (net.prefix) {
     if (net.prefix->kind != ExprKind::String || net.prefix->pieces.size() != 1)
-      fail(net.prefix->loc, "a tensor-name prefix is a plain string");
+      fail(net.prefix->loc, "a tensor-name prefix is one plain string: per-stage prefixes are not "
+                            "supported; give each stage its own file (weights \"nets/a{l}.st\") "
+                            "or let the stages share one network");
     attrs.set("prefix", net.prefix->pieces[0]);
   }
   notes.push_back("A = net " + net.name + " (" + std::to_string(spec.layers.size()) + " layers" +

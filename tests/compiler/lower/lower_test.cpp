@@ -226,6 +226,11 @@ TEST_CASE("what is not lowered fails with a clear error naming the place") {
                        "net A = dilated_cnn(depth = 3, channels = 8, dilations = [1, 2]) "
                        "weights \"a.safetensors\"\nstages 2 podm { c = 0.1; mu = 1 }\n")
             .find("one dilation per layer") != std::string::npos);
+  CHECK(message(head + "g(x) = l1(x)\nd(x, a) = mu / 2 * || x - a ||^2\n"
+                       "net A[l] = dilated_cnn(depth = 3, channels = 8) "
+                       "weights \"a.safetensors\" prefix \"stage{l}.\"\n"
+                       "stages 2 relaxed { mu = 1 }\n")
+            .find("per-stage prefixes are not supported") != std::string::npos);
   CHECK(message(head + "g(x) = l1(x) + lp(x, p = 0.5)\nstages 2 proxgrad { gamma = 0.5 }\n")
             .find("the prox of 'l1(x)' + 'lp(x, p = 0.5)' is not lowered") != std::string::npos);
   CHECK(message(head + "g(x) = l21(x)\nstages 2 proxgrad { gamma = 0.5 }\nmonitor phi\n")
