@@ -9,12 +9,16 @@
 // a checkpoint at the next step boundary and the verb exits 130.
 #include "cli/driver.h"
 #include "cli/graph_build.h"
+#include "cli/param_binding.h"
+#include "cli/stdlib_prox_provider.h"
+#include "cli/trainable_network_provider.h"
 #include "cli/verbs.h"
 #include "runtime/io/atomic_file.h"
 #include "runtime/network_provider.h"
 #include "stdlib/nn/safetensors.h"
 #include "stdlib/nn/spec_text.h"
 #include "train/checkpoint.h"
+#include "train/end_to_end.h"
 #include "train/greedy.h"
 
 #include <algorithm>
@@ -75,12 +79,12 @@ bool parseDouble(const std::string& s, double& out) {
 }
 
 struct Args {
-  std::string model, data, mode = "greedy", net, sigma, val, checkpoint, output;
+  std::string model, data, mode = "greedy", net, sigma, val, checkpoint, output, kernels;
   std::string optimizer = "adam", schedule = "constant", loss = "l2";
   long long crop = 40, batch = 16, steps = 0, seed = 0, valEvery = 0, valCount = -1, valCrop = 128,
             checkpointEvery = 0, logEvery = 0, debugNanAt = 0;
-  double seconds = 0, lr = 1e-3, clip = 0;
-  bool resume = false, noAugment = false;
+  double seconds = 0, lr = 1e-3, clip = 0, netLr = 1e-4;
+  bool resume = false, noAugment = false, freezeNet = false;
 };
 
 // Returns kOk or the usage-error status (message printed).
@@ -149,6 +153,12 @@ int parseArgs(const std::vector<std::string>& args, Args& a) {
       a.resume = true;
     else if (k == "--no-augment")
       a.noAugment = true;
+    else if (k == "--kernels")
+      ok = value(a.kernels);
+    else if (k == "--freeze-net")
+      a.freezeNet = true;
+    else if (k == "--net-lr")
+      ok = real(a.netLr, 0) && a.netLr > 0;
     else if (k == "--debug-nan-at")
       ok = integer(a.debugNanAt, 1, big);
     else if (k == "-o" || k == "--output")
@@ -238,10 +248,197 @@ std::string joinArgs(const std::vector<std::string>& args) {
   return s;
 }
 
-int runE2e() {
-  std::cerr << "podm train: error: --mode e2e (end-to-end relaxed PODM through the autodiff "
-               "tape) is not implemented yet; use --mode greedy\n";
-  return kModelError;
+// Training and validation images: --val DIR, else a fixed split of --data.
+bool loadData(const Args& a, std::vector<train::NamedImage>& data,
+              std::vector<train::NamedImage>& held, std::vector<const train::NamedImage*>& trainSet,
+              std::vector<const train::NamedImage*>& valSet) {
+  std::vector<std::string> skipped;
+  data = train::loadImageFolder(a.data, &skipped);
+  if (!skipped.empty())
+    std::cerr << "podm train: note: skipped " << skipped.size()
+              << " file(s) that are not PNG, TIFF or BMP (e.g. " << skipped.front() << ")\n";
+  if (!a.val.empty()) {
+    held = train::loadImageFolder(a.val);
+    for (const auto& im : data)
+      trainSet.push_back(&im);
+    for (const auto& im : held)
+      valSet.push_back(&im);
+  } else {
+    size_t count = a.valCount >= 0 ? static_cast<size_t>(a.valCount)
+                                   : (data.size() < 2 ? 0 : std::max<size_t>(1, data.size() / 10));
+    train::Split split = train::splitByName(data.size(), count);
+    for (size_t i : split.train)
+      trainSet.push_back(&data[i]);
+    for (size_t i : split.val)
+      valSet.push_back(&data[i]);
+  }
+  std::cerr << "podm train: " << trainSet.size() << " training image(s), " << valSet.size()
+            << " validation image(s)";
+  if (!valSet.empty()) {
+    std::cerr << " (";
+    for (size_t i = 0; i < valSet.size() && i < 4; ++i)
+      std::cerr << (i ? ", " : "") << std::filesystem::path(valSet[i]->path).filename().string();
+    std::cerr << (valSet.size() > 4 ? ", ..." : "") << ")";
+  }
+  std::cerr << "\n";
+  return true;
+}
+
+// The graph is lowered for one kernel size: every kernel is zero-padded, centred, to the
+// smallest odd square holding them all (the same blur).
+std::vector<Tensor> commonSupport(const std::vector<Tensor>& kernels) {
+  int64_t side = 1;
+  for (const Tensor& k : kernels)
+    side = std::max({side, k.shape().h, k.shape().w});
+  side |= 1;
+  std::vector<Tensor> out;
+  for (const Tensor& k : kernels) {
+    Tensor p(Shape{1, 1, side, side});
+    p.fill(0.f);
+    const int64_t oy = (side - k.shape().h) / 2, ox = (side - k.shape().w) / 2;
+    for (int64_t y = 0; y < k.shape().h; ++y)
+      for (int64_t x = 0; x < k.shape().w; ++x)
+        p.data()[(y + oy) * side + x + ox] = k.data()[y * k.shape().w + x];
+    out.push_back(p);
+  }
+  return out;
+}
+
+// --mode e2e: the model's params (and its network unless --freeze-net) through the autodiff tape
+// on blurred, noisy crops (train/end_to_end.h). The observation is the model's first required
+// image input, the kernel its kernel input, and a scalar input named `sigma` gets the noise level
+// on the [0,1] scale. The network starts from the model's weight file when it exists, the params
+// from their `param.*` tensors there, else from their initial values.
+int runE2e(const Args& a, const std::vector<std::string>& given, double sigma255) {
+  std::optional<LoadedModel> m = loadModel(a.model, Stop::AfterSema);
+  if (!m)
+    return kUsageError;
+  if (!m->checked)
+    return kModelError;
+  std::string obs, kernel, sigmaIn, var;
+  for (const ast::Decl& d : m->ast->decls) {
+    if (d.kind == ast::DeclKind::Input && d.type.name == "image" && !d.optional && obs.empty())
+      obs = d.name;
+    if (d.kind == ast::DeclKind::Input && d.type.name == "kernel" && kernel.empty())
+      kernel = d.name;
+    if (d.kind == ast::DeclKind::Input && d.type.name == "scalar" && d.name == "sigma")
+      sigmaIn = d.name;
+    if (d.kind == ast::DeclKind::Var && var.empty())
+      var = d.name;
+  }
+  if (obs.empty() || kernel.empty())
+    return dataError(a.model + ": --mode e2e trains a deblurring model: it needs an image input "
+                               "(the observation) and a kernel input");
+  std::vector<train::NamedImage> data, held;
+  std::vector<const train::NamedImage*> trainSet, valSet;
+  train::EndToEndOptions o;
+  try {
+    loadData(a, data, held, trainSet, valSet);
+    if (a.kernels.empty()) {
+      for (const char* spec : {"gaussian:9:1.6", "gaussian:13:2.4", "motion:9:30", "motion:11:120"})
+        o.kernels.push_back(train::kernelFromSpec(spec));
+    } else {
+      o.kernels = train::loadKernelFolder(a.kernels);
+    }
+  } catch (const train::DataError& e) {
+    return dataError(e.what());
+  }
+  o.kernels = commonSupport(o.kernels);
+  const std::filesystem::path baseDir = std::filesystem::absolute(a.model).parent_path();
+  TrainableNetworkProvider networks(baseDir, static_cast<uint64_t>(a.seed));
+  const LoadedModel& model = *m;
+  bool first = true;
+  o.lowerFor = [&](int64_t h, int64_t w) {
+    GraphInputs in;
+    in.shapes[obs] = {h, w};
+    in.shapes[kernel] = {o.kernels.front().shape().h, o.kernels.front().shape().w};
+    std::optional<lower::LowerResult> lowered = lowerLoaded(model, in);
+    if (!lowered)
+      throw std::invalid_argument(a.model + ": the model does not lower (see above)");
+    if (first) {
+      for (const std::string& note : lowered->notes)
+        std::cerr << "podm train: note: " << note << "\n";
+      ParamValues start = paramValuesFromWeights(lowered->graph, baseDir);
+      o.initialParams = start.values;
+      if (!start.values.empty())
+        std::cerr << "podm train: params start from the weight file (" << start.values.size()
+                  << " tensor(s))\n";
+      if (std::string n = initialValuesNote(start); !n.empty())
+        std::cerr << "podm train: note: " << n << "\n";
+      first = false;
+    }
+    return lowered->graph;
+  };
+  o.prox = &installStdlibProxProvider();
+  o.network = &networks;
+  o.networkParameters = [&] { return networks.parameters(); };
+  o.freezeNet = a.freezeNet;
+  o.netLr = a.netLr;
+  o.observation = obs;
+  o.kernel = kernel;
+  o.sigmaInput = sigmaIn;
+  o.variable = var;
+  o.sigma255 = sigma255;
+  o.trainImages = trainSet;
+  o.valImages = valSet;
+  o.sampler.crop = a.crop;
+  o.sampler.flips = o.sampler.rotations = !a.noAugment;
+  o.batch = a.batch;
+  o.valCrop = a.valCrop;
+  o.steps = a.steps;
+  o.seconds = a.seconds;
+  o.optimizer = a.optimizer;
+  o.lr = a.lr;
+  o.lrSchedule = a.schedule;
+  o.clipNorm = a.clip;
+  o.loss = a.loss;
+  o.seed = static_cast<uint64_t>(a.seed);
+  o.valEvery = a.valEvery;
+  o.checkpoint = a.checkpoint;
+  o.checkpointEvery = a.checkpointEvery;
+  o.resume = a.resume;
+  o.modelName = m->ast->name;
+  o.argsText = joinArgs(given);
+  o.progress = &std::cerr;
+  o.tty = ::isatty(STDERR_FILENO) == 1;
+  o.logEvery = a.logEvery;
+  o.stop = &gStop;
+  o.debugNanAtStep = a.debugNanAt;
+  if (a.resume && !std::filesystem::exists(a.checkpoint))
+    return dataError("no checkpoint at '" + a.checkpoint + "' to resume from");
+
+  installStopHandlers();
+  train::EndToEndResult r;
+  try {
+    r = train::trainEndToEnd(o);
+    for (const std::string& line : networks.describe())
+      std::cerr << "podm train: " << line << "\n";
+  } catch (const std::exception& e) {
+    return dataError(e.what());
+  }
+  if (r.status == train::EndToEndResult::Status::Stopped)
+    return kInterrupted;
+  if (r.status == train::EndToEndResult::Status::NonFinite) {
+    std::cerr << "podm train: error: " << r.message << "\n";
+    return kModelError;
+  }
+  try {
+    std::map<std::string, std::string> meta{{"podm.model", o.modelName},
+                                            {"podm.trained", "e2e"},
+                                            {"podm.steps", std::to_string(r.steps)}};
+    io::writeFileAtomic(
+        a.output, [&](const std::string& tmp) { nn::writeSafetensors(tmp, r.weights, meta); });
+    std::cerr << "podm train: wrote " << a.output << "\n";
+  } catch (const std::exception& e) {
+    return dataError(e.what());
+  }
+  if (!valSet.empty())
+    std::cerr << "podm train: e2e: validation PSNR " << std::fixed << std::setprecision(2)
+              << r.valPsnr << " dB, SSIM " << std::setprecision(4) << r.valSsim
+              << "; at the start values " << std::setprecision(2) << r.valInitPsnr << " dB, SSIM "
+              << std::setprecision(4) << r.valInitSsim << "; observation " << std::setprecision(2)
+              << r.valObsPsnr << " dB\n";
+  return kOk;
 }
 
 } // namespace
@@ -258,8 +455,14 @@ int runTrain(const std::vector<std::string>& given) {
     return usageError(kVerb, "--sigma needs a noise level in 0..255 or a range LOW:HIGH");
   if (!loadPlugins(kVerb, plugins))
     return kUsageError;
-  if (a.mode == "e2e")
-    return runE2e();
+  if (a.mode == "e2e") {
+    if (sigmaHi != sigmaLo)
+      return usageError(kVerb, "--mode e2e takes one noise level (--sigma S), not a range");
+    if (a.sigma.empty())
+      return usageError(kVerb, "--mode e2e needs the noise level of the observations: --sigma S "
+                               "(0-255 scale)");
+    return runE2e(a, given, sigmaLo);
+  }
 
   // The network node, from a lowering with placeholder sizes (weights are not read here).
   std::optional<LoadedModel> m = loadModel(a.model, Stop::AfterSema);
