@@ -426,8 +426,16 @@ int runE2e(const Args& a, const std::vector<std::string>& given, double sigma255
     std::map<std::string, std::string> meta{{"podm.model", o.modelName},
                                             {"podm.trained", "e2e"},
                                             {"podm.steps", std::to_string(r.steps)}};
-    io::writeFileAtomic(
-        a.output, [&](const std::string& tmp) { nn::writeSafetensors(tmp, r.weights, meta); });
+    // The networks in the layout `podm run` binds (TrainableNetwork::weights, through the
+    // provider's save), then the params next to them.
+    nn::TensorMap all = r.weights;
+    const std::string scratch = a.output + ".nets.tmp";
+    networks.save(scratch);
+    for (auto& [name, t] : nn::readSafetensors(scratch).tensors)
+      all.emplace(name, std::move(t));
+    std::filesystem::remove(scratch);
+    io::writeFileAtomic(a.output,
+                        [&](const std::string& tmp) { nn::writeSafetensors(tmp, all, meta); });
     std::cerr << "podm train: wrote " << a.output << "\n";
   } catch (const std::exception& e) {
     return dataError(e.what());

@@ -438,8 +438,6 @@ EndToEndResult trainEndToEnd(const EndToEndOptions& o) {
     result.params[p->name] = p->value.clone();
     result.weights[p->name] = toHost(p->value);
   }
-  for (Parameter* p : netParams)
-    result.weights[p->name] = toHost(p->value);
   note("e2e: " + std::to_string(step) + " steps in " + fmt(seconds) + " s" +
        (val.empty() ? ""
                     : ", validation PSNR " + fmt(f.psnr) + " dB SSIM " +

@@ -88,7 +88,9 @@ struct EndToEndResult {
   // Mean over the validation images: the observation, the model at the start values, at the end.
   double valObsPsnr = 0, valInitPsnr = 0, valInitSsim = 0, valPsnr = 0, valSsim = 0;
   std::map<std::string, Tensor> params; // the trained param values by name
-  nn::TensorMap weights; // network weights and param.* tensors, as `podm run` reads them
+  // The param.* tensors as `podm run` reads them; the caller adds the networks' weights, which
+  // only the network provider lays out.
+  nn::TensorMap weights;
 };
 
 // Throws DataError / CheckpointError / std::invalid_argument on bad input.

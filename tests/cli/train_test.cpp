@@ -272,9 +272,10 @@ TEST_CASE("podm train: usage errors exit 2, bad data and checkpoints exit 1 nami
                             " --sigma 25 --steps 2" + out);
   CHECK(none.status == 1);
   CHECK(none.out.find("no training images") != std::string::npos);
-  PodmResult e2e = runPodm("train " + p.common("2") + " --mode e2e" + out);
+  PodmResult e2e = runPodm("train " + p.common("2") + " --mode e2e" + out); // no kernel input
   CHECK(e2e.status == 1);
-  CHECK(e2e.out.find("not implemented yet") != std::string::npos);
+  CHECK(e2e.out.find("needs an image input (the observation) and a kernel input") !=
+        std::string::npos);
 
   const std::string ckpt = p.dir.file("c.ckpt");
   PodmResult missing =
