@@ -91,8 +91,8 @@ const std::vector<Verb>& verbs() {
        "  --arg NAME=VALUE  a parameter of the prox (required ones must be given)\n\n"
        "exit status: 0 all checks pass, 1 a check fails, 2 usage error or unloadable plugin\n",
        runTestProx},
-      {"train", "learn a model's network A from a folder of images",
-       "usage: podm train MODEL.podm --data DIR --mode greedy (--steps N | --time SECONDS)\n"
+      {"train", "learn a model's network A (and, end to end, its params) from images",
+       "usage: podm train MODEL.podm --data DIR --mode greedy|e2e (--steps N | --time SECONDS)\n"
        "                  -o WEIGHTS.safetensors [options]\n\n"
        "Greedy mode trains the model's net as a Gaussian denoiser for its stages' noise level\n"
        "(the way the PODM paper trains its per-stage networks): one network per distinct noise\n"
@@ -101,7 +101,13 @@ const std::vector<Verb>& verbs() {
        "and the loss is taken against the clean crop. Deterministic under --seed; --resume\n"
        "continues a checkpoint bit for bit. Ctrl-C / SIGTERM save a checkpoint and exit 130.\n\n"
        "  --data DIR            training images (other files are skipped)\n"
-       "  --mode greedy|e2e     e2e (end-to-end relaxed PODM) is not implemented yet\n"
+       "  --mode greedy|e2e     e2e: end-to-end relaxed PODM on blurred, noisy crops: the\n"
+       "                        model's params (mu mlp, learnable filters) and its net through\n"
+       "                        the unrolled stages; -o gets the net and the param.* tensors\n"
+       "  --kernels DIR         (e2e) blur kernels, one drawn per sample (default: generated\n"
+       "                        Gaussian and motion kernels); --sigma is one level (0-255),\n"
+       "                        the model's `sigma` input gets it on the [0,1] scale\n"
+       "  --freeze-net          (e2e) keep the network's weights   --net-lr X (1e-4)\n"
        "  --net NAME            the net to train when the model has several\n"
        "  --sigma S | LOW:HIGH  noise level (0-255) for every stage, or a range (blind);\n"
        "                        default: the model's `schedule sigma = [...]`, one per stage\n"
