@@ -248,8 +248,9 @@ std::string joinArgs(const std::vector<std::string>& args) {
   return s;
 }
 
-// Training and validation images: --val DIR, else a fixed split of --data.
-bool loadData(const Args& a, std::vector<train::NamedImage>& data,
+// Training and validation images: --val DIR, else a fixed split of --data; prints the counts.
+// Throws train::DataError.
+void loadData(const Args& a, std::vector<train::NamedImage>& data,
               std::vector<train::NamedImage>& held, std::vector<const train::NamedImage*>& trainSet,
               std::vector<const train::NamedImage*>& valSet) {
   std::vector<std::string> skipped;
@@ -281,7 +282,6 @@ bool loadData(const Args& a, std::vector<train::NamedImage>& data,
     std::cerr << (valSet.size() > 4 ? ", ..." : "") << ")";
   }
   std::cerr << "\n";
-  return true;
 }
 
 // The graph is lowered for one kernel size: every kernel is zero-padded, centred, to the
@@ -347,6 +347,8 @@ int runE2e(const Args& a, const std::vector<std::string>& given, double sigma255
   const std::filesystem::path baseDir = std::filesystem::absolute(a.model).parent_path();
   TrainableNetworkProvider networks(baseDir, static_cast<uint64_t>(a.seed));
   const LoadedModel& model = *m;
+  // The first lowering also fills o.initialParams, which the loop reads right after it (through
+  // its const reference to o) to start the params.
   bool first = true;
   o.lowerFor = [&](int64_t h, int64_t w) {
     GraphInputs in;
@@ -572,39 +574,10 @@ int runTrain(const std::vector<std::string>& given) {
   std::vector<train::NamedImage> data, held;
   std::vector<const train::NamedImage*> trainSet, valSet;
   try {
-    std::vector<std::string> skipped;
-    data = train::loadImageFolder(a.data, &skipped);
-    if (!skipped.empty())
-      std::cerr << "podm train: note: skipped " << skipped.size()
-                << " file(s) that are not PNG, TIFF or BMP (e.g. " << skipped.front() << ")\n";
-    if (!a.val.empty()) {
-      held = train::loadImageFolder(a.val);
-      for (const auto& im : data)
-        trainSet.push_back(&im);
-      for (const auto& im : held)
-        valSet.push_back(&im);
-    } else {
-      size_t count = a.valCount >= 0
-                         ? static_cast<size_t>(a.valCount)
-                         : (data.size() < 2 ? 0 : std::max<size_t>(1, data.size() / 10));
-      train::Split split = train::splitByName(data.size(), count);
-      for (size_t i : split.train)
-        trainSet.push_back(&data[i]);
-      for (size_t i : split.val)
-        valSet.push_back(&data[i]);
-    }
+    loadData(a, data, held, trainSet, valSet);
   } catch (const train::DataError& e) {
     return dataError(e.what());
   }
-  std::cerr << "podm train: " << trainSet.size() << " training image(s), " << valSet.size()
-            << " validation image(s)";
-  if (!valSet.empty()) {
-    std::cerr << " (";
-    for (size_t i = 0; i < valSet.size() && i < 4; ++i)
-      std::cerr << (i ? ", " : "") << std::filesystem::path(valSet[i]->path).filename().string();
-    std::cerr << (valSet.size() > 4 ? ", ..." : "") << ")";
-  }
-  std::cerr << "\n";
 
   train::GreedyOptions o;
   try {
