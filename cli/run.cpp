@@ -65,7 +65,7 @@ std::vector<io::TraceRecord> traceRecords(const RunResult& r) {
     row.optError = at(opt);
     row.checkBound = at(bound);
     if (branch && i < branch->size())
-      row.branch = (*branch)[i] != 0 ? "accept" : "fallback";
+      row.branch = (*branch)[i] != 0 ? "accept" : "feedback";
     row.time = i < r.stageSeconds.size() ? r.stageSeconds[i] : NAN;
     rows.push_back(std::move(row));
   }
@@ -80,7 +80,7 @@ void printProgress(const StageReport& s) {
     const std::string& n = s.names[i];
     const float v = s.values[i];
     if (n == "branch")
-      line += v != 0 ? "  accept" : "  fallback";
+      line += v != 0 ? "  accept" : "  feedback";
     else if (n == "psnr")
       std::snprintf(buf, sizeof buf, "  psnr %.2f", double(v)), line += buf;
     else if (n == "ssim")

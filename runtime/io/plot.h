@@ -30,7 +30,7 @@ struct TraceRecord {
   int64_t stage = 0;
   double phi = NAN, relChange = NAN, reconError = NAN, psnr = NAN, ssim = NAN, optError = NAN,
          checkBound = NAN;
-  std::string branch; // "accept", "fallback", or empty (no check)
+  std::string branch; // "accept", "feedback" (Eq. 6), or empty (no check)
   double time = NAN;  // seconds for the stage
 };
 // The header readTraceCsv and `podm plot` expect.

@@ -90,7 +90,7 @@ TEST_CASE("x4 super-resolution of baby with the authors' denoisers (Sec. 5.1)") 
   // Both branches of the check occur, and the optimality error falls over the run.
   int accepted = 0;
   for (const std::string& b : t.at("branch")) {
-    bool accept = b == "accept" || b == "1", feedback = b == "fallback" || b == "0";
+    bool accept = b == "accept" || b == "1", feedback = b == "feedback" || b == "0";
     CHECK_MESSAGE((accept || feedback), "branch cell '" << b << "'");
     accepted += accept;
   }

@@ -184,7 +184,7 @@ TEST_CASE("trace CSV written by writeTraceCsv reads back, empty cells as NaN") {
     rows[i].stage = i + 1;
     rows[i].relChange = 0.1 / (i + 1);
     rows[i].ssim = 0.5 + 0.1 * i;
-    rows[i].branch = i == 1 ? "fallback" : "accept";
+    rows[i].branch = i == 1 ? "feedback" : "accept";
   }
   writeTraceCsv(dir.file("t.csv"), rows);
   CHECK(slurp(dir.file("t.csv")).rfind(std::string(kTraceHeader) + "\n", 0) == 0);
