@@ -286,6 +286,38 @@ void loadData(const Args& a, std::vector<train::NamedImage>& data,
 
 // The graph is lowered for one kernel size: every kernel is zero-padded, centred, to the
 // smallest odd square holding them all (the same blur).
+// The flags every training mode shares, into the options every loop shares.
+void setLoopOptions(const Args& a, const std::vector<std::string>& given,
+                    const std::string& modelName,
+                    const std::vector<const train::NamedImage*>& trainSet,
+                    const std::vector<const train::NamedImage*>& valSet, train::LoopOptions& o) {
+  o.trainImages = trainSet;
+  o.valImages = valSet;
+  o.sampler.crop = a.crop;
+  o.sampler.flips = o.sampler.rotations = !a.noAugment;
+  o.batch = a.batch;
+  o.valCrop = a.valCrop;
+  o.steps = a.steps;
+  o.seconds = a.seconds;
+  o.optimizer = a.optimizer;
+  o.lr = a.lr;
+  o.lrSchedule = a.schedule;
+  o.clipNorm = a.clip;
+  o.loss = a.loss;
+  o.seed = static_cast<uint64_t>(a.seed);
+  o.valEvery = a.valEvery;
+  o.checkpoint = a.checkpoint;
+  o.checkpointEvery = a.checkpointEvery;
+  o.resume = a.resume;
+  o.modelName = modelName;
+  o.argsText = joinArgs(given);
+  o.progress = &std::cerr;
+  o.tty = ::isatty(STDERR_FILENO) == 1;
+  o.logEvery = a.logEvery;
+  o.stop = &gStop;
+  o.debugNanAtStep = a.debugNanAt;
+}
+
 std::vector<Tensor> commonSupport(const std::vector<Tensor>& kernels) {
   int64_t side = 1;
   for (const Tensor& k : kernels)
@@ -381,31 +413,7 @@ int runE2e(const Args& a, const std::vector<std::string>& given, double sigma255
   o.sigmaInput = sigmaIn;
   o.variable = var;
   o.sigma255 = sigma255;
-  o.trainImages = trainSet;
-  o.valImages = valSet;
-  o.sampler.crop = a.crop;
-  o.sampler.flips = o.sampler.rotations = !a.noAugment;
-  o.batch = a.batch;
-  o.valCrop = a.valCrop;
-  o.steps = a.steps;
-  o.seconds = a.seconds;
-  o.optimizer = a.optimizer;
-  o.lr = a.lr;
-  o.lrSchedule = a.schedule;
-  o.clipNorm = a.clip;
-  o.loss = a.loss;
-  o.seed = static_cast<uint64_t>(a.seed);
-  o.valEvery = a.valEvery;
-  o.checkpoint = a.checkpoint;
-  o.checkpointEvery = a.checkpointEvery;
-  o.resume = a.resume;
-  o.modelName = m->ast->name;
-  o.argsText = joinArgs(given);
-  o.progress = &std::cerr;
-  o.tty = ::isatty(STDERR_FILENO) == 1;
-  o.logEvery = a.logEvery;
-  o.stop = &gStop;
-  o.debugNanAtStep = a.debugNanAt;
+  setLoopOptions(a, given, m->ast->name, trainSet, valSet, o);
   if (a.resume && !std::filesystem::exists(a.checkpoint))
     return dataError("no checkpoint at '" + a.checkpoint + "' to resume from");
 
@@ -587,31 +595,7 @@ int runTrain(const std::vector<std::string>& given) {
   }
   o.prefix = net.prefix;
   o.jobs = jobs;
-  o.trainImages = trainSet;
-  o.valImages = valSet;
-  o.sampler.crop = a.crop;
-  o.sampler.flips = o.sampler.rotations = !a.noAugment;
-  o.batch = a.batch;
-  o.valCrop = a.valCrop;
-  o.steps = a.steps;
-  o.seconds = a.seconds;
-  o.optimizer = a.optimizer;
-  o.lr = a.lr;
-  o.lrSchedule = a.schedule;
-  o.clipNorm = a.clip;
-  o.loss = a.loss;
-  o.seed = static_cast<uint64_t>(a.seed);
-  o.valEvery = a.valEvery;
-  o.checkpoint = a.checkpoint;
-  o.checkpointEvery = a.checkpointEvery;
-  o.resume = a.resume;
-  o.modelName = m->ast->name;
-  o.argsText = joinArgs(given);
-  o.progress = &std::cerr;
-  o.tty = ::isatty(STDERR_FILENO) == 1;
-  o.logEvery = a.logEvery;
-  o.stop = &gStop;
-  o.debugNanAtStep = a.debugNanAt;
+  setLoopOptions(a, given, m->ast->name, trainSet, valSet, o);
   if (a.resume && !std::filesystem::exists(a.checkpoint))
     return dataError("no checkpoint at '" + a.checkpoint + "' to resume from");
   for (size_t j = 0; j < jobs.size(); ++j)

@@ -19,6 +19,7 @@
 #include "runtime/tensor.h"
 #include "stdlib/nn/network.h"
 #include "train/data.h"
+#include "train/loop_options.h"
 
 #include <atomic>
 #include <cstdint>
@@ -35,7 +36,7 @@ class NetworkProvider;
 
 namespace podm::train {
 
-struct EndToEndOptions {
+struct EndToEndOptions : LoopOptions {
   // The model lowered, unoptimised, for an h x w observation (the Tape differentiates the graph
   // as lowered). Called for the crop size and for each validation size.
   std::function<ir::Graph(int64_t h, int64_t w)> lowerFor;
@@ -53,31 +54,7 @@ struct EndToEndOptions {
   std::vector<Tensor> kernels; // blur kernels, one drawn per sample
   double sigma255 = 2.55;      // noise level, 0-255 scale
 
-  std::vector<const NamedImage*> trainImages, valImages;
-  SamplerOptions sampler;
-  int64_t batch = 4;
-  int64_t valCrop = 128; // centre crop of the validation images; 0 = whole images
-
-  int64_t steps = 0;
-  double seconds = 0;
-  std::string optimizer = "adam";
-  double lr = 1e-3;
-  std::string lrSchedule = "constant";
-  double clipNorm = 0;
-  std::string loss = "l2";
-  uint64_t seed = 0;
-
-  int64_t valEvery = 0;
-  std::string checkpoint;
-  int64_t checkpointEvery = 0;
-  bool resume = false;
-  std::string modelName, argsText;
-
-  std::ostream* progress = nullptr;
-  bool tty = false;
-  int64_t logEvery = 0;
-  const std::atomic<bool>* stop = nullptr;
-  int64_t debugNanAtStep = 0;
+  EndToEndOptions() { batch = 4; }
 };
 
 struct EndToEndResult {

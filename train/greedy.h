@@ -14,6 +14,7 @@
 
 #include "stdlib/nn/network.h"
 #include "train/data.h"
+#include "train/loop_options.h"
 
 #include <atomic>
 #include <cstdint>
@@ -30,38 +31,11 @@ struct GreedyJob {
   std::vector<std::string> outputs;     // weight files written with this network's weights
 };
 
-struct GreedyOptions {
+// Per-network bounds: `steps` counts per network, `seconds` is the total split evenly.
+struct GreedyOptions : LoopOptions {
   nn::NetworkSpec spec;
   std::string prefix; // tensor-name prefix of the weight files (the model's `prefix`)
   std::vector<GreedyJob> jobs;
-
-  std::vector<const NamedImage*> trainImages, valImages;
-  SamplerOptions sampler;
-  int64_t batch = 16;
-  int64_t valCrop = 128; // centre crop of the validation images; 0 = whole images
-
-  int64_t steps = 0;  // per network; 0 = bounded by seconds only
-  double seconds = 0; // total over all networks, split evenly; 0 = bounded by steps only
-  std::string optimizer = "adam";
-  double lr = 1e-3;
-  std::string lrSchedule = "constant"; // constant | cosine (over `steps`) | step
-  double clipNorm = 0;
-  std::string loss = "l2";
-  uint64_t seed = 0;
-
-  int64_t valEvery = 0; // 0 = only at the end of each network
-  std::string checkpoint;
-  int64_t checkpointEvery = 0; // 0 = only at the end and on a stop request
-  bool resume = false;
-
-  std::string modelName; // recorded in and checked against the checkpoint
-  std::string argsText;  // the command line, for the record
-
-  std::ostream* progress = nullptr; // progress lines (stderr)
-  bool tty = false;                 // rewrite one line with \r instead of printing lines
-  int64_t logEvery = 0;             // non-TTY: a line every logEvery steps (0 = valEvery or 50)
-  const std::atomic<bool>* stop = nullptr; // set by a signal handler
-  int64_t debugNanAtStep = 0;              // test hook: poison the loss at this (1-based) step
 };
 
 struct JobReport {

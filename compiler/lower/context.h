@@ -21,6 +21,9 @@ namespace podm::lower {
   throw LowerError(loc, message);
 }
 
+// The terms of a sum `a + b + ...` in source order (a single term for anything else).
+void summands(const ast::Expr& e, std::vector<const ast::Expr*>& out);
+
 // A scalar of the model: known when compiling, or a graph value (f32 scalar node).
 struct Scalar {
   std::optional<double> value;

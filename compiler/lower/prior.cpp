@@ -23,15 +23,6 @@ using ir::Op;
 
 namespace {
 
-void summands(const Expr& e, std::vector<const Expr*>& out) {
-  if (e.kind == ExprKind::Binary && e.op == BinaryOp::Add) {
-    summands(e.operand(0), out);
-    summands(e.operand(1), out);
-    return;
-  }
-  out.push_back(&e);
-}
-
 bool isTv(const std::string& name) {
   return name == "tv_iso" || name == "tv_aniso";
 }

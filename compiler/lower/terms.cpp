@@ -14,8 +14,6 @@ using ast::Expr;
 using ast::ExprKind;
 using ir::Op;
 
-namespace {
-
 void summands(const Expr& e, std::vector<const Expr*>& out) {
   if (e.kind == ExprKind::Binary && e.op == BinaryOp::Add) {
     summands(e.operand(0), out);
@@ -24,6 +22,8 @@ void summands(const Expr& e, std::vector<const Expr*>& out) {
   }
   out.push_back(&e);
 }
+
+namespace {
 
 // `w * ||E||^2`, `||E||^2 / w`, `w ||E||^2` -> E, with the weight expressions (and whether each
 // divides).
