@@ -12,6 +12,7 @@
 // W_L moves. The random draws come from a splitmix64 stream seeded with the FNV-1a hash of the
 // tensor's name, so the same model always starts from the same weights on every platform.
 #include "compiler/lower/context.h"
+#include "stdlib/linop/ops.h" // the fixed dct_filters basis a learnable bank starts from
 
 #include <cmath>
 #include <numbers>
@@ -45,28 +46,6 @@ std::vector<float> uniform(const std::string& name, size_t count, double a) {
     const double u = static_cast<double>(z >> 11) * 0x1.0p-53;
     v = static_cast<float>((2 * u - 1) * a);
   }
-  return out;
-}
-
-// The size^2 - 1 non-constant orthonormal DCT-II basis filters, in the order and with the values
-// of the fixed dct_filters op (runtime/cpu/kernels/dct_filters.h), so a learnable bank starts as
-// exactly the fixed one.
-std::vector<float> dctBasis(int64_t k) {
-  auto basis = [k](int64_t u, int64_t a) {
-    double c =
-        u == 0 ? std::sqrt(1.0 / static_cast<double>(k)) : std::sqrt(2.0 / static_cast<double>(k));
-    return c * std::cos(std::numbers::pi * (2.0 * static_cast<double>(a) + 1.0) *
-                        static_cast<double>(u) / (2.0 * static_cast<double>(k)));
-  };
-  std::vector<float> out;
-  for (int64_t u = 0; u < k; ++u)
-    for (int64_t v = 0; v < k; ++v) {
-      if (u == 0 && v == 0)
-        continue;
-      for (int64_t a = 0; a < k; ++a)
-        for (int64_t b = 0; b < k; ++b)
-          out.push_back(static_cast<float>(basis(u, a) * basis(v, b)));
-    }
   return out;
 }
 
@@ -120,9 +99,10 @@ void Context::declareParams() {
       if (size > varType.dims.h || size > varType.dims.w)
         fail(e.loc, "the filters are larger than the image");
       const std::string name = "param." + decl.name + ".filters";
-      ir::ValueId p = b.create(Op::Param, {},
-                               ir::Attrs{{"name", name}, {"value", ir::TensorData(dctBasis(size))}},
-                               ir::Type::real({1, size * size - 1, size, size}), name);
+      ir::ValueId p =
+          b.create(Op::Param, {},
+                   ir::Attrs{{"name", name}, {"value", ir::TensorData(cpu::dctBasisFilters(size))}},
+                   ir::Type::real({1, size * size - 1, size, size}), name);
       learnableFilters[&e] = p;
       continue;
     }
