@@ -13,6 +13,7 @@
 #include <complex>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace podm::cpu {
 
@@ -21,6 +22,26 @@ using cf = std::complex<float>;
 // Prepared per-node state; kernels static_cast to their own derived type.
 struct KernelState {
   virtual ~KernelState() = default;
+};
+
+// Operand i and the result of a kernel call as f32 arrays.
+inline const float* in(const KernelIO& io, int i) {
+  return static_cast<const float*>(io.inputs[i].raw);
+}
+inline float* out(const KernelIO& io) {
+  return static_cast<float*>(io.output.raw);
+}
+
+// A complex plane for an inverse transform's input, 64-byte aligned: FFTW keeps separate
+// (non-SIMD) plans for unaligned arrays, and a std::vector is only 16-byte aligned.
+struct InverseWorkspace : KernelState {
+  explicit InverseWorkspace(size_t count) : storage(count + 8) {
+    void* p = storage.data();
+    size_t space = storage.size() * sizeof(cf);
+    plane = static_cast<cf*>(std::align(64, count * sizeof(cf), p, space));
+  }
+  std::vector<cf> storage;
+  cf* plane = nullptr;
 };
 
 struct CpuKernel;

@@ -253,18 +253,6 @@ struct DivComplex {
   }
 };
 
-// The transform's input plane, 64-byte aligned: FFTW keeps separate (non-SIMD) plans for
-// unaligned arrays, and a std::vector is only 16-byte aligned.
-struct InverseWorkspace : KernelState {
-  explicit InverseWorkspace(size_t count) : storage(count + 8) {
-    void* p = storage.data();
-    size_t space = storage.size() * sizeof(cf);
-    plane = static_cast<cf*>(std::align(64, count * sizeof(cf), p, space));
-  }
-  std::vector<cf> storage;
-  cf* plane = nullptr;
-};
-
 template <class F, class B>
 void irfft2ProductKernel(const CpuKernel& k, const KernelIO& io) {
   const cf* a = static_cast<const cf*>(io.inputs[0].raw);

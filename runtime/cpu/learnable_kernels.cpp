@@ -23,13 +23,6 @@
 namespace podm::cpu {
 namespace {
 
-const float* in(const KernelIO& io, int i) {
-  return static_cast<const float*>(io.inputs[i].raw);
-}
-float* out(const KernelIO& io) {
-  return static_cast<float*>(io.output.raw);
-}
-
 // --- per-stage slices ---------------------------------------------------------------------------
 
 // k.n: floats per slice; k.i0: slices.

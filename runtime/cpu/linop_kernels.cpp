@@ -19,13 +19,6 @@
 namespace podm::cpu {
 namespace {
 
-const float* in(const KernelIO& io, int i) {
-  return static_cast<const float*>(io.inputs[i].raw);
-}
-float* out(const KernelIO& io) {
-  return static_cast<float*>(io.output.raw);
-}
-
 // Plane geometry of operand 0 and of the result.
 CpuKernel planeKernel(const CpuBuildContext& c, CpuKernelFn fn) {
   const ir::Dims& d = c.operand(0).dims;

@@ -26,13 +26,6 @@ double laneSum(int64_t n, Term term) {
   return total;
 }
 
-float* out(const KernelIO& io) {
-  return static_cast<float*>(io.output.raw);
-}
-const float* in(const KernelIO& io, int i) {
-  return static_cast<const float*>(io.inputs[i].raw);
-}
-
 void dotKernel(const CpuKernel& k, const KernelIO& io) {
   const float* a = in(io, 0);
   const float* b = in(io, 1);

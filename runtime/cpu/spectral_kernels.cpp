@@ -12,18 +12,6 @@
 namespace podm::cpu {
 namespace {
 
-// 64-byte aligned: FFTW keeps separate (non-SIMD) plans for unaligned arrays, and a std::vector
-// is only 16-byte aligned.
-struct InverseWorkspace : KernelState {
-  explicit InverseWorkspace(size_t count) : storage(count + 8) {
-    void* p = storage.data();
-    size_t space = storage.size() * sizeof(cf);
-    plane = static_cast<cf*>(std::align(64, count * sizeof(cf), p, space));
-  }
-  std::vector<cf> storage;
-  cf* plane = nullptr;
-};
-
 void rfft2Kernel(const CpuKernel& k, const KernelIO& io) {
   const float* x = static_cast<const float*>(io.inputs[0].raw);
   cf* y = static_cast<cf*>(io.output.raw);
