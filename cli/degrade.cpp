@@ -3,6 +3,7 @@
 // example can be tried without downloaded data. Deterministic under --seed.
 #include "runtime/io/degrade.h"
 
+#include "cli/driver.h"
 #include "cli/verbs.h"
 #include "runtime/io/image.h"
 
@@ -21,25 +22,6 @@ constexpr const char* kVerb = "degrade";
 int dataError(const std::string& message) {
   std::cerr << "podm degrade: error: " << message << "\n";
   return 1;
-}
-
-bool parseInt(const std::string& s, long long lo, long long hi, long long& out) {
-  char* end = nullptr;
-  errno = 0;
-  long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || errno || end != s.c_str() + s.size() || v < lo || v > hi)
-    return false;
-  out = v;
-  return true;
-}
-
-bool parseDouble(const std::string& s, double& out) {
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v))
-    return false;
-  out = v;
-  return true;
 }
 
 std::vector<std::string> split(const std::string& s, char sep) {

@@ -6,6 +6,9 @@
 #include "compiler/frontend/parse.h"
 #include "stdlib/prox/plugin.h"
 
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <iostream>
 
 namespace podm::cli {
@@ -62,6 +65,25 @@ std::optional<LoadedModel> loadModel(const std::string& path, Stop stop) {
     m.checked = sema::check(*m.ast, languageCatalogue(), *m.diags);
   m.diags->print(std::cerr);
   return m;
+}
+
+bool parseInt(const std::string& s, long long lo, long long hi, long long& out) {
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || errno || end != s.c_str() + s.size() || v < lo || v > hi)
+    return false;
+  out = v;
+  return true;
+}
+
+bool parseDouble(const std::string& s, double& out) {
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v))
+    return false;
+  out = v;
+  return true;
 }
 
 } // namespace podm::cli

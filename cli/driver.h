@@ -34,4 +34,8 @@ bool takePluginOptions(const std::string& verb, std::vector<std::string>& args,
 // diagnostics have been printed to stderr and `ast`/`checked` are set when those stages passed.
 std::optional<LoadedModel> loadModel(const std::string& path, Stop stop);
 
+// Flag values: the whole string must be a number (an integer within [lo, hi]; a finite double).
+bool parseInt(const std::string& s, long long lo, long long hi, long long& out);
+bool parseDouble(const std::string& s, double& out);
+
 } // namespace podm::cli

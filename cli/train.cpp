@@ -59,25 +59,6 @@ int dataError(const std::string& message) {
   return kModelError;
 }
 
-bool parseInt(const std::string& s, long long lo, long long hi, long long& out) {
-  char* end = nullptr;
-  errno = 0;
-  long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || errno || end != s.c_str() + s.size() || v < lo || v > hi)
-    return false;
-  out = v;
-  return true;
-}
-
-bool parseDouble(const std::string& s, double& out) {
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v))
-    return false;
-  out = v;
-  return true;
-}
-
 struct Args {
   std::string model, data, mode = "greedy", net, sigma, val, checkpoint, output, kernels;
   std::string optimizer = "adam", schedule = "constant", loss = "l2";
