@@ -357,10 +357,7 @@ EndToEndResult trainEndToEnd(const EndToEndOptions& o) {
       save();
       result.status = EndToEndResult::Status::Stopped;
       result.steps = step;
-      result.message = "interrupted at step " + std::to_string(step) +
-                       (o.checkpoint.empty()
-                            ? " (no --checkpoint: progress is not saved)"
-                            : "; checkpoint " + o.checkpoint + " saved, continue with --resume");
+      result.message = interruptedMessage(step, o.checkpoint);
       note(result.message);
       return result;
     }

@@ -307,10 +307,7 @@ GreedyResult trainGreedy(const GreedyOptions& o) {
         save();
         result.status = GreedyResult::Status::Stopped;
         result.steps = totalStep;
-        result.message = "interrupted at step " + std::to_string(totalStep) +
-                         (o.checkpoint.empty()
-                              ? " (no --checkpoint: progress is not saved)"
-                              : "; checkpoint " + o.checkpoint + " saved, continue with --resume");
+        result.message = interruptedMessage(totalStep, o.checkpoint);
         progress.note(result.message);
         return result;
       }

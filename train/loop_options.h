@@ -43,4 +43,11 @@ struct LoopOptions {
   int64_t debugNanAtStep = 0;              // test hook: poison the loss at this (1-based) step
 };
 
+// What a loop says when a stop request (Ctrl-C) ends it at `step`.
+inline std::string interruptedMessage(int64_t step, const std::string& checkpoint) {
+  return "interrupted at step " + std::to_string(step) +
+         (checkpoint.empty() ? " (no --checkpoint: progress is not saved)"
+                             : "; checkpoint " + checkpoint + " saved, continue with --resume");
+}
+
 } // namespace podm::train
