@@ -19,6 +19,7 @@
 #include "runtime/io/metrics.h"
 #include "runtime/io/plot.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -318,9 +319,16 @@ int runRun(const std::vector<std::string>& given) {
       std::cerr << "podm run: Proposition 1 holds on this run: phi never increased\n";
   }
   std::cerr << "podm run: " << r.stages << " stages";
-  for (size_t i = 0; i < r.monitors.names.size(); ++i)
-    if (!r.monitors.values[i].empty())
-      std::cerr << ", " << r.monitors.names[i] << " " << r.monitors.values[i].back();
+  for (size_t i = 0; i < r.monitors.names.size(); ++i) {
+    const std::vector<float>& values = r.monitors.values[i];
+    if (values.empty())
+      continue;
+    if (r.monitors.names[i] == "branch") // a count says more than the last stage's 0 or 1
+      std::cerr << ", accepted " << std::count(values.begin(), values.end(), 1.f) << "/"
+                << values.size();
+    else
+      std::cerr << ", " << r.monitors.names[i] << " " << values.back();
+  }
   std::cerr << "; wrote " << out << "\n";
   if (ref) {
     // The same conventions as the psnr/ssim monitors: the result as restored (the Y channel of a
