@@ -16,6 +16,7 @@
 #include "runtime/io/image.h"
 #include "stdlib/nn/safetensors.h"
 #include "train/checkpoint.h"
+#include "train_project.h"
 
 #include <cmath>
 #include <doctest/doctest.h>
@@ -45,18 +46,8 @@ stages 2 relaxed {
 }
 )";
 
-struct Project {
-  ScratchDir dir;
-  std::string model, data;
-  Project() {
-    model = dir.file("tiny.podm");
-    podm::io::test::spit(model, kTinyDeblur);
-    data = dir.file("data");
-    std::filesystem::create_directory(data);
-    for (int i = 0; i < 4; ++i)
-      podm::io::writePng(data + "/img" + std::to_string(i) + ".png",
-                         podm::io::syntheticImage("scene", 40, 48, uint64_t(i + 1)));
-  }
+struct Project : TrainProject {
+  Project() : TrainProject(kTinyDeblur) {}
   std::string common(const std::string& steps) const {
     return "train " + model + " --mode e2e --data " + data +
            " --sigma 2.55 --crop 16 --batch 2 --seed 3 --lr 1e-2 --val-crop 24 --steps " + steps;

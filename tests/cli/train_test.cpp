@@ -9,6 +9,7 @@
 #include "runtime/io/image.h"
 #include "stdlib/nn/safetensors.h"
 #include "train/checkpoint.h"
+#include "train_project.h"
 
 #include <chrono>
 #include <csignal>
@@ -50,18 +51,8 @@ net A[l] = residual(dilated_cnn(depth = 2, channels = 4, dilations = [1, 1]))
 stages 3 relaxed { gamma = 1e-4; mu = 100 }
 )";
 
-struct Project {
-  ScratchDir dir;
-  std::string model, data;
-  Project() {
-    model = dir.file("tiny.podm");
-    podm::io::test::spit(model, kTinyModel);
-    data = dir.file("data");
-    std::filesystem::create_directory(data);
-    for (int i = 0; i < 4; ++i)
-      podm::io::writePng(data + "/img" + std::to_string(i) + ".png",
-                         podm::io::syntheticImage("scene", 40, 48, uint64_t(i + 1)));
-  }
+struct Project : TrainProject {
+  Project() : TrainProject(kTinyModel) {}
   // The options every run of one experiment shares (the resume must repeat them).
   std::string common(const std::string& steps = "120") const {
     return model + " --data " + data + " --sigma 25 --crop 16 --batch 4 --seed 3 --steps " + steps +
