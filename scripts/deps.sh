@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
 # Installs the Debian packages podm builds with, when any is missing. Idempotent and quiet when
-# everything is present; sourced by quickstart.sh and test.sh.
+# everything is present; called by quickstart.sh and test.sh. `--list` prints the list, one
+# package per line, for ../shared/tools/deps-closure-check.
+#
+# Every package the build touches is named here, even when another package merely recommends it:
+# apt runs with --no-install-recommends, so a Recommends is never installed on a fresh machine.
+# (ocl-icd-opencl-dev: Debian's oneDNN CMake config calls find_package(OpenCL), and libdnnl-dev
+# only recommends it.)
 set -euo pipefail
 
 PODM_PACKAGES=(
   cmake g++ make pkg-config
   antlr4 libantlr4-runtime-dev default-jre-headless
-  libdnnl-dev libeigen3-dev doctest-dev libfftw3-dev
+  libdnnl-dev ocl-icd-opencl-dev libeigen3-dev doctest-dev libfftw3-dev
   libpng-dev libtiff-dev libhdf5-dev
 )
+
+if [ "${1:-}" = "--list" ]; then
+  printf '%s\n' "${PODM_PACKAGES[@]}"
+  exit 0
+fi
 
 missing=()
 for pkg in "${PODM_PACKAGES[@]}"; do
