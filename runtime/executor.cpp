@@ -299,7 +299,10 @@ RunResult Executor::run(const std::map<std::string, Tensor>& inputs,
   bindParams(params);
   slotAddr_ = plannedAddr_;
   RunResult result;
+  const Clock::time_point preStart = Clock::now();
   runSteps(plan_.pre, preRows_, -1);
+  backends_[0]->synchronize();
+  result.preSeconds = std::chrono::duration<double>(Clock::now() - preStart).count();
   if (graph_.loop()) {
     for (const CarryPlan& c : plan_.carries)
       backends_[0]->copy(slotAddr_[c.cur], slotAddr_[c.init], plan_.slots[c.cur].bytes);
@@ -342,6 +345,7 @@ RunResult Executor::run(const std::map<std::string, Tensor>& inputs,
         break;
     }
   }
+  const Clock::time_point postStart = Clock::now();
   runSteps(plan_.post, postRows_, -1);
 
   for (const ValueBinding& o : plan_.outputs) {
@@ -362,6 +366,7 @@ RunResult Executor::run(const std::map<std::string, Tensor>& inputs,
       result.monitors.values.push_back(std::move(values));
     }
   }
+  result.postSeconds = std::chrono::duration<double>(Clock::now() - postStart).count();
   return result;
 }
 

@@ -62,6 +62,8 @@ struct RunResult {
   int64_t stages = 0; // stages run (fewer than planned when the stop predicate fired)
   MonitorLog monitors;
   std::vector<double> stageSeconds; // wall time of each stage run (the `time` monitor)
+  double preSeconds = 0;            // the Pre region: what runs once before stage 1
+  double postSeconds = 0;           // the Post region and the downloads of the results
 };
 
 struct MemoryReport {

@@ -1,7 +1,9 @@
 // FFTW plan cache and the 2-D transforms of fft.h.
 #include "runtime/cpu/kernels/fft.h"
 
+#include <chrono>
 #include <climits>
+#include <cstdlib>
 #include <fftw3.h>
 #include <map>
 #include <mutex>
@@ -61,14 +63,49 @@ public:
     return plans_.size();
   }
 
+  FftPlanStats stats() {
+    std::shared_lock lock(mutex_);
+    return stats_;
+  }
+
+  // Wisdom goes through the cache's lock so that it never races a planner call of ours, and
+  // after the constructor has initialised FFTW's threads (threaded wisdom needs them).
+  std::string exportWisdom() {
+    std::unique_lock lock(mutex_);
+    char* text = fftwf_export_wisdom_to_string();
+    std::string out = text ? text : "";
+    std::free(text);
+    return out;
+  }
+  bool importWisdom(const std::string& text) {
+    std::unique_lock lock(mutex_);
+    return fftwf_import_wisdom_from_string(text.c_str()) != 0;
+  }
+
 private:
-  static fftwf_plan make(const PlanKey& key) {
+  fftwf_plan make(const PlanKey& key) {
+    const auto start = std::chrono::steady_clock::now();
+    const unsigned base = key.h * key.w >= kMeasurePixels ? FFTW_MEASURE : FFTW_ESTIMATE;
+    fftwf_plan plan = nullptr;
+    if (base == FFTW_MEASURE && (plan = make(key, FFTW_MEASURE | FFTW_WISDOM_ONLY)))
+      ++stats_.fromWisdom;
+    else if ((plan = make(key, base)))
+      ++(base == FFTW_MEASURE ? stats_.measured : stats_.estimated);
+    stats_.planSeconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!plan)
+      throw std::runtime_error("fft: FFTW could not plan a " + std::to_string(key.h) + "x" +
+                               std::to_string(key.w) + " transform");
+    return plan;
+  }
+
+  // One planner call; nullptr when FFTW cannot plan (or, under FFTW_WISDOM_ONLY, has no wisdom).
+  static fftwf_plan make(const PlanKey& key, unsigned flags) {
     if (key.h <= 0 || key.w <= 0 || key.h > INT_MAX || key.w > INT_MAX)
       throw std::invalid_argument("fft: plane size " + std::to_string(key.h) + "x" +
                                   std::to_string(key.w) + " is not supported");
     const int h = static_cast<int>(key.h), w = static_cast<int>(key.w);
     const int64_t pixels = key.h * key.w;
-    unsigned flags = pixels >= kMeasurePixels ? FFTW_MEASURE : FFTW_ESTIMATE;
     if (!key.aligned)
       flags |= FFTW_UNALIGNED;
     fftwf_plan_with_nthreads(fftThreadsFor(pixels));
@@ -96,14 +133,12 @@ private:
     fftwf_free(real);
     fftwf_free(real2);
     fftwf_free(spectrum);
-    if (!plan)
-      throw std::runtime_error("fft: FFTW could not plan a " + std::to_string(key.h) + "x" +
-                               std::to_string(key.w) + " transform");
     return plan;
   }
 
   std::shared_mutex mutex_;
   std::map<PlanKey, fftwf_plan> plans_;
+  FftPlanStats stats_;
 };
 
 PlanCache& planCache() {
@@ -126,6 +161,22 @@ int fftThreadsFor(int64_t pixels) {
 
 size_t fftPlanCacheSize() {
   return planCache().size();
+}
+
+FftPlanStats fftPlanStats() {
+  return planCache().stats();
+}
+
+std::string fftExportWisdom() {
+  return planCache().exportWisdom();
+}
+
+bool fftImportWisdom(const std::string& text) {
+  return planCache().importWisdom(text);
+}
+
+std::string fftWisdomKey() {
+  return std::string(fftwf_version) + "-t" + std::to_string(fftThreadsFor(kThreadedPixels));
 }
 
 void fftForward(const float* in, std::complex<float>* out, int64_t h, int64_t w) {

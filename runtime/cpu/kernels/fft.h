@@ -13,11 +13,16 @@
 //     256²-1024²), which buys 1.5-1.9x faster transforms for every later call;
 //   - FFTW threads = hardware cores for planes of at least kThreadedPixels pixels, one thread below
 //     (measured: at 256² two threads are slower than one, at 512² and 1024² faster).
+// A measured plan is first looked up in FFTW's wisdom (fftImportWisdom), so a process that imports
+// the wisdom an earlier one exported gets the same plans without measuring again: the plan choice,
+// and so every result bit, is then the earlier process's (the CLI keeps the file,
+// cli/fft_wisdom.h).
 #pragma once
 
 #include <complex>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace podm::cpu {
 
@@ -48,5 +53,24 @@ int fftThreadsFor(int64_t pixels);
 
 // Number of plans in the cache (for tests: repeated calls with one size must not add plans).
 size_t fftPlanCacheSize();
+
+// How the plans made so far in this process came about, and what planning cost.
+struct FftPlanStats {
+  int64_t measured = 0;   // FFTW_MEASURE run now (new wisdom to keep)
+  int64_t fromWisdom = 0; // recreated from imported wisdom, without measuring
+  int64_t estimated = 0;  // small planes, FFTW_ESTIMATE
+  double planSeconds = 0; // wall time spent planning, all kinds
+};
+FftPlanStats fftPlanStats();
+
+// FFTW's accumulated wisdom as text, and its import (merged with what is there; false when the
+// text is not FFTW wisdom). Plans already in the cache are unaffected.
+std::string fftExportWisdom();
+bool fftImportWisdom(const std::string& text);
+
+// What a wisdom file must match to be reused: the FFTW build (version and SIMD set, as
+// fftwf_version spells it) and the thread counts of the policy above, e.g.
+// "fftw-3.3.10-sse2-avx-t2".
+std::string fftWisdomKey();
 
 } // namespace podm::cpu
