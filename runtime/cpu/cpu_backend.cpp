@@ -3,6 +3,7 @@
 
 #include "compiler/ir/builder.h"
 #include "runtime/backend_factory.h"
+#include "runtime/cpu/kernels/scratch.h"
 #include "runtime/memory_plan.h"
 
 #include <cstdlib>
@@ -67,10 +68,7 @@ void CpuBackend::execute(BackendProgram& program, size_t index, const KernelIO& 
 }
 
 DevicePtr CpuBackend::allocate(size_t bytes) {
-  void* p = std::aligned_alloc(kArenaAlignment, alignArena(bytes == 0 ? 1 : bytes));
-  if (!p)
-    throw std::bad_alloc();
-  return DevicePtr{p};
+  return DevicePtr{allocateBuffer(alignArena(bytes == 0 ? 1 : bytes), kArenaAlignment)};
 }
 
 void CpuBackend::deallocate(DevicePtr p) {

@@ -12,6 +12,9 @@
 #include "runtime/cpu/kernels/resample.h"
 
 #include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <vector>
@@ -41,18 +44,42 @@ Boundary boundaryAttr(const CpuBuildContext& c) {
 
 // conv2d with a kernel operand. A constant kernel is planned at prepare time; a kernel that is a
 // graph input is planned at its first use and re-planned only when its values change, so every
-// stage after the first reuses the plan.
+// stage after the first reuses the plan. The nodes of one graph that convolve with the same kernel
+// at the same size (K, K', the gradient's K'K, the phi monitor's K) share one plan through
+// sharedConvolution: its kernel spectrum is a full FFT plane, computed and first touched once.
+struct ConvKey {
+  std::vector<float> kernel;
+  int64_t kh, kw, h, w;
+  Boundary boundary;
+  auto operator<=>(const ConvKey&) const = default;
+};
+
+std::shared_ptr<const Convolution2d> sharedConvolution(ConvKey key) {
+  static std::mutex mutex;
+  static std::map<ConvKey, std::weak_ptr<const Convolution2d>> plans;
+  std::lock_guard lock(mutex);
+  std::erase_if(plans, [](const auto& entry) { return entry.second.expired(); });
+  std::weak_ptr<const Convolution2d>& slot = plans[key];
+  std::shared_ptr<const Convolution2d> plan = slot.lock();
+  if (!plan) {
+    plan = std::make_shared<const Convolution2d>(key.kernel.data(), key.kh, key.kw, key.h, key.w,
+                                                 key.boundary);
+    slot = plan;
+  }
+  return plan;
+}
+
 struct ConvState : KernelState {
   Boundary boundary;
   int64_t kh, kw;
   std::vector<float> kernel;
-  std::optional<Convolution2d> conv;
+  std::shared_ptr<const Convolution2d> conv;
 
   const Convolution2d& planFor(const float* k, int64_t h, int64_t w) {
     const size_t bytes = kernel.size() * sizeof(float);
     if (!conv || std::memcmp(kernel.data(), k, bytes) != 0) {
       std::memcpy(kernel.data(), k, bytes);
-      conv.emplace(kernel.data(), kh, kw, h, w, boundary);
+      conv = sharedConvolution({kernel, kh, kw, h, w, boundary});
     }
     return *conv;
   }

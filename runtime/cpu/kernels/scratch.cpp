@@ -1,10 +1,12 @@
 // Thread-local growing buffers behind scratch.h.
 #include "runtime/cpu/kernels/scratch.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <sys/mman.h>
 
 namespace podm::cpu {
 namespace {
@@ -24,16 +26,27 @@ void* scratchBytes(ScratchSlot slot, size_t bytes) {
   if (buffer.bytes < bytes) {
     // Round up so that a sequence of slightly growing requests does not reallocate every time.
     size_t rounded = (bytes + bytes / 4 + 63) / 64 * 64;
-    void* p = std::aligned_alloc(64, rounded);
-    if (!p)
-      throw std::bad_alloc();
-    buffer.memory.reset(p);
+    buffer.memory.reset(allocateBuffer(rounded));
     buffer.bytes = rounded;
   }
   return buffer.memory.get();
 }
 
 } // namespace
+
+void* allocateBuffer(size_t bytes, size_t alignment) {
+  constexpr size_t kHugePage = size_t{2} << 20;
+  const bool huge = bytes >= kHugePage;
+  if (huge)
+    alignment = std::max(alignment, kHugePage);
+  const size_t rounded = (std::max<size_t>(bytes, 1) + alignment - 1) / alignment * alignment;
+  void* p = std::aligned_alloc(alignment, rounded);
+  if (!p)
+    throw std::bad_alloc();
+  if (huge)
+    madvise(p, rounded, MADV_HUGEPAGE); // advice only: without huge pages it stays 4 KiB pages
+  return p;
+}
 
 float* scratchFloats(ScratchSlot slot, size_t count) {
   return static_cast<float*>(scratchBytes(slot, count * sizeof(float)));

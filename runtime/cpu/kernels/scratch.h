@@ -21,6 +21,12 @@ enum class ScratchSlot : int {
   Count
 };
 
+// `bytes` of memory aligned to `alignment` (a power of two), freed with std::free. Buffers of
+// 2 MiB and more are backed by transparent huge pages where the kernel offers them (madvise mode):
+// a fresh 4 KiB page costs a fault of several microseconds on first touch, which at 512² made the
+// first pass over a run's arena and scratch planes cost tens of milliseconds.
+void* allocateBuffer(size_t bytes, size_t alignment = 64);
+
 // At least `count` floats (64-byte aligned, contents unspecified) owned by the calling thread.
 float* scratchFloats(ScratchSlot slot, size_t count);
 // The same slot viewed as complex numbers; `count` complex values.
