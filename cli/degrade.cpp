@@ -118,21 +118,8 @@ int runDegrade(const std::vector<std::string>& args) {
   Tensor kernel;
   std::string blurNote;
   if (!blurSpec.empty()) {
-    std::vector<std::string> p = split(blurSpec, ':');
-    double x = 0, y = 0;
-    if (p.size() != 3 || !parseDouble(p[1], x) || !parseDouble(p[2], y))
-      return usageError(kVerb, "--blur expects gaussian:SIZE:SIGMA or motion:LEN:ANGLE, not '" +
-                                   blurSpec + "'");
     try {
-      if (p[0] == "gaussian") {
-        if (x != std::floor(x))
-          return usageError(kVerb, "gaussian kernel size must be an integer");
-        kernel = io::gaussianKernel(int(x), y);
-      } else if (p[0] == "motion") {
-        kernel = io::motionKernel(x, y);
-      } else {
-        return usageError(kVerb, "unknown blur '" + p[0] + "' (gaussian or motion)");
-      }
+      kernel = io::kernelFromSpec(blurSpec);
     } catch (const std::invalid_argument& e) {
       return usageError(kVerb, e.what());
     }
@@ -171,15 +158,16 @@ int runDegrade(const std::vector<std::string>& args) {
     }
     if (!gtOut.empty())
       io::writeImage(gtOut, image, int(bits));
-    Tensor out = image;
-    if (!kernel.empty())
-      out = io::blur(out, kernel, *boundary);
-    if (decimateBy > 1)
-      out = io::decimate(out, factor);
-    if (bicubicBy > 1)
-      out = io::bicubicDownscale(out, factor);
-    if (noise > 0)
-      out = io::addGaussianNoise(out, noise / 255.0, uint64_t(seed));
+    io::Degradation d;
+    d.kernel = kernel;
+    d.boundary = *boundary;
+    d.downscale = decimateBy > 1  ? io::Degradation::Downscale::Decimate
+                  : bicubicBy > 1 ? io::Degradation::Downscale::Bicubic
+                                  : io::Degradation::Downscale::None;
+    d.scale = factor;
+    d.noise255 = noise;
+    d.seed = uint64_t(seed);
+    Tensor out = io::degrade(image, d);
     io::writeImage(output, out, int(bits));
     if (!kernelOut.empty())
       io::writeKernelText(kernelOut, kernel);

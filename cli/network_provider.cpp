@@ -11,18 +11,19 @@ namespace {
 
 class ScheduledNetwork final : public NetworkOperator {
 public:
-  explicit ScheduledNetwork(nn::NetworkSchedule schedule) : schedule_(std::move(schedule)) {}
+  explicit ScheduledNetwork(std::shared_ptr<nn::NetworkSchedule> schedule)
+      : schedule_(std::move(schedule)) {}
   void apply(const Tensor& in, int64_t stage, Tensor& out) override {
     // One weight file serves every stage; otherwise stage l uses file l.
-    size_t l = schedule_.stages() == 1 ? 0 : static_cast<size_t>(stage);
-    if (l >= schedule_.stages())
+    size_t l = schedule_->stages() == 1 ? 0 : static_cast<size_t>(stage);
+    if (l >= schedule_->stages())
       throw std::runtime_error("stage " + std::to_string(stage) + " has no weight file (" +
-                               std::to_string(schedule_.stages()) + " given)");
-    schedule_.at(l).forward(in, out);
+                               std::to_string(schedule_->stages()) + " given)");
+    schedule_->at(l).forward(in, out);
   }
 
 private:
-  nn::NetworkSchedule schedule_;
+  std::shared_ptr<nn::NetworkSchedule> schedule_;
 };
 
 } // namespace
@@ -38,7 +39,11 @@ std::unique_ptr<NetworkOperator> StdlibNetworkProvider::make(const NetworkDesc& 
   }
   if (sources.empty())
     throw std::runtime_error("no weight file");
-  return std::make_unique<ScheduledNetwork>(nn::NetworkSchedule(spec, sources));
+  std::shared_ptr<nn::NetworkSchedule>& schedule =
+      schedules_[desc.spec + '\0' + joinWeightPaths(desc.weights) + '\0' + desc.prefix];
+  if (!schedule)
+    schedule = std::make_shared<nn::NetworkSchedule>(spec, sources);
+  return std::make_unique<ScheduledNetwork>(schedule);
 }
 
 } // namespace podm::cli

@@ -5,13 +5,16 @@
 // (--profile) and the final PSNR/SSIM against a ground truth (--ref, docs/io.md). On a terminal
 // a progress line is rewritten at the end of every stage; pipes and files get none.
 #include "cli/driver.h"
+#include "cli/fft_wisdom.h"
 #include "cli/graph_build.h"
 #include "cli/network_provider.h"
 #include "cli/param_binding.h"
+#include "cli/run_support.h"
 #include "cli/stdlib_prox_provider.h"
 #include "cli/verbs.h"
 #include "compiler/ir/serialize.h"
 #include "runtime/cpu/cpu_backend.h"
+#include "runtime/cpu/kernels/fft.h"
 #include "runtime/executor.h"
 #include "runtime/io/atomic_file.h"
 #include "runtime/io/color.h"
@@ -20,6 +23,7 @@
 #include "runtime/io/plot.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -112,147 +116,247 @@ std::optional<Tensor> readRef(const std::string& path) {
   }
 }
 
-// The monitors' border convention (docs/io.md): the scale s when the result is s times larger
-// than an image input (the observation of super-resolution), else 0. Kernel inputs (`notImages`)
-// are no observation: a 8x8 blur kernel of a 32x32 image must not read as x4.
-int defaultShave(const Shape& result, const std::map<std::string, Tensor>& inputs,
-                 const std::set<std::string>& notImages) {
-  for (const auto& [name, t] : inputs) {
-    const Shape& o = t.shape();
-    if (name == "ref" || notImages.count(name) || o.h < 1 || o.w < 1 || result.h % o.h != 0)
-      continue;
-    const int64_t s = result.h / o.h;
-    if (s > 1 && s * o.w == result.w)
-      return static_cast<int>(s);
+struct RunOptions {
+  std::string file, out, trace, weightsDir, refPath;
+  int shave = -1; // -1: the convention of docs/io.md
+  bool profile = false, wisdom = true;
+  std::vector<std::string> plugins;
+  GraphInputs inputs;
+};
+
+// Fills `o` from the command line; returns -1 to go on, else the exit status (message printed).
+int parseRunOptions(const std::vector<std::string>& given, RunOptions& o) {
+  std::vector<std::string> args = given;
+  if (!takePluginOptions("run", args, o.plugins))
+    return kUsageError;
+  int status = kOk;
+  if (!takeInputOptions("run", args, o.inputs, status))
+    return status;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    // The flag's value into `into`; false (after a usage message) when none follows.
+    auto value = [&](std::string& into, const char* what) {
+      if (i + 1 < args.size()) {
+        into = args[++i];
+        return true;
+      }
+      usageError("run", a + " needs " + what);
+      return false;
+    };
+    if (a == "-o" || a == "--trace") {
+      if (!value(a == "-o" ? o.out : o.trace, "a file name"))
+        return kUsageError;
+    } else if (a == "--weights-dir") {
+      if (!value(o.weightsDir, "a folder"))
+        return kUsageError;
+    } else if (a == "--ref") {
+      if (!value(o.refPath, "an image file"))
+        return kUsageError;
+    } else if (a == "--shave") {
+      long long v = -1;
+      if (i + 1 >= args.size() || !parseInt(args[i + 1], 0, 4096, v))
+        return usageError("run", "--shave needs a whole number of pixels (0 or more)");
+      o.shave = static_cast<int>(v);
+      ++i;
+    } else if (a == "--profile") {
+      o.profile = true;
+    } else if (a == "--no-wisdom") {
+      o.wisdom = false;
+    } else if (a.rfind("-", 0) == 0) {
+      return usageError("run", "unknown option '" + a + "'");
+    } else if (o.file.empty()) {
+      o.file = a;
+    } else {
+      return usageError("run", "more than one model file given");
+    }
   }
-  return 0;
+  if (o.file.empty())
+    return usageError("run", "no model file given");
+  if (o.out.empty())
+    return usageError("run", "say where the result goes with -o OUT (.png, .tif or .npy)");
+  return -1;
+}
+
+// Where the time before stage 1 goes (`--profile`): a user reading the trace wants the set-up
+// apart from the stages.
+struct SetupTimes {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point start = Clock::now(), last = start;
+  std::vector<std::pair<const char*, double>> phases;
+  void mark(const char* phase) {
+    const Clock::time_point now = Clock::now();
+    phases.emplace_back(phase, std::chrono::duration<double>(now - last).count());
+    last = now;
+  }
+};
+
+void printSetup(const SetupTimes& t, const RunResult& r) {
+  double total = r.preSeconds;
+  std::string parts;
+  char buf[96];
+  for (const auto& [phase, seconds] : t.phases) {
+    total += seconds;
+    std::snprintf(buf, sizeof buf, "%s %.1f ms, ", phase, seconds * 1e3);
+    parts += buf;
+  }
+  std::snprintf(buf, sizeof buf, "pre-stage nodes %.1f ms", r.preSeconds * 1e3);
+  parts += buf;
+  double loop = 0;
+  for (double s : r.stageSeconds)
+    loop += s;
+  const cpu::FftPlanStats fft = cpu::fftPlanStats();
+  std::fprintf(stderr,
+               "set-up before stage 1: %.1f ms (%s)\n"
+               "FFT plans: %lld measured, %lld from the plan cache, %lld estimated; %.1f ms "
+               "planning\n"
+               "stage loop: %.1f ms for %lld stages; after the loop: %.1f ms\n",
+               total * 1e3, parts.c_str(), static_cast<long long>(fft.measured),
+               static_cast<long long>(fft.fromWisdom), static_cast<long long>(fft.estimated),
+               fft.planSeconds * 1e3, loop * 1e3, static_cast<long long>(r.stages),
+               r.postSeconds * 1e3);
+}
+
+// The graph to run: a compiled .pgraph as it is, or the model lowered for the inputs' shapes and
+// optimized. Returns -1 to go on, else the exit status (message printed).
+int buildGraph(RunOptions& o, const std::optional<Tensor>& ref, ir::Graph& g,
+               std::set<std::string>& notImages, SetupTimes& times) {
+  if (endsWith(o.file, ".pgraph")) {
+    try {
+      g = ir::load(o.file);
+    } catch (const std::exception& e) {
+      std::cerr << "podm run: error: " << e.what() << "\n";
+      return kModelError;
+    }
+    times.mark("graph file");
+    return -1;
+  }
+  std::optional<LoadedModel> m = loadModel(o.file, Stop::AfterSema);
+  if (!m)
+    return kUsageError;
+  if (!m->checked)
+    return kModelError;
+  times.mark("model");
+  // --ref is also the model's `ref` input unless --input gave one.
+  const bool refBound = completeModelInputs(*m->ast, o.inputs, ref ? &*ref : nullptr);
+  notImages = nonImageInputs(*m->ast);
+  std::optional<lower::LowerResult> lowered = lowerLoaded(*m, o.inputs);
+  if (!lowered) {
+    if (refBound)
+      std::cerr << "podm run: note: the model's input 'ref' is --ref " << o.refPath << "\n";
+    return kModelError;
+  }
+  for (const std::string& note : lowered->notes)
+    std::cerr << "podm run: note: " << note << "\n";
+  g = optimizeGraph(lowered->graph, nullptr);
+  times.mark("lowering and passes");
+  return -1;
+}
+
+// Proposition 1 (docs/lowering.md): with the check on, phi must not increase; say so either way.
+void reportProposition1(const RunResult& r) {
+  const std::vector<float>* phi = r.monitors.find("phi");
+  if (!phi || !r.monitors.find("branch"))
+    return;
+  size_t bad = 0;
+  for (size_t l = 1; l < phi->size() && !bad; ++l)
+    if ((*phi)[l] > (*phi)[l - 1] + 1e-5f * std::fabs((*phi)[l - 1]) + 1e-6f)
+      bad = l;
+  if (bad)
+    std::cerr << "podm run: warning: phi increased at stage " << bad << " (" << (*phi)[bad - 1]
+              << " -> " << (*phi)[bad]
+              << "): the parameters are not admissible for Proposition 1 (gamma < 1/L_f, "
+                 "c <= mu/2)\n";
+  else
+    std::cerr << "podm run: Proposition 1 holds on this run: phi never increased\n";
+}
+
+void printSummary(const RunResult& r, const std::string& out) {
+  std::cerr << "podm run: " << r.stages << " stages";
+  for (size_t i = 0; i < r.monitors.names.size(); ++i) {
+    const std::vector<float>& values = r.monitors.values[i];
+    if (values.empty())
+      continue;
+    if (r.monitors.names[i] == "branch") // a count says more than the last stage's 0 or 1
+      std::cerr << ", accepted " << acceptedStages(r) << "/" << values.size();
+    else
+      std::cerr << ", " << r.monitors.names[i] << " " << values.back();
+  }
+  std::cerr << "; wrote " << out << "\n";
+}
+
+// Writes the result (RGB runs: the restored Y with the first colour input's chroma, resized
+// bicubically when the sizes differ; .npy keeps the Y) and the trace.
+void writeResult(const RunOptions& o, const RunResult& r) {
+  const Tensor& result = r.outputs.begin()->second;
+  if (!o.inputs.color.empty() && result.shape().c == 1 && !endsWith(o.out, ".npy")) {
+    io::writeImage(o.out, io::mergeLuma(result, o.inputs.color.front().second));
+    std::cerr << "podm run: note: restored the Y channel; colour from input '"
+              << o.inputs.color.front().first << "'\n";
+  } else {
+    io::writeImage(o.out, result);
+  }
+  if (!o.trace.empty())
+    io::writeTraceCsv(o.trace, traceRecords(r));
+}
+
+// --ref: PSNR/SSIM with the conventions of the psnr/ssim monitors (docs/io.md).
+int reportQuality(const RunOptions& o, const ir::Graph& g, const RunResult& r, const Tensor& ref,
+                  const std::set<std::string>& notImages) {
+  const Tensor& x = r.outputs.begin()->second;
+  if (!(x.shape() == ref.shape())) {
+    std::cerr << "podm run: error: --ref " << o.refPath << " is " << ref.shape().str()
+              << " but the result is " << x.shape().str() << "\n";
+    return kModelError;
+  }
+  const int shave = qualityShave(g, x.shape(), o.inputs.tensors, notImages, o.shave);
+  if (2 * int64_t(shave) >= x.shape().h || 2 * int64_t(shave) >= x.shape().w) {
+    std::cerr << "podm run: error: --shave " << shave << " leaves nothing of the "
+              << x.shape().str() << " result\n";
+    return kModelError;
+  }
+  io::Quality q = io::measure(x, ref, shave);
+  char line[160];
+  std::snprintf(line, sizeof line, "podm run: against %s (shave %d): PSNR %.2f dB, SSIM %.4f\n",
+                o.refPath.c_str(), shave, q.psnr, q.ssim);
+  std::cout << line;
+  return kOk;
 }
 
 } // namespace
 
 int runRun(const std::vector<std::string>& given) {
-  std::vector<std::string> args = given, plugins;
-  if (!takePluginOptions("run", args, plugins))
-    return kUsageError;
-  GraphInputs inputs;
-  int status = kOk;
-  if (!takeInputOptions("run", args, inputs, status))
+  SetupTimes times;
+  RunOptions o;
+  if (int status = parseRunOptions(given, o); status >= 0)
     return status;
-  std::string file, out, trace, weightsDir, refPath;
-  int shave = -1; // -1: the convention of docs/io.md
-  bool profile = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "-o" || a == "--trace") {
-      if (i + 1 >= args.size())
-        return usageError("run", a + " needs a file name");
-      (a == "-o" ? out : trace) = args[++i];
-    } else if (a == "--weights-dir") {
-      if (i + 1 >= args.size())
-        return usageError("run", a + " needs a folder");
-      weightsDir = args[++i];
-    } else if (a == "--ref") {
-      if (i + 1 >= args.size())
-        return usageError("run", a + " needs an image file");
-      refPath = args[++i];
-    } else if (a == "--shave") {
-      char* end = nullptr;
-      long v = i + 1 < args.size() ? std::strtol(args[i + 1].c_str(), &end, 10) : -1;
-      if (i + 1 >= args.size() || *end != 0 || v < 0 || v > 4096)
-        return usageError("run", "--shave needs a whole number of pixels (0 or more)");
-      shave = static_cast<int>(v);
-      ++i;
-    } else if (a == "--profile") {
-      profile = true;
-    } else if (a.rfind("-", 0) == 0) {
-      return usageError("run", "unknown option '" + a + "'");
-    } else if (file.empty()) {
-      file = a;
-    } else {
-      return usageError("run", "more than one model file given");
-    }
-  }
-  if (file.empty())
-    return usageError("run", "no model file given");
-  if (out.empty())
-    return usageError("run", "say where the result goes with -o OUT (.png, .tif or .npy)");
-  if (!loadPlugins("run", plugins))
+  if (!loadPlugins("run", o.plugins))
     return kUsageError;
+  FftWisdomFile wisdom("run", o.wisdom);
   std::optional<Tensor> ref;
-  if (!refPath.empty() && !(ref = readRef(refPath)))
+  if (!o.refPath.empty() && !(ref = readRef(o.refPath)))
     return kModelError;
+  times.mark("inputs");
 
   ir::Graph g;
-  std::optional<LoadedModel> m;
   std::set<std::string> notImages; // inputs the model declares as kernels (or other non-images)
-  if (endsWith(file, ".pgraph")) {
-    try {
-      g = ir::load(file);
-    } catch (const std::exception& e) {
-      std::cerr << "podm run: error: " << e.what() << "\n";
-      return kModelError;
-    }
-  } else {
-    m = loadModel(file, Stop::AfterSema);
-    if (!m)
-      return kUsageError;
-    if (!m->checked)
-      return kModelError;
-    // --ref is also the model's `ref` input unless --input gave one.
-    bool refBound = false;
-    for (const ast::Decl& d : m->ast->decls)
-      if (ref && d.kind == ast::DeclKind::Input && d.name == "ref" &&
-          !inputs.tensors.count("ref")) {
-        inputs.tensors["ref"] = *ref;
-        inputs.shapes["ref"] = {ref->shape().h, ref->shape().w};
-        refBound = true;
-      }
-    for (const ast::Decl& d : m->ast->decls)
-      if (d.kind == ast::DeclKind::Input && d.type.name != "image")
-        notImages.insert(d.name);
-    // Scalar inputs the model gives a default for.
-    for (const ast::Decl& d : m->ast->decls)
-      if (d.kind == ast::DeclKind::Input && d.type.name == "scalar" && d.value &&
-          d.value->kind == ast::ExprKind::Number && !inputs.scalars.count(d.name))
-        inputs.scalars[d.name] = d.value->number;
-    std::optional<lower::LowerResult> lowered = lowerLoaded(*m, inputs);
-    if (!lowered) {
-      if (refBound)
-        std::cerr << "podm run: note: the model's input 'ref' is --ref " << refPath << "\n";
-      return kModelError;
-    }
-    for (const std::string& note : lowered->notes)
-      std::cerr << "podm run: note: " << note << "\n";
-    g = optimizeGraph(lowered->graph, nullptr);
+  if (int status = buildGraph(o, ref, g, notImages, times); status >= 0)
+    return status;
+  std::string error;
+  std::optional<std::map<std::string, Tensor>> bound =
+      bindGraphInputs(g, o.inputs, ref ? &*ref : nullptr, error);
+  if (!bound) {
+    std::cerr << "podm run: error: " << error << "\n";
+    return kUsageError;
   }
-
-  std::map<std::string, Tensor> bound;
-  for (ir::ValueId v : g.inputs()) {
-    const std::string& name = g.node(v).attrs.getString("name");
-    if (name == "ref" && ref && !inputs.tensors.count(name))
-      inputs.tensors[name] = *ref; // a compiled graph's `ref` input
-
-    if (auto t = inputs.tensors.find(name); t != inputs.tensors.end()) {
-      bound[name] = t->second;
-    } else if (auto s = inputs.scalars.find(name); s != inputs.scalars.end()) {
-      Tensor t1(Shape{1, 1, 1, 1});
-      t1.data()[0] = static_cast<float>(s->second);
-      bound[name] = t1;
-    } else {
-      std::cerr << "podm run: error: input '" << name << "' (" << g.type(v).str()
-                << ") is not given; add --input " << name << "=FILE\n";
-      return kUsageError;
-    }
-  }
-  for (const auto& [name, t] : inputs.tensors)
-    if (!bound.count(name))
+  for (const auto& [name, t] : o.inputs.tensors)
+    if (!bound->count(name))
       std::cerr << "podm run: warning: input '" << name << "' is not used by the graph\n";
 
   installStdlibProxProvider();
   // Relative weight paths of `net` declarations: against --weights-dir, else the model's folder.
-  const std::filesystem::path baseDir = weightsDir.empty()
-                                            ? std::filesystem::absolute(file).parent_path()
-                                            : std::filesystem::path(weightsDir);
+  const std::filesystem::path baseDir = o.weightsDir.empty()
+                                            ? std::filesystem::absolute(o.file).parent_path()
+                                            : std::filesystem::path(o.weightsDir);
   StdlibNetworkProvider networks(baseDir);
   // Learnable params (mlp weights, filters) come from the net's weight file when it holds them.
   ParamValues params;
@@ -264,99 +368,42 @@ int runRun(const std::vector<std::string>& given) {
   }
   if (std::string note = initialValuesNote(params); !note.empty())
     std::cerr << "podm run: note: " << note << "\n";
+  times.mark("params");
   cpu::CpuBackend cpu;
   RunResult r;
   const bool progress = isatty(fileno(stderr)) != 0;
   try {
-    ExecutorOptions options{.trace = profile, .network = &networks};
+    ExecutorOptions options{.trace = o.profile, .network = &networks};
     if (progress)
       options.onStage = printProgress;
     Executor ex(g, cpu, nullptr, options);
-    r = ex.run(bound, params.values);
+    times.mark("executor (weights, kernels, memory)");
+    r = ex.run(*bound, params.values);
     if (progress && r.stages > 0)
       std::cerr << "\n";
-    if (profile)
+    if (o.profile) {
       ex.trace().print(std::cerr);
+      printSetup(times, r);
+    }
   } catch (const std::exception& e) {
     std::cerr << "podm run: error: " << e.what() << "\n";
     return kModelError;
   }
+  wisdom.save();
   if (r.outputs.size() != 1) {
     std::cerr << "podm run: error: the graph has " << r.outputs.size()
               << " outputs; -o writes exactly one\n";
     return kModelError;
   }
   try {
-    const Tensor& result = r.outputs.begin()->second;
-    // A colour input was restored on its Y: recombine with the first colour input's chroma
-    // (resized bicubically when the sizes differ, as for super-resolution). .npy keeps the Y.
-    if (!inputs.color.empty() && result.shape().c == 1 && !endsWith(out, ".npy")) {
-      io::writeImage(out, io::mergeLuma(result, inputs.color.front().second));
-      std::cerr << "podm run: note: restored the Y channel; colour from input '"
-                << inputs.color.front().first << "'\n";
-    } else {
-      io::writeImage(out, result);
-    }
-    if (!trace.empty())
-      io::writeTraceCsv(trace, traceRecords(r));
+    writeResult(o, r);
   } catch (const std::exception& e) {
     std::cerr << "podm run: error: " << e.what() << "\n";
     return kModelError;
   }
-  // Proposition 1 (DESIGN.md §1): with the check on, phi must not increase; say so either way.
-  const std::vector<float>* phi = r.monitors.find("phi");
-  if (phi && r.monitors.find("branch")) {
-    size_t bad = 0;
-    for (size_t l = 1; l < phi->size() && !bad; ++l)
-      if ((*phi)[l] > (*phi)[l - 1] + 1e-5f * std::fabs((*phi)[l - 1]) + 1e-6f)
-        bad = l;
-    if (bad)
-      std::cerr << "podm run: warning: phi increased at stage " << bad << " (" << (*phi)[bad - 1]
-                << " -> " << (*phi)[bad]
-                << "): the parameters are not admissible for Proposition 1 (gamma < 1/L_f, "
-                   "c <= mu/2)\n";
-    else
-      std::cerr << "podm run: Proposition 1 holds on this run: phi never increased\n";
-  }
-  std::cerr << "podm run: " << r.stages << " stages";
-  for (size_t i = 0; i < r.monitors.names.size(); ++i) {
-    const std::vector<float>& values = r.monitors.values[i];
-    if (values.empty())
-      continue;
-    if (r.monitors.names[i] == "branch") // a count says more than the last stage's 0 or 1
-      std::cerr << ", accepted " << std::count(values.begin(), values.end(), 1.f) << "/"
-                << values.size();
-    else
-      std::cerr << ", " << r.monitors.names[i] << " " << values.back();
-  }
-  std::cerr << "; wrote " << out << "\n";
-  if (ref) {
-    // The same conventions as the psnr/ssim monitors: the result as restored (the Y channel of a
-    // colour run), the ground truth's Y, the border shave of the model's ssim monitor or the scale.
-    const Tensor& x = r.outputs.begin()->second;
-    if (!(x.shape() == ref->shape())) {
-      std::cerr << "podm run: error: --ref " << refPath << " is " << ref->shape().str()
-                << " but the result is " << x.shape().str() << "\n";
-      return kModelError;
-    }
-    if (shave < 0)
-      for (const ir::Node& n : g.nodes())
-        if (n.op == ir::Op::Ssim && shave < 0)
-          shave = static_cast<int>(n.attrs.getInt("shave"));
-    if (shave < 0)
-      shave = defaultShave(x.shape(), inputs.tensors, notImages);
-    if (2 * int64_t(shave) >= x.shape().h || 2 * int64_t(shave) >= x.shape().w) {
-      std::cerr << "podm run: error: --shave " << shave << " leaves nothing of the "
-                << x.shape().str() << " result\n";
-      return kModelError;
-    }
-    io::Quality q = io::measure(x, *ref, shave);
-    char line[160];
-    std::snprintf(line, sizeof line, "podm run: against %s (shave %d): PSNR %.2f dB, SSIM %.4f\n",
-                  refPath.c_str(), shave, q.psnr, q.ssim);
-    std::cout << line;
-  }
-  return kOk;
+  reportProposition1(r);
+  printSummary(r, o.out);
+  return ref ? reportQuality(o, g, r, *ref, notImages) : kOk;
 }
 
 } // namespace podm::cli

@@ -21,6 +21,7 @@ const std::vector<Verb>& verbs();
 int runCheck(const std::vector<std::string>& args);
 int runCompile(const std::vector<std::string>& args);
 int runDegrade(const std::vector<std::string>& args); // cli/degrade.cpp
+int runEval(const std::vector<std::string>& args);    // cli/eval.cpp
 int runPlot(const std::vector<std::string>& args);    // cli/plot.cpp
 int runRun(const std::vector<std::string>& args);     // cli/run.cpp
 int runTestProx(const std::vector<std::string>& args);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <numbers>
 #include <sstream>
@@ -220,6 +221,43 @@ Tensor addGaussianNoise(const Tensor& image, double sigma, uint64_t seed) {
   for (int64_t i = 0; i < out.numel(); ++i)
     d[i] = float(d[i] + sigma * rng.normal());
   return out;
+}
+
+Tensor degrade(const Tensor& image, const Degradation& d) {
+  Tensor out = image;
+  if (!d.kernel.empty())
+    out = blur(out, d.kernel, d.boundary);
+  if (d.scale > 1 && d.downscale == Degradation::Downscale::Decimate)
+    out = decimate(out, d.scale);
+  if (d.scale > 1 && d.downscale == Degradation::Downscale::Bicubic)
+    out = bicubicDownscale(out, d.scale);
+  if (d.noise255 > 0)
+    out = addGaussianNoise(out, d.noise255 / 255.0, d.seed);
+  return out;
+}
+
+Tensor kernelFromSpec(const std::string& spec) {
+  std::vector<std::string> p;
+  std::stringstream ss(spec);
+  for (std::string part; std::getline(ss, part, ':');)
+    p.push_back(part);
+  auto number = [&](const std::string& text, double& out) {
+    char* end = nullptr;
+    out = std::strtod(text.c_str(), &end);
+    return !text.empty() && end == text.c_str() + text.size() && std::isfinite(out);
+  };
+  double x = 0, y = 0;
+  if (p.size() != 3 || !number(p[1], x) || !number(p[2], y))
+    throw std::invalid_argument("--blur expects gaussian:SIZE:SIGMA or motion:LEN:ANGLE, not '" +
+                                spec + "'");
+  if (p[0] == "gaussian") {
+    if (x != std::floor(x))
+      throw std::invalid_argument("gaussian kernel size must be an integer");
+    return gaussianKernel(int(x), y);
+  }
+  if (p[0] == "motion")
+    return motionKernel(x, y);
+  throw std::invalid_argument("unknown blur '" + p[0] + "' (gaussian or motion)");
 }
 
 const char* syntheticNames() {

@@ -37,6 +37,24 @@ Tensor modcrop(const Tensor& image, int s);
 // Adds i.i.d. N(0, sigma^2) noise; sigma is in the units of the image values (pass sigma255/255).
 Tensor addGaussianNoise(const Tensor& image, double sigma, uint64_t seed);
 
+// The pipeline of `podm degrade` and `podm eval`, in this order: blur with `kernel` (when not
+// empty) under `boundary`, decimation or bicubic downscaling by `scale`, Gaussian noise of
+// `noise255` (0-255 scale) from `seed`. The image must already be a multiple of the scale
+// (modcrop). Colour images are degraded plane by plane.
+struct Degradation {
+  Tensor kernel;
+  cpu::Boundary boundary = cpu::Boundary::Periodic;
+  enum class Downscale { None, Decimate, Bicubic } downscale = Downscale::None;
+  int scale = 1;
+  double noise255 = 0;
+  uint64_t seed = 0;
+};
+Tensor degrade(const Tensor& image, const Degradation& d);
+
+// A kernel from a `--blur` spec: "gaussian:SIZE:SIGMA" or "motion:LENGTH:ANGLE". Throws
+// std::invalid_argument with a message for a malformed spec or bad numbers.
+Tensor kernelFromSpec(const std::string& spec);
+
 // Synthetic images: "scene" (gray) or "scene-rgb" (colour), h x w, values in [0,1]: a smooth
 // gradient background, antialiased shapes with sharp edges, stripes, and band-limited texture.
 // Deterministic in (name, h, w, seed). Throws std::invalid_argument for an unknown name.

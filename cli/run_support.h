@@ -1,0 +1,42 @@
+// What `podm run` and `podm eval` share, so that a dataset score and a single run of the same
+// model on the same image agree to the bit: completing a model's inputs (--ref as its `ref`
+// input, scalar defaults), binding a graph's inputs, the border shave of the quality figures
+// (docs/io.md), and the summary figures of a run.
+#pragma once
+
+#include "cli/driver.h"
+#include "cli/graph_build.h"
+#include "compiler/ir/graph.h"
+#include "runtime/executor.h"
+#include "runtime/tensor.h"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace podm::cli {
+
+// Gives the model's `ref` input the --ref image unless an --input gave one (returns true when it
+// did), and every scalar input with a literal default its default unless given.
+bool completeModelInputs(const ast::Model& model, GraphInputs& inputs, const Tensor* ref);
+
+// The model's inputs that are not images (kernels, scalars): never an observation.
+std::set<std::string> nonImageInputs(const ast::Model& model);
+
+// The tensors for every graph input, from `inputs` (scalars as 1x1x1x1 tensors; a compiled
+// graph's `ref` from `ref`). nullopt with `error` set when an input is not given.
+std::optional<std::map<std::string, Tensor>>
+bindGraphInputs(const ir::Graph& g, GraphInputs& inputs, const Tensor* ref, std::string& error);
+
+// The border shave of PSNR/SSIM against a reference: `requested` when >= 0, else the shave of the
+// model's ssim monitor, else the scale s when the result is s times an image input (the
+// observation of super-resolution; kernels and `ref` are no observation), else 0.
+int qualityShave(const ir::Graph& g, const Shape& result,
+                 const std::map<std::string, Tensor>& inputs,
+                 const std::set<std::string>& notImages, int requested);
+
+// Stages the optimality check accepted x_G (the `branch` monitor), -1 when it is not monitored.
+int64_t acceptedStages(const RunResult& r);
+
+} // namespace podm::cli
