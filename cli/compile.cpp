@@ -16,7 +16,8 @@ namespace podm::cli {
 
 int runCompile(const std::vector<std::string>& given) {
   std::vector<std::string> args = given, plugins;
-  if (!takePluginOptions("compile", args, plugins))
+  std::vector<ConstOverride> overrides;
+  if (!takePluginOptions("compile", args, plugins) || !takeSetOptions("compile", args, overrides))
     return kUsageError;
   GraphInputs inputs;
   int status = kOk;
@@ -52,7 +53,7 @@ int runCompile(const std::vector<std::string>& given) {
     return usageError("compile", "-o saves a graph; use it with --emit=graph, graph-opt or plan");
   if (!loadPlugins("compile", plugins))
     return kUsageError;
-  std::optional<LoadedModel> m = loadModel(file, Stop::AfterSema);
+  std::optional<LoadedModel> m = loadModel(file, Stop::AfterSema, overrides);
   if (!m)
     return kUsageError;
   if (!m->checked)

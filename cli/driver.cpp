@@ -50,7 +50,67 @@ bool takePluginOptions(const std::string& verb, std::vector<std::string>& args,
   return true;
 }
 
-std::optional<LoadedModel> loadModel(const std::string& path, Stop stop) {
+bool takeSetOptions(const std::string& verb, std::vector<std::string>& args,
+                    std::vector<ConstOverride>& overrides) {
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string spec;
+    if (args[i] == "--set") {
+      if (i + 1 >= args.size()) {
+        usageError(verb, "--set needs NAME=VALUE");
+        return false;
+      }
+      spec = args[++i];
+    } else if (args[i].rfind("--set=", 0) == 0) {
+      spec = args[i].substr(6);
+    } else {
+      rest.push_back(args[i]);
+      continue;
+    }
+    const size_t eq = spec.find('=');
+    double number = 0;
+    if (eq == std::string::npos || eq == 0 || !parseDouble(spec.substr(eq + 1), number)) {
+      usageError(verb, "--set " + spec + ": expected NAME=NUMBER (a const of the model)");
+      return false;
+    }
+    overrides.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+  }
+  args = std::move(rest);
+  return true;
+}
+
+namespace {
+
+// Replaces the values of the overridden consts; false (message printed) when one names no const.
+bool applyOverrides(ast::Model& model, const std::string& path,
+                    const std::vector<ConstOverride>& overrides) {
+  for (const ConstOverride& o : overrides) {
+    ast::Decl* target = nullptr;
+    std::string consts;
+    for (ast::Decl& d : model.decls)
+      if (d.kind == ast::DeclKind::Const) {
+        consts += (consts.empty() ? "" : ", ") + d.name;
+        if (d.name == o.name)
+          target = &d;
+      }
+    if (!target) {
+      usageError("", "--set " + o.name + "=" + o.value + ": " + path + " has no const '" + o.name +
+                         "'" + (consts.empty() ? "" : " (its consts: " + consts + ")"));
+      return false;
+    }
+    // The new value stands where the old one was written, so diagnostics point at the const.
+    auto value = std::make_unique<ast::Expr>(ast::ExprKind::Number, target->value->loc);
+    parseDouble(o.value, value->number);
+    value->text = o.value;
+    target->value = std::move(value);
+  }
+  return true;
+}
+
+} // namespace
+
+std::optional<LoadedModel> loadModel(const std::string& path, Stop stop,
+                                     const std::vector<ConstOverride>& overrides) {
   std::string text, error;
   if (!readFile(path, text, error)) {
     std::cerr << "podm: error: " << error << "\n";
@@ -61,9 +121,17 @@ std::optional<LoadedModel> loadModel(const std::string& path, Stop stop) {
   m.diags = std::make_unique<DiagnosticEngine>(*m.file);
   if (std::optional<ast::Model> parsed = parseModel(*m.file, *m.diags))
     m.ast = std::make_unique<ast::Model>(std::move(*parsed));
+  if (m.ast && !applyOverrides(*m.ast, path, overrides)) {
+    m.diags->print(std::cerr);
+    return std::nullopt;
+  }
   if (m.ast && stop == Stop::AfterSema)
     m.checked = sema::check(*m.ast, languageCatalogue(), *m.diags);
   m.diags->print(std::cerr);
+  if (m.ast && !m.checked && stop == Stop::AfterSema)
+    for (const ConstOverride& o : overrides)
+      std::cerr << path << ": note: const '" << o.name << "' is " << o.value << " from --set "
+                << o.name << "=" << o.value << "\n";
   return m;
 }
 

@@ -30,9 +30,23 @@ bool loadPlugins(const std::string& verb, const std::vector<std::string>& paths)
 bool takePluginOptions(const std::string& verb, std::vector<std::string>& args,
                        std::vector<std::string>& plugins);
 
-// Returns nullopt when the file cannot be read (message printed; a usage error). Otherwise the
-// diagnostics have been printed to stderr and `ast`/`checked` are set when those stages passed.
-std::optional<LoadedModel> loadModel(const std::string& path, Stop stop);
+// `--set NAME=VALUE`: a const of the model given another value on the command line.
+struct ConstOverride {
+  std::string name, value; // value: a number, as written
+};
+
+// Takes `--set NAME=VALUE` / `--set=NAME=VALUE` out of `args`; returns false (after a usage
+// message) when one is malformed or VALUE is not a number.
+bool takeSetOptions(const std::string& verb, std::vector<std::string>& args,
+                    std::vector<ConstOverride>& overrides);
+
+// Returns nullopt when the file cannot be read, or an override names no const of the model
+// (message printed; a usage error). Otherwise the diagnostics have been printed to stderr and
+// `ast`/`checked` are set when those stages passed. Overrides replace the consts' values before
+// sema, so a value is checked where the const is used, as if it were written in the file; when
+// sema fails, a note says which consts came from --set.
+std::optional<LoadedModel> loadModel(const std::string& path, Stop stop,
+                                     const std::vector<ConstOverride>& overrides = {});
 
 // Flag values: the whole string must be a number (an integer within [lo, hi]; a finite double).
 bool parseInt(const std::string& s, long long lo, long long hi, long long& out);

@@ -46,7 +46,8 @@ struct EvalOptions {
   int shave = -1;
   bool wisdom = true;
   std::vector<std::string> plugins;
-  GraphInputs fixed; // --input NAME=FILE|NUMBER: the same for every image
+  std::vector<ConstOverride> overrides; // --set NAME=VALUE
+  GraphInputs fixed;                    // --input NAME=FILE|NUMBER: the same for every image
 };
 
 // One image to score: a ground truth, optionally a kernel (its name for the tables) or a
@@ -86,7 +87,7 @@ bool isKernelFile(const fs::path& p) {
 // Fills `o` from the command line; returns -1 to go on, else the exit status (message printed).
 int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
   std::vector<std::string> args = given;
-  if (!takePluginOptions(kVerb, args, o.plugins))
+  if (!takePluginOptions(kVerb, args, o.plugins) || !takeSetOptions(kVerb, args, o.overrides))
     return kUsageError;
   int status = kOk;
   if (!takeInputOptions(kVerb, args, o.fixed, status))
@@ -488,7 +489,7 @@ int runEval(const std::vector<std::string>& args) {
   std::vector<EvalCase> cases;
   if (int status = listCases(o, kernels, cases); status >= 0)
     return status;
-  std::optional<LoadedModel> m = loadModel(o.model, Stop::AfterSema);
+  std::optional<LoadedModel> m = loadModel(o.model, Stop::AfterSema, o.overrides);
   if (!m)
     return kUsageError;
   if (!m->checked)

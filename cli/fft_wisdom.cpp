@@ -64,8 +64,7 @@ FftWisdomFile::FftWisdomFile(std::string verb, bool enabled) : verb_(std::move(v
   if (folder.empty())
     return; // no home: nowhere to keep it, and nothing worth a note
   path_ =
-      (fs::path(folder) / (fileSafe(cpu::fftWisdomKey()) + "-cpu" + cpuTag() + ".wisdom"))
-          .string();
+      (fs::path(folder) / (fileSafe(cpu::fftWisdomKey()) + "-cpu" + cpuTag() + ".wisdom")).string();
   measuredAtLoad_ = cpu::fftPlanStats().measured;
   std::error_code ec;
   if (!fs::exists(path_, ec))

@@ -31,6 +31,7 @@ const std::vector<Verb>& verbs() {
        "  --shape NAME=HxW  the size of an image or kernel input (graphs have static shapes)\n"
        "  --input NAME=FILE take the size from a file (PNG, TIFF, BMP, .npy)\n"
        "  -o OUT.pgraph     save the emitted graph for `podm run`\n"
+       "  --set NAME=VALUE  give the model's const NAME another value (checked as if written)\n"
        "  --plugin LIB      load user prox functions from a shared library first\n\n"
        "exit status: 0 success, 1 the model has errors, 2 usage error\n",
        runCompile},
@@ -51,7 +52,9 @@ const std::vector<Verb>& verbs() {
        "                phase, the FFT plans (measured or from the plan cache) and the loop\n"
        "  --weights-dir DIR  resolve relative net weight paths against DIR (default: the\n"
        "                model file's folder)\n"
-       "  --no-wisdom   neither read nor write the FFT plan cache (also PODM_FFTW_WISDOM=off)\n\n"
+       "  --no-wisdom   neither read nor write the FFT plan cache (also PODM_FFTW_WISDOM=off)\n"
+       "  --set NAME=VALUE  give the model's const NAME another value, checked where it is used\n"
+       "                as if written in the file (e.g. --set s=3 for another SR scale)\n\n"
        "FFT plans measured once are kept in $XDG_CACHE_HOME/podm (else ~/.cache/podm), so\n"
        "later runs start at once and compute the same bits (docs/io.md).\n\n"
        "exit status: 0 success, 1 model or data errors, 2 usage error\n",
@@ -79,7 +82,7 @@ const std::vector<Verb>& verbs() {
        "  --csv F           image,kernel,psnr,ssim,stages,accepted,seconds per image\n"
        "  --markdown F      the table printed at the end\n"
        "  --save DIR        keep the restorations (IMAGE[_KERNEL].png)\n"
-       "  --weights-dir DIR, --plugin LIB, --no-wisdom   as for `podm run`\n\n"
+       "  --weights-dir DIR, --plugin LIB, --no-wisdom, --set NAME=VALUE   as for `podm run`\n\n"
        "A bad image is reported by name and skipped; the exit status is then 1.\n"
        "exit status: 0 every image scored, 1 model or data errors, 2 usage error\n",
        runEval},

@@ -121,13 +121,14 @@ struct RunOptions {
   int shave = -1; // -1: the convention of docs/io.md
   bool profile = false, wisdom = true;
   std::vector<std::string> plugins;
+  std::vector<ConstOverride> overrides; // --set NAME=VALUE
   GraphInputs inputs;
 };
 
 // Fills `o` from the command line; returns -1 to go on, else the exit status (message printed).
 int parseRunOptions(const std::vector<std::string>& given, RunOptions& o) {
   std::vector<std::string> args = given;
-  if (!takePluginOptions("run", args, o.plugins))
+  if (!takePluginOptions("run", args, o.plugins) || !takeSetOptions("run", args, o.overrides))
     return kUsageError;
   int status = kOk;
   if (!takeInputOptions("run", args, o.inputs, status))
@@ -230,7 +231,7 @@ int buildGraph(RunOptions& o, const std::optional<Tensor>& ref, ir::Graph& g,
     times.mark("graph file");
     return -1;
   }
-  std::optional<LoadedModel> m = loadModel(o.file, Stop::AfterSema);
+  std::optional<LoadedModel> m = loadModel(o.file, Stop::AfterSema, o.overrides);
   if (!m)
     return kUsageError;
   if (!m->checked)
@@ -252,29 +253,76 @@ int buildGraph(RunOptions& o, const std::optional<Tensor>& ref, ir::Graph& g,
   return -1;
 }
 
-// Proposition 1 (docs/lowering.md): with the check on, phi must not increase; say so either way.
+// Proposition 1 (docs/lowering.md): with the check on and its assumptions met, phi never rises.
+// Stages are numbered as in the trace (from 1); each assumption is checked on its own monitor.
 void reportProposition1(const RunResult& r) {
   const std::vector<float>* phi = r.monitors.find("phi");
   if (!phi || !r.monitors.find("branch"))
     return;
-  size_t bad = 0;
-  for (size_t l = 1; l < phi->size() && !bad; ++l)
-    if ((*phi)[l] > (*phi)[l - 1] + 1e-5f * std::fabs((*phi)[l - 1]) + 1e-6f)
-      bad = l;
-  if (bad)
-    std::cerr << "podm run: warning: phi increased at stage " << bad << " (" << (*phi)[bad - 1]
-              << " -> " << (*phi)[bad]
-              << "): the parameters are not admissible for Proposition 1 (gamma < 1/L_f, "
-                 "c <= mu/2)\n";
-  else
+  size_t rises = 0, first = 0, largest = 0;
+  for (size_t l = 1; l < phi->size(); ++l) {
+    const float prev = (*phi)[l - 1], now = (*phi)[l];
+    if (!(now > prev + 1e-5f * std::fabs(prev) + 1e-6f))
+      continue;
+    ++rises;
+    if (!first)
+      first = l;
+    if (!largest || now - prev > (*phi)[largest] - (*phi)[largest - 1])
+      largest = l;
+  }
+  if (!rises) {
     std::cerr << "podm run: Proposition 1 holds on this run: phi never increased\n";
+    return;
+  }
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "podm run: warning: phi increased %zu time%s in %zu stage transitions; first from "
+                "stage %zu to %zu (%.6g -> %.6g), largest from stage %zu to %zu (%.6g -> %.6g)\n",
+                rises, rises == 1 ? "" : "s", phi->size() - 1, first, first + 1,
+                double((*phi)[first - 1]), double((*phi)[first]), largest, largest + 1,
+                double((*phi)[largest - 1]), double((*phi)[largest]));
+  std::cerr << buf;
+  // Each assumption: the first stage (from 1) where it fails, 0 when it holds at every stage.
+  auto firstFailing = [&](const char* name, auto fails) -> std::optional<size_t> {
+    const std::vector<float>* v = r.monitors.find(name);
+    if (!v)
+      return std::nullopt;
+    for (size_t l = 0; l < v->size(); ++l)
+      if (fails((*v)[l]))
+        return l + 1;
+    return 0;
+  };
+  std::vector<std::string> failing, holding;
+  auto judge = [&](std::optional<size_t> at, const std::string& condition,
+                   const std::string& failure) {
+    if (at && *at)
+      failing.push_back(failure + " from stage " + std::to_string(*at));
+    else if (at)
+      holding.push_back(condition);
+  };
+  judge(firstFailing(lower::kProp1GammaLf, [](float v) { return !(v < 1.f); }), "gamma < 1/L_f",
+        "gamma >= 1/L_f");
+  judge(firstFailing(lower::kProp1COverHalfMu, [](float v) { return !(v <= 1.f + 1e-6f); }),
+        "c <= mu/2", "c > mu/2");
+  judge(firstFailing(lower::kProp1ExactFStep, [](float v) { return v == 0.f; }), "an exact F-step",
+        "the F-step is inexact (a few gradient or CG steps)");
+  if (!failing.empty()) {
+    std::string list;
+    for (const std::string& f : failing)
+      list += (list.empty() ? "" : "; ") + f;
+    std::cerr << "podm run: note: Proposition 1 does not apply to these settings: " << list << "\n";
+  } else if (!holding.empty()) {
+    std::cerr << "podm run: warning: every assumption of Proposition 1 holds (gamma < 1/L_f, c "
+                 "<= mu/2, exact F-step), so a rise of phi is a bug in podm: please report it "
+                 "with the model and inputs\n";
+  }
 }
 
 void printSummary(const RunResult& r, const std::string& out) {
   std::cerr << "podm run: " << r.stages << " stages";
   for (size_t i = 0; i < r.monitors.names.size(); ++i) {
     const std::vector<float>& values = r.monitors.values[i];
-    if (values.empty())
+    if (values.empty() || r.monitors.names[i].rfind("prop1.", 0) == 0)
       continue;
     if (r.monitors.names[i] == "branch") // a count says more than the last stage's 0 or 1
       std::cerr << ", accepted " << acceptedStages(r) << "/" << values.size();

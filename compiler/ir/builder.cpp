@@ -177,8 +177,8 @@ ValueId Builder::scalar(float value, std::string label) {
 void Builder::beginLoop(int64_t stages) {
   if (g_.loop_)
     throw IrError("the graph already has a stage loop (one per graph)");
-  if (stages < 1 || stages > 1'000'000)
-    throw IrError("a stage loop needs 1 to 1000000 stages, got " + std::to_string(stages));
+  if (stages < 0 || stages > 1'000'000)
+    throw IrError("a stage loop needs 0 to 1000000 stages, got " + std::to_string(stages));
   g_.loop_ = StageLoop{stages, {}, {}};
   region_ = Region::Body;
 }

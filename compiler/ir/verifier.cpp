@@ -64,7 +64,7 @@ void checkLoop(const Graph& g, std::vector<std::string>& errors) {
   if (!g.loop())
     return;
   const StageLoop& loop = *g.loop();
-  if (loop.stages < 1 || loop.stages > 1'000'000)
+  if (loop.stages < 0 || loop.stages > 1'000'000)
     errors.push_back("stage loop: " + std::to_string(loop.stages) + " stages is out of range");
   auto valid = [&](ValueId v) { return v.valid() && v.index < g.size(); };
   std::set<uint32_t> carried;

@@ -197,6 +197,9 @@ struct Context {
 
   // --- fstep.cpp: x~ = argmin f(x) + d(x, xA)
   ir::ValueId fstep(ir::ValueId xA);
+  // monitors.cpp: per-stage monitors of Proposition 1's assumptions (lower.h, kProp1*) for podm
+  // stages that monitor phi and branch, so `podm run` can name the one that fails when phi rises.
+  void admissibility(ir::ValueId gamma, const std::optional<Scalar>& mu);
   std::string fstepChoice; // what was chosen, for notes and labels
   void planFStep();        // Pre part (spectra, denominators)
   struct FStepState {

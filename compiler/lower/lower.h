@@ -31,6 +31,14 @@ struct LowerOptions {
   uint64_t seed = 1;        // start vector of the power method
 };
 
+// Monitors of Proposition 1's assumptions, lowered for podm stages that monitor phi and branch,
+// so that a run in which phi rises can say which assumption fails: per stage gamma_l L_f
+// (admissible below 1), c_l / (mu_l / 2) (admissible up to 1) and 1 when the F-step is solved
+// exactly (closed form), 0 when by a few CG or gradient steps.
+inline constexpr const char* kProp1GammaLf = "prop1.gamma_lf";
+inline constexpr const char* kProp1COverHalfMu = "prop1.c_over_half_mu";
+inline constexpr const char* kProp1ExactFStep = "prop1.exact_fstep";
+
 struct LowerResult {
   ir::Graph graph;
   // What the lowering decided or left out, for `podm compile` to print ("F-step: FFT closed form

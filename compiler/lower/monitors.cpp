@@ -86,6 +86,26 @@ void Context::monitorInputs() {
   }
 }
 
+void Context::admissibility(ir::ValueId gamma, const std::optional<Scalar>& mu) {
+  // Only worth its three scalar nodes when the run can report on Proposition 1 (phi and branch).
+  bool phi = false, branch = false;
+  for (const ast::Decl& md : model.decls)
+    if (md.kind == ast::DeclKind::Monitor)
+      for (const ast::ExprPtr& item : md.items)
+        phi |= item->text == "phi", branch |= item->text == "branch";
+  if (!phi || !branch)
+    return;
+  ir::ValueId lf = lipschitzConstant(stages->loc);
+  b.monitor(kProp1GammaLf, b.op(Op::Mul, {gamma, lf}, {}, "gamma L_f (Prop. 1: < 1)"));
+  if (mu)
+    b.monitor(kProp1COverHalfMu,
+              b.op(Op::Div, {node(settings.at("c")), node(mul(*mu, Scalar::constant(0.5)))}, {},
+                   "c / (mu/2) (Prop. 1: <= 1)"));
+  const bool exact = fs.kind == FStepState::Elementwise || fs.kind == FStepState::Fft ||
+                     fs.kind == FStepState::Orthogonal;
+  b.monitor(kProp1ExactFStep, b.scalar(exact ? 1.f : 0.f));
+}
+
 void Context::buildMonitors(ir::ValueId next, const std::map<std::string, ir::ValueId>& q,
                             const std::function<ir::ValueId()>& phi) {
   const std::string& solver = checked.solver;

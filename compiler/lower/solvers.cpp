@@ -160,6 +160,7 @@ void Context::buildLoop() {
       q["opt_error"] = err;
       q["check_bound"] = bound;
       q["branch"] = ok;
+      admissibility(gamma, mu);
     } else {
       next = xg;
       graph.mutableNode(next).label = "x+ [" + solver + "]";

@@ -498,9 +498,9 @@ void Checker::checkStages(const Decl& d) {
   for (const auto& [n, s] : catalogue_.solvers)
     solverNames.push_back(n);
   Type count = expr(*d.value, Context::General);
-  if (!count.is(Kind::Error) && (!count.value || *count.value < 1 ||
+  if (!count.is(Kind::Error) && (!count.value || *count.value < 0 ||
                                  *count.value != std::floor(*count.value) || *count.value > 1e6))
-    diags_.error(d.value->loc, "the number of stages must be a whole number from 1 to 1000000");
+    diags_.error(d.value->loc, "the number of stages must be a whole number from 0 (the initial value only) to 1000000");
   if (solverIt == catalogue_.solvers.end()) {
     diags_.error(d.nameLoc, "unknown solver '" + d.name + "'; the solvers are " +
                                 join(solverNames) + suggestion(d.name, solverNames));
@@ -607,7 +607,7 @@ std::optional<CheckedModel> Checker::run() {
       if (s.name == "mu" || s.name == "gamma" || s.name == "c")
         stageSettings_.insert(s.name);
     Type count = expr(*stages_->value, Context::General);
-    if (count.value && *count.value >= 1 && *count.value == std::floor(*count.value) &&
+    if (count.value && *count.value >= 0 && *count.value == std::floor(*count.value) &&
         *count.value <= 1e6)
       stageCount_ = static_cast<int64_t>(*count.value);
   }

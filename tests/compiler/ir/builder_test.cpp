@@ -145,7 +145,7 @@ TEST_CASE("builder: regions and the stage loop") {
                        IrError);
   CHECK_THROWS_WITH_AS(b.monitor("m", b.scalar(1.f)),
                        doctest::Contains("may only appear in the stage loop body"), IrError);
-  CHECK_THROWS_WITH_AS(b.beginLoop(0), doctest::Contains("1 to 1000000 stages"), IrError);
+  CHECK_THROWS_WITH_AS(b.beginLoop(-1), doctest::Contains("0 to 1000000 stages"), IrError);
   b.beginLoop(2);
   ValueId x = b.loopState(x0, "x");
   CHECK_THROWS_WITH_AS(b.loopState(x, "y"), doctest::Contains("must come from before the loop"),
