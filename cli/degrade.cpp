@@ -36,7 +36,7 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 int runDegrade(const std::vector<std::string>& args) {
   std::string input, output, blurSpec, kernelFile, kernelOut, gtOut, synthetic, sizeSpec;
-  std::string boundaryName = "periodic";
+  std::string boundaryName = "periodic", orientationName = "convolution";
   long long decimateBy = 0, bicubicBy = 0, seed = 0, bits = 8;
   double noise = 0;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -63,6 +63,9 @@ int runDegrade(const std::vector<std::string>& args) {
     } else if (a == "--gt-out") {
       if (!value(gtOut))
         return usageError(kVerb, "--gt-out needs a file");
+    } else if (a == "--kernel-as") {
+      if (!value(orientationName))
+        return usageError(kVerb, "--kernel-as needs convolution or correlation");
     } else if (a == "--boundary") {
       if (!value(boundaryName))
         return usageError(kVerb, "--boundary needs periodic, symmetric or zero");
@@ -113,6 +116,9 @@ int runDegrade(const std::vector<std::string>& args) {
   std::optional<cpu::Boundary> boundary = cpu::parseBoundary(boundaryName);
   if (!boundary)
     return usageError(kVerb, "--boundary must be periodic, symmetric or zero");
+  std::optional<cpu::KernelOrientation> orientation = cpu::parseKernelOrientation(orientationName);
+  if (!orientation)
+    return usageError(kVerb, "--kernel-as must be convolution or correlation");
 
   // Kernels from specs are parsed before any file is read, so usage errors come first.
   Tensor kernel;
@@ -161,6 +167,7 @@ int runDegrade(const std::vector<std::string>& args) {
     io::Degradation d;
     d.kernel = kernel;
     d.boundary = *boundary;
+    d.orientation = *orientation;
     d.downscale = decimateBy > 1  ? io::Degradation::Downscale::Decimate
                   : bicubicBy > 1 ? io::Degradation::Downscale::Bicubic
                                   : io::Degradation::Downscale::None;
@@ -175,7 +182,8 @@ int runDegrade(const std::vector<std::string>& args) {
     std::cout << "wrote " << output << " (" << s.h << "x" << s.w << (s.c == 1 ? ", gray" : ", RGB");
     if (!blurNote.empty())
       std::cout << ", blur " << blurNote << " " << kernel.shape().h << "x" << kernel.shape().w
-                << " " << boundaryName;
+                << " " << boundaryName
+                << (*orientation == cpu::KernelOrientation::Correlation ? " correlation" : "");
     if (decimateBy > 1)
       std::cout << ", decimate x" << decimateBy;
     if (bicubicBy > 1)

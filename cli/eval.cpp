@@ -40,7 +40,8 @@ constexpr const char* kVerb = "eval";
 
 struct EvalOptions {
   std::string model, gtDir, inputsDir, kernelFile, kernelsDir, blurSpec;
-  std::string boundary = "periodic", csv, markdown, saveDir, weightsDir, obs;
+  std::string boundary = "periodic", kernelAs = "convolution", csv, markdown, saveDir, weightsDir,
+              obs;
   io::Degradation degradation;
   long long bits = 8;
   int shave = -1;
@@ -109,6 +110,7 @@ int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
                         : a == "--kernels"     ? &o.kernelsDir
                         : a == "--blur"        ? &o.blurSpec
                         : a == "--boundary"    ? &o.boundary
+                        : a == "--kernel-as"   ? &o.kernelAs
                         : a == "--csv"         ? &o.csv
                         : a == "--markdown"    ? &o.markdown
                         : a == "--save"        ? &o.saveDir
@@ -165,6 +167,10 @@ int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
   if (!boundary)
     return usageError(kVerb, "--boundary must be periodic, symmetric or zero");
   d.boundary = *boundary;
+  std::optional<cpu::KernelOrientation> orientation = cpu::parseKernelOrientation(o.kernelAs);
+  if (!orientation)
+    return usageError(kVerb, "--kernel-as must be convolution or correlation");
+  d.orientation = *orientation;
   if (!o.blurSpec.empty()) {
     try {
       d.kernel = io::kernelFromSpec(o.blurSpec);

@@ -30,7 +30,12 @@ constexpr AttrSpec kConvAttrs[] = {{.name = "boundary",
                                     .kind = K::String,
                                     .required = false,
                                     .defaultText = "zero",
-                                    .choices = "zero|periodic|symmetric"}};
+                                    .choices = "zero|periodic|symmetric"},
+                                   {.name = "orientation",
+                                    .kind = K::String,
+                                    .required = false,
+                                    .defaultText = "convolution",
+                                    .choices = "convolution|correlation"}};
 constexpr AttrSpec kFactorAttrs[] = {
     {.name = "factor", .kind = K::Int, .minInt = 1, .maxInt = 1024}};
 constexpr AttrSpec kResizeAttrs[] = {{.name = "antialias",

@@ -51,11 +51,12 @@ enum class PrimKind {
 struct Prim {
   PrimKind kind{};
   bool adjoint = false;
-  std::string boundary; // conv, grad, dct_filters
-  int64_t factor = 1;   // decimate, upsample, bicubic, haar levels, dct_filters size
-  ir::ValueId operand;  // conv kernel, mask
-  std::string text;     // source text, for messages
-  SourceLoc loc;        // where the operator is written
+  std::string boundary;                    // conv, grad, dct_filters
+  std::string orientation = "convolution"; // conv: how the kernel input is read (as = ...)
+  int64_t factor = 1;  // decimate, upsample, bicubic, haar levels, dct_filters size
+  ir::ValueId operand; // conv kernel, mask
+  std::string text;    // source text, for messages
+  SourceLoc loc;       // where the operator is written
   // Structure of the matrix (the same for the adjoint).
   bool diagonal() const { return kind == PrimKind::Mask; }
   bool circulant() const {

@@ -168,6 +168,11 @@ LinOp Context::linop(const Expr& e) {
       p.kind = PrimKind::Conv;
       p.operand = tensorArg(0, "kernel");
       p.boundary = text(1, "boundary", "periodic");
+      p.orientation = text(2, "as", "convolution");
+      if (p.orientation != "convolution" && p.orientation != "correlation")
+        fail(argument(e, 2, "as")->loc, "'as' must be \"convolution\" (the default: the kernel "
+                                        "of a true convolution) or \"correlation\", not \"" +
+                                            p.orientation + "\"");
     } else if (n == "decimate" || n == "upsample" || n == "bicubic_down" || n == "bicubic_up") {
       p.kind = n == "decimate"       ? PrimKind::Decimate
                : n == "upsample"     ? PrimKind::Upsample
@@ -234,7 +239,8 @@ ir::ValueId Context::applyPrim(const Prim& p, ir::ValueId x) {
   auto boundary = [&] { return ir::Attrs{{"boundary", p.boundary}}; };
   switch (p.kind) {
   case PrimKind::Conv:
-    return b.op(adj ? Op::Conv2dAdjoint : Op::Conv2d, {x, p.operand}, boundary());
+    return b.op(adj ? Op::Conv2dAdjoint : Op::Conv2d, {x, p.operand},
+                {{"boundary", p.boundary}, {"orientation", p.orientation}});
   case PrimKind::Decimate:
   case PrimKind::Upsample: {
     bool down = (p.kind == PrimKind::Decimate) != adj;

@@ -131,7 +131,8 @@ Catalogue Catalogue::language() {
   };
   op(fn("identity", "the identity", {}));
   op(fn("conv", "2-D convolution with a kernel",
-        {typed("kernel", ArgType::Kernel, true), typed("boundary", ArgType::String)}));
+        {typed("kernel", ArgType::Kernel, true), typed("boundary", ArgType::String),
+         typed("as", ArgType::String)}));
   op(fn("decimate", "keep every s-th pixel", {integer("s", true, 1, 64)}), ShapeRule::DownByParam,
      "s");
   op(fn("upsample", "zero-filling upsampling", {integer("s", true, 1, 64)}), ShapeRule::UpByParam,

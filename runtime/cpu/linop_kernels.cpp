@@ -71,15 +71,17 @@ std::shared_ptr<const Convolution2d> sharedConvolution(ConvKey key) {
 
 struct ConvState : KernelState {
   Boundary boundary;
+  bool correlation = false; // the kernel operand is read as a correlation kernel: flipped once
   int64_t kh, kw;
-  std::vector<float> kernel;
+  std::vector<float> kernel; // the operand as last seen
   std::shared_ptr<const Convolution2d> conv;
 
   const Convolution2d& planFor(const float* k, int64_t h, int64_t w) {
     const size_t bytes = kernel.size() * sizeof(float);
     if (!conv || std::memcmp(kernel.data(), k, bytes) != 0) {
       std::memcpy(kernel.data(), k, bytes);
-      conv = sharedConvolution({kernel, kh, kw, h, w, boundary});
+      conv = sharedConvolution(
+          {correlation ? flippedKernel(k, kh, kw) : kernel, kh, kw, h, w, boundary});
     }
     return *conv;
   }
@@ -100,6 +102,8 @@ CpuKernel buildConv(const CpuBuildContext& c) {
   CpuKernel k = planeKernel(c, convKernel<Adjoint>);
   auto s = std::make_unique<ConvState>();
   s->boundary = boundaryAttr(c);
+  s->correlation =
+      c.node().attrs.has("orientation") && c.node().attrs.getString("orientation") == "correlation";
   s->kh = c.operand(1).dims.h;
   s->kw = c.operand(1).dims.w;
   s->kernel.assign(static_cast<size_t>(s->kh * s->kw), 0.f);

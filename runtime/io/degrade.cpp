@@ -225,8 +225,15 @@ Tensor addGaussianNoise(const Tensor& image, double sigma, uint64_t seed) {
 
 Tensor degrade(const Tensor& image, const Degradation& d) {
   Tensor out = image;
-  if (!d.kernel.empty())
+  if (!d.kernel.empty() && d.orientation == cpu::KernelOrientation::Correlation) {
+    const Shape& k = d.kernel.shape();
+    Tensor flipped(k);
+    std::vector<float> f = cpu::flippedKernel(d.kernel.data(), k.h, k.w);
+    std::copy(f.begin(), f.end(), flipped.data());
+    out = blur(out, flipped, d.boundary);
+  } else if (!d.kernel.empty()) {
     out = blur(out, d.kernel, d.boundary);
+  }
   if (d.scale > 1 && d.downscale == Degradation::Downscale::Decimate)
     out = decimate(out, d.scale);
   if (d.scale > 1 && d.downscale == Degradation::Downscale::Bicubic)

@@ -44,6 +44,9 @@ Tensor addGaussianNoise(const Tensor& image, double sigma, uint64_t seed);
 struct Degradation {
   Tensor kernel;
   cpu::Boundary boundary = cpu::Boundary::Periodic;
+  // Correlation: the blur is a correlation with `kernel` (a convolution with it flipped), as
+  // `conv(k, as = "correlation")` models it.
+  cpu::KernelOrientation orientation = cpu::KernelOrientation::Convolution;
   enum class Downscale { None, Decimate, Bicubic } downscale = Downscale::None;
   int scale = 1;
   double noise255 = 0;

@@ -2,6 +2,7 @@
 #include "stdlib/linop/ops.h"
 #include "stdlib/linop/registry.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -83,6 +84,8 @@ LinopEntry convLinopEntry() {
   e.params = {
       LinopParam::tensor("kernel", "the kernel, a 1x1xKHxKW tensor"),
       LinopParam::text("boundary", "periodic", false, "periodic, symmetric (half-sample) or zero"),
+      LinopParam::text("as", "convolution", false,
+                       "how the kernel is read: convolution, or correlation (flipped 180 degrees)"),
   };
   e.make = [](const LinopArgs& args) -> LinopPtr {
     const std::string& text = args.strings.at("boundary");
@@ -90,7 +93,18 @@ LinopEntry convLinopEntry() {
     if (!boundary)
       throw std::invalid_argument("conv: boundary must be periodic, symmetric or zero, got '" +
                                   text + "'");
-    return std::make_shared<ConvOperator>(args.tensors.at("kernel"), *boundary);
+    const std::string& as = args.strings.at("as");
+    auto orientation = cpu::parseKernelOrientation(as);
+    if (!orientation)
+      throw std::invalid_argument("conv: as must be convolution or correlation, got '" + as + "'");
+    Tensor kernel = args.tensors.at("kernel");
+    if (*orientation == cpu::KernelOrientation::Correlation) {
+      Tensor flipped(kernel.shape());
+      std::vector<float> f = cpu::flippedKernel(kernel.data(), kernel.shape().h, kernel.shape().w);
+      std::copy(f.begin(), f.end(), flipped.data());
+      kernel = flipped;
+    }
+    return std::make_shared<ConvOperator>(kernel, *boundary);
   };
   return e;
 }

@@ -7,6 +7,7 @@
 #include "tests/support/run_podm.h"
 #include "tests/support/scratch_dir.h"
 
+#include <algorithm>
 #include <doctest/doctest.h>
 #include <fstream>
 #include <regex>
@@ -109,4 +110,47 @@ TEST_CASE("a rise of phi names the trace's stages and the assumption of Proposit
   PodmResult ok = f.run(f.write(srModel("8", "gamma = 0.9 / L(f); mu = 0.5; c = 0.2")));
   REQUIRE(ok.status == 0);
   CHECK(ok.out.find("Proposition 1 holds on this run") != std::string::npos);
+}
+
+TEST_CASE("kernel orientation: correlation kernels are read as such by degrade and conv(k, as)") {
+  ScratchDir tmp("podm-orientation");
+  io::writeImage(tmp.file("gt.png"), io::syntheticImage("scene", 64, 64, 8));
+  // An asymmetric kernel (mass in one corner) and the same kernel rotated by 180 degrees.
+  const char* kernel = "0 0 0 0 0\n0 0 0 0 0\n0 0 1 1 0\n0 0 2 4 1\n0 0 1 3 3\n";
+  const char* rotated = "3 3 1 0 0\n1 4 2 0 0\n0 1 1 0 0\n0 0 0 0 0\n0 0 0 0 0\n";
+  std::ofstream(tmp.file("k.txt")) << kernel;
+  std::ofstream(tmp.file("r.txt")) << rotated;
+  REQUIRE(runPodm("degrade " + tmp.file("gt.png") + " --kernel " + tmp.file("k.txt") +
+                  " --kernel-as correlation -o " + tmp.file("corr.npy"))
+              .status == 0);
+  REQUIRE(runPodm("degrade " + tmp.file("gt.png") + " --kernel " + tmp.file("r.txt") + " -o " +
+                  tmp.file("conv.npy"))
+              .status == 0);
+  // Correlation with k is convolution with k rotated: the same floats.
+  Tensor a = io::readImage(tmp.file("corr.npy")), b = io::readImage(tmp.file("conv.npy"));
+  REQUIRE(a.numel() == b.numel());
+  CHECK(std::equal(a.data(), a.data() + a.numel(), b.data()));
+
+  auto model = [&](const std::string& as) {
+    std::ofstream(tmp.file("m.podm"))
+        << "model deblur\ninput o : image\ninput k : kernel\n"
+        << "op K = conv(k, boundary = \"periodic\"" << as << ")\n"
+        << "var x : image = o\nf(x) = 0.5 * || K x - o ||^2\ng(x) = 1e-5 * l1(x)\n"
+        << "stages 150 fista { gamma = 1 / L(f) }\n";
+    return runPodm("run " + tmp.file("m.podm") + " --input o=" + tmp.file("corr.npy") +
+                   " --input k=" + tmp.file("k.txt") + " --ref " + tmp.file("gt.png") + " -o " +
+                   tmp.file("x.png"));
+  };
+  auto psnr = [](const PodmResult& r) {
+    std::smatch m;
+    REQUIRE_MESSAGE(std::regex_search(r.out, m, std::regex("PSNR ([0-9.]+) dB")), r.out);
+    return std::stod(m[1]);
+  };
+  const double right = psnr(model(", as = \"correlation\""));
+  const double wrong = psnr(model(""));
+  CHECK(right > wrong + 3);
+  PodmResult bad = model(", as = \"corr\"");
+  CHECK(bad.status == 1);
+  CHECK(bad.out.find("m.podm:4:") != std::string::npos);
+  CHECK(bad.out.find("'as' must be \"convolution\"") != std::string::npos);
 }

@@ -193,6 +193,21 @@ std::optional<Boundary> parseBoundary(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<KernelOrientation> parseKernelOrientation(std::string_view name) {
+  if (name == "convolution")
+    return KernelOrientation::Convolution;
+  if (name == "correlation")
+    return KernelOrientation::Correlation;
+  return std::nullopt;
+}
+
+std::vector<float> flippedKernel(const float* kernel, int64_t kh, int64_t kw) {
+  std::vector<float> out(static_cast<size_t>(kh * kw));
+  for (int64_t i = 0; i < kh * kw; ++i)
+    out[static_cast<size_t>(i)] = kernel[kh * kw - 1 - i];
+  return out;
+}
+
 int64_t extendedIndex(int64_t i, int64_t n, Boundary boundary) {
   switch (boundary) {
   case Boundary::Periodic: {

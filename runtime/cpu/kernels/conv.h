@@ -35,6 +35,16 @@ const char* boundaryName(Boundary boundary);
 // "periodic", "symmetric" or "zero"; nullopt for anything else.
 std::optional<Boundary> parseBoundary(std::string_view name);
 
+// How a kernel file is read (docs/language.md, "Kernels"): as the kernel of a true convolution
+// (podm's default, MATLAB conv2 / imfilter(..., 'conv')), or as a correlation kernel (imfilter's
+// default; Levin et al.'s captures match their kernels applied so). Correlation with k is
+// convolution with k rotated by 180 degrees, so a correlation kernel is flipped once when read.
+enum class KernelOrientation { Convolution, Correlation };
+// "convolution" or "correlation"; nullopt for anything else.
+std::optional<KernelOrientation> parseKernelOrientation(std::string_view name);
+// The kh x kw kernel rotated by 180 degrees (row-major in and out).
+std::vector<float> flippedKernel(const float* kernel, int64_t kh, int64_t kw);
+
 // The index of the plane sample that position i (any integer) of the extended line reads, or -1
 // where the extension is zero. n is the line length.
 int64_t extendedIndex(int64_t i, int64_t n, Boundary boundary);
