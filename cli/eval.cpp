@@ -44,7 +44,7 @@ struct EvalOptions {
               obs;
   io::Degradation degradation;
   long long bits = 8;
-  int shave = -1;
+  int shave = -1, align = 0;
   bool wisdom = true;
   std::vector<std::string> plugins;
   std::vector<ConstOverride> overrides; // --set NAME=VALUE
@@ -63,6 +63,7 @@ struct EvalRow {
   std::string image, kernel;
   double psnr = 0, ssim = 0, seconds = 0;
   int64_t stages = 0, accepted = -1;
+  int dy = 0, dx = 0; // the best shift under --align
 };
 
 bool isImageFile(const fs::path& p) {
@@ -142,6 +143,10 @@ int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
       if (!value(v) || !parseInt(v, 0, 4096, n))
         return usageError(kVerb, "--shave needs a whole number of pixels (0 or more)");
       o.shave = static_cast<int>(n);
+    } else if (a == "--align") {
+      if (!value(v) || !parseInt(v, 0, 64, n))
+        return usageError(kVerb, "--align needs the largest shift to search, 0 to 64 pixels");
+      o.align = static_cast<int>(n);
     } else if (a == "--no-wisdom") {
       o.wisdom = false;
     } else if (a.rfind("-", 0) == 0) {
@@ -397,17 +402,19 @@ EvalRow evalCase(EvalContext& ctx, const EvalCase& c) {
     throw std::runtime_error("the result is " + x.shape().str() + " but the ground truth is " +
                              gtY.shape().str());
   const int shave = qualityShave(compiled.graph, x.shape(), inputs.tensors, ctx.notImages, o.shave);
-  if (2 * int64_t(shave) >= x.shape().h || 2 * int64_t(shave) >= x.shape().w)
-    throw std::runtime_error("the shave " + std::to_string(shave) + " leaves nothing of the " +
-                             x.shape().str() + " result");
-  const io::Quality q = io::measure(x, gtY, shave);
+  const int64_t border = int64_t(shave) + o.align;
+  if (2 * border >= x.shape().h || 2 * border >= x.shape().w)
+    throw std::runtime_error("the shave " + std::to_string(shave) + " and alignment " +
+                             std::to_string(o.align) + " leave nothing of the " + x.shape().str() +
+                             " result");
+  const io::AlignedQuality q = io::measureAligned(x, gtY, shave, o.align);
   if (!o.saveDir.empty()) {
     std::string name = c.gt.stem().string() + (c.kernelName.empty() ? "" : "_" + c.kernelName);
     const Tensor restored = split.color() ? io::mergeLuma(x, split) : x;
     io::writeImage((fs::path(o.saveDir) / (name + ".png")).string(), restored);
   }
   EvalRow row{c.gt.filename().string(), c.kernelName, q.psnr, q.ssim, 0, r.stages,
-              acceptedStages(r)};
+              acceptedStages(r),        q.dy,         q.dx};
   row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return row;
 }
@@ -418,14 +425,17 @@ std::string fixed(double v, int digits) {
   return buf;
 }
 
-std::string csvText(const std::vector<EvalRow>& rows) {
-  std::string s = "image,kernel,psnr,ssim,stages,accepted,seconds\n";
+// One row per image; with --align also the shift that scored best.
+std::string csvText(const std::vector<EvalRow>& rows, bool aligned) {
+  std::string s = std::string("image,kernel,psnr,ssim,stages,accepted,seconds") +
+                  (aligned ? ",shift_y,shift_x" : "") + "\n";
   char buf[256];
   for (const EvalRow& r : rows) {
-    std::snprintf(buf, sizeof buf, ",%.17g,%.17g,%lld,%s,%.6f\n", r.psnr, r.ssim,
+    std::snprintf(buf, sizeof buf, ",%.17g,%.17g,%lld,%s,%.6f", r.psnr, r.ssim,
                   static_cast<long long>(r.stages),
                   r.accepted < 0 ? "" : std::to_string(r.accepted).c_str(), r.seconds);
     s += r.image + "," + r.kernel + buf;
+    s += aligned ? "," + std::to_string(r.dy) + "," + std::to_string(r.dx) + "\n" : "\n";
   }
   return s;
 }
@@ -470,6 +480,8 @@ std::vector<EvalRow> scoreAll(EvalContext& ctx, const std::vector<EvalCase>& cas
                   static_cast<long long>(row.stages));
       if (row.accepted >= 0)
         std::printf(" (%lld accepted)", static_cast<long long>(row.accepted));
+      if (ctx.options.align)
+        std::printf(", aligned %+d,%+d", row.dy, row.dx);
       std::printf(", %.2f s\n", row.seconds);
       std::fflush(stdout);
       rows.push_back(std::move(row));
@@ -519,11 +531,15 @@ int runEval(const std::vector<std::string>& args) {
   EvalContext ctx{o, *m, *roles, nonImageInputs(*m->ast), cpu, networks, baseDir, {}};
   size_t failed = 0;
   const std::vector<EvalRow> rows = scoreAll(ctx, cases, wisdom, failed);
-  const std::string table = markdownTable(rows, fs::path(o.model).filename().string());
+  std::string table = markdownTable(rows, fs::path(o.model).filename().string());
+  if (o.align)
+    table += "\nScores after the best integer shift of each restoration within +-" +
+             std::to_string(o.align) + " px (the ground truth is misregistered), on the window " +
+             "every shift keeps.\n";
   std::printf("\n%s", table.c_str());
   try {
     if (!o.csv.empty())
-      io::writeFileAtomic(o.csv, csvText(rows));
+      io::writeFileAtomic(o.csv, csvText(rows, o.align > 0));
     if (!o.markdown.empty())
       io::writeFileAtomic(o.markdown, table);
   } catch (const std::exception& e) {

@@ -119,6 +119,7 @@ std::optional<Tensor> readRef(const std::string& path) {
 struct RunOptions {
   std::string file, out, trace, weightsDir, refPath;
   int shave = -1; // -1: the convention of docs/io.md
+  int align = 0;  // --align N: best integer shift within +-N pixels
   bool profile = false, wisdom = true;
   std::vector<std::string> plugins;
   std::vector<ConstOverride> overrides; // --set NAME=VALUE
@@ -158,6 +159,12 @@ int parseRunOptions(const std::vector<std::string>& given, RunOptions& o) {
       if (i + 1 >= args.size() || !parseInt(args[i + 1], 0, 4096, v))
         return usageError("run", "--shave needs a whole number of pixels (0 or more)");
       o.shave = static_cast<int>(v);
+      ++i;
+    } else if (a == "--align") {
+      long long v = -1;
+      if (i + 1 >= args.size() || !parseInt(args[i + 1], 0, 64, v))
+        return usageError("run", "--align needs the largest shift to search, 0 to 64 pixels");
+      o.align = static_cast<int>(v);
       ++i;
     } else if (a == "--profile") {
       o.profile = true;
@@ -357,15 +364,23 @@ int reportQuality(const RunOptions& o, const ir::Graph& g, const RunResult& r, c
     return kModelError;
   }
   const int shave = qualityShave(g, x.shape(), o.inputs.tensors, notImages, o.shave);
-  if (2 * int64_t(shave) >= x.shape().h || 2 * int64_t(shave) >= x.shape().w) {
-    std::cerr << "podm run: error: --shave " << shave << " leaves nothing of the "
+  const int64_t border = int64_t(shave) + o.align;
+  if (2 * border >= x.shape().h || 2 * border >= x.shape().w) {
+    std::cerr << "podm run: error: --shave " << shave << (o.align ? " and --align " : "")
+              << (o.align ? std::to_string(o.align) : "") << " leave nothing of the "
               << x.shape().str() << " result\n";
     return kModelError;
   }
-  io::Quality q = io::measure(x, ref, shave);
-  char line[160];
-  std::snprintf(line, sizeof line, "podm run: against %s (shave %d): PSNR %.2f dB, SSIM %.4f\n",
-                o.refPath.c_str(), shave, q.psnr, q.ssim);
+  const io::AlignedQuality q = io::measureAligned(x, ref, shave, o.align);
+  char line[256];
+  if (o.align)
+    std::snprintf(line, sizeof line,
+                  "podm run: against %s (shave %d, aligned: best shift %+d,%+d within +-%d): PSNR "
+                  "%.2f dB, SSIM %.4f\n",
+                  o.refPath.c_str(), shave, q.dy, q.dx, o.align, q.psnr, q.ssim);
+  else
+    std::snprintf(line, sizeof line, "podm run: against %s (shave %d): PSNR %.2f dB, SSIM %.4f\n",
+                  o.refPath.c_str(), shave, q.psnr, q.ssim);
   std::cout << line;
   return kOk;
 }

@@ -168,6 +168,40 @@ Quality measure(const Tensor& x, const Tensor& ref, int shave) {
   return q;
 }
 
+AlignedQuality measureAligned(const Tensor& x, const Tensor& ref, int shave, int maxShift) {
+  AlignedQuality best;
+  if (maxShift <= 0) {
+    static_cast<Quality&>(best) = measure(x, ref, shave);
+    return best;
+  }
+  sameShape(x, ref, "measureAligned");
+  const Tensor lx = luma(x), lr = luma(ref);
+  const int64_t border = int64_t(shave) + maxShift, h = lx.shape().h - 2 * border,
+                w = lx.shape().w - 2 * border;
+  if (h < 1 || w < 1)
+    throw std::invalid_argument("measureAligned: a border of " + std::to_string(border) +
+                                " pixels leaves nothing of the image");
+  auto window = [&](const Tensor& t, int dy, int dx) {
+    Tensor out = Tensor::image(h, w);
+    for (int64_t y = 0; y < h; ++y)
+      for (int64_t i = 0; i < w; ++i)
+        out.at(y, i) = t.at(border + y + dy, border + i + dx);
+    return out;
+  };
+  const Tensor r = window(lr, 0, 0);
+  best.psnr = -std::numeric_limits<double>::infinity();
+  for (int dy = -maxShift; dy <= maxShift; ++dy)
+    for (int dx = -maxShift; dx <= maxShift; ++dx) {
+      const double p = psnr(window(lx, dy, dx), r);
+      if (p > best.psnr)
+        best.psnr = p, best.dy = dy, best.dx = dx;
+    }
+  const Tensor aligned = window(lx, best.dy, best.dx);
+  best.ssim = h >= 11 && w >= 11 ? ssim(aligned, r) : std::numeric_limits<double>::quiet_NaN();
+  best.reconError = reconstructionError(aligned, r);
+  return best;
+}
+
 Tensor quantize(const Tensor& image, int bits) {
   if (bits < 1 || bits > 16)
     throw std::invalid_argument("quantize: bits must be in 1..16");

@@ -29,6 +29,15 @@ struct Quality {
   double psnr = 0, ssim = 0, reconError = 0;
 };
 Quality measure(const Tensor& x, const Tensor& ref, int shave = 0);
+// For ground truths misregistered by a few pixels (real captures such as Levin et al.'s): the
+// best PSNR over integer shifts of x by (dy, dx) with |dy|, |dx| <= maxShift, both compared on the
+// window that every shift keeps (a border of shave + maxShift pixels left out); SSIM at that
+// shift. maxShift 0 is measure() with its reconstruction error.
+struct AlignedQuality : Quality {
+  int dy = 0, dx = 0; // the shift applied to x: x[y + dy, x + dx] is compared with ref[y, x]
+};
+AlignedQuality measureAligned(const Tensor& x, const Tensor& ref, int shave, int maxShift);
+
 // The 11x11 window (sigma 1.5) the SSIM uses, row-major, sum 1 (MATLAB fspecial('gaussian')).
 void ssimWindow(double window[121]);
 

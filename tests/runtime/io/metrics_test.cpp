@@ -1,8 +1,10 @@
 // PSNR/SSIM/relative errors against values computed independently here: closed forms, and a direct
 // O(n * 121) SSIM written from Wang et al. 2004 without the library's separable filtering.
+#include "runtime/io/degrade.h"
 #include "runtime/io/metrics.h"
 #include "tests/runtime/io/io_test_util.h"
 
+#include <algorithm>
 #include <cmath>
 #include <doctest/doctest.h>
 #include <vector>
@@ -133,4 +135,25 @@ TEST_CASE("measure: luma PSNR/SSIM for RGB, reconstruction error over all channe
   CHECK(q.reconError == doctest::Approx(reconstructionError(x, ref)));
   CHECK(q.ssim < 1);
   CHECK(std::isnan(measure(Tensor::image(12, 12), Tensor::image(12, 12), 1).ssim));
+}
+
+TEST_CASE("measureAligned finds the shift of a misregistered result") {
+  podm::Tensor ref = podm::io::syntheticImage("scene", 40, 44, 3);
+  // x[y + 2, i - 1] = ref[y, i]: the result is the reference moved by (+2, -1).
+  podm::Tensor x = podm::Tensor::image(40, 44);
+  for (int64_t y = 0; y < 40; ++y)
+    for (int64_t i = 0; i < 44; ++i) {
+      int64_t sy = std::clamp<int64_t>(y - 2, 0, 39), si = std::clamp<int64_t>(i + 1, 0, 43);
+      x.at(y, i) = ref.at(sy, si);
+    }
+  podm::io::AlignedQuality q = podm::io::measureAligned(x, ref, 2, 3);
+  CHECK(q.dy == 2);
+  CHECK(q.dx == -1);
+  CHECK(std::isinf(q.psnr));
+  CHECK(q.ssim == doctest::Approx(1.0));
+  // Without the search the same pair scores far lower; with maxShift 0 it is measure().
+  podm::io::AlignedQuality plain = podm::io::measureAligned(x, ref, 2, 0);
+  CHECK(plain.psnr == podm::io::measure(x, ref, 2).psnr);
+  CHECK(plain.psnr < 30);
+  CHECK_THROWS_AS(podm::io::measureAligned(x, ref, 10, 10), std::invalid_argument);
 }
