@@ -321,6 +321,8 @@ public:
     CompiledShape c;
     c.key = key;
     c.graph = optimizeGraph(lowered->graph, nullptr);
+    if (std::optional<std::string> missing = checkWeightFiles(c.graph, &m, baseDir))
+      throw std::runtime_error(*missing);
     c.params = paramValuesFromWeights(c.graph, baseDir);
     c.executor =
         std::make_unique<Executor>(c.graph, cpu, nullptr, ExecutorOptions{.network = &networks});
@@ -515,6 +517,10 @@ int runEval(const std::vector<std::string>& args) {
   std::optional<InputRoles> roles = inputRoles(*m->ast, o);
   if (!roles)
     return kModelError;
+  if (std::optional<std::string> error = checkInputKinds(*m->ast, o.fixed)) {
+    std::cerr << "podm eval: error: " << *error << "\n";
+    return kUsageError;
+  }
   if (!o.saveDir.empty()) {
     std::error_code ec;
     fs::create_directories(o.saveDir, ec);

@@ -17,7 +17,7 @@ public:
     // One weight file serves every stage; otherwise stage l uses file l.
     size_t l = schedule_->stages() == 1 ? 0 : static_cast<size_t>(stage);
     if (l >= schedule_->stages())
-      throw std::runtime_error("stage " + std::to_string(stage) + " has no weight file (" +
+      throw std::runtime_error("stage " + std::to_string(stage + 1) + " has no weight file (" +
                                std::to_string(schedule_->stages()) + " given)");
     schedule_->at(l).forward(in, out);
   }

@@ -226,8 +226,8 @@ void printSetup(const SetupTimes& t, const RunResult& r) {
 
 // The graph to run: a compiled .pgraph as it is, or the model lowered for the inputs' shapes and
 // optimized. Returns -1 to go on, else the exit status (message printed).
-int buildGraph(RunOptions& o, const std::optional<Tensor>& ref, ir::Graph& g,
-               std::set<std::string>& notImages, SetupTimes& times) {
+int buildGraph(RunOptions& o, const std::optional<Tensor>& ref, std::optional<LoadedModel>& m,
+               ir::Graph& g, std::set<std::string>& notImages, SetupTimes& times) {
   if (endsWith(o.file, ".pgraph")) {
     try {
       g = ir::load(o.file);
@@ -238,12 +238,16 @@ int buildGraph(RunOptions& o, const std::optional<Tensor>& ref, ir::Graph& g,
     times.mark("graph file");
     return -1;
   }
-  std::optional<LoadedModel> m = loadModel(o.file, Stop::AfterSema, o.overrides);
+  m = loadModel(o.file, Stop::AfterSema, o.overrides);
   if (!m)
     return kUsageError;
   if (!m->checked)
     return kModelError;
   times.mark("model");
+  if (std::optional<std::string> error = checkInputKinds(*m->ast, o.inputs)) {
+    std::cerr << "podm run: error: " << *error << "\n";
+    return kUsageError;
+  }
   // --ref is also the model's `ref` input unless --input gave one.
   const bool refBound = completeModelInputs(*m->ast, o.inputs, ref ? &*ref : nullptr);
   notImages = nonImageInputs(*m->ast);
@@ -401,8 +405,9 @@ int runRun(const std::vector<std::string>& given) {
   times.mark("inputs");
 
   ir::Graph g;
-  std::set<std::string> notImages; // inputs the model declares as kernels (or other non-images)
-  if (int status = buildGraph(o, ref, g, notImages, times); status >= 0)
+  std::optional<LoadedModel> model; // none for a .pgraph
+  std::set<std::string> notImages;  // inputs the model declares as kernels (or other non-images)
+  if (int status = buildGraph(o, ref, model, g, notImages, times); status >= 0)
     return status;
   std::string error;
   std::optional<std::map<std::string, Tensor>> bound =
@@ -420,6 +425,11 @@ int runRun(const std::vector<std::string>& given) {
   const std::filesystem::path baseDir = o.weightsDir.empty()
                                             ? std::filesystem::absolute(o.file).parent_path()
                                             : std::filesystem::path(o.weightsDir);
+  if (std::optional<std::string> missing =
+          checkWeightFiles(g, model ? &*model : nullptr, baseDir)) {
+    std::cerr << (model ? "" : "podm run: error: ") << *missing << (model ? "" : "\n");
+    return kModelError;
+  }
   StdlibNetworkProvider networks(baseDir);
   // Learnable params (mlp weights, filters) come from the net's weight file when it holds them.
   ParamValues params;

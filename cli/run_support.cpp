@@ -2,8 +2,10 @@
 #include "cli/run_support.h"
 
 #include "compiler/ast/ast.h"
+#include "runtime/network_provider.h"
 
 #include <algorithm>
+#include <sstream>
 
 namespace podm::cli {
 
@@ -22,6 +24,70 @@ bool completeModelInputs(const ast::Model& model, GraphInputs& inputs, const Ten
       inputs.scalars[d.name] = d.value->number;
   }
   return refBound;
+}
+
+std::optional<std::string> checkInputKinds(const ast::Model& model, const GraphInputs& inputs) {
+  std::map<std::string, std::pair<int64_t, int64_t>> images, kernels;
+  for (const ast::Decl& d : model.decls) {
+    if (d.kind != ast::DeclKind::Input)
+      continue;
+    const std::string& kind = d.type.name;
+    const bool number = inputs.scalars.count(d.name) > 0;
+    auto file = inputs.tensors.find(d.name);
+    std::ostringstream value;
+    if (number)
+      value << inputs.scalars.at(d.name);
+    if (number && (kind == "image" || kind == "kernel"))
+      return "--input " + d.name + "=" + value.str() + ": '" +
+             d.name + "' is " + (kind == "image" ? "an image" : "a kernel") +
+             " input of the model; give a file (--input " + d.name + "=FILE), not a number";
+    if (file != inputs.tensors.end() && kind == "scalar")
+      return "--input " + d.name + "=...: '" + d.name +
+             "' is a scalar input of the model; give a number, not a file";
+    if (file == inputs.tensors.end())
+      continue;
+    const Shape& s = file->second.shape();
+    (kind == "kernel" ? kernels : images)[d.name] = {s.h, s.w};
+  }
+  for (const auto& [k, ks] : kernels)
+    for (const auto& [i, is] : images)
+      if (i != "ref" && (ks.first > is.first || ks.second > is.second))
+        return "the kernel '" + k + "' (" + std::to_string(ks.first) + "x" +
+               std::to_string(ks.second) + ") is larger than the image '" + i + "' (" +
+               std::to_string(is.first) + "x" + std::to_string(is.second) +
+               "): were the files of --input " + k + "= and --input " + i + "= swapped?";
+  return std::nullopt;
+}
+
+std::optional<std::string> checkWeightFiles(const ir::Graph& g, const LoadedModel* model,
+                                            const std::filesystem::path& baseDir) {
+  for (const ir::Node& n : g.nodes()) {
+    if (n.op != ir::Op::Network)
+      continue;
+    const std::string net = n.attrs.getString("net");
+    const std::vector<std::string> paths = splitWeightPaths(n.attrs.getString("weights"));
+    for (size_t l = 0; l < paths.size(); ++l) {
+      std::filesystem::path p(paths[l]);
+      if (p.is_relative())
+        p = baseDir / p;
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(p, ec))
+        continue;
+      std::string message = "net " + net + ": " +
+                            (paths.size() > 1 ? "stage " + std::to_string(l + 1) + "'s " : "") +
+                            "weight file '" + paths[l] + "' is not found (looked for " +
+                            p.string() + "); relative weight paths are read against " +
+                            "the model file's folder, or against --weights-dir DIR";
+      if (!model || !model->ast)
+        return message;
+      SourceLoc at;
+      for (const ast::Decl& d : model->ast->decls)
+        if (d.kind == ast::DeclKind::Net && d.name == net)
+          at = d.weights ? d.weights->loc : d.loc;
+      return model->diags->render(Diagnostic{Severity::Error, at, message});
+    }
+  }
+  return std::nullopt;
 }
 
 std::set<std::string> nonImageInputs(const ast::Model& model) {

@@ -10,6 +10,7 @@
 #include "runtime/executor.h"
 #include "runtime/tensor.h"
 
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
@@ -20,6 +21,17 @@ namespace podm::cli {
 // Gives the model's `ref` input the --ref image unless an --input gave one (returns true when it
 // did), and every scalar input with a literal default its default unless given.
 bool completeModelInputs(const ast::Model& model, GraphInputs& inputs, const Tensor* ref);
+
+// What was given for each input against what the model declares, before anything is lowered: a
+// number for an image or kernel, a file for a scalar, and a kernel larger than an image input (the
+// two files swapped on the command line) are errors naming the flag. nullopt when all is well.
+std::optional<std::string> checkInputKinds(const ast::Model& model, const GraphInputs& inputs);
+
+// Every weight file the graph's network nodes name exists (relative paths against `baseDir`).
+// A missing one is a diagnostic at the model's `net` declaration (rendered with its source line
+// and caret when `model` is given) that says where it was looked for and suggests --weights-dir.
+std::optional<std::string> checkWeightFiles(const ir::Graph& g, const LoadedModel* model,
+                                            const std::filesystem::path& baseDir);
 
 // The model's inputs that are not images (kernels, scalars): never an observation.
 std::set<std::string> nonImageInputs(const ast::Model& model);

@@ -213,12 +213,13 @@ std::vector<double> sigmaSchedule(const ast::Model& model, std::string& error) {
   return {};
 }
 
+// The stages (0-based indices) as a user reads them: numbered from 1, as in the trace.
 std::string stageRange(const std::vector<int64_t>& stages) {
   if (stages.size() == 1)
-    return "stage " + std::to_string(stages[0]);
+    return "stage " + std::to_string(stages[0] + 1);
   bool contiguous = stages.back() - stages.front() + 1 == static_cast<int64_t>(stages.size());
   if (contiguous)
-    return "stages " + std::to_string(stages.front()) + "-" + std::to_string(stages.back());
+    return "stages " + std::to_string(stages.front() + 1) + "-" + std::to_string(stages.back() + 1);
   return std::to_string(stages.size()) + " stages";
 }
 

@@ -234,6 +234,12 @@ Type Checker::name(const Expr& e, Context ctx) {
       return Type::error();
     }
   }
+  // A known name used where it does not belong says what it is rather than "unknown".
+  if (ctx == Context::General && catalogue_.proxes.count(n)) {
+    diags_.error(e.loc, "'" + n + "' is a prox function: it belongs in g(x) = ... (e.g. `1e-3 * " +
+                            n + "(x)`), not where a value or an operator is expected");
+    return Type::error();
+  }
   std::vector<std::string> pool = namesInScope();
   if (ctx == Context::Stop)
     pool.insert(pool.end(), catalogue_.stopQuantities.begin(), catalogue_.stopQuantities.end());

@@ -14,7 +14,8 @@ NetworkSchedule::NetworkSchedule(const NetworkSpec& spec, const std::vector<Weig
       try {
         nets_.push_back(loadNetwork(spec, stages[l].path, stages[l].prefix));
       } catch (const WeightsError& e) {
-        throw WeightsError("stage " + std::to_string(l) + ": " + e.what());
+        // Stages are numbered from 1 wherever a user reads them (as in the trace).
+        throw WeightsError("stage " + std::to_string(l + 1) + ": " + e.what());
       }
       sources_.push_back(stages[l]);
     }

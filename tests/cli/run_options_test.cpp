@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <doctest/doctest.h>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 
@@ -153,4 +154,42 @@ TEST_CASE("kernel orientation: correlation kernels are read as such by degrade a
   CHECK(bad.status == 1);
   CHECK(bad.out.find("m.podm:4:") != std::string::npos);
   CHECK(bad.out.find("'as' must be \"convolution\"") != std::string::npos);
+}
+
+TEST_CASE("inputs that do not fit what the model declares are refused before anything runs") {
+  ScratchDir tmp("podm-input-kinds");
+  io::writeImage(tmp.file("o.png"), io::syntheticImage("scene", 32, 32, 2));
+  io::writeKernelText(tmp.file("k.txt"), io::gaussianKernel(5, 1.0));
+  const std::string model = std::string(PODM_SOURCE_DIR) + "/examples/deblur_podm.podm";
+  auto run = [&](const std::string& inputs) {
+    return runPodm("run " + model + " " + inputs + " -o " + tmp.file("x.png"));
+  };
+  PodmResult swapped = run("--input o=" + tmp.file("k.txt") + " --input k=" + tmp.file("o.png"));
+  CHECK(swapped.status == 2);
+  CHECK(swapped.out.find("the kernel 'k' (32x32) is larger than the image 'o' (5x5)") !=
+        std::string::npos);
+  CHECK(swapped.out.find("swapped?") != std::string::npos);
+  PodmResult number = run("--input o=0.5 --input k=" + tmp.file("k.txt"));
+  CHECK(number.status == 2);
+  CHECK(number.out.find("--input o=0.5: 'o' is an image input of the model; give a file") !=
+        std::string::npos);
+  CHECK(!std::filesystem::exists(tmp.file("x.png")));
+}
+
+TEST_CASE("a missing weight file is located at the net declaration and suggests --weights-dir") {
+  ScratchDir tmp("podm-weights-missing");
+  io::writeImage(tmp.file("o.png"), io::syntheticImage("scene", 32, 32, 2));
+  std::ofstream(tmp.file("m.podm"))
+      << "model den\ninput o : image\nvar x : image = o\nf(x) = 0.5 * || x - o ||^2\n"
+      << "g(x) = box(x, lo = 0, hi = 1)\nd(x, a) = mu / 2 * || x - a ||^2\n"
+      << "net A = residual(dilated_cnn(depth = 3, channels = 8, dilations = [1, 2, 1]))\n"
+      << "  weights \"nets/missing.safetensors\"\n"
+      << "stages 2 naive { gamma = 1; mu = 1 }\n";
+  PodmResult r = runPodm("run " + tmp.file("m.podm") + " --input o=" + tmp.file("o.png") + " -o " +
+                         tmp.file("x.png"));
+  CHECK(r.status == 1);
+  CHECK(r.out.find("m.podm:8:11: error: net A: weight file 'nets/missing.safetensors' is not "
+                   "found") != std::string::npos);
+  CHECK(r.out.find("--weights-dir DIR") != std::string::npos);
+  CHECK(r.out.find("%") == std::string::npos); // no IR ids
 }

@@ -227,7 +227,7 @@ TEST_CASE("podm train: per-stage noise levels, one network per level, read by po
                          " --crop 12 --batch 2 --steps 3 --val-count 0 -o " + outDir);
   INFO(r.out);
   REQUIRE(r.status == 0);
-  CHECK(r.out.find("A sigma 30 (stages 0-1) -> 2 weight file(s)") != std::string::npos);
+  CHECK(r.out.find("A sigma 30 (stages 1-2) -> 2 weight file(s)") != std::string::npos);
   CHECK(r.out.find("A sigma 10 (stage 2) -> 1 weight file(s)") != std::string::npos);
   // Stages 0 and 1 share the sigma-30 network.
   checkSameWeights(weightsOf(outDir + "/nets/w0.safetensors"),

@@ -56,7 +56,7 @@ TEST_CASE("a schedule loads each distinct source once and serves stages from it"
     FAIL("expected an error");
   } catch (const WeightsError& e) {
     std::string m = e.what();
-    CHECK(m.rfind("stage 1: ", 0) == 0);
+    CHECK(m.rfind("stage 2: ", 0) == 0); // the second stage, numbered from 1
     CHECK(m.find("nope.safetensors") != std::string::npos);
   }
 }
