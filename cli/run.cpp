@@ -42,6 +42,32 @@ bool endsWith(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// The stage (from 0) whose `metric` monitor is highest, when the model monitors it.
+std::optional<size_t> bestStage(const RunResult& r, const char* metric) {
+  const std::vector<float>* v = r.monitors.find(metric);
+  if (!v || v->empty())
+    return std::nullopt;
+  return static_cast<size_t>(std::max_element(v->begin(), v->end()) - v->begin());
+}
+
+// Semi-convergence is common (the PSNR peaks, then falls as the iteration fits the noise): say
+// which stage scored best against the reference, numbered as in the trace.
+void reportBestStage(const RunResult& r, std::ostream& info) {
+  for (const char* metric : {"psnr", "ssim"}) {
+    std::optional<size_t> at = bestStage(r, metric);
+    if (!at)
+      continue;
+    const std::vector<float>& v = *r.monitors.find(metric);
+    char line[200];
+    const bool db = std::string(metric) == "psnr";
+    std::snprintf(line, sizeof line,
+                  "podm run: best stage by %s: %zu of %zu (%.*f%s; the last stage: %.*f%s)\n",
+                  db ? "PSNR" : "SSIM", *at + 1, v.size(), db ? 2 : 4, double(v[*at]),
+                  db ? " dB" : "", db ? 2 : 4, double(v.back()), db ? " dB" : "");
+    info << line;
+  }
+}
+
 // The trace CSV (runtime/io/plot.h): the fixed columns `podm plot` reads, per stage from 1;
 // a column the model does not monitor stays empty. The stage time is always measured.
 std::vector<io::TraceRecord> traceRecords(const RunResult& r) {
@@ -74,6 +100,11 @@ std::vector<io::TraceRecord> traceRecords(const RunResult& r) {
     row.time = i < r.stageSeconds.size() ? r.stageSeconds[i] : NAN;
     rows.push_back(std::move(row));
   }
+  for (const char* metric : {"psnr", "ssim"})
+    if (std::optional<size_t> at = bestStage(r, metric)) {
+      std::string& best = rows[*at].best;
+      best += (best.empty() ? "" : "+") + std::string(metric);
+    }
   return rows;
 }
 
@@ -117,10 +148,11 @@ std::optional<Tensor> readRef(const std::string& path) {
 }
 
 struct RunOptions {
-  std::string file, out, trace, weightsDir, refPath;
+  std::string file, out, trace, weightsDir, refPath, stagesDir;
   int shave = -1; // -1: the convention of docs/io.md
   int align = 0;  // --align N: best integer shift within +-N pixels
-  bool profile = false, wisdom = true;
+  bool profile = false, wisdom = true, quiet = false;
+  std::ostream* info = &std::cerr; // notes, warnings and the summary; --quiet: nowhere
   std::vector<std::string> plugins;
   std::vector<ConstOverride> overrides; // --set NAME=VALUE
   GraphInputs inputs;
@@ -154,6 +186,9 @@ int parseRunOptions(const std::vector<std::string>& given, RunOptions& o) {
     } else if (a == "--ref") {
       if (!value(o.refPath, "an image file"))
         return kUsageError;
+    } else if (a == "--save-stages") {
+      if (!value(o.stagesDir, "a folder"))
+        return kUsageError;
     } else if (a == "--shave") {
       long long v = -1;
       if (i + 1 >= args.size() || !parseInt(args[i + 1], 0, 4096, v))
@@ -170,6 +205,8 @@ int parseRunOptions(const std::vector<std::string>& given, RunOptions& o) {
       o.profile = true;
     } else if (a == "--no-wisdom") {
       o.wisdom = false;
+    } else if (a == "--quiet" || a == "-q") {
+      o.quiet = true;
     } else if (a.rfind("-", 0) == 0) {
       return usageError("run", "unknown option '" + a + "'");
     } else if (o.file.empty()) {
@@ -254,11 +291,11 @@ int buildGraph(RunOptions& o, const std::optional<Tensor>& ref, std::optional<Lo
   std::optional<lower::LowerResult> lowered = lowerLoaded(*m, o.inputs);
   if (!lowered) {
     if (refBound)
-      std::cerr << "podm run: note: the model's input 'ref' is --ref " << o.refPath << "\n";
+      *o.info << "podm run: note: the model's input 'ref' is --ref " << o.refPath << "\n";
     return kModelError;
   }
   for (const std::string& note : lowered->notes)
-    std::cerr << "podm run: note: " << note << "\n";
+    *o.info << "podm run: note: " << note << "\n";
   g = optimizeGraph(lowered->graph, nullptr);
   times.mark("lowering and passes");
   return -1;
@@ -266,7 +303,7 @@ int buildGraph(RunOptions& o, const std::optional<Tensor>& ref, std::optional<Lo
 
 // Proposition 1 (docs/lowering.md): with the check on and its assumptions met, phi never rises.
 // Stages are numbered as in the trace (from 1); each assumption is checked on its own monitor.
-void reportProposition1(const RunResult& r) {
+void reportProposition1(const RunResult& r, std::ostream& info) {
   const std::vector<float>* phi = r.monitors.find("phi");
   if (!phi || !r.monitors.find("branch"))
     return;
@@ -282,7 +319,7 @@ void reportProposition1(const RunResult& r) {
       largest = l;
   }
   if (!rises) {
-    std::cerr << "podm run: Proposition 1 holds on this run: phi never increased\n";
+    info << "podm run: Proposition 1 holds on this run: phi never increased\n";
     return;
   }
   char buf[320];
@@ -292,7 +329,7 @@ void reportProposition1(const RunResult& r) {
                 rises, rises == 1 ? "" : "s", phi->size() - 1, first, first + 1,
                 double((*phi)[first - 1]), double((*phi)[first]), largest, largest + 1,
                 double((*phi)[largest - 1]), double((*phi)[largest]));
-  std::cerr << buf;
+  info << buf;
   // Each assumption: the first stage (from 1) where it fails, 0 when it holds at every stage.
   auto firstFailing = [&](const char* name, auto fails) -> std::optional<size_t> {
     const std::vector<float>* v = r.monitors.find(name);
@@ -321,26 +358,40 @@ void reportProposition1(const RunResult& r) {
     std::string list;
     for (const std::string& f : failing)
       list += (list.empty() ? "" : "; ") + f;
-    std::cerr << "podm run: note: Proposition 1 does not apply to these settings: " << list << "\n";
+    info << "podm run: note: Proposition 1 does not apply to these settings: " << list << "\n";
   } else if (!holding.empty()) {
-    std::cerr << "podm run: warning: every assumption of Proposition 1 holds (gamma < 1/L_f, c "
-                 "<= mu/2, exact F-step), so a rise of phi is a bug in podm: please report it "
-                 "with the model and inputs\n";
+    info << "podm run: warning: every assumption of Proposition 1 holds (gamma < 1/L_f, c "
+            "<= mu/2, exact F-step), so a rise of phi is a bug in podm: please report it "
+            "with the model and inputs\n";
   }
 }
 
-void printSummary(const RunResult& r, const std::string& out) {
-  std::cerr << "podm run: " << r.stages << " stages";
+void printSummary(const RunResult& r, const std::string& out, std::ostream& info) {
+  info << "podm run: " << r.stages << " stages";
   for (size_t i = 0; i < r.monitors.names.size(); ++i) {
     const std::vector<float>& values = r.monitors.values[i];
     if (values.empty() || r.monitors.names[i].rfind("prop1.", 0) == 0)
       continue;
     if (r.monitors.names[i] == "branch") // a count says more than the last stage's 0 or 1
-      std::cerr << ", accepted " << acceptedStages(r) << "/" << values.size();
+      info << ", accepted " << acceptedStages(r) << "/" << values.size();
     else
-      std::cerr << ", " << r.monitors.names[i] << " " << values.back();
+      info << ", " << r.monitors.names[i] << " " << values.back();
   }
-  std::cerr << "; wrote " << out << "\n";
+  info << "; wrote " << out << "\n";
+}
+
+// --save-stages DIR: the variable after each stage as DIR/stage_NNN.png (from 1, as the trace;
+// colour runs with the observation's chroma, as the result).
+void saveStage(const RunOptions& o, const StageReport& s) {
+  if (s.outputs.empty())
+    return;
+  char name[32];
+  std::snprintf(name, sizeof name, "stage_%03lld.png", static_cast<long long>(s.stage + 1));
+  const Tensor& x = s.outputs.front().second;
+  const std::string path = (std::filesystem::path(o.stagesDir) / name).string();
+  io::writeImage(path, !o.inputs.color.empty() && x.shape().c == 1
+                           ? io::mergeLuma(x, o.inputs.color.front().second)
+                           : x);
 }
 
 // Writes the result (RGB runs: the restored Y with the first colour input's chroma, resized
@@ -349,8 +400,8 @@ void writeResult(const RunOptions& o, const RunResult& r) {
   const Tensor& result = r.outputs.begin()->second;
   if (!o.inputs.color.empty() && result.shape().c == 1 && !endsWith(o.out, ".npy")) {
     io::writeImage(o.out, io::mergeLuma(result, o.inputs.color.front().second));
-    std::cerr << "podm run: note: restored the Y channel; colour from input '"
-              << o.inputs.color.front().first << "'\n";
+    *o.info << "podm run: note: restored the Y channel; colour from input '"
+            << o.inputs.color.front().first << "'\n";
   } else {
     io::writeImage(o.out, result);
   }
@@ -396,8 +447,19 @@ int runRun(const std::vector<std::string>& given) {
   RunOptions o;
   if (int status = parseRunOptions(given, o); status >= 0)
     return status;
+  std::ostream nowhere(nullptr); // --quiet: a stream without a buffer drops what it is given
+  if (o.quiet)
+    o.info = &nowhere;
   if (!loadPlugins("run", o.plugins))
     return kUsageError;
+  if (!o.stagesDir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.stagesDir, ec);
+    if (ec) {
+      std::cerr << "podm run: error: --save-stages " << o.stagesDir << ": " << ec.message() << "\n";
+      return kUsageError;
+    }
+  }
   FftWisdomFile wisdom("run", o.wisdom);
   std::optional<Tensor> ref;
   if (!o.refPath.empty() && !(ref = readRef(o.refPath)))
@@ -418,7 +480,7 @@ int runRun(const std::vector<std::string>& given) {
   }
   for (const auto& [name, t] : o.inputs.tensors)
     if (!bound->count(name))
-      std::cerr << "podm run: warning: input '" << name << "' is not used by the graph\n";
+      *o.info << "podm run: warning: input '" << name << "' is not used by the graph\n";
 
   installStdlibProxProvider();
   // Relative weight paths of `net` declarations: against --weights-dir, else the model's folder.
@@ -440,15 +502,21 @@ int runRun(const std::vector<std::string>& given) {
     return kModelError;
   }
   if (std::string note = initialValuesNote(params); !note.empty())
-    std::cerr << "podm run: note: " << note << "\n";
+    *o.info << "podm run: note: " << note << "\n";
   times.mark("params");
   cpu::CpuBackend cpu;
   RunResult r;
-  const bool progress = isatty(fileno(stderr)) != 0;
+  const bool progress = !o.quiet && isatty(fileno(stderr)) != 0;
   try {
     ExecutorOptions options{.trace = o.profile, .network = &networks};
-    if (progress)
-      options.onStage = printProgress;
+    options.stageOutputs = !o.stagesDir.empty();
+    if (progress || options.stageOutputs)
+      options.onStage = [&](const StageReport& s) {
+        if (!o.stagesDir.empty())
+          saveStage(o, s);
+        if (progress)
+          printProgress(s);
+      };
     Executor ex(g, cpu, nullptr, options);
     times.mark("executor (weights, kernels, memory)");
     r = ex.run(*bound, params.values);
@@ -474,8 +542,9 @@ int runRun(const std::vector<std::string>& given) {
     std::cerr << "podm run: error: " << e.what() << "\n";
     return kModelError;
   }
-  reportProposition1(r);
-  printSummary(r, o.out);
+  reportProposition1(r, *o.info);
+  reportBestStage(r, *o.info);
+  printSummary(r, o.out, *o.info);
   return ref ? reportQuality(o, g, r, *ref, notImages) : kOk;
 }
 

@@ -339,7 +339,19 @@ RunResult Executor::run(const std::map<std::string, Tensor>& inputs,
           const size_t at = (m.logIndex * static_cast<size_t>(stages) + size_t(stage)) * 4;
           backends_[m.backend]->download(&values[i], logs_[m.backend] + at, 4);
         }
-        options_.onStage(StageReport{stage, stages, result.stageSeconds.back(), names, values});
+        std::vector<std::pair<std::string, Tensor>> states;
+        if (options_.stageOutputs)
+          for (const ValueBinding& o : plan_.outputs)
+            if (graph_.node(o.value).op == ir::Op::LoopResult) {
+              // The result shares the carried state's slot, which holds this stage's value now.
+              const ir::Type& type = graph_.type(o.value);
+              Tensor t(toShape(type), toDType(type.elem));
+              const Slot& s = plan_.slots[o.slot];
+              backends_[s.backend]->download(t.data(), slotAddr_[o.slot], s.bytes);
+              states.emplace_back(o.name, std::move(t));
+            }
+        options_.onStage(
+            StageReport{stage, stages, result.stageSeconds.back(), names, values, states});
       }
       if (stop)
         break;

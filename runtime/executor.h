@@ -36,6 +36,9 @@ struct StageReport {
   double seconds = 0;                 // wall time of this stage
   std::span<const std::string> names; // the monitors, in node order
   std::span<const float> values;      // their values at this stage
+  // With ExecutorOptions::stageOutputs: the graph outputs that are loop results (the variable),
+  // as they stand after this stage. Empty otherwise.
+  std::span<const std::pair<std::string, Tensor>> outputs;
 };
 
 struct ExecutorOptions {
@@ -46,6 +49,9 @@ struct ExecutorOptions {
   std::ostream* log = nullptr;              // fallback notes are written here when planning
   // Called at the end of every stage; reading the monitors costs one small download per monitor.
   std::function<void(const StageReport&)> onStage = nullptr;
+  // Also download the loop-result outputs for onStage at every stage (`--save-stages`): one
+  // download of the variable per stage, so off unless asked for.
+  bool stageOutputs = false;
 };
 
 // Named scalars recorded once per stage by monitor nodes, in node order.

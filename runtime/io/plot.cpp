@@ -94,7 +94,7 @@ void writeTraceCsv(const std::string& path, const std::vector<TraceRecord>& rows
       cell(v);
     out << "," << r.branch;
     cell(r.time);
-    out << "\n";
+    out << "," << r.best << "\n";
   }
   writeFileAtomic(path, out.str());
 }

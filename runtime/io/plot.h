@@ -32,10 +32,11 @@ struct TraceRecord {
          checkBound = NAN;
   std::string branch; // "accept", "feedback" (Eq. 6), or empty (no check)
   double time = NAN;  // seconds for the stage
+  std::string best;   // "psnr", "ssim" or "psnr+ssim" on the stage that scored best, else empty
 };
 // The header readTraceCsv and `podm plot` expect.
 inline constexpr const char* kTraceHeader =
-    "stage,phi,rel_change,recon_error,psnr,ssim,opt_error,check_bound,branch,time";
+    "stage,phi,rel_change,recon_error,psnr,ssim,opt_error,check_bound,branch,time,best";
 // Writes the header and the rows with full double precision (atomically).
 void writeTraceCsv(const std::string& path, const std::vector<TraceRecord>& rows);
 
