@@ -59,15 +59,16 @@ Type checkNode(const Graph& g, uint32_t index, Op op, Region region,
   const OpInfo& info = opInfo(op);
   const std::string who = describeNode(index, op, label) + ": ";
   if (!regionAllowed(info.region, region))
-    throw IrError(who + "this op may only appear " + regionRuleText(info.region) + ", not in the " +
-                  regionName(region) + " region");
+    throw IrError(who, std::string("this op may only appear ") + regionRuleText(info.region) +
+                           ", not in the " + regionName(region) + " region");
   if (info.variadic() ? operands.size() < info.arity() : operands.size() != info.arity())
-    throw IrError(who + "takes " + (info.variadic() ? "at least " : "") +
-                  std::to_string(info.arity()) + " operand" + (info.arity() == 1 ? "" : "s") +
-                  ", got " + std::to_string(operands.size()));
+    throw IrError(who, std::string("takes ") + (info.variadic() ? "at least " : "") +
+                           std::to_string(info.arity()) + " operand" +
+                           (info.arity() == 1 ? "" : "s") + ", got " +
+                           std::to_string(operands.size()));
   if (info.has(trait::Source) != declared.has_value())
-    throw IrError(who + (declared ? "only inputs and constants take a declared type"
-                                  : "needs a declared type"));
+    throw IrError(who, (declared ? "only inputs and constants take a declared type"
+                                 : "needs a declared type"));
   std::vector<Type> types;
   types.reserve(operands.size());
   for (size_t i = 0; i < operands.size(); ++i) {
@@ -75,7 +76,7 @@ Type checkNode(const Graph& g, uint32_t index, Op op, Region region,
     const std::string what = "operand " + std::to_string(i) + " (%" +
                              (v.valid() ? std::to_string(v.index) : std::string("none")) + ")";
     if (!v.valid() || v.index >= index)
-      throw IrError(who + what + " is not defined before this node");
+      throw IrError(who, what + " is not defined before this node");
     const Node& def = g.nodes()[v.index];
     // Visibility: the loop body sees Pre values; Post sees Pre values and loop results. A body
     // value is only reachable after the loop through loop_result of a loop_state.
@@ -91,20 +92,21 @@ Type checkNode(const Graph& g, uint32_t index, Op op, Region region,
     else
       visible = def.region != Region::Body;
     if (!visible)
-      throw IrError(who + what + ", a " + std::string(def.info().name) + " in the " +
-                    regionName(def.region) + " region, is not visible here" +
-                    (op == Op::LoopResult  ? " (loop_result reads a loop_state)"
-                     : op == Op::LoopState ? " (the initial value must come from before the loop)"
-                     : region == Region::Post ? " (read final states with loop_result)"
-                                              : ""));
+      throw IrError(who, what + ", a " + std::string(def.info().name) + " in the " +
+                             regionName(def.region) + " region, is not visible here" +
+                             (op == Op::LoopResult ? " (loop_result reads a loop_state)"
+                              : op == Op::LoopState
+                                  ? " (the initial value must come from before the loop)"
+                              : region == Region::Post ? " (read final states with loop_result)"
+                                                       : ""));
     if (auto expected = operandMismatch(info.operandLetter(i), def.type))
-      throw IrError(who + what + " must be " + std::string(*expected) + ", got " + def.type.str());
+      throw IrError(who, what + " must be " + std::string(*expected) + ", got " + def.type.str());
     types.push_back(def.type);
   }
   try {
     return info.infer(TypeContext{info, types, attrs, declared});
   } catch (const IrError& e) {
-    throw IrError(who + e.what());
+    throw IrError(who, e.detail());
   }
 }
 
@@ -120,7 +122,7 @@ ValueId Builder::create(Op op, std::span<const ValueId> operands, const Attrs& a
   try {
     full = completeAttrs(opInfo(op), attrs);
   } catch (const IrError& e) {
-    throw IrError(describeNode(index, op, label) + ": " + e.what());
+    throw IrError(describeNode(index, op, label) + ": ", e.detail());
   }
   Type type = checkNode(g_, index, op, region_, operands, full, declared, label);
   const std::string who = describeNode(index, op, label) + ": ";
@@ -129,16 +131,15 @@ ValueId Builder::create(Op op, std::span<const ValueId> operands, const Attrs& a
       op == Op::Param) {
     const std::string& name = full.getString("name");
     if (name.empty())
-      throw IrError(who + "needs a non-empty name");
+      throw IrError(who, "needs a non-empty name");
     if (nameTaken(g_, index, op, name))
-      throw IrError(who + "another " + std::string(opName(op)) + " is already named '" + name +
-                    "'");
+      throw IrError(who, "another " + std::string(opName(op)) + " is already named '" + name + "'");
   }
   if (op == Op::Schedule) {
     size_t n = full.getFloats("values").size();
     if (static_cast<int64_t>(n) != g_.loop_->stages)
-      throw IrError(who + "has " + std::to_string(n) + " values for a loop of " +
-                    std::to_string(g_.loop_->stages) + " stages");
+      throw IrError(who, "has " + std::to_string(n) + " values for a loop of " +
+                             std::to_string(g_.loop_->stages) + " stages");
   }
   g_.nodes_.push_back(Node{
       op, region_, type, {operands.begin(), operands.end()}, std::move(full), std::move(label)});

@@ -198,6 +198,9 @@ struct Context {
 
   // --- fstep.cpp: x~ = argmin f(x) + d(x, xA)
   ir::ValueId fstep(ir::ValueId xA);
+  // The model text being lowered now (an operator's use), so that a node the graph builder refuses
+  // for these input sizes is reported there, in the model's words (lowerModel).
+  SourceLoc where;
   // monitors.cpp: per-stage monitors of Proposition 1's assumptions (lower.h, kProp1*) for podm
   // stages that monitor phi and branch, so `podm run` can name the one that fails when phi rises.
   void admissibility(ir::ValueId gamma, const std::optional<Scalar>& mu);

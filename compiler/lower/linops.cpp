@@ -150,6 +150,7 @@ LinOp Context::linop(const Expr& e) {
         fail(a->loc, "'" + name + "' must be known when the model is compiled");
       return static_cast<int64_t>(*s.value);
     };
+    // A string argument; sema checked it is one of the operator's choices.
     auto text = [&](size_t pos, const std::string& name, const std::string& fallback) {
       const Expr* a = argument(e, pos, name);
       if (!a)
@@ -169,10 +170,6 @@ LinOp Context::linop(const Expr& e) {
       p.operand = tensorArg(0, "kernel");
       p.boundary = text(1, "boundary", "periodic");
       p.orientation = text(2, "as", "convolution");
-      if (p.orientation != "convolution" && p.orientation != "correlation")
-        fail(argument(e, 2, "as")->loc, "'as' must be \"convolution\" (the default: the kernel "
-                                        "of a true convolution) or \"correlation\", not \"" +
-                                            p.orientation + "\"");
     } else if (n == "decimate" || n == "upsample" || n == "bicubic_down" || n == "bicubic_up") {
       p.kind = n == "decimate"       ? PrimKind::Decimate
                : n == "upsample"     ? PrimKind::Upsample
@@ -234,6 +231,8 @@ bool Context::splitApply(const Expr& e, LinOp& op, const Expr*& arg) {
 }
 
 ir::ValueId Context::applyPrim(const Prim& p, ir::ValueId x) {
+  if (p.loc.known())
+    where = p.loc;
   const ir::Dims d = graph.type(x).dims;
   const bool adj = p.adjoint;
   auto boundary = [&] { return ir::Attrs{{"boundary", p.boundary}}; };

@@ -2,6 +2,7 @@
 // fix the variable's shape, read f, g and d, then write the stage loop of the solver.
 #include "compiler/lower/lower.h"
 
+#include "compiler/ir/errors.h"
 #include "compiler/ir/verifier.h"
 #include "compiler/lower/context.h"
 
@@ -52,13 +53,21 @@ LowerResult lowerModel(const ast::Model& model, const sema::CheckedModel& checke
                        const LowerOptions& options) {
   LowerResult result{ir::Graph(model.name), {}};
   Context cx(model, checked, options, result.graph);
-  collect(cx);
-  variableShape(cx);
-  cx.declareParams();
-  cx.readFidelity();
-  cx.readPrior();
-  cx.readDistance();
-  cx.buildLoop();
+  try {
+    collect(cx);
+    variableShape(cx);
+    cx.declareParams();
+    cx.readFidelity();
+    cx.readPrior();
+    cx.readDistance();
+    cx.buildLoop();
+  } catch (const ir::IrError& e) {
+    // The builder refused a node for these input sizes (a kernel larger than the image, a Haar
+    // depth the size does not divide): say so at the operator being applied, without IR ids.
+    if (!cx.where.known())
+      throw;
+    throw LowerError(cx.where, "this does not fit the input sizes given: " + e.detail());
+  }
   ir::verify(result.graph);
   result.notes = std::move(cx.notes);
   return result;

@@ -25,6 +25,7 @@ struct ParamSpec {
   bool integer = false;
   std::optional<double> defaultValue; // where a shape rule needs it
   bool compilerOnly = false; // read by the compiler (e.g. learnable), not passed to the stdlib
+  std::vector<std::string> choices; // String: the values allowed (empty: any)
 };
 
 struct FunctionSpec {

@@ -500,7 +500,9 @@ void Checker::checkStages(const Decl& d) {
   Type count = expr(*d.value, Context::General);
   if (!count.is(Kind::Error) && (!count.value || *count.value < 0 ||
                                  *count.value != std::floor(*count.value) || *count.value > 1e6))
-    diags_.error(d.value->loc, "the number of stages must be a whole number from 0 (the initial value only) to 1000000");
+    diags_.error(
+        d.value->loc,
+        "the number of stages must be a whole number from 0 (the initial value only) to 1000000");
   if (solverIt == catalogue_.solvers.end()) {
     diags_.error(d.nameLoc, "unknown solver '" + d.name + "'; the solvers are " +
                                 join(solverNames) + suggestion(d.name, solverNames));

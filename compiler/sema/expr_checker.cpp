@@ -324,8 +324,19 @@ Checker::checkArgs(const Expr& c, const FunctionSpec& spec, Context ctx, const c
       }
       break;
     case ArgType::String:
-      if (!t.is(Kind::String))
+      if (!t.is(Kind::String)) {
         wrong("a string");
+      } else if (const Expr& v = *a.value;
+                 !p.choices.empty() && v.kind == ExprKind::String && v.operands.empty() &&
+                 v.pieces.size() == 1 &&
+                 std::find(p.choices.begin(), p.choices.end(), v.pieces[0]) == p.choices.end()) {
+        std::string list;
+        for (const std::string& choice : p.choices)
+          list += (list.empty() ? "\"" : ", \"") + choice + "\"";
+        diags_.error(v.loc, "'" + pname + "' of " + c.text + " must be one of " + list +
+                                ", not \"" + v.pieces[0] + "\"" +
+                                suggestion(v.pieces[0], p.choices));
+      }
       break;
     case ArgType::Bool:
       if (!t.is(Kind::Bool))

@@ -7,13 +7,19 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 ParamSpec number(std::string name, bool required = false, double min = -kInf, double max = kInf) {
-  return {std::move(name), ArgType::Number, required, min, max, false, std::nullopt};
+  return {std::move(name), ArgType::Number, required, min, max, false, std::nullopt, false, {}};
 }
 ParamSpec integer(std::string name, bool required = false, double min = 1, double max = kInf) {
-  return {std::move(name), ArgType::Number, required, min, max, true, std::nullopt};
+  return {std::move(name), ArgType::Number, required, min, max, true, std::nullopt, false, {}};
 }
 ParamSpec typed(std::string name, ArgType type, bool required = false) {
-  return {std::move(name), type, required, -kInf, kInf, false, std::nullopt};
+  return {std::move(name), type, required, -kInf, kInf, false, std::nullopt, false, {}};
+}
+// A string parameter that takes one of `choices`, checked by `podm check`.
+ParamSpec oneOf(std::string name, std::vector<std::string> choices) {
+  ParamSpec p = typed(std::move(name), ArgType::String);
+  p.choices = std::move(choices);
+  return p;
 }
 ParamSpec compilerOnly(ParamSpec p) {
   p.compilerOnly = true;
@@ -131,8 +137,9 @@ Catalogue Catalogue::language() {
   };
   op(fn("identity", "the identity", {}));
   op(fn("conv", "2-D convolution with a kernel",
-        {typed("kernel", ArgType::Kernel, true), typed("boundary", ArgType::String),
-         typed("as", ArgType::String)}));
+        {typed("kernel", ArgType::Kernel, true),
+         oneOf("boundary", {"periodic", "symmetric", "zero"}),
+         oneOf("as", {"convolution", "correlation"})}));
   op(fn("decimate", "keep every s-th pixel", {integer("s", true, 1, 64)}), ShapeRule::DownByParam,
      "s");
   op(fn("upsample", "zero-filling upsampling", {integer("s", true, 1, 64)}), ShapeRule::UpByParam,
@@ -144,7 +151,7 @@ Catalogue Catalogue::language() {
   op(fn("haar", "orthonormal multi-level 2-D Haar transform",
         {withDefault(integer("levels", false, 1, 16), 1)}));
   op(fn("dct", "orthonormal 2-D DCT-II", {}));
-  op(fn("grad", "forward differences in y and x", {typed("boundary", ArgType::String)}),
+  op(fn("grad", "forward differences in y and x", {oneOf("boundary", {"neumann", "periodic"})}),
      ShapeRule::Gradient);
   op(fn("mask", "pointwise multiplication by a mask", {typed("m", ArgType::Image, true)}));
   op(fn("dct_filters", "bank of the size^2 - 1 non-constant DCT filters",

@@ -153,7 +153,8 @@ TEST_CASE("kernel orientation: correlation kernels are read as such by degrade a
   PodmResult bad = model(", as = \"corr\"");
   CHECK(bad.status == 1);
   CHECK(bad.out.find("m.podm:4:") != std::string::npos);
-  CHECK(bad.out.find("'as' must be \"convolution\"") != std::string::npos);
+  CHECK(bad.out.find("'as' of conv must be one of \"convolution\", \"correlation\", not "
+                     "\"corr\"") != std::string::npos);
 }
 
 TEST_CASE("inputs that do not fit what the model declares are refused before anything runs") {
@@ -192,4 +193,18 @@ TEST_CASE("a missing weight file is located at the net declaration and suggests 
                    "found") != std::string::npos);
   CHECK(r.out.find("--weights-dir DIR") != std::string::npos);
   CHECK(r.out.find("%") == std::string::npos); // no IR ids
+}
+
+TEST_CASE("an operator that does not fit the input sizes is reported at its use, without IR ids") {
+  ScratchDir tmp("podm-fit");
+  io::writeImage(tmp.file("o.png"), io::syntheticImage("scene", 255, 255, 2));
+  std::ofstream(tmp.file("h.podm"))
+      << "model h\ninput o : image\nop W = haar(levels = 3)\nvar x : image = o\n"
+      << "f(x) = 0.5 * || x - o ||^2\ng(x) = 1e-3 * l1(W x)\nstages 3 proxgrad { gamma = 1 }\n";
+  PodmResult r = runPodm("run " + tmp.file("h.podm") + " --input o=" + tmp.file("o.png") + " -o " +
+                         tmp.file("x.png"));
+  CHECK(r.status == 1);
+  CHECK(r.out.find("h.podm:3:8: error: this does not fit the input sizes given: 3 Haar levels "
+                   "need h and w divisible by 8, got 255x255") != std::string::npos);
+  CHECK(r.out.find('%') == std::string::npos);
 }

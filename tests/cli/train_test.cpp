@@ -228,7 +228,7 @@ TEST_CASE("podm train: per-stage noise levels, one network per level, read by po
   INFO(r.out);
   REQUIRE(r.status == 0);
   CHECK(r.out.find("A sigma 30 (stages 1-2) -> 2 weight file(s)") != std::string::npos);
-  CHECK(r.out.find("A sigma 10 (stage 2) -> 1 weight file(s)") != std::string::npos);
+  CHECK(r.out.find("A sigma 10 (stage 3) -> 1 weight file(s)") != std::string::npos);
   // Stages 0 and 1 share the sigma-30 network.
   checkSameWeights(weightsOf(outDir + "/nets/w0.safetensors"),
                    weightsOf(outDir + "/nets/w1.safetensors"));

@@ -51,7 +51,7 @@ TEST_CASE("printer: identical graphs dump identically; large constants print a h
   CHECK(a == b);
   CHECK(a.find("%2 \"x0\" = constant {value=<64 floats, fnv1a ") != std::string::npos);
   CHECK(a.find("stop when %") != std::string::npos);
-  CHECK(a.find("{boundary=\"periodic\"}") != std::string::npos);
+  CHECK(a.find("{boundary=\"periodic\", orientation=\"convolution\"}") != std::string::npos);
 }
 
 TEST_CASE("printer: floats print in shortest round-trip form") {

@@ -173,7 +173,8 @@ TEST_CASE("podm run: net weights from --weights-dir, RGB input restored on its Y
   // Relative weights are looked up next to the model: not there.
   Result missing = runPodm(run + " -o " + (dir / "x.npy").string());
   CHECK(missing.status == 1);
-  CHECK(missing.out.find("network 'A'") != std::string::npos);
+  CHECK(missing.out.find("net A: weight file") != std::string::npos);
+  CHECK(missing.out.find("--weights-dir") != std::string::npos);
 
   Result npy = runPodm(run + " --weights-dir " + (dir / "weights").string() + " -o " +
                        (dir / "x.npy").string());

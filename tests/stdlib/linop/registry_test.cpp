@@ -27,12 +27,14 @@ TEST_CASE("the standard operators are registered under their language names") {
 
 TEST_CASE("parameter specs carry kinds and defaults") {
   const LinopEntry* conv = linopRegistry().find("conv");
-  REQUIRE(conv->params.size() == 2);
+  REQUIRE(conv->params.size() == 3);
   CHECK(conv->params[0].name == "kernel");
   CHECK(conv->params[0].kind == LinopParamKind::Tensor);
   CHECK(conv->params[0].required);
   CHECK(conv->params[1].name == "boundary");
   CHECK(conv->params[1].defaultString == "periodic");
+  CHECK(conv->params[2].name == "as");
+  CHECK(conv->params[2].defaultString == "convolution");
   const LinopEntry* haar = linopRegistry().find("haar");
   CHECK(haar->params[0].defaultValue == 1.0);
   CHECK_FALSE(haar->params[0].required);
