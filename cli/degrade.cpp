@@ -107,6 +107,9 @@ int runDegrade(const std::vector<std::string>& args) {
     return usageError(kVerb, "--decimate and --bicubic are exclusive");
   if (!kernelOut.empty() && blurSpec.empty() && kernelFile.empty())
     return usageError(kVerb, "--kernel-out needs --blur or --kernel");
+  if (io::formatFromExtension(output) == io::FileFormat::Jpeg)
+    return usageError(kVerb, output + ": JPEG output is not supported (it is lossy): use .png, "
+                                      ".tif, .tiff or .npy");
   if (io::formatFromExtension(output) == io::FileFormat::Unknown ||
       io::formatFromExtension(output) == io::FileFormat::Bmp)
     return usageError(kVerb, "output must end in .png, .tif, .tiff or .npy");

@@ -66,7 +66,8 @@ struct EvalRow {
 bool isImageFile(const fs::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-  return ext == ".png" || ext == ".tif" || ext == ".tiff" || ext == ".bmp" || ext == ".npy";
+  return ext == ".png" || ext == ".tif" || ext == ".tiff" || ext == ".bmp" || ext == ".jpg" ||
+         ext == ".jpeg" || ext == ".npy";
 }
 
 // The files of `dir` that `keep` accepts, sorted by name (a dataset's order is its names').
@@ -186,7 +187,7 @@ int listCases(const EvalOptions& o, std::list<Tensor>& kernels, std::vector<Eval
     return folderError("--gt", o.gtDir, "not a folder");
   std::vector<fs::path> gts = filesIn(o.gtDir, isImageFile);
   if (gts.empty())
-    return folderError("--gt", o.gtDir, "holds no image (PNG, TIFF, BMP or .npy)");
+    return folderError("--gt", o.gtDir, "holds no image (PNG, TIFF, BMP, JPEG or .npy)");
   std::vector<std::pair<std::string, const Tensor*>> kernelList{{"", nullptr}};
   try {
     if (!o.kernelsDir.empty()) {
