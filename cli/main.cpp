@@ -11,6 +11,68 @@
 
 namespace podm::cli {
 
+// The longest help texts, kept out of the table so that it reads as one verb per entry.
+constexpr const char* kEvalHelp =
+    "usage: podm eval MODEL.podm --gt DIR [degradation | --inputs DIR [--kernel F]]\n"
+    "                 [--input NAME=FILE|NUMBER]... [--obs NAME] [--shave N]\n"
+    "                 [--csv F.csv] [--markdown F.md] [--save DIR] [--weights-dir DIR]\n\n"
+    "Scores every image of --gt in one process: degrades it as `podm degrade` would write\n"
+    "it (cropped to a multiple of the scale, rounded to --bits), restores it as `podm run`\n"
+    "would, and measures PSNR/SSIM against it (Y channel of RGB, border shave = the SR\n"
+    "scale unless --shave). Prints a line per image and a Markdown table with the means.\n"
+    "Model, weights, FFT plans and the graph per image size are made once.\n\n"
+    "  --gt DIR          the ground truths (PNG, TIFF, BMP, JPEG, .npy), in name order\n"
+    "  --bicubic S | --decimate S   downscale by S (MATLAB imresize / every S-th pixel)\n"
+    "  --blur SPEC | --kernel F     blur: gaussian:SIZE:SIGMA, motion:LEN:ANGLE, or a file\n"
+    "  --kernels DIR     every image with every kernel of DIR (.txt, .npy, image)\n"
+    "  --boundary B      blur boundary: periodic (default), symmetric or zero\n"
+    "  --mask random:F | FILE   inpainting: keep a random fraction F of the pixels, or\n"
+    "                    the nonzero pixels of a gray FILE; the mask (1 = kept) goes to\n"
+    "                    the model's image input --mask-input NAME (default m)\n"
+    "  --poisson PEAK    Poisson noise, x <- Poisson(PEAK x) / PEAK\n"
+    "  --noise SIGMA     Gaussian noise, 0-255 scale;  --seed N (default 0, every image)\n"
+    "  --bits 8|16       the observation is rounded as a PNG of that depth (default 8)\n"
+    "  --inputs DIR      pre-degraded observations instead, matched to --gt by file stem\n"
+    "  --input NAME=...  an input that is the same for every image (e.g. sigma=0.01)\n"
+    "  --obs NAME        the model input that takes the observation (default: its only\n"
+    "                    image input other than ref)\n"
+    "  --csv F           image,kernel,psnr,ssim,stages,accepted,seconds per image\n"
+    "  --markdown F      the table printed at the end\n"
+    "  --save DIR        keep the restorations (IMAGE[_KERNEL].png)\n"
+    "  --weights-dir DIR, --plugin LIB, --no-wisdom   as for `podm run`\n\n"
+    "A bad image is reported by name and skipped; the exit status is then 1.\n"
+    "exit status: 0 every image scored, 1 model or data errors, 2 usage error\n";
+
+constexpr const char* kDegradeHelp =
+    "usage: podm degrade IN -o OUT [options]\n"
+    "       podm degrade --synthetic NAME -o OUT [--size HxW] [--seed N] [options]\n\n"
+    "Applies, in this order: blur, decimation or bicubic downscaling, the inpainting mask,\n"
+    "Poisson noise, Gaussian noise (noise on the kept pixels only).\n"
+    "Colour images are degraded channel by channel. Input: PNG, TIFF, BMP, JPEG or .npy;\n"
+    "output by extension: .png (clamped to [0,1], --bits 8|16), .tif (float32), .npy.\n\n"
+    "  --blur gaussian:SIZE:SIGMA   Gaussian kernel (MATLAB fspecial('gaussian'))\n"
+    "  --blur motion:LEN:ANGLE      linear motion of LEN pixels at ANGLE degrees\n"
+    "  --kernel FILE                kernel from a text file (one row per line), .npy or image;\n"
+    "                               normalised to sum 1\n"
+    "  --boundary B                 periodic (default: the FFT model), symmetric or zero\n"
+    "  --kernel-out K.txt           write the kernel used, one row per line\n"
+    "  --decimate S                 keep every S-th pixel (the model's S)\n"
+    "  --bicubic S                  MATLAB imresize(x, 1/S, 'bicubic')\n"
+    "                               (both crop the input to a multiple of S first)\n"
+    "  --gt-out FILE                write the (cropped) clean image too\n"
+    "  --mask random:FRACTION       keep a random FRACTION of the pixels (exactly), drop the\n"
+    "                               rest to 0\n"
+    "  --mask FILE                  keep the nonzero pixels of a gray image of the output's\n"
+    "                               size (after downscaling)\n"
+    "  --mask-out M.png             write the mask used (1 = kept), e.g. for a model input\n"
+    "  --poisson PEAK               Poisson noise: x <- Poisson(PEAK x) / PEAK\n"
+    "  --noise SIGMA                add Gaussian noise, SIGMA on the 0-255 scale\n"
+    "  --seed N                     mask, noise and synthetic-image seed (default 0)\n"
+    "  --synthetic NAME             make a synthetic test image: scene, scene-rgb\n"
+    "  --size HxW                   its size (default 256x256)\n"
+    "  --bits 8|16                  PNG bit depth (default 8)\n\n"
+    "exit status: 0 success, 1 bad input data, 2 usage error\n";
+
 const std::vector<Verb>& verbs() {
   static const std::vector<Verb> table = {
       {"check", "parse and check model files",
@@ -56,56 +118,10 @@ const std::vector<Verb>& verbs() {
        "later runs start at once and compute the same bits (docs/io.md).\n\n"
        "exit status: 0 success, 1 model or data errors, 2 usage error\n",
        runRun},
-      {"eval", "score a model on a folder of ground-truth images (dataset means)",
-       "usage: podm eval MODEL.podm --gt DIR [degradation | --inputs DIR [--kernel F]]\n"
-       "                 [--input NAME=FILE|NUMBER]... [--obs NAME] [--shave N]\n"
-       "                 [--csv F.csv] [--markdown F.md] [--save DIR] [--weights-dir DIR]\n\n"
-       "Scores every image of --gt in one process: degrades it as `podm degrade` would write\n"
-       "it (cropped to a multiple of the scale, rounded to --bits), restores it as `podm run`\n"
-       "would, and measures PSNR/SSIM against it (Y channel of RGB, border shave = the SR\n"
-       "scale unless --shave). Prints a line per image and a Markdown table with the means.\n"
-       "Model, weights, FFT plans and the graph per image size are made once.\n\n"
-       "  --gt DIR          the ground truths (PNG, TIFF, BMP, JPEG, .npy), in name order\n"
-       "  --bicubic S | --decimate S   downscale by S (MATLAB imresize / every S-th pixel)\n"
-       "  --blur SPEC | --kernel F     blur: gaussian:SIZE:SIGMA, motion:LEN:ANGLE, or a file\n"
-       "  --kernels DIR     every image with every kernel of DIR (.txt, .npy, image)\n"
-       "  --boundary B      blur boundary: periodic (default), symmetric or zero\n"
-       "  --noise SIGMA     Gaussian noise, 0-255 scale;  --seed N (default 0, every image)\n"
-       "  --bits 8|16       the observation is rounded as a PNG of that depth (default 8)\n"
-       "  --inputs DIR      pre-degraded observations instead, matched to --gt by file stem\n"
-       "  --input NAME=...  an input that is the same for every image (e.g. sigma=0.01)\n"
-       "  --obs NAME        the model input that takes the observation (default: its only\n"
-       "                    image input other than ref)\n"
-       "  --csv F           image,kernel,psnr,ssim,stages,accepted,seconds per image\n"
-       "  --markdown F      the table printed at the end\n"
-       "  --save DIR        keep the restorations (IMAGE[_KERNEL].png)\n"
-       "  --weights-dir DIR, --plugin LIB, --no-wisdom   as for `podm run`\n\n"
-       "A bad image is reported by name and skipped; the exit status is then 1.\n"
-       "exit status: 0 every image scored, 1 model or data errors, 2 usage error\n",
+      {"eval", "score a model on a folder of ground-truth images (dataset means)", kEvalHelp,
        runEval},
-      {"degrade", "make test data: blur, downscale, add noise, or a synthetic image",
-       "usage: podm degrade IN -o OUT [options]\n"
-       "       podm degrade --synthetic NAME -o OUT [--size HxW] [--seed N] [options]\n\n"
-       "Applies, in this order: blur, then decimation or bicubic downscaling, then noise.\n"
-       "Colour images are degraded channel by channel. Input: PNG, TIFF, BMP, JPEG or .npy;\n"
-       "output by extension: .png (clamped to [0,1], --bits 8|16), .tif (float32), .npy.\n\n"
-       "  --blur gaussian:SIZE:SIGMA   Gaussian kernel (MATLAB fspecial('gaussian'))\n"
-       "  --blur motion:LEN:ANGLE      linear motion of LEN pixels at ANGLE degrees\n"
-       "  --kernel FILE                kernel from a text file (one row per line), .npy or image;\n"
-       "                               normalised to sum 1\n"
-       "  --boundary B                 periodic (default: the FFT model), symmetric or zero\n"
-       "  --kernel-out K.txt           write the kernel used, one row per line\n"
-       "  --decimate S                 keep every S-th pixel (the model's S)\n"
-       "  --bicubic S                  MATLAB imresize(x, 1/S, 'bicubic')\n"
-       "                               (both crop the input to a multiple of S first)\n"
-       "  --gt-out FILE                write the (cropped) clean image too\n"
-       "  --noise SIGMA                add Gaussian noise, SIGMA on the 0-255 scale\n"
-       "  --seed N                     noise and synthetic-image seed (default 0)\n"
-       "  --synthetic NAME             make a synthetic test image: scene, scene-rgb\n"
-       "  --size HxW                   its size (default 256x256)\n"
-       "  --bits 8|16                  PNG bit depth (default 8)\n\n"
-       "exit status: 0 success, 1 bad input data, 2 usage error\n",
-       runDegrade},
+      {"degrade", "make test data: blur, downscale, mask, add noise, or a synthetic image",
+       kDegradeHelp, runDegrade},
       {"plot", "plot convergence curves of run traces (the paper's Fig. 2)",
        "usage: podm plot TRACE.csv [MORE.csv ...] -o FIG.png [--labels a,b,...] [--size WxH]\n\n"
        "Four panels per stage: relative error, reconstruction error (log y), SSIM, and\n"
