@@ -131,10 +131,13 @@ const std::vector<Verb>& verbs() {
        "exit status: 0 success, 1 unreadable trace, 2 usage error\n",
        runPlot},
       {"test-prox", "run the prox property tests on a (plugin) prox function",
-       "usage: podm test-prox PLUGIN NAME [--arg NAME=VALUE]...\n\n"
+       "usage: podm test-prox PLUGIN NAME [--arg NAME=VALUE]...\n"
+       "       podm test-prox PLUGIN\n\n"
        "Loads the shared library PLUGIN (or 'builtin' for the standard library) and runs the\n"
        "generic property checks on the prox NAME: prox optimality, agreement with a brute-force\n"
-       "1-D minimisation for separable ones, firm non-expansiveness for convex ones.\n\n"
+       "1-D minimisation for separable ones, firm non-expansiveness for convex ones.\n"
+       "Without NAME, lists the proxes PLUGIN provides (all built-in ones for 'builtin'):\n"
+       "name, traits, summary and every argument with its default and range.\n\n"
        "  --arg NAME=VALUE  a parameter of the prox (required ones must be given)\n\n"
        "exit status: 0 all checks pass, 1 a check fails, 2 usage error or unloadable plugin\n",
        runTestProx},
