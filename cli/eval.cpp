@@ -42,6 +42,7 @@ struct EvalOptions {
   std::string model, gtDir, inputsDir, kernelFile, kernelsDir, blurSpec;
   std::string boundary = "periodic", kernelAs = "convolution", csv, markdown, saveDir, weightsDir,
               obs;
+  std::string maskSpec, maskInput = "m"; // --mask random:F|FILE goes to the input --mask-input
   io::Degradation degradation;
   long long bits = 8;
   int shave = -1, align = 0;
@@ -69,7 +70,8 @@ struct EvalRow {
 bool isImageFile(const fs::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-  return ext == ".png" || ext == ".tif" || ext == ".tiff" || ext == ".bmp" || ext == ".npy";
+  return ext == ".png" || ext == ".tif" || ext == ".tiff" || ext == ".bmp" || ext == ".jpg" ||
+         ext == ".jpeg" || ext == ".npy";
 }
 
 // The files of `dir` that `keep` accepts, sorted by name (a dataset's order is its names').
@@ -117,6 +119,8 @@ int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
                         : a == "--save"        ? &o.saveDir
                         : a == "--weights-dir" ? &o.weightsDir
                         : a == "--obs"         ? &o.obs
+                        : a == "--mask"        ? &o.maskSpec
+                        : a == "--mask-input"  ? &o.maskInput
                                                : nullptr;
     long long n = 0;
     if (text) {
@@ -132,6 +136,9 @@ int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
     } else if (a == "--noise") {
       if (!value(v) || !parseDouble(v, d.noise255) || d.noise255 < 0)
         return usageError(kVerb, "--noise needs a standard deviation >= 0 (0-255 scale)");
+    } else if (a == "--poisson") {
+      if (!value(v) || !parseDouble(v, d.poissonPeak) || !(d.poissonPeak > 0))
+        return usageError(kVerb, "--poisson needs a peak > 0 (photons for the value 1)");
     } else if (a == "--seed") {
       if (!value(v) || !parseInt(v, 0, (1LL << 62), n))
         return usageError(kVerb, "--seed needs a non-negative integer");
@@ -164,10 +171,14 @@ int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
   const int kernelSources = !o.kernelFile.empty() + !o.kernelsDir.empty() + !o.blurSpec.empty();
   if (kernelSources > 1)
     return usageError(kVerb, "--blur, --kernel and --kernels are exclusive");
-  if (!o.inputsDir.empty() && (d.downscale != Downscale::None || d.noise255 > 0 ||
-                               !o.blurSpec.empty() || !o.kernelsDir.empty()))
+  if (!o.inputsDir.empty() &&
+      (d.downscale != Downscale::None || d.noise255 > 0 || d.poissonPeak > 0 ||
+       !o.blurSpec.empty() || !o.kernelsDir.empty() || !o.maskSpec.empty()))
     return usageError(kVerb, "--inputs gives degraded images: it takes no --blur, --kernels, "
-                             "--decimate, --bicubic or --noise (--kernel names their kernel)");
+                             "--decimate, --bicubic, --mask, --poisson or --noise (--kernel names "
+                             "their kernel; --input m=FILE gives a mask)");
+  if (o.maskSpec.empty() && o.maskInput != "m")
+    return usageError(kVerb, "--mask-input names the input for --mask, which is not given");
   std::optional<cpu::Boundary> boundary = cpu::parseBoundary(o.boundary);
   if (!boundary)
     return usageError(kVerb, "--boundary must be periodic, symmetric or zero");
@@ -176,12 +187,13 @@ int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
   if (!orientation)
     return usageError(kVerb, "--kernel-as must be convolution or correlation");
   d.orientation = *orientation;
-  if (!o.blurSpec.empty()) {
-    try {
+  try {
+    if (!o.blurSpec.empty())
       d.kernel = io::kernelFromSpec(o.blurSpec);
-    } catch (const std::invalid_argument& e) {
-      return usageError(kVerb, e.what());
-    }
+    if (!o.maskSpec.empty())
+      d.maskFraction = io::maskFractionFromSpec(o.maskSpec);
+  } catch (const std::invalid_argument& e) {
+    return usageError(kVerb, e.what());
   }
   return -1;
 }
@@ -198,7 +210,7 @@ int listCases(const EvalOptions& o, std::list<Tensor>& kernels, std::vector<Eval
     return folderError("--gt", o.gtDir, "not a folder");
   std::vector<fs::path> gts = filesIn(o.gtDir, isImageFile);
   if (gts.empty())
-    return folderError("--gt", o.gtDir, "holds no image (PNG, TIFF, BMP or .npy)");
+    return folderError("--gt", o.gtDir, "holds no image (PNG, TIFF, BMP, JPEG or .npy)");
   std::vector<std::pair<std::string, const Tensor*>> kernelList{{"", nullptr}};
   try {
     if (!o.kernelsDir.empty()) {
@@ -238,24 +250,34 @@ int listCases(const EvalOptions& o, std::list<Tensor>& kernels, std::vector<Eval
   return -1;
 }
 
-// Which model inputs receive the observation and the kernel: --obs, else the one image input
-// other than `ref` that no --input gives; the one kernel input likewise.
+// Which model inputs receive the observation, the kernel and the mask: --obs, else the one image
+// input other than `ref`, the mask's and those --input gives; the one kernel input likewise; the
+// mask goes to --mask-input (default `m`).
 struct InputRoles {
-  std::string observation, kernel;
+  std::string observation, kernel, mask;
 };
 
 std::optional<InputRoles> inputRoles(const ast::Model& model, const EvalOptions& o) {
   std::vector<std::string> images, kernelInputs;
+  InputRoles roles;
   for (const ast::Decl& d : model.decls) {
     if (d.kind != ast::DeclKind::Input || d.name == "ref" || o.fixed.tensors.count(d.name) ||
         o.fixed.scalars.count(d.name))
       continue;
+    if (o.degradation.masked() && d.name == o.maskInput && d.type.name == "image") {
+      roles.mask = d.name;
+      continue;
+    }
     if (d.type.name == "image")
       images.push_back(d.name);
     else if (d.type.name == "kernel")
       kernelInputs.push_back(d.name);
   }
-  InputRoles roles;
+  if (o.degradation.masked() && roles.mask.empty()) {
+    std::cerr << "podm eval: error: --mask: " << o.model << " has no image input '" << o.maskInput
+              << "' left to take the mask; name the model's mask input with --mask-input NAME\n";
+    return std::nullopt;
+  }
   if (!o.obs.empty()) {
     if (std::find(images.begin(), images.end(), o.obs) == images.end()) {
       std::cerr << "podm eval: error: --obs " << o.obs << ": the model has no image input of "
@@ -270,6 +292,10 @@ std::optional<InputRoles> inputRoles(const ast::Model& model, const EvalOptions&
               << (images.empty() ? std::string("the model has no image input for the observation")
                                  : "the model has several image inputs; say which one is the "
                                    "observation with --obs NAME")
+              << (!o.degradation.masked() &&
+                          std::find(images.begin(), images.end(), o.maskInput) != images.end()
+                      ? " (or, if '" + o.maskInput + "' is a mask, give --mask random:F or FILE)"
+                      : std::string())
               << "\n";
     return std::nullopt;
   }
@@ -368,14 +394,14 @@ EvalRow evalCase(EvalContext& ctx, const EvalCase& c) {
     gt = io::modcrop(gt, scale); // SR convention: the HR image is a multiple of s
   // As `podm degrade --gt-out` and `-o` write them (8-bit PNG by default).
   gt = io::quantize(gt, int(o.bits));
-  Tensor observed;
+  Tensor observed, mask;
   if (!c.input.empty()) {
     observed = io::readImage(c.input.string());
   } else {
     io::Degradation d = o.degradation;
     if (c.kernel)
       d.kernel = *c.kernel;
-    observed = io::quantize(io::degrade(gt, d), int(o.bits));
+    observed = io::quantize(io::degrade(gt, d, &mask), int(o.bits));
   }
   if (observed.shape().c != 1 && observed.shape().c != 3)
     throw io::IoError(c.input.string() + ": the image has " + std::to_string(observed.shape().c) +
@@ -389,6 +415,10 @@ EvalRow evalCase(EvalContext& ctx, const EvalCase& c) {
   if (!ctx.roles.kernel.empty()) {
     inputs.tensors[ctx.roles.kernel] = kernel;
     inputs.shapes[ctx.roles.kernel] = {kernel.shape().h, kernel.shape().w};
+  }
+  if (!ctx.roles.mask.empty()) {
+    inputs.tensors[ctx.roles.mask] = mask;
+    inputs.shapes[ctx.roles.mask] = {mask.shape().h, mask.shape().w};
   }
   completeModelInputs(*ctx.model.ast, inputs, &gtY);
 
@@ -509,6 +539,15 @@ int runEval(const std::vector<std::string>& args) {
   std::vector<EvalCase> cases;
   if (int status = listCases(o, kernels, cases); status >= 0)
     return status;
+  if (!o.maskSpec.empty() && o.degradation.maskFraction == 0) {
+    try {
+      o.degradation.mask = io::readMask(o.maskSpec);
+      o.degradation.maskName = o.maskSpec;
+    } catch (const io::IoError& e) {
+      std::cerr << "podm eval: error: --mask " << e.what() << "\n";
+      return kModelError;
+    }
+  }
   std::optional<LoadedModel> m = loadModel(o.model, Stop::AfterSema, o.overrides);
   if (!m)
     return kUsageError;

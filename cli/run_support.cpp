@@ -38,8 +38,8 @@ std::optional<std::string> checkInputKinds(const ast::Model& model, const GraphI
     if (number)
       value << inputs.scalars.at(d.name);
     if (number && (kind == "image" || kind == "kernel"))
-      return "--input " + d.name + "=" + value.str() + ": '" +
-             d.name + "' is " + (kind == "image" ? "an image" : "a kernel") +
+      return "--input " + d.name + "=" + value.str() + ": '" + d.name + "' is " +
+             (kind == "image" ? "an image" : "a kernel") +
              " input of the model; give a file (--input " + d.name + "=FILE), not a number";
     if (file != inputs.tensors.end() && kind == "scalar")
       return "--input " + d.name + "=...: '" + d.name +

@@ -239,7 +239,7 @@ void loadData(const Args& a, std::vector<train::NamedImage>& data,
   data = train::loadImageFolder(a.data, &skipped);
   if (!skipped.empty())
     std::cerr << "podm train: note: skipped " << skipped.size()
-              << " file(s) that are not PNG, TIFF or BMP (e.g. " << skipped.front() << ")\n";
+              << " file(s) that are not PNG, TIFF, BMP or JPEG (e.g. " << skipped.front() << ")\n";
   if (!a.val.empty()) {
     held = train::loadImageFolder(a.val);
     for (const auto& im : data)

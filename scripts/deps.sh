@@ -13,7 +13,7 @@ PODM_PACKAGES=(
   cmake g++ make pkg-config
   antlr4 libantlr4-runtime-dev default-jre-headless
   libdnnl-dev ocl-icd-opencl-dev libeigen3-dev doctest-dev libfftw3-dev
-  libpng-dev libtiff-dev libhdf5-dev
+  libpng-dev libtiff-dev libjpeg-dev libhdf5-dev
 )
 
 if [ "${1:-}" = "--list" ]; then

@@ -27,7 +27,8 @@ std::string lower(std::string s) {
 
 bool isImageExtension(const fs::path& p) {
   std::string ext = lower(p.extension().string());
-  return ext == ".png" || ext == ".tif" || ext == ".tiff" || ext == ".bmp";
+  return ext == ".png" || ext == ".tif" || ext == ".tiff" || ext == ".bmp" || ext == ".jpg" ||
+         ext == ".jpeg";
 }
 
 std::vector<fs::path> sortedFiles(const std::string& dir) {
@@ -113,7 +114,7 @@ std::vector<NamedImage> loadImageFolder(const std::string& dir, std::vector<std:
     images.push_back(std::move(n));
   }
   if (images.empty())
-    throw DataError(dir + ": no training images (PNG, TIFF or BMP) in the folder");
+    throw DataError(dir + ": no training images (PNG, TIFF, BMP or JPEG) in the folder");
   return images;
 }
 

@@ -31,10 +31,10 @@ struct NamedImage {
   Tensor image; // 1 x 1 x H x W, values in [0, 1]
 };
 
-// The images of `dir` (not recursive) with a .png, .tif, .tiff or .bmp extension
+// The images of `dir` (not recursive) with a .png, .tif, .tiff, .bmp, .jpg or .jpeg extension
 // (case-insensitive), sorted by file name, each read as gray or reduced to Y. Other files are
-// skipped and their names returned in `skipped` (a JPEG cannot be read, but a folder of mixed
-// formats is normal). Throws DataError when the folder is missing, holds no readable-format image,
+// skipped and their names returned in `skipped` (a folder with notes or .npy arrays beside the
+// images is normal). Throws DataError when the folder is missing, holds no readable-format image,
 // or an image cannot be decoded (naming the file).
 std::vector<NamedImage> loadImageFolder(const std::string& dir,
                                         std::vector<std::string>* skipped = nullptr);

@@ -2,7 +2,8 @@
 //   g(u) = ||u||_1 + ratio/2 ||u||^2     (ratio = lambda2 / lambda1 >= 0),
 // whose prox is soft-thresholding followed by a shrink: sign(v) max(|v| - gamma, 0) / (1 + gamma
 // ratio). The model's weight lambda1 is folded into gamma by podm, as for every prox.
-// Build: this folder's CMakeLists.txt; load: `podm run --plugin libpodm_example_plugin.so ...`;
+// Build: this folder's CMakeLists.txt (part of the podm build, or on its own with
+// -DPODM_SOURCE_DIR=/path/to/podm); load: `podm run --plugin libpodm_example_plugin.so ...`;
 // check: `podm test-prox libpodm_example_plugin.so elastic_net --arg ratio=0.5`.
 #include "stdlib/prox/prox.h"
 

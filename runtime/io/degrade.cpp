@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <numbers>
+#include <numeric>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
@@ -35,7 +36,48 @@ struct Rng {
     double u1 = 1.0 - uniform(), u2 = uniform();
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * std::numbers::pi * u2);
   }
+  // A stream of its own for one use of a seed. Rng(seed) and Rng(seed + 1) walk the same counter
+  // one step apart, so the mask and the Poisson noise start at a hash of (seed, tag) instead: far
+  // from the Gaussian noise of the same seed, which stays as it always was.
+  static Rng stream(uint64_t seed, uint64_t tag) { return Rng(Rng(seed ^ tag).next()); }
 };
+
+constexpr uint64_t kMaskStream = 0x6d61736b;    // "mask"
+constexpr uint64_t kPoissonStream = 0x706f6973; // "pois"
+
+// Knuth: count uniforms until their product falls below e^-lambda. Exact; its cost grows with
+// lambda, so it serves small means only.
+int64_t poissonKnuth(Rng& rng, double lambda) {
+  const double limit = std::exp(-lambda);
+  double product = rng.uniform();
+  int64_t k = 0;
+  while (product > limit) {
+    product *= rng.uniform();
+    ++k;
+  }
+  return k;
+}
+
+// PTRS, Hormann (1993), "The transformed rejection method for generating Poisson random
+// variables": exact, about 1.1 pairs of uniforms per sample whatever the mean (>= 10). The
+// constants are the paper's (numpy's generator uses the same).
+int64_t poissonPtrs(Rng& rng, double lambda) {
+  const double slam = std::sqrt(lambda), loglam = std::log(lambda);
+  const double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+  const double invAlpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
+  for (;;) {
+    const double u = rng.uniform() - 0.5, v = rng.uniform();
+    const double us = 0.5 - std::abs(u);
+    const double k = std::floor((2 * a / us + b) * u + lambda + 0.43);
+    if (us >= 0.07 && v <= vr)
+      return static_cast<int64_t>(k);
+    if (k < 0 || (us < 0.013 && v > us))
+      continue;
+    if (std::log(v) + std::log(invAlpha) - std::log(a / (us * us) + b) <=
+        -lambda + k * loglam - std::lgamma(k + 1))
+      return static_cast<int64_t>(k);
+  }
+}
 
 Tensor normalised(Tensor k, const std::string& what) {
   double sum = 0;
@@ -223,7 +265,76 @@ Tensor addGaussianNoise(const Tensor& image, double sigma, uint64_t seed) {
   return out;
 }
 
-Tensor degrade(const Tensor& image, const Degradation& d) {
+Tensor addPoissonNoise(const Tensor& image, double peak, uint64_t seed) {
+  if (!(peak > 0) || !std::isfinite(peak))
+    throw std::invalid_argument("Poisson noise: the peak must be a positive number");
+  Tensor out = image.clone();
+  Rng rng = Rng::stream(seed, kPoissonStream);
+  float* d = out.data();
+  for (int64_t i = 0; i < out.numel(); ++i) {
+    const double lambda = d[i] > 0 ? peak * d[i] : 0.0; // NaN and negatives: no photons
+    const int64_t k = lambda < 10 ? poissonKnuth(rng, lambda) : poissonPtrs(rng, lambda);
+    d[i] = float(double(k) / peak);
+  }
+  return out;
+}
+
+Tensor randomMask(int64_t h, int64_t w, double fraction, uint64_t seed) {
+  if (h <= 0 || w <= 0 || !(fraction >= 0 && fraction <= 1))
+    throw std::invalid_argument(
+        "random mask: the size must be positive and the fraction in [0, 1]");
+  const int64_t n = h * w, keep = std::llround(fraction * double(n));
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  Rng rng = Rng::stream(seed, kMaskStream);
+  // The modulo's bias is below n / 2^64: nothing at image sizes.
+  for (int64_t i = 0; i < keep; ++i)
+    std::swap(order[size_t(i)], order[size_t(i + int64_t(rng.next() % uint64_t(n - i)))]);
+  Tensor mask = Tensor::image(h, w);
+  for (int64_t i = 0; i < keep; ++i)
+    mask.data()[order[size_t(i)]] = 1;
+  return mask;
+}
+
+Tensor readMask(const std::string& path) {
+  Tensor mask = readImage(path);
+  if (mask.shape().c != 1)
+    throw IoError(path + ": a mask must be a gray image (nonzero = kept), not " +
+                  std::to_string(mask.shape().c) + " channels");
+  float* d = mask.data();
+  for (int64_t i = 0; i < mask.numel(); ++i)
+    d[i] = d[i] > 0 || d[i] < 0 ? 1.0f : 0.0f; // NaN: dropped
+  return mask;
+}
+
+double maskFractionFromSpec(const std::string& spec) {
+  if (spec.rfind("random:", 0) != 0)
+    return 0;
+  const std::string text = spec.substr(7);
+  char* end = nullptr;
+  const double fraction = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !(fraction > 0 && fraction <= 1))
+    throw std::invalid_argument("--mask random:FRACTION needs a fraction of kept pixels in (0, 1], "
+                                "not '" +
+                                text + "'");
+  return fraction;
+}
+
+Tensor applyMask(const Tensor& image, const Tensor& mask) {
+  requireImage(image, "mask");
+  const Shape& s = image.shape();
+  if (mask.shape() != Shape{1, 1, s.h, s.w})
+    throw std::invalid_argument("mask: the mask is " + mask.shape().str() + ", the image " +
+                                s.str());
+  Tensor out = image.clone();
+  float* d = out.data();
+  for (int64_t c = 0; c < s.c; ++c)
+    for (int64_t i = 0; i < s.h * s.w; ++i)
+      d[c * s.h * s.w + i] *= mask.data()[i];
+  return out;
+}
+
+Tensor degrade(const Tensor& image, const Degradation& d, Tensor* maskUsed) {
   Tensor out = image;
   if (!d.kernel.empty() && d.orientation == cpu::KernelOrientation::Correlation) {
     const Shape& k = d.kernel.shape();
@@ -238,8 +349,28 @@ Tensor degrade(const Tensor& image, const Degradation& d) {
     out = decimate(out, d.scale);
   if (d.scale > 1 && d.downscale == Degradation::Downscale::Bicubic)
     out = bicubicDownscale(out, d.scale);
+  const Shape& s = out.shape();
+  Tensor mask;
+  if (!d.mask.empty()) {
+    if (d.mask.shape() != Shape{1, 1, s.h, s.w})
+      throw IoError(d.maskName + ": the mask is " + std::to_string(d.mask.shape().h) + "x" +
+                    std::to_string(d.mask.shape().w) + " but the image to mask is " +
+                    std::to_string(s.h) + "x" + std::to_string(s.w) +
+                    (d.scale > 1 ? " (after downscaling)" : ""));
+    mask = d.mask;
+  } else if (d.maskFraction > 0) {
+    mask = randomMask(s.h, s.w, d.maskFraction, d.seed);
+  }
+  if (!mask.empty())
+    out = applyMask(out, mask);
+  if (d.poissonPeak > 0)
+    out = addPoissonNoise(out, d.poissonPeak, d.seed);
   if (d.noise255 > 0)
     out = addGaussianNoise(out, d.noise255 / 255.0, d.seed);
+  if (!mask.empty() && d.noise255 > 0)
+    out = applyMask(out, mask); // dropped pixels are not observed: no noise on them
+  if (maskUsed)
+    *maskUsed = mask;
   return out;
 }
 

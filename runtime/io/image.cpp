@@ -1,5 +1,5 @@
 // File dispatch, the BMP and .npy codecs (small enough to own), and the size checks every decoder
-// shares. PNG and TIFF go through libpng/libtiff in png_tiff.cpp.
+// shares. PNG and TIFF go through libpng/libtiff in png_tiff.cpp, JPEG through libjpeg in jpeg.cpp.
 #include "runtime/io/image.h"
 
 #include "runtime/io/atomic_file.h"
@@ -26,6 +26,8 @@ const char* formatName(FileFormat format) {
     return "TIFF";
   case FileFormat::Bmp:
     return "BMP";
+  case FileFormat::Jpeg:
+    return "JPEG";
   case FileFormat::Npy:
     return "NPY";
   case FileFormat::Unknown:
@@ -58,6 +60,8 @@ FileFormat sniffBytes(const uint8_t* b, size_t n) {
     return FileFormat::Tiff;
   if (n >= 2 && b[0] == 'B' && b[1] == 'M')
     return FileFormat::Bmp;
+  if (n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) // SOI, then the next marker
+    return FileFormat::Jpeg;
   if (n >= 6 && std::memcmp(b, "\x93NUMPY", 6) == 0)
     return FileFormat::Npy;
   return FileFormat::Unknown;
@@ -112,6 +116,8 @@ FileFormat formatFromExtension(const std::string& path) {
     return FileFormat::Tiff;
   if (ext == "bmp")
     return FileFormat::Bmp;
+  if (ext == "jpg" || ext == "jpeg")
+    return FileFormat::Jpeg;
   if (ext == "npy")
     return FileFormat::Npy;
   return FileFormat::Unknown;
@@ -130,6 +136,8 @@ Tensor readImage(const std::string& path, ImageInfo* info) {
     return decodeTiff(b, bytes.size(), path, out);
   case FileFormat::Bmp:
     return decodeBmp(b, bytes.size(), path, out);
+  case FileFormat::Jpeg:
+    return decodeJpeg(b, bytes.size(), path, out);
   case FileFormat::Npy:
     return decodeNpy(b, bytes.size(), path, out);
   case FileFormat::Unknown:
@@ -137,7 +145,7 @@ Tensor readImage(const std::string& path, ImageInfo* info) {
   }
   if (bytes.empty())
     throw IoError(path + ": file is empty");
-  throw IoError(path + ": unsupported file format (expected PNG, TIFF, BMP or NumPy .npy)");
+  throw IoError(path + ": unsupported file format (expected PNG, TIFF, BMP, JPEG or NumPy .npy)");
 }
 
 // ---- BMP: BITMAPFILEHEADER + BITMAPINFOHEADER (or V4/V5), uncompressed 8/24/32-bit. ----
@@ -392,6 +400,9 @@ void writeImage(const std::string& path, const Tensor& image, int pngBitDepth) {
     return writeTiff(path, image);
   case FileFormat::Npy:
     return writeNpy(path, image);
+  case FileFormat::Jpeg:
+    throw IoError(path + ": JPEG output is not supported (it is lossy, so the result would carry "
+                         "the codec's artefacts): use .png, .tif, .tiff or .npy");
   case FileFormat::Bmp:
   case FileFormat::Unknown:
     break;

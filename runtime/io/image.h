@@ -1,5 +1,6 @@
-// Image and array files for podm runs: PNG, TIFF, BMP and NumPy .npy in, PNG/TIFF/.npy out, as
-// podm::Tensor (1 x C x H x W, float32, planar). Integer pixels become floats in [0,1]; float data
+// Image and array files for podm runs: PNG, TIFF, BMP, JPEG and NumPy .npy in, PNG/TIFF/.npy out,
+// as podm::Tensor (1 x C x H x W, float32, planar). Integer pixels become floats in [0,1]; float
+// data
 // (.npy, float TIFF) is returned as stored. Every write is atomic (see atomic_file.h), so a crashed
 // or failed run never leaves a half-written result. Conventions are documented in docs/io.md.
 #pragma once
@@ -25,11 +26,12 @@ inline constexpr int64_t kMaxValues = int64_t{1} << 28; // 1 GiB of float32
 // Files larger than this are refused before they are read.
 inline constexpr int64_t kMaxFileBytes = int64_t{1} << 31;
 
-enum class FileFormat { Png, Tiff, Bmp, Npy, Unknown };
+enum class FileFormat { Png, Tiff, Bmp, Jpeg, Npy, Unknown };
 const char* formatName(FileFormat format);
 // By the leading bytes (magic numbers), not by the extension.
 FileFormat sniffFormat(const std::string& path);
-// By the extension (.png .tif .tiff .bmp .npy, case-insensitive); Unknown for anything else.
+// By the extension (.png .tif .tiff .bmp .jpg .jpeg .npy, case-insensitive); Unknown for anything
+// else.
 FileFormat formatFromExtension(const std::string& path);
 
 struct ImageInfo {
@@ -38,6 +40,7 @@ struct ImageInfo {
   int storedChannels = 0;    // channels in the file, alpha included
   bool hadAlpha = false;     // alpha was present and dropped
   bool floatSamples = false; // values returned as stored, not scaled to [0,1]
+  bool progressive = false;  // JPEG: progressive (multi-scan) rather than baseline coding
 };
 
 // Reads any supported file. Result: 1 x C x H x W with C = 1 (gray) or 3 (RGB); alpha is dropped,
@@ -49,6 +52,9 @@ Tensor readImage(const std::string& path, ImageInfo* info = nullptr);
 Tensor decodePng(const uint8_t* bytes, size_t size, const std::string& name, ImageInfo* info);
 Tensor decodeTiff(const uint8_t* bytes, size_t size, const std::string& name, ImageInfo* info);
 Tensor decodeBmp(const uint8_t* bytes, size_t size, const std::string& name, ImageInfo* info);
+// Baseline or progressive, gray or YCbCr/RGB (CMYK and other colour spaces are refused), 8-bit.
+// Data that libjpeg can only guess at (truncated or corrupt entropy-coded data) is an error.
+Tensor decodeJpeg(const uint8_t* bytes, size_t size, const std::string& name, ImageInfo* info);
 Tensor decodeNpy(const uint8_t* bytes, size_t size, const std::string& name, ImageInfo* info);
 
 // Writers. The tensor must be 1 x C x H x W with C = 1 or 3 (npy also any C: HxWxC, or HxW for
@@ -58,6 +64,8 @@ void writePng(const std::string& path, const Tensor& image, int bitDepth = 8);
 void writeTiff(const std::string& path, const Tensor& image);
 void writeNpy(const std::string& path, const Tensor& image);
 // Chooses the writer by extension (.png, .tif/.tiff, .npy); pngBitDepth applies to .png only.
+// JPEG is read but never written: a restoration saved lossily would be scored on the codec's
+// artefacts, so .jpg/.jpeg outputs are refused with an IoError that says so.
 void writeImage(const std::string& path, const Tensor& image, int pngBitDepth = 8);
 
 // The whole file, refusing files over kMaxFileBytes; throws IoError naming the file.

@@ -95,6 +95,34 @@ TEST_CASE("a prox from a plugin is usable in a model with --plugin") {
   CHECK(runPodm("test-prox builtin no_such_prox").status == 2);
 }
 
+TEST_CASE("podm test-prox without a prox name lists the built-in or the plugin's proxes") {
+  Result b = runPodm("test-prox builtin");
+  REQUIRE_MESSAGE(b.status == 0, b.out);
+  for (const char* name :
+       {"box", "hardthre_box", "l0", "l1", "l21", "lp", "nonneg", "tv_aniso", "tv_iso"})
+    CHECK_MESSAGE((b.out.find(std::string("\n  ") + name + " (") != std::string::npos ||
+                   b.out.find(std::string("\n  ") + name + "\n") != std::string::npos),
+                  std::string(name));
+  CHECK(b.out.find("  box (convex, separable, indicator)\n"
+                   "    indicator of lo <= u_i <= hi; prox is clamping\n"
+                   "    lo: required; lower bound\n") != std::string::npos);
+  CHECK(b.out.find("    p: required, in [0, 1]; exponent, 0 < p < 1\n") != std::string::npos);
+  CHECK(b.out.find("    iters: default 100, in [1, 1000000]; maximum FGP iterations\n") !=
+        std::string::npos);
+  CHECK(b.out.find("elastic_net") == std::string::npos);
+
+  Result p = runPodm("test-prox " + std::string(PODM_EXAMPLE_PLUGIN));
+  REQUIRE_MESSAGE(p.status == 0, p.out);
+  CHECK(p.out.find("  elastic_net (convex, separable)\n") != std::string::npos);
+  CHECK(p.out.find("    ratio: default 1, in [0, 1000000]; lambda2 / lambda1") !=
+        std::string::npos);
+  CHECK(p.out.find("tv_iso") == std::string::npos); // only what the plugin adds
+
+  CHECK(runPodm("test-prox").status == 2);
+  CHECK(runPodm("test-prox builtin --arg p=0.5").status == 2);
+  CHECK(runPodm("test-prox /nonexistent.so").status == 2);
+}
+
 TEST_CASE("hostile files through the command: exit 1 with a diagnostic") {
   std::string big =
       writeTemp("ident.podm", "model m\nconst " + std::string(1u << 20, 'a') + " = b\n");

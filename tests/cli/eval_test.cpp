@@ -5,6 +5,7 @@
 // writes the same bytes; a corrupt cache is a note, not an error; PODM_FFTW_WISDOM=off writes none.
 #include "runtime/io/degrade.h"
 #include "runtime/io/image.h"
+#include "tests/runtime/io/fixtures.h"
 #include "tests/support/run_podm.h"
 #include "tests/support/scratch_dir.h"
 
@@ -106,6 +107,21 @@ TEST_CASE("podm eval pairs every image with every kernel, and pre-degraded input
                          tmp.file("inputs") + " --kernel " + tmp.file("kernels/k1.txt"));
   REQUIRE_MESSAGE(p.status == 0, p.out);
   CHECK(evalPsnr(p.out, "a.png / k1") == evalPsnr(e.out, "a.png / k1"));
+}
+
+TEST_CASE("podm eval reads JPEG ground truths (.jpg and .jpeg)") {
+  ScratchDir tmp("podm-eval");
+  fs::create_directories(tmp.path() / "gt");
+  const Tensor scene = io::syntheticImage("scene", 32, 32, 6);
+  std::vector<uint8_t> samples(32 * 32);
+  for (size_t i = 0; i < samples.size(); ++i)
+    samples[i] = uint8_t(scene.data()[i] * 255 + 0.5f);
+  const std::string jpeg = io::test::jpegRaw(32, 32, 1, samples, 95);
+  std::ofstream(tmp.file("gt/c.jpg"), std::ios::binary) << jpeg;
+  std::ofstream(tmp.file("gt/d.JPEG"), std::ios::binary) << jpeg;
+  PodmResult e = runPodm("eval " + kDeblur + " --gt " + tmp.file("gt") + " --blur gaussian:5:1");
+  REQUIRE_MESSAGE(e.status == 0, e.out);
+  CHECK(evalPsnr(e.out, "c.jpg") == evalPsnr(e.out, "d.JPEG"));
 }
 
 TEST_CASE("podm eval: a bad image is named and skipped, an empty folder is an error") {

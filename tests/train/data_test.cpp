@@ -2,6 +2,7 @@
 // split, and the batch sampler (crops really are windows of the images, augmentations are among
 // the 8 square symmetries, noise has the requested level, decimation keeps every s-th pixel,
 // everything reproducible under a seed and from a saved generator state).
+#include "../runtime/io/fixtures.h"
 #include "../runtime/io/io_test_util.h"
 #include "runtime/io/color.h"
 #include "runtime/io/image.h"
@@ -112,6 +113,20 @@ TEST_CASE("image folder: sorted by name, gray or Y, other files skipped") {
   // The RGB file becomes exactly the luma of what is stored.
   CHECK(equal(images[0].image, podm::io::luma(podm::io::readImage(f.dir.file("a.png")))));
   CHECK(images[1].image.shape() == Shape{1, 1, 24, 20});
+}
+
+TEST_CASE("image folder: JPEGs (.jpg, .jpeg, any case) are training images too") {
+  ScratchDir dir;
+  std::vector<uint8_t> gray(16 * 24, 128), rgb(16 * 24 * 3, 200);
+  podm::io::test::spit(dir.file("a.jpg"), podm::io::test::jpegRaw(24, 16, 1, gray, 90));
+  podm::io::test::spit(dir.file("b.JPEG"), podm::io::test::jpegRaw(24, 16, 3, rgb, 90));
+  std::vector<std::string> skipped;
+  auto images = tr::loadImageFolder(dir.path.string(), &skipped);
+  REQUIRE(images.size() == 2);
+  CHECK(skipped.empty());
+  CHECK(images[0].image.shape() == Shape{1, 1, 16, 24});
+  CHECK(images[1].image.shape() == Shape{1, 1, 16, 24}); // RGB reduced to Y
+  CHECK(std::abs(images[0].image.data()[0] - 128 / 255.0f) < 2 / 255.0f);
 }
 
 TEST_CASE("image folder: empty, missing and unreadable data are named") {

@@ -141,6 +141,7 @@ TEST_CASE("the tape's forward pass equals Executor::run on the lowered examples"
   const std::map<std::string, std::map<std::string, lower::InputShape>> examples = {
       {"deblur_podm", {{"o", {16, 16}}, {"k", {5, 5}}, {"ref", {16, 16}}}},
       {"proxgrad_deblur", {{"o", {16, 16}}, {"k", {5, 5}}, {"ref", {16, 16}}}},
+      {"inpaint_mask", {{"o", {16, 16}}, {"m", {16, 16}}, {"ref", {16, 16}}}},
       {"fista_sr", {{"o", {8, 8}}}},
       {"naive_sr", {{"o", {8, 8}}}},
       {"sr_lp", {{"o", {8, 8}}}},

@@ -3,7 +3,9 @@
 
 #include <csetjmp>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <jpeglib.h>
 #include <png.h>
 #include <tiffio.h>
 #include <zlib.h>
@@ -50,6 +52,62 @@ bool writePngRaw(const std::string& path, int w, int h, int colorType, int bitDe
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
   return std::fclose(f) == 0;
+}
+
+namespace {
+
+struct JpegEncoder {
+  jpeg_compress_struct cinfo;
+  jpeg_error_mgr err;
+  std::jmp_buf jump;
+  unsigned char* out = nullptr;
+  unsigned long size = 0;
+};
+
+void jpegFixtureError(j_common_ptr cinfo) {
+  std::longjmp(static_cast<JpegEncoder*>(cinfo->client_data)->jump, 1);
+}
+
+// No C++ object lives in this frame, so the longjmp skips no destructor.
+bool encodeJpeg(JpegEncoder& e, int w, int h, int components, const uint8_t* samples, int quality,
+                bool progressive, bool fullChroma) {
+  e.cinfo.err = jpeg_std_error(&e.err);
+  e.err.error_exit = jpegFixtureError;
+  e.cinfo.client_data = &e;
+  if (setjmp(e.jump))
+    return false;
+  jpeg_create_compress(&e.cinfo);
+  jpeg_mem_dest(&e.cinfo, &e.out, &e.size);
+  e.cinfo.image_width = JDIMENSION(w);
+  e.cinfo.image_height = JDIMENSION(h);
+  e.cinfo.input_components = components;
+  e.cinfo.in_color_space = components == 1 ? JCS_GRAYSCALE : components == 3 ? JCS_RGB : JCS_CMYK;
+  jpeg_set_defaults(&e.cinfo);
+  jpeg_set_quality(&e.cinfo, quality, TRUE);
+  if (progressive)
+    jpeg_simple_progression(&e.cinfo);
+  if (fullChroma)
+    for (int c = 0; c < e.cinfo.num_components; ++c)
+      e.cinfo.comp_info[c].h_samp_factor = e.cinfo.comp_info[c].v_samp_factor = 1;
+  jpeg_start_compress(&e.cinfo, TRUE);
+  while (e.cinfo.next_scanline < e.cinfo.image_height) {
+    JSAMPROW row = const_cast<JSAMPROW>(samples + size_t(e.cinfo.next_scanline) * w * components);
+    jpeg_write_scanlines(&e.cinfo, &row, 1);
+  }
+  jpeg_finish_compress(&e.cinfo);
+  return true;
+}
+
+} // namespace
+
+std::string jpegRaw(int w, int h, int components, const std::vector<uint8_t>& samples, int quality,
+                    bool progressive, bool fullChroma) {
+  JpegEncoder e{};
+  bool ok = encodeJpeg(e, w, h, components, samples.data(), quality, progressive, fullChroma);
+  std::string bytes = ok ? std::string(reinterpret_cast<const char*>(e.out), e.size) : "";
+  jpeg_destroy_compress(&e.cinfo);
+  std::free(e.out);
+  return bytes;
 }
 
 bool writeTiffRaw(const std::string& path, int w, int h, int spp, int bits, int photometric,

@@ -1,6 +1,6 @@
 // Writers for test fixtures in the exact layouts the decoders must accept (palette PNGs, 16-bit
-// TIFFs, 8-bit BMPs, hand-made .npy headers), written with libpng/libtiff directly or byte by byte,
-// independently of the podm_io writers under test.
+// TIFFs, 8-bit BMPs, JPEGs, hand-made .npy headers), written with libpng/libtiff/libjpeg directly
+// or byte by byte, independently of the podm_io code under test.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +28,12 @@ std::string bmp8(int w, int h, const std::vector<uint8_t>& indices,
 // A .npy file: header dict text as given (descr, shape) followed by raw data.
 std::string npy(const std::string& descr, const std::string& shape, const std::string& data,
                 int version = 1);
+
+// A JPEG of interleaved 8-bit samples (components: 1 gray, 3 RGB, 4 CMYK) encoded by libjpeg at
+// `quality`, baseline or progressive, with libjpeg's default 4:2:0 chroma unless fullChroma.
+// Empty when libjpeg reports an error.
+std::string jpegRaw(int w, int h, int components, const std::vector<uint8_t>& samples, int quality,
+                    bool progressive = false, bool fullChroma = false);
 
 // Sets a PNG's IHDR width/height and fixes the chunk CRC (for absurd-size tests).
 std::string pngWithSize(std::string png, uint32_t w, uint32_t h);

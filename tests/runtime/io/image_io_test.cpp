@@ -1,5 +1,6 @@
 // Reading and writing image files: round trips, every supported PNG/TIFF/BMP/npy layout, exact
-// 16-bit values, and clear errors (never a crash) for missing, truncated, corrupt and absurd files.
+// 16-bit values, and clear errors (never a crash) for missing, truncated, corrupt and absurd files
+// of every format (JPEG's own cases are in jpeg_test.cpp).
 #include "runtime/io/image.h"
 #include "tests/runtime/io/fixtures.h"
 #include "tests/runtime/io/io_test_util.h"
@@ -35,7 +36,19 @@ Tensor decodeAs(const std::string& fixture, const std::string& bytes, const std:
     return decodeTiff(b, bytes.size(), name, &info);
   if (fixture.ends_with(".npy"))
     return decodeNpy(b, bytes.size(), name, &info);
+  if (fixture.ends_with(".jpg"))
+    return decodeJpeg(b, bytes.size(), name, &info);
   return decodeBmp(b, bytes.size(), name, &info);
+}
+
+// A JPEG of a planar image in [0,1] (libjpeg, quality 90).
+std::string jpegOf(const Tensor& t) {
+  const Shape& s = t.shape();
+  std::vector<uint8_t> samples(size_t(s.c * s.h * s.w));
+  for (int64_t ch = 0; ch < s.c; ++ch)
+    for (int64_t i = 0; i < s.h * s.w; ++i)
+      samples[size_t(i * s.c + ch)] = uint8_t(t.data()[ch * s.h * s.w + i] * 255 + 0.5f);
+  return jpegRaw(int(s.w), int(s.h), int(s.c), samples, 90);
 }
 
 } // namespace
@@ -248,7 +261,8 @@ TEST_CASE("every truncation of a valid file of each format is an IoError, never 
   writeNpy(dir.file("v.npy"), img);
   std::vector<uint8_t> rgb(12 * 10 * 3, 77);
   spit(dir.file("v.bmp"), bmp24(10, 12, rgb));
-  for (const char* name : {"v.png", "v.tif", "v.npy", "v.bmp"}) {
+  spit(dir.file("v.jpg"), jpegOf(img));
+  for (const char* name : {"v.png", "v.tif", "v.npy", "v.bmp", "v.jpg"}) {
     std::string full = slurp(dir.file(name));
     CHECK_NOTHROW(readImage(dir.file(name)));
     int failures = 0;
@@ -279,8 +293,9 @@ TEST_CASE("corrupted bytes never crash the decoders") {
   writeTiff(dir.file("v.tif"), img);
   writeNpy(dir.file("v.npy"), img);
   spit(dir.file("v.bmp"), bmp24(8, 8, std::vector<uint8_t>(8 * 8 * 3, 1)));
+  spit(dir.file("v.jpg"), jpegOf(img));
   uint64_t s = 12345;
-  for (const char* name : {"v.png", "v.tif", "v.npy", "v.bmp"}) {
+  for (const char* name : {"v.png", "v.tif", "v.npy", "v.bmp", "v.jpg"}) {
     std::string full = slurp(dir.file(name));
     for (int trial = 0; trial < 2000; ++trial) {
       std::string bad = full;
