@@ -8,10 +8,12 @@
 #include "cli/driver.h"
 #include "cli/verbs.h"
 #include "runtime/io/image.h"
+#include "runtime/io/metrics.h"
 
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <iomanip>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -227,7 +229,17 @@ int runDegrade(const std::vector<std::string>& args) {
       io::writeKernelText(o.kernelOut, d.kernel);
     if (!o.maskOut.empty())
       io::writeImage(o.maskOut, mask);
-    std::cout << summary(o, out, d.kernel, mask) << "\n";
+    std::cout << summary(o, out, d.kernel, mask);
+    // The observation's own score, the baseline a restoration is read against (on Y, as the
+    // file is written; not for super-resolution, where the sizes differ).
+    const bool degraded = !d.kernel.empty() || !d.mask.empty() || d.maskFraction > 0 ||
+                          o.noise > 0 || o.poisson > 0;
+    if (degraded && out.shape() == image.shape()) {
+      const io::Quality q = io::measure(io::quantize(out, int(o.bits)), image);
+      std::cout << "; PSNR " << std::fixed << std::setprecision(2) << q.psnr << " dB against "
+                << (o.input.empty() ? "the clean image" : o.input);
+    }
+    std::cout << "\n";
     return kOk;
   } catch (const io::IoError& e) {
     return dataError(e.what());

@@ -69,6 +69,9 @@ TEST_CASE("three identical runs of every example write identical bytes") {
   REQUIRE(
       runPodm("degrade " + tmp.file("gt.png") + " --noise 15 --seed 4 -o " + tmp.file("noisy.png"))
           .status == 0);
+  REQUIRE(runPodm("degrade " + tmp.file("gt.png") + " --mask random:0.5 --seed 5 -o " +
+                  tmp.file("masked.png") + " --mask-out " + tmp.file("m.png"))
+              .status == 0);
   const std::string blurred = " --input o=" + tmp.file("blurred.png") +
                               " --input k=" + tmp.file("k.txt") +
                               " --input ref=" + tmp.file("gt.png");
@@ -79,6 +82,8 @@ TEST_CASE("three identical runs of every example write identical bytes") {
       {"deblur_rpodm", blurred},
       {"proxgrad_deblur", blurred},
       {"fista_sr", lr},
+      {"inpaint_mask", " --input o=" + tmp.file("masked.png") + " --input m=" + tmp.file("m.png") +
+                           " --input ref=" + tmp.file("gt.png")},
       {"denoise_ircnn",
        " --input o=" + tmp.file("noisy.png") + " --input ref=" + tmp.file("gt.png")},
   };
