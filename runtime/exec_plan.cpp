@@ -372,24 +372,6 @@ struct PlanBuilder {
 
 } // namespace
 
-const char* slotRoleName(SlotRole r) {
-  switch (r) {
-  case SlotRole::Value:
-    return "value";
-  case SlotRole::Mirror:
-    return "mirror";
-  case SlotRole::Input:
-    return "input";
-  case SlotRole::Constant:
-    return "constant";
-  case SlotRole::CarryA:
-    return "carry";
-  case SlotRole::CarryB:
-    return "carry'";
-  }
-  return "?";
-}
-
 ExecPlan buildExecPlan(const ir::Graph& g, std::span<Backend* const> backends) {
   if (backends.empty() || backends.size() > kMaxBackends)
     throw std::invalid_argument("buildExecPlan: needs one or two backends");

@@ -34,7 +34,6 @@ namespace podm {
 inline constexpr size_t kMaxBackends = 2; // primary and fallback
 
 enum class SlotRole : uint8_t { Value, Mirror, Input, Constant, CarryA, CarryB };
-const char* slotRoleName(SlotRole r);
 
 struct Slot {
   ir::ValueId value; // the value held (for carry slots: the loop_state)

@@ -12,7 +12,7 @@ set -euo pipefail
 PODM_PACKAGES=(
   cmake g++ make pkg-config
   antlr4 libantlr4-runtime-dev default-jre-headless
-  libdnnl-dev ocl-icd-opencl-dev libeigen3-dev doctest-dev libfftw3-dev
+  libdnnl-dev ocl-icd-opencl-dev doctest-dev libfftw3-dev
   libpng-dev libtiff-dev libjpeg-dev libhdf5-dev
 )
 

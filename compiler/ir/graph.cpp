@@ -84,15 +84,6 @@ bool Graph::operator==(const Graph& o) const {
   return true;
 }
 
-std::vector<std::vector<ValueId>> computeUsers(const Graph& g) {
-  std::vector<std::vector<ValueId>> users(g.size());
-  for (uint32_t i = 0; i < g.size(); ++i)
-    for (ValueId v : g.nodes()[i].operands)
-      if (v.index < g.size())
-        users[v.index].push_back(ValueId{i});
-  return users;
-}
-
 std::vector<ValueId> liveRoots(const Graph& g) {
   std::vector<ValueId> roots;
   for (const Output& o : g.outputs())

@@ -102,9 +102,6 @@ private:
   std::vector<Output> outputs_;
 };
 
-// For each value, the nodes that use it as an operand (in node order). Carries, the stop predicate
-// and outputs are not listed; see liveRoots().
-std::vector<std::vector<ValueId>> computeUsers(const Graph& g);
 // The values a graph must compute: outputs, carried next values, the stop predicate and every node
 // with an effect (monitors). Dead-node removal keeps what these reach.
 std::vector<ValueId> liveRoots(const Graph& g);

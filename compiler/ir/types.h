@@ -1,6 +1,6 @@
 // Value types of the graph IR: f32 scalars, f32 real tensors and c64 complex spectra, all with a
 // static NCHW shape. The IR keeps its own Dims instead of runtime's Shape because the IR sits below
-// the runtime in the dependency order (DESIGN.md §3); the runtime converts at prepare time.
+// the runtime in the dependency order (docs/architecture.md); the runtime converts at prepare time.
 #pragma once
 
 #include <cstddef>

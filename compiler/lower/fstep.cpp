@@ -1,6 +1,6 @@
 // The F-step x~ = argmin_x f(x) + d(x, x_A) of PODM (Eq. 3): the quadratic (N + 2H) x = r + 2H x_A
 // with N = Σ 2 w A'A, r = -Σ 2 w A'c and H = Σ w F'F. The solver is chosen from operator structure
-// (DESIGN.md §1): elementwise division when every operator is diagonal, a closed-form FFT solve
+// (docs/lowering.md): elementwise division when every operator is diagonal, a closed-form FFT solve
 // when every one is circulant, a diagonal solve in the domain of an orthogonal transform W when
 // every operator is W followed by diagonal ones, otherwise unrolled conjugate gradients; `fstep =
 // closed_form`, `cg(iters = N)` and `gradient(steps = N, step = s)` override. The choice is in the

@@ -1,5 +1,5 @@
 // The lowering: a checked model (AST + sema::CheckedModel) and concrete input shapes in, an
-// ir::Graph out (DESIGN.md §1 and §3). It derives ∇f and the normal operator of f from the linear
+// ir::Graph out (docs/architecture.md, docs/lowering.md). It derives ∇f and the normal operator of f from the linear
 // operators' structure (adjoints from the ops.def adjoint column), estimates L_f by power
 // iteration in the graph's Pre region, picks the F-step solver from operator structure and
 // writes the stage loop of the chosen solver (proxgrad, fista, podm, relaxed/naive) with its

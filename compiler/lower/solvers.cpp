@@ -1,4 +1,4 @@
-// The stage loop of each solver, as graph nodes (DESIGN.md §1):
+// The stage loop of each solver, as graph nodes (docs/lowering.md):
 //   proxgrad  x = prox_{γg}(x - γ∇f(x))
 //   fista     x+ = prox_{γg}(y - γ∇f(y)), y+ = x+ + β_l (x+ - x), β_l from t_{l+1} =
 //   (1+√(1+4t_l²))/2 podm      x_A = A(x); x~ = F(x_A); x_G = prox_{γg}(x~ - γ(∇f(x~) + μ(x~ -

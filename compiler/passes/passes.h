@@ -1,4 +1,4 @@
-// The graph passes (DESIGN.md §3): one pass per file, each `Graph pass(const Graph&)` returning
+// The graph passes (docs/architecture.md): one pass per file, each `Graph pass(const Graph&)` returning
 // its input unchanged when it changes nothing, and the pipeline that runs them in order with a
 // verification after each (pipeline.cpp).
 #pragma once

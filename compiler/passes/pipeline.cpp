@@ -1,4 +1,4 @@
-// The pass pipeline, as one readable function (DESIGN.md §3).
+// The pass pipeline, as one readable function (docs/architecture.md).
 #include "compiler/ir/printer.h"
 #include "compiler/ir/verifier.h"
 #include "compiler/passes/passes.h"

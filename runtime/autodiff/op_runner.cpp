@@ -65,10 +65,6 @@ OpRunner::OpRunner(Backend& backend, PrepareContext context)
 
 OpRunner::~OpRunner() = default;
 
-size_t OpRunner::cachedGraphs() const {
-  return cache_.size();
-}
-
 OpRunner::Compiled& OpRunner::compiled(ir::Op op, std::span<const Value> operands,
                                        const ir::Attrs& attrs) {
   std::string key = std::string(ir::opName(op)) + '(';

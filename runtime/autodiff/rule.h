@@ -80,8 +80,6 @@ public:
   // conj(v) for c64 values, v itself otherwise.
   Value conjIfComplex(const Value& v);
 
-  size_t cachedGraphs() const;
-
 private:
   struct Compiled;
   Compiled& compiled(ir::Op op, std::span<const Value> operands, const ir::Attrs& attrs);

@@ -34,10 +34,4 @@ TensorMap loadWeights(const std::string& path) {
   return readSafetensors(path).tensors;
 }
 
-std::vector<TensorInfo> inspectWeights(const std::string& path) {
-  if (isHdf5File(path))
-    return inspectHdf5(path);
-  return inspectSafetensors(path);
-}
-
 } // namespace podm::nn

@@ -42,7 +42,5 @@ int64_t checkedNumel(const std::vector<int64_t>& shape);
 // Loads all tensors of a weight file, picking the format from the file's first bytes (HDF5
 // signature → Keras HDF5 import, conv kernels converted to OIHW; otherwise safetensors).
 TensorMap loadWeights(const std::string& path);
-// Lists tensors without loading their data (HDF5: every dataset, raw names and layouts).
-std::vector<TensorInfo> inspectWeights(const std::string& path);
 
 } // namespace podm::nn

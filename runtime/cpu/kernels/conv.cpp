@@ -523,10 +523,4 @@ void conv2d(const float* x, float* y, int64_t planes, int64_t h, int64_t w, cons
   Convolution2d(kernel, kh, kw, h, w, boundary, method).apply(x, y, planes);
 }
 
-void conv2dAdjoint(const float* y, float* x, int64_t planes, int64_t h, int64_t w,
-                   const float* kernel, int64_t kh, int64_t kw, Boundary boundary,
-                   ConvMethod method) {
-  Convolution2d(kernel, kh, kw, h, w, boundary, method).adjoint(y, x, planes);
-}
-
 } // namespace podm::cpu

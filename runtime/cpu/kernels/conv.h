@@ -130,12 +130,9 @@ private:
   std::vector<std::complex<float>> spectrum_; // kernelSpectrum on the FFT grid, times 1/(fftH*fftW)
 };
 
-// One-shot forms (they build a Convolution2d; prefer keeping one for repeated calls).
+// One-shot form (it builds a Convolution2d; prefer keeping one for repeated calls).
 void conv2d(const float* x, float* y, int64_t planes, int64_t h, int64_t w, const float* kernel,
             int64_t kh, int64_t kw, Boundary boundary, ConvMethod method = ConvMethod::Auto);
-void conv2dAdjoint(const float* y, float* x, int64_t planes, int64_t h, int64_t w,
-                   const float* kernel, int64_t kh, int64_t kw, Boundary boundary,
-                   ConvMethod method = ConvMethod::Auto);
 
 // Pointwise product of half spectra, out = a .* b (conjugateB: a .* conj(b)), written out in real
 // arithmetic so that it vectorizes (std::complex multiplication calls a NaN-checking helper).
