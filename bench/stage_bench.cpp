@@ -1,6 +1,6 @@
 // podm_bench_stage: what one PODM stage costs on the CPU executor, against a hand-written C++ loop
-// with raw FFTW doing the same arithmetic, measured in one run (docs/performance.md: target <= 1.2x,
-// n log n growth, planned memory close to live data). Never a pass/fail on time.
+// with raw FFTW doing the same arithmetic, measured in one run (docs/performance.md: target
+// <= 1.2x, n log n growth, planned memory close to live data). Never a pass/fail on time.
 //
 // The podm side compiles examples/deblur_podm.podm exactly as `podm run` does (cli::loadModel,
 // cli::lowerLoaded, cli::optimizeGraph, Executor on the CPU backend with the stdlib proxes), with

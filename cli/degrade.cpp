@@ -232,8 +232,8 @@ int runDegrade(const std::vector<std::string>& args) {
     std::cout << summary(o, out, d.kernel, mask);
     // The observation's own score, the baseline a restoration is read against (on Y, as the
     // file is written; not for super-resolution, where the sizes differ).
-    const bool degraded = !d.kernel.empty() || !d.mask.empty() || d.maskFraction > 0 ||
-                          o.noise > 0 || o.poisson > 0;
+    const bool degraded =
+        !d.kernel.empty() || !d.mask.empty() || d.maskFraction > 0 || o.noise > 0 || o.poisson > 0;
     if (degraded && out.shape() == image.shape()) {
       const io::Quality q = io::measure(io::quantize(out, int(o.bits)), image);
       std::cout << "; PSNR " << std::fixed << std::setprecision(2) << q.psnr << " dB against "

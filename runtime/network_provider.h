@@ -1,7 +1,7 @@
 // The hook through which `network` nodes reach the network library (stdlib/nn) without the
-// runtime depending on stdlib (docs/architecture.md), like prox_provider.h for prox nodes. A node names
-// its network, carries the architecture as text (stdlib/nn/spec_text.h) and one weight file per
-// stage; the provider binds them once at prepare time and the kernel runs stage l's network.
+// runtime depending on stdlib (docs/architecture.md), like prox_provider.h for prox nodes. A node
+// names its network, carries the architecture as text (stdlib/nn/spec_text.h) and one weight file
+// per stage; the provider binds them once at prepare time and the kernel runs stage l's network.
 // The CLI installs a provider built on nn::NetworkSchedule; runtime tests install their own.
 #pragma once
 

@@ -1,6 +1,7 @@
 // The hook through which `prox` nodes reach the prox functions of the standard library without
-// the runtime depending on stdlib (docs/architecture.md: stdlib depends on runtime, not the reverse).
-// The CLI installs a provider that adapts stdlib::proxRegistry(); tests install their own.
+// the runtime depending on stdlib (docs/architecture.md: stdlib depends on runtime, not the
+// reverse). The CLI installs a provider that adapts stdlib::proxRegistry(); tests install their
+// own.
 #pragma once
 
 #include "runtime/tensor.h"

@@ -1,7 +1,7 @@
 // The lowering: a checked model (AST + sema::CheckedModel) and concrete input shapes in, an
-// ir::Graph out (docs/architecture.md, docs/lowering.md). It derives ∇f and the normal operator of f from the linear
-// operators' structure (adjoints from the ops.def adjoint column), estimates L_f by power
-// iteration in the graph's Pre region, picks the F-step solver from operator structure and
+// ir::Graph out (docs/architecture.md, docs/lowering.md). It derives ∇f and the normal operator of
+// f from the linear operators' structure (adjoints from the ops.def adjoint column), estimates L_f
+// by power iteration in the graph's Pre region, picks the F-step solver from operator structure and
 // writes the stage loop of the chosen solver (proxgrad, fista, podm, relaxed/naive) with its
 // check, feedback and monitors as ordinary graph nodes. See docs/lowering.md.
 #pragma once

@@ -1,5 +1,5 @@
-// The monitors of a model as `monitor` graph nodes (docs/lowering.md): the quantities a reader of the
-// paper checks per stage (phi, rel_change, opt_error, check_bound, branch, psnr, ssim,
+// The monitors of a model as `monitor` graph nodes (docs/lowering.md): the quantities a reader of
+// the paper checks per stage (phi, rel_change, opt_error, check_bound, branch, psnr, ssim,
 // recon_error). Kept apart from the stage loop (solvers.cpp) so that reporting can grow without
 // touching the solver lowering. `time` is no node: the executor measures every stage's wall time.
 //

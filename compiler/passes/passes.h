@@ -1,6 +1,6 @@
-// The graph passes (docs/architecture.md): one pass per file, each `Graph pass(const Graph&)` returning
-// its input unchanged when it changes nothing, and the pipeline that runs them in order with a
-// verification after each (pipeline.cpp).
+// The graph passes (docs/architecture.md): one pass per file, each `Graph pass(const Graph&)`
+// returning its input unchanged when it changes nothing, and the pipeline that runs them in order
+// with a verification after each (pipeline.cpp).
 #pragma once
 
 #include "compiler/ir/graph.h"

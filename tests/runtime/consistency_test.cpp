@@ -1,5 +1,5 @@
-// The backend-consistency table (docs/architecture.md): every op of the op table runs on every backend
-// present and must match the CPU result. The CPU must have a kernel for every op unless its
+// The backend-consistency table (docs/architecture.md): every op of the op table runs on every
+// backend present and must match the CPU result. The CPU must have a kernel for every op unless its
 // kernel table lists the op as pending with a reason; other backends may fall back to the CPU
 // (the table says which ran natively). CUDA rows skip when no GPU is visible.
 #include "op_cases.h"
