@@ -1,5 +1,6 @@
 // Declarations, the f/g/d terms and the stage structure (see checker.h).
 #include "compiler/sema/checker.h"
+#include "compiler/sema/text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -16,13 +17,6 @@ namespace {
 
 std::string at(SourceLoc loc) {
   return std::to_string(loc.line) + ":" + std::to_string(loc.col);
-}
-
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i)
-    out += (i ? ", " : "") + names[i];
-  return out;
 }
 
 bool isTermName(const std::string& n) {
