@@ -242,7 +242,7 @@ struct Context {
   void monitorInputs();                                // Pre: the references monitors read
   // Body: one `monitor` node per monitored quantity of the stage ending in `next`.
   void buildMonitors(ir::ValueId next, const std::map<std::string, ir::ValueId>& q,
-                     const std::function<ir::ValueId()>& phi);
+                     const std::function<ir::ValueId(SourceLoc)>& phi);
   // Border pixels psnr/ssim leave out: `shave = N`, else defaultShave().
   int64_t monitorShave(const ast::Expr& item);
   // The super-resolution scale s when the variable is s times the observation of f, else 0.

@@ -107,7 +107,7 @@ void Context::admissibility(ir::ValueId gamma, const std::optional<Scalar>& mu) 
 }
 
 void Context::buildMonitors(ir::ValueId next, const std::map<std::string, ir::ValueId>& q,
-                            const std::function<ir::ValueId()>& phi) {
+                            const std::function<ir::ValueId(SourceLoc)>& phi) {
   const std::string& solver = checked.solver;
   auto norm = [&](ir::ValueId v) { return b.op(Op::Sqrt, {b.op(Op::Norm2Sq, {v})}); };
   for (const ast::Decl& md : model.decls) {
@@ -116,7 +116,7 @@ void Context::buildMonitors(ir::ValueId next, const std::map<std::string, ir::Va
     for (const ast::ExprPtr& item : md.items) {
       const std::string& n = item->text;
       if (n == "phi") {
-        b.monitor("phi", phi());
+        b.monitor("phi", phi(item->loc));
       } else if (n == "rel_change" || n == "opt_error" || n == "check_bound" || n == "branch") {
         auto it = q.find(n);
         if (it == q.end())

@@ -288,8 +288,9 @@ ir::ValueId Context::gValue(ir::ValueId x, SourceLoc use) {
       Scalar half = mul(Scalar::constant(0.5), mul(th, th));
       v = node(mul(half, Scalar::of(b.op(Op::Sum, {b.op(Op::Sign, {b.op(Op::Abs, {u})})}))));
     } else {
-      fail(use, "the value of prox '" + t.name +
-                    "' has no graph lowering yet, so phi cannot be monitored with it");
+      fail(use, "phi = f + g needs the value of every term of g, and prox '" + t.name +
+                    "' (a plugin, or a prox without a value lowering) has none in the graph: "
+                    "leave phi out here, or monitor rel_change instead");
     }
     v = node(mul(t.weight, Scalar::of(v)));
     sum = sum ? b.op(Op::Add, {sum, v}) : v;

@@ -173,9 +173,10 @@ void Context::buildLoop() {
   q["rel_change"] =
       b.op(Op::Div, {norm(b, b.op(Op::Sub, {next, x})), b.op(Op::Max, {norm(b, x), tiny})}, {},
            "rel_change");
-  auto phi = [&] {
+  // phi at its first use (a monitor item or the stop rule), which an error about it points at.
+  auto phi = [&](SourceLoc use) {
     if (!q.count("phi"))
-      q["phi"] = b.op(Op::Add, {fValue(next), gValue(next, stages->loc)}, {}, "phi");
+      q["phi"] = b.op(Op::Add, {fValue(next), gValue(next, use)}, {}, "phi");
     return q["phi"];
   };
   buildMonitors(next, q, phi);
@@ -187,7 +188,9 @@ void Context::buildLoop() {
     if (!ok)
       fail(e.loc, "a stopping rule is lowered in the form quantity < number");
     const std::string& what = e.operand(0).text;
-    ir::ValueId lhs = what == "phi" ? phi() : q.count(what) ? q[what] : ir::ValueId{};
+    ir::ValueId lhs = what == "phi"   ? phi(e.operand(0).loc)
+                      : q.count(what) ? q[what]
+                                      : ir::ValueId{};
     if (!lhs)
       fail(e.operand(0).loc, "'" + what + "' is not available for " + solver + " stages");
     ir::ValueId rhs = node(number(e.operand(1)));

@@ -208,3 +208,18 @@ TEST_CASE("an operator that does not fit the input sizes is reported at its use,
                    "need h and w divisible by 8, got 255x255") != std::string::npos);
   CHECK(r.out.find('%') == std::string::npos);
 }
+
+TEST_CASE("phi with a plugin prox is an error at the monitor that asks for it") {
+  ScratchDir tmp("podm-phi-plugin");
+  io::writeImage(tmp.file("o.png"), io::syntheticImage("scene", 32, 32, 2));
+  std::ofstream(tmp.file("m.podm"))
+      << "model en\ninput o : image\nvar x : image = o\nf(x) = 0.5 * || x - o ||^2\n"
+      << "g(x) = 1e-2 * elastic_net(x, ratio = 0.5)\nstages 3 proxgrad { gamma = 1 }\n"
+      << "monitor rel_change, phi\n";
+  PodmResult r =
+      runPodm("run --plugin " + std::string(PODM_EXAMPLE_PLUGIN) + " " + tmp.file("m.podm") +
+              " --input o=" + tmp.file("o.png") + " -o " + tmp.file("x.png"));
+  CHECK(r.status == 1);
+  CHECK(r.out.find("m.podm:7:21: error: phi = f + g needs the value of every term of g, and prox "
+                   "'elastic_net'") != std::string::npos);
+}
