@@ -1,13 +1,8 @@
-// The stage loop of each solver, as graph nodes (docs/lowering.md):
-//   proxgrad  x = prox_{γg}(x - γ∇f(x))
-//   fista     x+ = prox_{γg}(y - γ∇f(y)), y+ = x+ + β_l (x+ - x), β_l from t_{l+1} =
-//   (1+√(1+4t_l²))/2 podm      x_A = A(x); x~ = F(x_A); x_G = prox_{γg}(x~ - γ(∇f(x~) + μ(x~ -
-//   x)));
-//             ψ = (x~ - x_G)/γ - μ/2 (2x~ - x_G - x) + H(x_G - x) + ∇f(x_G) - ∇f(x~);
-//             x+ = x_G if ||ψ|| <= c ||x_G - x|| else prox_{γg}(x - γ∇f(x))   (select on a scalar)
-//   relaxed, naive  x+ = x_G (no check)
-// and the stopping rule; the monitors are monitors.cpp's.
+// The stage loop: what every solver shares (the start point, settings, A, the F-step's Pre part,
+// the monitors, the stopping rule and the carry), around one stage written by the solver's own
+// file under solvers/, found in the table kSolvers. A new solver is one file and one table line.
 #include "compiler/lower/context.h"
+#include "compiler/lower/solvers/solver.h"
 
 #include <cmath>
 
@@ -46,7 +41,10 @@ ir::ValueId norm(ir::Builder& b, ir::ValueId v) {
 
 void Context::buildLoop() {
   const std::string& solver = checked.solver;
-  const bool usesF = solver == "podm" || solver == "relaxed" || solver == "naive";
+  const SolverLowering* lowering = findSolverLowering(solver);
+  if (!lowering)
+    fail(stages->nameLoc, "solver '" + solver + "' has no lowering");
+  const bool usesF = lowering->networkDriven;
   const ast::Decl& varDecl = *decls.at(var);
 
   // ---- Pre: the start point, inputs the monitors read, settings that do not vary by stage.
@@ -109,65 +107,9 @@ void Context::buildLoop() {
     distanceWeights();
   ir::ValueId gamma = node(settings.at("gamma"));
   ir::ValueId x = b.loopState(x0, var);
-  ir::ValueId next;
   std::map<std::string, ir::ValueId> q; // quantities for monitors and the stop rule
-
-  if (solver == "proxgrad") {
-    ir::ValueId v = b.op(Op::Sub, {x, b.op(Op::Mul, {gamma, gradF(x, "grad_f")})});
-    next = proxG(v, gamma, "x+ [proxgrad]");
-  } else if (solver == "fista") {
-    std::vector<double> beta;
-    double t = 1;
-    for (int64_t l = 0; l < checked.stages; ++l) {
-      double tn = (1 + std::sqrt(1 + 4 * t * t)) / 2;
-      beta.push_back((t - 1) / tn);
-      t = tn;
-    }
-    ir::ValueId y = b.loopState(x0, "y");
-    ir::ValueId betaL = b.schedule("beta", beta);
-    ir::ValueId v = b.op(Op::Sub, {y, b.op(Op::Mul, {gamma, gradF(y, "grad_f(y)")})});
-    next = proxG(v, gamma, "x+ [fista]");
-    ir::ValueId yn = b.op(Op::Fma, {betaL, b.op(Op::Sub, {next, x}), next}, {}, "y+ [fista]");
-    b.carry(y, yn);
-  } else if (usesF) {
-    std::optional<Scalar> mu;
-    if (auto it = settings.find("mu"); it != settings.end())
-      mu = it->second;
-    ir::ValueId xA = net ? applyNet(*net, x) : apply(A, x, "x_A");
-    ir::ValueId xt = fstep(xA);
-    ir::ValueId gxt = gradF(xt, "grad_f(x~)");
-    ir::ValueId dir = gxt;
-    if (mu)
-      dir = b.op(Op::Add, {gxt, scaled(b.op(Op::Sub, {xt, x}), *mu)});
-    ir::ValueId xg = proxG(b.op(Op::Sub, {xt, b.op(Op::Mul, {gamma, dir})}), gamma, "x_G");
-    if (solver == "podm") {
-      // ψ of Eq. (7); H(x_G - x) with H = Σ w F'F of d.
-      ir::ValueId psi = b.op(Op::Div, {b.op(Op::Sub, {xt, xg}), gamma});
-      if (mu) {
-        ir::ValueId t =
-            b.op(Op::Sub, {b.op(Op::Sub, {b.op(Op::Scale, {xt}, {{"alpha", 2.0}}), xg}), x});
-        psi = b.op(Op::Sub, {psi, scaled(t, mul(*mu, Scalar::constant(0.5)))});
-      }
-      psi = b.op(Op::Add, {psi, applyH(b.op(Op::Sub, {xg, x}))});
-      psi = b.op(Op::Add, {psi, b.op(Op::Sub, {gradF(xg, "grad_f(x_G)"), gxt})}, {}, "psi");
-      ir::ValueId err = b.op(Op::Sqrt, {b.op(Op::Norm2Sq, {psi})}, {}, "||psi||");
-      ir::ValueId bound = b.op(Op::Mul, {node(settings.at("c")), norm(b, b.op(Op::Sub, {xg, x}))},
-                               {}, "c ||x_G - x||");
-      ir::ValueId ok = b.op(Op::Le, {err, bound}, {}, "check (Eq. 5)");
-      ir::ValueId fb = proxG(b.op(Op::Sub, {x, b.op(Op::Mul, {gamma, gradF(x, "grad_f(x)")})}),
-                             gamma, "feedback (Eq. 6)");
-      next = b.op(Op::Select, {ok, xg, fb}, {}, "x+ [podm]");
-      q["opt_error"] = err;
-      q["check_bound"] = bound;
-      q["branch"] = ok;
-      admissibility(gamma, mu);
-    } else {
-      next = xg;
-      graph.mutableNode(next).label = "x+ [" + solver + "]";
-    }
-  } else {
-    fail(stages->nameLoc, "solver '" + solver + "' has no lowering");
-  }
+  StageLowering stage{*this, solver, x, gamma, A, net, q};
+  ir::ValueId next = lowering->stage(stage);
 
   ir::ValueId tiny = b.scalar(1e-30f);
   q["rel_change"] =

@@ -1,0 +1,19 @@
+// The table of solver lowerings: a new solver is its stage function and one line here (and its
+// name and settings in sema's catalogue, compiler/sema/language.cpp).
+#include "compiler/lower/solvers/solver.h"
+
+namespace podm::lower {
+
+const SolverLowering* findSolverLowering(const std::string& name) {
+  static const SolverLowering kSolvers[] = {
+      {"proxgrad", false, proxgradStage},  {"fista", false, fistaStage},
+      {"podm", true, networkDrivenStage},  {"relaxed", true, networkDrivenStage},
+      {"naive", true, networkDrivenStage},
+  };
+  for (const SolverLowering& s : kSolvers)
+    if (name == s.name)
+      return &s;
+  return nullptr;
+}
+
+} // namespace podm::lower
