@@ -39,13 +39,14 @@ namespace fs = std::filesystem;
 constexpr const char* kVerb = "eval";
 
 struct EvalOptions {
-  std::string model, gtDir, inputsDir, kernelFile, kernelsDir, blurSpec;
+  std::string model, gtDir, inputsDir, inputsName, kernelFile, kernelsDir, blurSpec;
   std::string boundary = "periodic", kernelAs = "convolution", csv, markdown, saveDir, weightsDir,
               obs;
   std::string maskSpec, maskInput = "m"; // --mask random:F|FILE goes to the input --mask-input
   io::Degradation degradation;
   long long bits = 8;
   int shave = -1, align = 0;
+  bool correlationKernels = false; // --kernel-as correlation
   bool wisdom = true;
   std::vector<std::string> plugins;
   std::vector<ConstOverride> overrides; // --set NAME=VALUE
@@ -109,6 +110,7 @@ int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
     };
     std::string* text = a == "--gt"            ? &o.gtDir
                         : a == "--inputs"      ? &o.inputsDir
+                        : a == "--inputs-name" ? &o.inputsName
                         : a == "--kernel"      ? &o.kernelFile
                         : a == "--kernels"     ? &o.kernelsDir
                         : a == "--blur"        ? &o.blurSpec
@@ -171,12 +173,20 @@ int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
   const int kernelSources = !o.kernelFile.empty() + !o.kernelsDir.empty() + !o.blurSpec.empty();
   if (kernelSources > 1)
     return usageError(kVerb, "--blur, --kernel and --kernels are exclusive");
-  if (!o.inputsDir.empty() &&
-      (d.downscale != Downscale::None || d.noise255 > 0 || d.poissonPeak > 0 ||
-       !o.blurSpec.empty() || !o.kernelsDir.empty() || !o.maskSpec.empty()))
-    return usageError(kVerb, "--inputs gives degraded images: it takes no --blur, --kernels, "
-                             "--decimate, --bicubic, --mask, --poisson or --noise (--kernel names "
-                             "their kernel; --input m=FILE gives a mask)");
+  if (!o.inputsDir.empty() && (d.downscale != Downscale::None || d.noise255 > 0 ||
+                               d.poissonPeak > 0 || !o.blurSpec.empty() || !o.maskSpec.empty()))
+    return usageError(kVerb, "--inputs gives degraded images: it takes no --blur, "
+                             "--decimate, --bicubic, --mask, --poisson or --noise (--kernel or "
+                             "--kernels name their kernels; --input m=FILE gives a mask)");
+  if (!o.inputsName.empty() && o.inputsDir.empty())
+    return usageError(kVerb, "--inputs-name names files of --inputs DIR");
+  if (o.inputsName.empty())
+    o.inputsName = o.kernelsDir.empty() ? "{image}" : "{image}_{kernel}";
+  if (o.inputsName.find("{image}") == std::string::npos ||
+      (!o.kernelsDir.empty() && o.inputsName.find("{kernel}") == std::string::npos))
+    return usageError(kVerb, "--inputs-name needs {image}" +
+                                 std::string(o.kernelsDir.empty() ? "" : " and {kernel}") +
+                                 ", e.g. \"{image}_{kernel}_img\"");
   if (o.maskSpec.empty() && o.maskInput != "m")
     return usageError(kVerb, "--mask-input names the input for --mask, which is not given");
   std::optional<cpu::Boundary> boundary = cpu::parseBoundary(o.boundary);
@@ -186,10 +196,14 @@ int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
   std::optional<cpu::KernelOrientation> orientation = cpu::parseKernelOrientation(o.kernelAs);
   if (!orientation)
     return usageError(kVerb, "--kernel-as must be convolution or correlation");
-  d.orientation = *orientation;
+  // Correlation kernel files are flipped once when read (listCases): the degradation and the
+  // model's conv(k) then both convolve with the flipped kernel, i.e. correlate with the stored one.
+  o.correlationKernels = *orientation == cpu::KernelOrientation::Correlation;
   try {
     if (!o.blurSpec.empty())
       d.kernel = io::kernelFromSpec(o.blurSpec);
+    if (!d.kernel.empty() && o.correlationKernels)
+      d.kernel = io::flippedKernel(d.kernel);
     if (!o.maskSpec.empty())
       d.maskFraction = io::maskFractionFromSpec(o.maskSpec);
   } catch (const std::invalid_argument& e) {
@@ -219,12 +233,16 @@ int listCases(const EvalOptions& o, std::list<Tensor>& kernels, std::vector<Eval
       kernelList.clear();
       for (const fs::path& k : filesIn(o.kernelsDir, isKernelFile)) {
         kernels.push_back(io::readKernel(k.string()));
+        if (o.correlationKernels)
+          kernels.back() = io::flippedKernel(kernels.back());
         kernelList.emplace_back(k.stem().string(), &kernels.back());
       }
       if (kernelList.empty())
         return folderError("--kernels", o.kernelsDir, "holds no kernel file (.txt, .npy, image)");
     } else if (!o.kernelFile.empty()) {
       kernels.push_back(io::readKernel(o.kernelFile));
+      if (o.correlationKernels)
+        kernels.back() = io::flippedKernel(kernels.back());
       kernelList = {{fs::path(o.kernelFile).stem().string(), &kernels.back()}};
     }
   } catch (const std::exception& e) {
@@ -242,8 +260,17 @@ int listCases(const EvalOptions& o, std::list<Tensor>& kernels, std::vector<Eval
     for (const auto& [name, kernel] : kernelList) {
       EvalCase c{gt, {}, name, kernel};
       if (!o.inputsDir.empty()) {
-        auto it = inputsByStem.find(gt.stem().string());
-        c.input = it == inputsByStem.end() ? fs::path(o.inputsDir) / gt.filename() : it->second;
+        // The observation's file stem: --inputs-name with {image} and {kernel} filled in.
+        std::string stem = o.inputsName;
+        for (const auto& [key, value] :
+             {std::pair<std::string, std::string>{"{image}", gt.stem().string()},
+              {"{kernel}", name}})
+          if (size_t at = stem.find(key); at != std::string::npos)
+            stem.replace(at, key.size(), value);
+        auto it = inputsByStem.find(stem);
+        c.input = it == inputsByStem.end()
+                      ? fs::path(o.inputsDir) / (stem + gt.extension().string())
+                      : it->second;
       }
       cases.push_back(std::move(c));
     }

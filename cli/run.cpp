@@ -18,6 +18,7 @@
 #include "runtime/executor.h"
 #include "runtime/io/atomic_file.h"
 #include "runtime/io/color.h"
+#include "runtime/io/degrade.h"
 #include "runtime/io/image.h"
 #include "runtime/io/metrics.h"
 #include "runtime/io/plot.h"
@@ -149,8 +150,9 @@ std::optional<Tensor> readRef(const std::string& path) {
 
 struct RunOptions {
   std::string file, out, trace, weightsDir, refPath, stagesDir;
-  int shave = -1; // -1: the convention of docs/io.md
-  int align = 0;  // --align N: best integer shift within +-N pixels
+  int shave = -1;                  // -1: the convention of docs/io.md
+  int align = 0;                   // --align N: best integer shift within +-N pixels
+  bool correlationKernels = false; // --kernel-as correlation: kernel files flipped when read
   bool profile = false, wisdom = true, quiet = false;
   std::ostream* info = &std::cerr; // notes, warnings and the summary; --quiet: nowhere
   std::vector<std::string> plugins;
@@ -186,6 +188,13 @@ int parseRunOptions(const std::vector<std::string>& given, RunOptions& o) {
     } else if (a == "--ref") {
       if (!value(o.refPath, "an image file"))
         return kUsageError;
+    } else if (a == "--kernel-as") {
+      std::string as;
+      if (!value(as, "convolution or correlation"))
+        return kUsageError;
+      if (as != "convolution" && as != "correlation")
+        return usageError("run", "--kernel-as must be convolution or correlation");
+      o.correlationKernels = as == "correlation";
     } else if (a == "--save-stages") {
       if (!value(o.stagesDir, "a folder"))
         return kUsageError;
@@ -266,6 +275,11 @@ void printSetup(const SetupTimes& t, const RunResult& r) {
 int buildGraph(RunOptions& o, const std::optional<Tensor>& ref, std::optional<LoadedModel>& m,
                ir::Graph& g, std::set<std::string>& notImages, SetupTimes& times) {
   if (endsWith(o.file, ".pgraph")) {
+    if (o.correlationKernels) {
+      std::cerr << "podm run: error: --kernel-as needs the model file (a .pgraph does not say "
+                   "which inputs are kernels)\n";
+      return kUsageError;
+    }
     try {
       g = ir::load(o.file);
     } catch (const std::exception& e) {
@@ -285,6 +299,12 @@ int buildGraph(RunOptions& o, const std::optional<Tensor>& ref, std::optional<Lo
     std::cerr << "podm run: error: " << *error << "\n";
     return kUsageError;
   }
+  // Kernel files that hold correlation kernels become the kernels of podm's true convolution.
+  if (o.correlationKernels)
+    for (const ast::Decl& d : m->ast->decls)
+      if (d.kind == ast::DeclKind::Input && d.type.name == "kernel" &&
+          o.inputs.tensors.count(d.name))
+        o.inputs.tensors[d.name] = io::flippedKernel(o.inputs.tensors[d.name]);
   // --ref is also the model's `ref` input unless --input gave one.
   const bool refBound = completeModelInputs(*m->ast, o.inputs, ref ? &*ref : nullptr);
   notImages = nonImageInputs(*m->ast);

@@ -334,17 +334,21 @@ Tensor applyMask(const Tensor& image, const Tensor& mask) {
   return out;
 }
 
+Tensor flippedKernel(const Tensor& kernel) {
+  const Shape& k = kernel.shape();
+  Tensor out(k);
+  std::vector<float> f = cpu::flippedKernel(kernel.data(), k.h, k.w);
+  std::copy(f.begin(), f.end(), out.data());
+  return out;
+}
+
 Tensor degrade(const Tensor& image, const Degradation& d, Tensor* maskUsed) {
   Tensor out = image;
-  if (!d.kernel.empty() && d.orientation == cpu::KernelOrientation::Correlation) {
-    const Shape& k = d.kernel.shape();
-    Tensor flipped(k);
-    std::vector<float> f = cpu::flippedKernel(d.kernel.data(), k.h, k.w);
-    std::copy(f.begin(), f.end(), flipped.data());
-    out = blur(out, flipped, d.boundary);
-  } else if (!d.kernel.empty()) {
-    out = blur(out, d.kernel, d.boundary);
-  }
+  if (!d.kernel.empty())
+    out = blur(out,
+               d.orientation == cpu::KernelOrientation::Correlation ? flippedKernel(d.kernel)
+                                                                    : d.kernel,
+               d.boundary);
   if (d.scale > 1 && d.downscale == Degradation::Downscale::Decimate)
     out = decimate(out, d.scale);
   if (d.scale > 1 && d.downscale == Degradation::Downscale::Bicubic)

@@ -23,6 +23,9 @@ Tensor motionKernel(double length, double angleDegrees);
 // Levin's kernels), .npy, or an image (.png/.bmp/.tif). Negative entries are refused; the result is
 // normalised to sum 1. Throws IoError.
 Tensor readKernel(const std::string& path);
+// The kernel rotated by 180 degrees: a correlation kernel as the kernel of a true convolution
+// (docs/language.md, "Kernels").
+Tensor flippedKernel(const Tensor& kernel);
 // Text form, one row per line, full float precision (readable by readKernel and by MATLAB load).
 void writeKernelText(const std::string& path, const Tensor& kernel);
 

@@ -132,7 +132,7 @@ TEST_CASE("kernel orientation: correlation kernels are read as such by degrade a
   REQUIRE(a.numel() == b.numel());
   CHECK(std::equal(a.data(), a.data() + a.numel(), b.data()));
 
-  auto model = [&](const std::string& as) {
+  auto model = [&](const std::string& as, const std::string& extra = "") {
     std::ofstream(tmp.file("m.podm"))
         << "model deblur\ninput o : image\ninput k : kernel\n"
         << "op K = conv(k, boundary = \"periodic\"" << as << ")\n"
@@ -140,7 +140,7 @@ TEST_CASE("kernel orientation: correlation kernels are read as such by degrade a
         << "stages 150 fista { gamma = 1 / L(f) }\n";
     return runPodm("run " + tmp.file("m.podm") + " --input o=" + tmp.file("corr.npy") +
                    " --input k=" + tmp.file("k.txt") + " --ref " + tmp.file("gt.png") + " -o " +
-                   tmp.file("x.png"));
+                   tmp.file("x.png") + extra);
   };
   auto psnr = [](const PodmResult& r) {
     std::smatch m;
@@ -150,6 +150,8 @@ TEST_CASE("kernel orientation: correlation kernels are read as such by degrade a
   const double right = psnr(model(", as = \"correlation\""));
   const double wrong = psnr(model(""));
   CHECK(right > wrong + 3);
+  // The same, said on the command line about the kernel file instead of in the model.
+  CHECK(psnr(model("", " --kernel-as correlation")) == right);
   PodmResult bad = model(", as = \"corr\"");
   CHECK(bad.status == 1);
   CHECK(bad.out.find("m.podm:4:") != std::string::npos);
