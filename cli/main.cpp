@@ -77,11 +77,12 @@ const std::vector<Verb>& verbs() {
        runDegrade},
       {"plot", "plot convergence curves of run traces (the paper's Fig. 2)",
        "usage: podm plot TRACE.csv [MORE.csv ...] -o FIG.png [--labels a,b,...] [--size WxH]\n\n"
-       "Four panels per stage: relative error, reconstruction error (log y), SSIM, and\n"
-       "optimality error with the check bound dashed (log y); one line per trace.\n"
-       "Trace columns: stage,phi,rel_change,recon_error,psnr,ssim,opt_error,check_bound,\n"
-       "branch,time; empty cells or absent columns are skipped.\n\n"
-       "exit status: 0 success, 1 unreadable trace, 2 usage error\n",
+       "One panel per monitor with data in some trace, over the stages: relative error,\n"
+       "reconstruction error (log y), PSNR (dB), SSIM, and optimality error with the check\n"
+       "bound dashed (log y); one line per trace. Trace columns: stage,phi,rel_change,\n"
+       "recon_error,psnr,ssim,opt_error,check_bound,branch,time; empty cells or absent\n"
+       "columns are skipped.\n\n"
+       "exit status: 0 success, 1 unreadable trace or nothing to plot, 2 usage error\n",
        runPlot},
       {"test-prox", "run the prox property tests on a (plugin) prox function",
        "usage: podm test-prox PLUGIN NAME [--arg NAME=VALUE]...\n\n"
