@@ -20,9 +20,11 @@ const std::vector<Verb>& verbs() {
        "  --plugin LIB  load user prox functions from a shared library first\n\n"
        "exit status: 0 all files are valid, 1 a file has errors, 2 usage error\n",
        runCheck},
-      {"compile", "compile a model file and print a stage of the pipeline",
+      {"compile", "compile a model file: print a stage of the pipeline or save a .pgraph",
        "usage: podm compile [--plugin LIB.so]... FILE --emit=ast|graph|graph-opt|plan [-v]\n"
-       "                    [--shape NAME=HxW]... [--input NAME=FILE]... [-o OUT.pgraph]\n\n"
+       "                    [--shape NAME=HxW]... [--input NAME=FILE]... [-o OUT.pgraph]\n"
+       "       podm compile [--plugin LIB.so]... FILE -o OUT.pgraph [-v]\n"
+       "                    [--shape NAME=HxW]... [--input NAME=FILE]...\n\n"
        "  --emit=ast        print the abstract syntax tree, with source locations\n"
        "  --emit=graph      print the lowered operator graph (F-step solver in the labels)\n"
        "  --emit=graph-opt  print the graph after the pass pipeline\n"
@@ -30,7 +32,9 @@ const std::vector<Verb>& verbs() {
        "  -v                log the graph after every pass (to stderr)\n"
        "  --shape NAME=HxW  the size of an image or kernel input (graphs have static shapes)\n"
        "  --input NAME=FILE take the size from a file (PNG, TIFF, BMP, .npy)\n"
-       "  -o OUT.pgraph     save the emitted graph for `podm run`\n"
+       "  -o OUT.pgraph     save the graph for `podm run`: with --emit=graph, graph-opt or\n"
+       "                    plan the emitted one; without --emit the optimized graph,\n"
+       "                    printing no stage\n"
        "  --plugin LIB      load user prox functions from a shared library first\n\n"
        "exit status: 0 success, 1 the model has errors, 2 usage error\n",
        runCompile},

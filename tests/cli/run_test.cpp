@@ -1,6 +1,7 @@
 // `podm run` reporting as a user sees it: the trace CSV with every column of Fig. 2 (time and SSIM
 // filled), --ref with the final PSNR/SSIM on the Y channel and the monitors' border shave, no
-// progress line when stderr is not a terminal (and one when it is), and a bad --ref named.
+// progress line when stderr is not a terminal (and one when it is), and a bad --ref named; and a
+// graph saved by `podm compile -o` running as the model does.
 #include "runtime/io/color.h"
 #include "runtime/io/image.h"
 #include "runtime/io/metrics.h"
@@ -111,6 +112,33 @@ TEST_CASE("podm run: trace columns, --ref figures on Y with the SR shave, no pro
       runPodm("run " + f.model + " --input o=" + f.o + " --ref " + f.ref + " --shave 0 -o " + x);
   REQUIRE_MESSAGE(r0.status == 0, r0.out);
   CHECK(r0.out.find("(shave 0): PSNR") != std::string::npos);
+}
+
+TEST_CASE("podm compile -o alone saves the optimized graph, and podm run runs it") {
+  Fixture f;
+  const std::string saved = (f.dir / "sr2.pgraph").string(),
+                    emitted = (f.dir / "emitted.pgraph").string();
+  PodmResult c = runPodm("compile " + f.model + " --input o=" + f.o + " -o " + saved);
+  REQUIRE_MESSAGE(c.status == 0, c.out);
+  CHECK(c.out.find("wrote " + saved) != std::string::npos);
+  // No stage printed: the graph goes to the file only, the same one --emit=graph-opt -o writes.
+  PodmResult e =
+      runPodm("compile " + f.model + " --input o=" + f.o + " --emit=graph-opt -o " + emitted);
+  REQUIRE_MESSAGE(e.status == 0, e.out);
+  CHECK(c.out.size() * 4 < e.out.size());
+  CHECK(io::readFileBytes(saved) == io::readFileBytes(emitted));
+
+  const std::string fromGraph = (f.dir / "g.npy").string(), fromModel = (f.dir / "m.npy").string();
+  PodmResult rg = runPodm("run " + saved + " --input o=" + f.o + " -o " + fromGraph);
+  REQUIRE_MESSAGE(rg.status == 0, rg.out);
+  PodmResult rm = runPodm("run " + f.model + " --input o=" + f.o + " -o " + fromModel);
+  REQUIRE_MESSAGE(rm.status == 0, rm.out);
+  CHECK(io::readFileBytes(fromGraph) == io::readFileBytes(fromModel));
+
+  // Still a usage error: neither a stage nor an output.
+  PodmResult none = runPodm("compile " + f.model + " --input o=" + f.o);
+  CHECK(none.status == 2);
+  CHECK(none.out.find("-o F.pgraph") != std::string::npos);
 }
 
 TEST_CASE("podm run: a progress line per stage on a terminal") {
