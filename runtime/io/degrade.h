@@ -19,8 +19,8 @@ Tensor gaussianKernel(int size, double sigma);
 // sampling the segment densely with bilinear splatting (close to fspecial('motion')).
 Tensor motionKernel(double length, double angleDegrees);
 // Kernel files: text (one row per line, numbers separated by spaces/commas/tabs, as kernels12 and
-// Levin's kernels), .npy, or an image (.png/.bmp/.tif). Negative entries are refused; the result is
-// normalised to sum 1. Throws IoError.
+// Levin's kernels), .npy, or an image (.png/.bmp/.tif). NaN or infinite entries (requireFinite)
+// and negative ones are refused; the result is normalised to sum 1. Throws IoError.
 Tensor readKernel(const std::string& path);
 // Text form, one row per line, full float precision (readable by readKernel and by MATLAB load).
 void writeKernelText(const std::string& path, const Tensor& kernel);

@@ -1,7 +1,7 @@
 // `podm run` reporting as a user sees it: the trace CSV with every column of Fig. 2 (time and SSIM
 // filled), --ref with the final PSNR/SSIM on the Y channel and the monitors' border shave, no
-// progress line when stderr is not a terminal (and one when it is), and a bad --ref named; and a
-// graph saved by `podm compile -o` running as the model does.
+// progress line when stderr is not a terminal (and one when it is), a bad --ref or a NaN input
+// named; and a graph saved by `podm compile -o` running as the model does.
 #include "runtime/io/color.h"
 #include "runtime/io/image.h"
 #include "runtime/io/metrics.h"
@@ -13,6 +13,7 @@
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 
 namespace fs = std::filesystem;
@@ -181,6 +182,22 @@ TEST_CASE("podm run: a bad --ref is exit 1 with a message naming the file") {
   CHECK(s.status == 1);
   CHECK(s.out.find("small.npy") != std::string::npos);
   CHECK(runPodm("run " + f.model + " --input o=" + f.o + " --ref -o " + x).status == 2);
+}
+
+TEST_CASE("podm run: an input with NaN values is exit 1, named, and nothing is written") {
+  Fixture f;
+  Tensor o = io::readImage(f.o);
+  o.data()[17] = std::numeric_limits<float>::quiet_NaN(); // row 1, column 1 of 16x16
+  const std::string bad = (f.dir / "nan.npy").string();
+  io::writeNpy(bad, o);
+  const std::string x = (f.dir / "x.npy").string(), trace = (f.dir / "t.csv").string();
+  PodmResult r = runPodm("run " + f.model + " --input o=" + bad + " -o " + x + " --trace " + trace);
+  CHECK(r.status == 1);
+  CHECK_MESSAGE(r.out.find(bad + ": 1 of 256 values are not finite (1 NaN, 0 Inf); the first is "
+                                 "at row 1, column 1, channel 0") != std::string::npos,
+                r.out);
+  CHECK_FALSE(fs::exists(x));
+  CHECK_FALSE(fs::exists(trace));
 }
 
 TEST_CASE("podm run: --ref on a deblurring model shaves nothing, whatever the kernel's size") {

@@ -73,6 +73,14 @@ TEST_CASE("kernel files: text rows, shared kernels12, errors") {
   CHECK_THROWS_AS(readKernel(dir.file("neg.txt")), IoError);
   spit(dir.file("word.txt"), "1 x\n");
   CHECK_THROWS_AS(readKernel(dir.file("word.txt")), IoError);
+  spit(dir.file("nan.txt"), "1 2\n3 nan\n");
+  CHECK_THROWS_WITH_AS(readKernel(dir.file("nan.txt")),
+                       doctest::Contains("nan.txt: 1 of 4 values are not finite (1 NaN, 0 Inf); "
+                                         "the first is at row 1, column 1"),
+                       IoError);
+  spit(dir.file("inf.txt"), "1 1e99\n");
+  CHECK_THROWS_WITH_AS(readKernel(dir.file("inf.txt")), doctest::Contains("(0 NaN, 1 Inf)"),
+                       IoError);
   std::string shared = std::string(PODM_SOURCE_DIR) + "/../shared/data/kernels12/kernel01.txt";
   if (std::filesystem::exists(shared)) {
     Tensor s = readKernel(shared);
