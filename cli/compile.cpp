@@ -1,10 +1,12 @@
 // `podm compile FILE --emit=STAGE`: run the pipeline up to STAGE and print it -- the AST, the
 // lowered graph, the optimized graph, or the execution plan (memory and backend placement);
-// optionally save the graph as a .pgraph for `podm run`.
+// optionally save the graph as a .pgraph for `podm run`. `-o F.pgraph` alone says what is wanted:
+// the optimized graph saved, nothing printed.
 #include "cli/driver.h"
 #include "cli/graph_build.h"
 #include "cli/stdlib_prox_provider.h"
 #include "cli/verbs.h"
+#include "compiler/ir/errors.h"
 #include "compiler/ir/printer.h"
 #include "compiler/ir/serialize.h"
 #include "runtime/cpu/cpu_backend.h"
@@ -13,6 +15,20 @@
 #include <iostream>
 
 namespace podm::cli {
+namespace {
+
+// The CPU executor's view of the graph: backend, its notes, and the memory plan.
+void printPlan(const ir::Graph& g) {
+  installStdlibProxProvider();
+  cpu::CpuBackend cpu;
+  Executor ex(g, cpu);
+  std::cout << "// backend: cpu\n";
+  for (const std::string& note : ex.notes())
+    std::cout << "// " << note << "\n";
+  std::cout << ex.memory().str();
+}
+
+} // namespace
 
 int runCompile(const std::vector<std::string>& given) {
   std::vector<std::string> args = given, plugins;
@@ -44,8 +60,13 @@ int runCompile(const std::vector<std::string>& given) {
   }
   if (file.empty())
     return usageError("compile", "no model file given");
+  // Without --emit, -o alone saves the graph `podm run` would build, and prints no stage.
+  const bool saveOnly = emit.empty() && !out.empty();
+  if (saveOnly)
+    emit = "graph-opt";
   if (emit.empty())
-    return usageError("compile", "say which stage to emit with --emit=ast|graph|graph-opt|plan");
+    return usageError("compile", "say which stage to print with --emit=ast|graph|graph-opt|plan, "
+                                 "or save the optimized graph with -o F.pgraph");
   if (emit != "ast" && emit != "graph" && emit != "graph-opt" && emit != "plan")
     return usageError("compile", "unknown stage --emit=" + emit +
                                      "; the stages are ast, graph, graph-opt and plan");
@@ -68,21 +89,27 @@ int runCompile(const std::vector<std::string>& given) {
   ir::Graph g = std::move(lowered->graph);
   if (emit != "graph")
     g = optimizeGraph(g, verbose ? &std::cerr : nullptr);
-  for (const std::string& note : lowered->notes)
-    std::cout << "// " << note << "\n";
-  if (emit == "plan") {
-    installStdlibProxProvider();
-    cpu::CpuBackend cpu;
-    Executor ex(g, cpu);
-    std::cout << "// backend: cpu\n";
-    for (const std::string& note : ex.notes())
-      std::cout << "// " << note << "\n";
-    std::cout << ex.memory().str();
+  if (saveOnly) {
+    for (const std::string& note : lowered->notes)
+      std::cerr << "podm compile: note: " << note << "\n";
   } else {
-    ir::dump(g, std::cout);
+    for (const std::string& note : lowered->notes)
+      std::cout << "// " << note << "\n";
+    if (emit == "plan")
+      printPlan(g);
+    else
+      ir::dump(g, std::cout);
   }
-  if (!out.empty())
-    ir::save(g, out);
+  if (!out.empty()) {
+    try {
+      ir::save(g, out);
+    } catch (const ir::IrError& e) {
+      std::cerr << "podm compile: error: " << e.what() << "\n";
+      return kModelError;
+    }
+    if (saveOnly)
+      std::cout << "wrote " << out << "\n";
+  }
   return kOk;
 }
 

@@ -89,9 +89,11 @@ const std::vector<Verb>& verbs() {
        "  --plugin LIB  load user prox functions from a shared library first\n\n"
        "exit status: 0 all files are valid, 1 a file has errors, 2 usage error\n",
        runCheck},
-      {"compile", "compile a model file and print a stage of the pipeline",
+      {"compile", "compile a model file: print a stage of the pipeline or save a .pgraph",
        "usage: podm compile [--plugin LIB.so]... FILE --emit=ast|graph|graph-opt|plan [-v]\n"
-       "                    [--shape NAME=HxW]... [--input NAME=FILE]... [-o OUT.pgraph]\n\n"
+       "                    [--shape NAME=HxW]... [--input NAME=FILE]... [-o OUT.pgraph]\n"
+       "       podm compile [--plugin LIB.so]... FILE -o OUT.pgraph [-v]\n"
+       "                    [--shape NAME=HxW]... [--input NAME=FILE]...\n\n"
        "  --emit=ast        print the abstract syntax tree, with source locations\n"
        "  --emit=graph      print the lowered operator graph (F-step solver in the labels)\n"
        "  --emit=graph-opt  print the graph after the pass pipeline\n"
@@ -99,7 +101,9 @@ const std::vector<Verb>& verbs() {
        "  -v                log the graph after every pass (to stderr)\n"
        "  --shape NAME=HxW  the size of an image or kernel input (graphs have static shapes)\n"
        "  --input NAME=FILE take the size from a file (PNG, TIFF, BMP, JPEG, .npy)\n"
-       "  -o OUT.pgraph     save the emitted graph for `podm run`\n"
+       "  -o OUT.pgraph     save the graph for `podm run`: with --emit=graph, graph-opt or\n"
+       "                    plan the emitted one; without --emit the optimized graph,\n"
+       "                    printing no stage\n"
        "  --set NAME=VALUE  give the model's const NAME another value (checked as if written)\n"
        "  --plugin LIB      load user prox functions from a shared library first\n\n"
        "exit status: 0 success, 1 the model has errors, 2 usage error\n",
@@ -141,11 +145,12 @@ const std::vector<Verb>& verbs() {
        kDegradeHelp, runDegrade},
       {"plot", "plot convergence curves of run traces (the paper's Fig. 2)",
        "usage: podm plot TRACE.csv [MORE.csv ...] -o FIG.png [--labels a,b,...] [--size WxH]\n\n"
-       "Four panels per stage: relative error, reconstruction error (log y), SSIM, and\n"
-       "optimality error with the check bound dashed (log y); one line per trace.\n"
-       "Trace columns: stage,phi,rel_change,recon_error,psnr,ssim,opt_error,check_bound,\n"
-       "branch,time; empty cells or absent columns are skipped.\n\n"
-       "exit status: 0 success, 1 unreadable trace, 2 usage error\n",
+       "One panel per monitor with data in some trace, over the stages: relative error,\n"
+       "reconstruction error (log y), PSNR (dB), SSIM, and optimality error with the check\n"
+       "bound dashed (log y); one line per trace. Trace columns: stage,phi,rel_change,\n"
+       "recon_error,psnr,ssim,opt_error,check_bound,branch,time; empty cells or absent\n"
+       "columns are skipped.\n\n"
+       "exit status: 0 success, 1 unreadable trace or nothing to plot, 2 usage error\n",
        runPlot},
       {"test-prox", "run the prox property tests on a (plugin) prox function",
        "usage: podm test-prox PLUGIN NAME [--arg NAME=VALUE]...\n"

@@ -1,5 +1,6 @@
-// `podm plot`: the paper's Fig. 2 (relative error, reconstruction error, SSIM, optimality error
-// per stage) from one or more trace CSVs written by `podm run`, as a PNG.
+// `podm plot`: the paper's Fig. 2 (relative error, reconstruction error, PSNR, SSIM, optimality
+// error per stage, as far as the traces have them) from one or more trace CSVs written by
+// `podm run`, as a PNG.
 #include "runtime/io/plot.h"
 
 #include "cli/verbs.h"

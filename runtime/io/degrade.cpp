@@ -199,6 +199,8 @@ Tensor readKernel(const std::string& path) {
   for (size_t y = 0; y < rows.size(); ++y)
     for (size_t x = 0; x < rows[y].size(); ++x)
       k.at(int64_t(y), int64_t(x)) = rows[y][x];
+  // "nan", "inf" and out-of-range numbers parse; say where they are, as for image files.
+  requireFinite(k, path);
   return normalised(std::move(k), path);
 }
 

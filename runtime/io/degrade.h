@@ -20,8 +20,8 @@ Tensor gaussianKernel(int size, double sigma);
 // sampling the segment densely with bilinear splatting (close to fspecial('motion')).
 Tensor motionKernel(double length, double angleDegrees);
 // Kernel files: text (one row per line, numbers separated by spaces/commas/tabs, as kernels12 and
-// Levin's kernels), .npy, or an image (.png/.bmp/.tif). Negative entries are refused; the result is
-// normalised to sum 1. Throws IoError.
+// Levin's kernels), .npy, or an image (.png/.bmp/.tif). NaN or infinite entries (requireFinite)
+// and negative ones are refused; the result is normalised to sum 1. Throws IoError.
 Tensor readKernel(const std::string& path);
 // The kernel rotated by 180 degrees: a correlation kernel as the kernel of a true convolution
 // (docs/language.md, "Kernels").

@@ -123,12 +123,38 @@ FileFormat formatFromExtension(const std::string& path) {
   return FileFormat::Unknown;
 }
 
-Tensor readImage(const std::string& path, ImageInfo* info) {
-  std::string bytes = readFileBytes(path);
+void requireFinite(const Tensor& image, const std::string& name) {
+  const Shape& s = image.shape();
+  const float* d = image.data();
+  int64_t nans = 0, infs = 0, row = -1, col = 0, ch = 0;
+  // In reading order (row, column, channel), as a user sees the file, not the planar storage.
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t y = 0; y < s.h; ++y)
+      for (int64_t x = 0; x < s.w; ++x)
+        for (int64_t c = 0; c < s.c; ++c) {
+          const float v = d[((n * s.c + c) * s.h + y) * s.w + x];
+          if (std::isfinite(v))
+            continue;
+          (std::isnan(v) ? nans : infs) += 1;
+          if (row < 0) {
+            row = y;
+            col = x;
+            ch = c;
+          }
+        }
+  if (row < 0)
+    return;
+  throw IoError(name + ": " + std::to_string(nans + infs) + " of " + std::to_string(image.numel()) +
+                " values are not finite (" + std::to_string(nans) + " NaN, " +
+                std::to_string(infs) + " Inf); the first is at row " + std::to_string(row) +
+                ", column " + std::to_string(col) + ", channel " + std::to_string(ch) +
+                " (counted from 0); inputs must be finite numbers");
+}
+
+namespace {
+
+Tensor decodeAny(const std::string& bytes, const std::string& path, ImageInfo* out) {
   const auto* b = reinterpret_cast<const uint8_t*>(bytes.data());
-  ImageInfo local;
-  ImageInfo* out = info ? info : &local;
-  *out = ImageInfo{};
   switch (sniffBytes(b, bytes.size())) {
   case FileFormat::Png:
     return decodePng(b, bytes.size(), path, out);
@@ -146,6 +172,20 @@ Tensor readImage(const std::string& path, ImageInfo* info) {
   if (bytes.empty())
     throw IoError(path + ": file is empty");
   throw IoError(path + ": unsupported file format (expected PNG, TIFF, BMP, JPEG or NumPy .npy)");
+}
+
+} // namespace
+
+Tensor readImage(const std::string& path, ImageInfo* info) {
+  std::string bytes = readFileBytes(path);
+  ImageInfo local;
+  ImageInfo* out = info ? info : &local;
+  *out = ImageInfo{};
+  Tensor image = decodeAny(bytes, path, out);
+  // Integer samples are finite by construction; only stored floats can carry NaN or Inf.
+  if (out->floatSamples)
+    requireFinite(image, path);
+  return image;
 }
 
 // ---- BMP: BITMAPFILEHEADER + BITMAPINFOHEADER (or V4/V5), uncompressed 8/24/32-bit. ----

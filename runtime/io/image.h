@@ -45,8 +45,13 @@ struct ImageInfo {
 
 // Reads any supported file. Result: 1 x C x H x W with C = 1 (gray) or 3 (RGB); alpha is dropped,
 // palettes are expanded (to gray when every palette entry is gray), 16-bit samples keep their full
-// precision (v / 65535). Throws IoError.
+// precision (v / 65535). Non-finite float samples are refused (requireFinite). Throws IoError.
 Tensor readImage(const std::string& path, ImageInfo* info = nullptr);
+
+// Refuses an image with NaN or infinite samples, which would run silently to a NaN result: the
+// IoError names `name`, counts the NaN and Inf values and gives the first (in row, column, channel
+// order, counted from 0). readImage applies it to float samples (.npy, float TIFF).
+void requireFinite(const Tensor& image, const std::string& name);
 
 // Decoders on bytes already in memory (`name` is used in messages only); readImage calls these.
 Tensor decodePng(const uint8_t* bytes, size_t size, const std::string& name, ImageInfo* info);

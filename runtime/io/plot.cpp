@@ -1,5 +1,5 @@
-// The trace plotter: CSV parsing, a 2x2 panel layout with log or linear y axes, and the raster
-// primitives behind it (see plot.h).
+// The trace plotter: CSV parsing, a grid of the panels that have data with log or linear y axes,
+// and the raster primitives behind it (see plot.h).
 #include "runtime/io/plot.h"
 
 #include "runtime/io/atomic_file.h"
@@ -67,12 +67,21 @@ std::string formatTick(double v) {
   return buf;
 }
 
-struct Panel {
-  const char* title;
-  const char* column;
-  const char* dashedColumn; // drawn dashed in the same colour (the check bound), or nullptr
-  bool logY;
+// The candidates in the order they are laid out; only those with data are drawn.
+constexpr PanelSpec kPanelCandidates[] = {
+    {"relative error ||x(l)-x(l-1)||/||x(l-1)||", "rel_change", nullptr, true},
+    {"reconstruction error ||x(l)-x_gt||/||x_gt||", "recon_error", nullptr, true},
+    {"PSNR (dB)", "psnr", nullptr, false},
+    {"SSIM", "ssim", nullptr, false},
+    {"optimality error ||psi|| (dashed: check bound)", "opt_error", "check_bound", true},
 };
+
+constexpr int kScale = 2, kCharH = 7 * kScale;
+
+// A value a panel can place: finite, and positive on a log axis.
+bool usable(const PanelSpec& panel, double v) {
+  return std::isfinite(v) && (!panel.logY || v > 0);
+}
 
 constexpr uint32_t kColours[] = {0x1f77b4, 0xd62728, 0x2ca02c, 0xff7f0e, 0x9467bd,
                                  0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22, 0x17becf};
@@ -104,6 +113,7 @@ TraceRun readTraceCsv(const std::string& path) {
   std::istringstream in(text);
   std::string line;
   TraceRun run;
+  run.path = path;
   run.label =
       path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
   if (run.label.size() > 4 && run.label.ends_with(".csv"))
@@ -222,145 +232,181 @@ void Canvas::writePng(const std::string& path) const {
   io::writePng(path, t, 8);
 }
 
-void plotTraces(const std::vector<TraceRun>& runs, const std::string& pngPath,
-                const PlotOptions& options) {
-  static const Panel panels[4] = {
-      {"(a) relative error ||x(l)-x(l-1)||/||x(l-1)||", "rel_change", nullptr, true},
-      {"(b) reconstruction error ||x(l)-x_gt||/||x_gt||", "recon_error", nullptr, true},
-      {"(c) SSIM", "ssim", nullptr, false},
-      {"(d) optimality error ||psi|| (dashed: check bound)", "opt_error", "check_bound", true},
-  };
-  const int W = options.width, H = options.height;
-  const int scale = 2, charH = 7 * scale;
-  Canvas cv(W, H);
-  const int legendH = 20 + int((runs.size() + 3) / 4) * (charH + 10);
-  const int panelW = W / 2, panelH = (H - legendH) / 2;
+namespace {
 
-  for (int p = 0; p < 4; ++p) {
-    const Panel& panel = panels[p];
-    int ox = (p % 2) * panelW, oy = (p / 2) * panelH;
-    // Plot area inside the panel: room for the title above, tick labels left and below.
-    int left = ox + 110, right = ox + panelW - 30, top = oy + 20 + charH + 14,
-        bottom = oy + panelH - 2 * charH - 26;
-    // A title wider than its panel (small --size) is drawn at half size rather than overlap.
-    const int titleScale = Canvas::textWidth(panel.title, scale) > panelW - 10 ? 1 : scale;
-    cv.text(ox + (panelW - Canvas::textWidth(panel.title, titleScale)) / 2,
-            oy + 20 + (charH - 7 * titleScale) / 2, panel.title, 0x000000, titleScale);
+// Axes, ticks, grid and one line per run for one panel in the box (ox, oy, w, h).
+void drawPanel(Canvas& cv, const PanelSpec& panel, const std::string& title,
+               const std::vector<TraceRun>& runs, int ox, int oy, int panelW, int panelH,
+               double xmin, double xmax) {
+  const int scale = kScale, charH = kCharH;
+  // Plot area inside the panel: room for the title above, tick labels left and below.
+  int left = ox + 110, right = ox + panelW - 30, top = oy + 20 + charH + 14,
+      bottom = oy + panelH - 2 * charH - 26;
+  // A title wider than its panel (small --size, three columns) is drawn at half size rather than
+  // overlap its neighbour.
+  const int titleScale = Canvas::textWidth(title, scale) > panelW - 10 ? 1 : scale;
+  cv.text(ox + (panelW - Canvas::textWidth(title, titleScale)) / 2,
+          oy + 20 + (charH - 7 * titleScale) / 2, title, 0x000000, titleScale);
 
-    double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
-    auto usable = [&](double v) { return std::isfinite(v) && (!panel.logY || v > 0); };
-    for (const TraceRun& run : runs)
-      for (const char* col : {panel.column, panel.dashedColumn}) {
-        if (!col || !run.columns.count(col))
-          continue;
-        const std::vector<double>& ys = run.columns.at(col);
-        for (size_t i = 0; i < ys.size() && i < run.stage.size(); ++i)
-          if (usable(ys[i]) && std::isfinite(run.stage[i])) {
-            xmin = std::min(xmin, run.stage[i]);
-            xmax = std::max(xmax, run.stage[i]);
-            double y = panel.logY ? std::log10(ys[i]) : ys[i];
-            ymin = std::min(ymin, y);
-            ymax = std::max(ymax, y);
-          }
-      }
-    cv.line(left, top, right, top, 0x000000);
-    cv.line(left, bottom, right, bottom, 0x000000);
-    cv.line(left, top, left, bottom, 0x000000);
-    cv.line(right, top, right, bottom, 0x000000);
-    cv.text((left + right - Canvas::textWidth("stage", scale)) / 2, bottom + charH + 18, "stage",
-            0x000000, scale);
-    if (!(xmin <= xmax)) {
-      cv.text((left + right - Canvas::textWidth("no data", scale)) / 2, (top + bottom) / 2,
-              "no data", 0x808080, scale);
-      continue;
-    }
-    if (xmax == xmin) {
-      xmin -= 1;
-      xmax += 1;
-    }
-    if (panel.logY) {
-      ymin = std::floor(ymin);
-      ymax = std::ceil(ymax);
-      if (ymax == ymin)
-        ymax += 1;
-    } else {
-      double pad = ymax == ymin ? std::max(1e-3, std::abs(ymax) * 0.05) : (ymax - ymin) * 0.05;
-      ymin -= pad;
-      ymax += pad;
-    }
-    auto px = [&](double x) { return left + (x - xmin) / (xmax - xmin) * (right - left); };
-    auto py = [&](double y) { return bottom - (y - ymin) / (ymax - ymin) * (bottom - top); };
-
-    // Ticks, labels and light grid lines.
-    for (double t : niceTicks(xmin, xmax, 6)) {
-      double x = px(t);
-      cv.line(x, top + 1, x, bottom - 1, 0xe6e6e6);
-      cv.line(x, bottom, x, bottom - 6, 0x000000);
-      std::string s = formatTick(t);
-      cv.text(int(x) - Canvas::textWidth(s, scale) / 2, bottom + 8, s, 0x000000, scale);
-    }
-    std::vector<double> yticks;
-    if (panel.logY) {
-      int decades = int(ymax - ymin);
-      int every = std::max(1, (decades + 5) / 6);
-      for (int k = int(ymin); k <= int(ymax); k += every)
-        yticks.push_back(k);
-    } else {
-      yticks = niceTicks(ymin, ymax, 6);
-    }
-    for (double t : yticks) {
-      double y = py(t);
-      cv.line(left + 1, y, right - 1, y, 0xe6e6e6);
-      cv.line(left, y, left + 6, y, 0x000000);
-      std::string s = panel.logY ? "1e" + std::to_string(int(t)) : formatTick(t);
-      cv.text(left - 8 - Canvas::textWidth(s, scale), int(y) - charH / 2, s, 0x000000, scale);
-    }
-    if (panel.logY) // minor ticks at 2..9 times each decade
-      for (int k = int(ymin); k < int(ymax); ++k)
-        for (int m = 2; m <= 9; ++m)
-          cv.line(left, py(k + std::log10(m)), left + 3, py(k + std::log10(m)), 0x000000);
-    cv.line(left, top, left, bottom, 0x000000); // redraw the frame over the grid
-    cv.line(left, bottom, right, bottom, 0x000000);
-
-    for (size_t r = 0; r < runs.size(); ++r) {
-      uint32_t colour = kColours[r % std::size(kColours)];
-      for (const char* col : {panel.dashedColumn, panel.column}) {
-        if (!col || !runs[r].columns.count(col))
-          continue;
-        const std::vector<double>& ys = runs[r].columns.at(col);
-        bool dashed = col == panel.dashedColumn;
-        bool have = false;
-        double lx = 0, ly = 0;
-        size_t points = 0;
-        for (size_t i = 0; i < ys.size() && i < runs[r].stage.size(); ++i) {
-          if (!usable(ys[i]) || !std::isfinite(runs[r].stage[i])) {
-            have = false; // a gap: missing values are skipped, not bridged
-            continue;
-          }
-          double x = px(runs[r].stage[i]), y = py(panel.logY ? std::log10(ys[i]) : ys[i]);
-          if (have)
-            cv.line(lx, ly, x, y, colour, dashed ? 1 : 2, dashed ? 6 : 0);
-          lx = x;
-          ly = y;
-          have = true;
-          ++points;
+  double ymin = INFINITY, ymax = -INFINITY;
+  for (const TraceRun& run : runs)
+    for (const char* col : {panel.column, panel.dashedColumn}) {
+      if (!col || !run.columns.count(col))
+        continue;
+      const std::vector<double>& ys = run.columns.at(col);
+      for (size_t i = 0; i < ys.size() && i < run.stage.size(); ++i)
+        if (usable(panel, ys[i]) && std::isfinite(run.stage[i])) {
+          double y = panel.logY ? std::log10(ys[i]) : ys[i];
+          ymin = std::min(ymin, y);
+          ymax = std::max(ymax, y);
         }
-        if (points == 1) // a single stage still shows
-          cv.fillRect(int(lx) - 2, int(ly) - 2, int(lx) + 2, int(ly) + 2, colour);
+    }
+  if (panel.logY) {
+    ymin = std::floor(ymin);
+    ymax = std::ceil(ymax);
+    if (ymax == ymin)
+      ymax += 1;
+  } else {
+    double pad = ymax == ymin ? std::max(1e-3, std::abs(ymax) * 0.05) : (ymax - ymin) * 0.05;
+    ymin -= pad;
+    ymax += pad;
+  }
+  auto px = [&](double x) { return left + (x - xmin) / (xmax - xmin) * (right - left); };
+  auto py = [&](double y) { return bottom - (y - ymin) / (ymax - ymin) * (bottom - top); };
+
+  // Ticks, labels and light grid lines.
+  for (double t : niceTicks(xmin, xmax, 6)) {
+    double x = px(t);
+    cv.line(x, top + 1, x, bottom - 1, 0xe6e6e6);
+    cv.line(x, bottom, x, bottom - 6, 0x000000);
+    std::string s = formatTick(t);
+    cv.text(int(x) - Canvas::textWidth(s, scale) / 2, bottom + 8, s, 0x000000, scale);
+  }
+  std::vector<double> yticks;
+  if (panel.logY) {
+    int decades = int(ymax - ymin);
+    int every = std::max(1, (decades + 5) / 6);
+    for (int k = int(ymin); k <= int(ymax); k += every)
+      yticks.push_back(k);
+  } else {
+    yticks = niceTicks(ymin, ymax, 6);
+  }
+  for (double t : yticks) {
+    double y = py(t);
+    cv.line(left + 1, y, right - 1, y, 0xe6e6e6);
+    cv.line(left, y, left + 6, y, 0x000000);
+    std::string s = panel.logY ? "1e" + std::to_string(int(t)) : formatTick(t);
+    cv.text(left - 8 - Canvas::textWidth(s, scale), int(y) - charH / 2, s, 0x000000, scale);
+  }
+  if (panel.logY) // minor ticks at 2..9 times each decade
+    for (int k = int(ymin); k < int(ymax); ++k)
+      for (int m = 2; m <= 9; ++m)
+        cv.line(left, py(k + std::log10(m)), left + 3, py(k + std::log10(m)), 0x000000);
+  // The frame goes on top of the grid.
+  cv.line(left, top, right, top, 0x000000);
+  cv.line(left, bottom, right, bottom, 0x000000);
+  cv.line(left, top, left, bottom, 0x000000);
+  cv.line(right, top, right, bottom, 0x000000);
+  cv.text((left + right - Canvas::textWidth("stage", scale)) / 2, bottom + charH + 18, "stage",
+          0x000000, scale);
+
+  for (size_t r = 0; r < runs.size(); ++r) {
+    uint32_t colour = kColours[r % std::size(kColours)];
+    for (const char* col : {panel.dashedColumn, panel.column}) {
+      if (!col || !runs[r].columns.count(col))
+        continue;
+      const std::vector<double>& ys = runs[r].columns.at(col);
+      bool dashed = col == panel.dashedColumn;
+      bool have = false;
+      double lx = 0, ly = 0;
+      size_t points = 0;
+      for (size_t i = 0; i < ys.size() && i < runs[r].stage.size(); ++i) {
+        if (!usable(panel, ys[i]) || !std::isfinite(runs[r].stage[i])) {
+          have = false; // a gap: missing values are skipped, not bridged
+          continue;
+        }
+        double x = px(runs[r].stage[i]), y = py(panel.logY ? std::log10(ys[i]) : ys[i]);
+        if (have)
+          cv.line(lx, ly, x, y, colour, dashed ? 1 : 2, dashed ? 6 : 0);
+        lx = x;
+        ly = y;
+        have = true;
+        ++points;
       }
+      if (points == 1) // a single stage still shows
+        cv.fillRect(int(lx) - 2, int(ly) - 2, int(lx) + 2, int(ly) + 2, colour);
     }
   }
-  // Legend: one entry per run along the bottom, four per row.
-  int ly = H - legendH + 10;
+}
+
+// One entry per run along the bottom, four per row, starting at height y0.
+void drawLegend(Canvas& cv, const std::vector<TraceRun>& runs, int y0) {
   for (size_t r = 0; r < runs.size(); ++r) {
     int col = int(r % 4), row = int(r / 4);
-    int x = 40 + col * (W - 80) / 4, y = ly + row * (charH + 10);
+    int x = 40 + col * (cv.width() - 80) / 4, y = y0 + row * (kCharH + 10);
     uint32_t colour = kColours[r % std::size(kColours)];
-    cv.fillRect(x, y + charH / 2 - 1, x + 40, y + charH / 2 + 1, colour);
+    cv.fillRect(x, y + kCharH / 2 - 1, x + 40, y + kCharH / 2 + 1, colour);
     std::string label =
         runs[r].label.size() > 28 ? runs[r].label.substr(0, 27) + "~" : runs[r].label;
-    cv.text(x + 50, y, label, 0x000000, scale);
+    cv.text(x + 50, y, label, 0x000000, kScale);
   }
+}
+
+} // namespace
+
+std::vector<PanelSpec> panelsWithData(const std::vector<TraceRun>& runs) {
+  std::vector<PanelSpec> chosen;
+  for (const PanelSpec& panel : kPanelCandidates) {
+    bool have = false;
+    for (const TraceRun& run : runs)
+      for (const char* col : {panel.column, panel.dashedColumn})
+        if (col && run.columns.count(col)) {
+          const std::vector<double>& ys = run.columns.at(col);
+          for (size_t i = 0; i < ys.size() && i < run.stage.size() && !have; ++i)
+            have = usable(panel, ys[i]) && std::isfinite(run.stage[i]);
+        }
+    if (have)
+      chosen.push_back(panel);
+  }
+  return chosen;
+}
+
+void plotTraces(const std::vector<TraceRun>& runs, const std::string& pngPath,
+                const PlotOptions& options) {
+  const std::vector<PanelSpec> panels = panelsWithData(runs);
+  if (panels.empty()) {
+    std::string files;
+    for (const TraceRun& run : runs)
+      files += (files.empty() ? "" : ", ") + (run.path.empty() ? run.label : run.path);
+    throw IoError(files +
+                  ": nothing to plot: no finite value in any of the columns rel_change, "
+                  "recon_error, psnr, ssim, opt_error, check_bound; run the model with monitors "
+                  "such as rel_change, recon_error(ref), psnr(ref), ssim(ref) or opt_error");
+  }
+  const int W = options.width, H = options.height;
+  Canvas cv(W, H);
+  const int legendH = 20 + int((runs.size() + 3) / 4) * (kCharH + 10);
+  // 1 -> 1x1, 2 -> 1x2, 3-4 -> 2x2, 5-6 -> 2x3.
+  const int n = int(panels.size());
+  const int cols = n == 1 ? 1 : n <= 4 ? 2 : 3, rows = n <= 2 ? 1 : 2;
+  const int panelW = W / cols, panelH = (H - legendH) / rows;
+  double xmin = INFINITY, xmax = -INFINITY; // shared by all panels: every run's stages
+  for (const TraceRun& run : runs)
+    for (double x : run.stage)
+      if (std::isfinite(x)) {
+        xmin = std::min(xmin, x);
+        xmax = std::max(xmax, x);
+      }
+  if (xmax == xmin) {
+    xmin -= 1;
+    xmax += 1;
+  }
+  for (int p = 0; p < n; ++p) {
+    const std::string title = std::string("(") + char('a' + p) + ") " + panels[size_t(p)].title;
+    drawPanel(cv, panels[size_t(p)], title, runs, (p % cols) * panelW, (p / cols) * panelH, panelW,
+              panelH, xmin, xmax);
+  }
+  drawLegend(cv, runs, H - legendH + 10);
   cv.writePng(pngPath);
 }
 

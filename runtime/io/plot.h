@@ -1,8 +1,10 @@
-// Convergence plots of run traces, as Fig. 2 of the PODM paper: four panels per stage -- relative
-// error ||x^l - x^{l-1}||/||x^{l-1}|| (log y), reconstruction error ||x^l - x_gt||/||x_gt|| (log
-// y), SSIM (linear y) and optimality error ||psi|| with the check bound c_l ||x_G - x^{l-1}||
-// dashed (log y) -- one line per run, with a legend. Rendered by a small raster plotter (lines,
-// axes, ticks, a built-in 5x7 font) and written as PNG, so figures need no plotting stack.
+// Convergence plots of run traces, after Fig. 2 of the PODM paper: one panel per monitor that has
+// data -- relative error ||x^l - x^{l-1}||/||x^{l-1}|| (log y), reconstruction error
+// ||x^l - x_gt||/||x_gt|| (log y), PSNR in dB (linear y), SSIM (linear y) and optimality error
+// ||psi|| with the check bound c_l ||x_G - x^{l-1}|| dashed (log y) -- in a grid sharing the stage
+// axis, one line per run, with a legend. A trace without any of these monitors is an error rather
+// than a figure of empty frames. Rendered by a small raster plotter (lines, axes, ticks, a built-in
+// 5x7 font) and written as PNG, so figures need no plotting stack.
 #pragma once
 
 #include <cmath>
@@ -18,6 +20,7 @@ namespace podm::io {
 // non-numeric cells (and "nan") become NaN and are skipped when plotted. A missing `stage` column
 // numbers rows 1, 2, ...
 struct TraceRun {
+  std::string path; // the file it was read from (messages); empty when built in memory
   std::string label;
   std::vector<double> stage;
   std::map<std::string, std::vector<double>> columns; // each as long as `stage`
@@ -43,8 +46,22 @@ void writeTraceCsv(const std::string& path, const std::vector<TraceRecord>& rows
 struct PlotOptions {
   int width = 1400, height = 1000;
 };
-// Draws the four panels and writes `pngPath` (atomically). Panels without any finite value for any
-// run say "no data". Throws IoError when the PNG cannot be written.
+// One panel of the figure: its title (without the letter), the column it plots, a column drawn
+// dashed in the same colour (the check bound) or nullptr, and whether the y axis is logarithmic.
+struct PanelSpec {
+  const char* title;
+  const char* column;
+  const char* dashedColumn;
+  bool logY;
+};
+// The panels plotTraces draws, in order: of relative change, reconstruction error, PSNR, SSIM and
+// optimality error, those with a plottable value (finite; positive on a log axis) in some run.
+std::vector<PanelSpec> panelsWithData(const std::vector<TraceRun>& runs);
+
+// Draws panelsWithData(runs), lettered (a), (b), ... in a grid (1x1, 1x2, 2x2 or 2x3) with one
+// stage range for all, and writes `pngPath` (atomically). Throws IoError, writing nothing, when no
+// panel has data (naming the trace files and the monitors that would give data) or when the PNG
+// cannot be written.
 void plotTraces(const std::vector<TraceRun>& runs, const std::string& pngPath,
                 const PlotOptions& options = {});
 

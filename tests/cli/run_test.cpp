@@ -1,6 +1,7 @@
 // `podm run` reporting as a user sees it: the trace CSV with every column of Fig. 2 (time and SSIM
 // filled), --ref with the final PSNR/SSIM on the Y channel and the monitors' border shave, no
-// progress line when stderr is not a terminal (and one when it is), and a bad --ref named.
+// progress line when stderr is not a terminal (and one when it is), a bad --ref or a NaN input
+// named; and a graph saved by `podm compile -o` running as the model does.
 #include "runtime/io/color.h"
 #include "runtime/io/image.h"
 #include "runtime/io/metrics.h"
@@ -12,6 +13,7 @@
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 
 namespace fs = std::filesystem;
@@ -113,6 +115,33 @@ TEST_CASE("podm run: trace columns, --ref figures on Y with the SR shave, no pro
   CHECK(r0.out.find("(shave 0): PSNR") != std::string::npos);
 }
 
+TEST_CASE("podm compile -o alone saves the optimized graph, and podm run runs it") {
+  Fixture f;
+  const std::string saved = (f.dir / "sr2.pgraph").string(),
+                    emitted = (f.dir / "emitted.pgraph").string();
+  PodmResult c = runPodm("compile " + f.model + " --input o=" + f.o + " -o " + saved);
+  REQUIRE_MESSAGE(c.status == 0, c.out);
+  CHECK(c.out.find("wrote " + saved) != std::string::npos);
+  // No stage printed: the graph goes to the file only, the same one --emit=graph-opt -o writes.
+  PodmResult e =
+      runPodm("compile " + f.model + " --input o=" + f.o + " --emit=graph-opt -o " + emitted);
+  REQUIRE_MESSAGE(e.status == 0, e.out);
+  CHECK(c.out.size() * 4 < e.out.size());
+  CHECK(io::readFileBytes(saved) == io::readFileBytes(emitted));
+
+  const std::string fromGraph = (f.dir / "g.npy").string(), fromModel = (f.dir / "m.npy").string();
+  PodmResult rg = runPodm("run " + saved + " --input o=" + f.o + " -o " + fromGraph);
+  REQUIRE_MESSAGE(rg.status == 0, rg.out);
+  PodmResult rm = runPodm("run " + f.model + " --input o=" + f.o + " -o " + fromModel);
+  REQUIRE_MESSAGE(rm.status == 0, rm.out);
+  CHECK(io::readFileBytes(fromGraph) == io::readFileBytes(fromModel));
+
+  // Still a usage error: neither a stage nor an output.
+  PodmResult none = runPodm("compile " + f.model + " --input o=" + f.o);
+  CHECK(none.status == 2);
+  CHECK(none.out.find("-o F.pgraph") != std::string::npos);
+}
+
 TEST_CASE("podm run: a progress line per stage on a terminal") {
   if (!fs::exists("/usr/bin/script")) {
     MESSAGE("skipped: /usr/bin/script (util-linux) is absent");
@@ -153,6 +182,22 @@ TEST_CASE("podm run: a bad --ref is exit 1 with a message naming the file") {
   CHECK(s.status == 1);
   CHECK(s.out.find("small.npy") != std::string::npos);
   CHECK(runPodm("run " + f.model + " --input o=" + f.o + " --ref -o " + x).status == 2);
+}
+
+TEST_CASE("podm run: an input with NaN values is exit 1, named, and nothing is written") {
+  Fixture f;
+  Tensor o = io::readImage(f.o);
+  o.data()[17] = std::numeric_limits<float>::quiet_NaN(); // row 1, column 1 of 16x16
+  const std::string bad = (f.dir / "nan.npy").string();
+  io::writeNpy(bad, o);
+  const std::string x = (f.dir / "x.npy").string(), trace = (f.dir / "t.csv").string();
+  PodmResult r = runPodm("run " + f.model + " --input o=" + bad + " -o " + x + " --trace " + trace);
+  CHECK(r.status == 1);
+  CHECK_MESSAGE(r.out.find(bad + ": 1 of 256 values are not finite (1 NaN, 0 Inf); the first is "
+                                 "at row 1, column 1, channel 0") != std::string::npos,
+                r.out);
+  CHECK_FALSE(fs::exists(x));
+  CHECK_FALSE(fs::exists(trace));
 }
 
 TEST_CASE("podm run: --ref on a deblurring model shaves nothing, whatever the kernel's size") {

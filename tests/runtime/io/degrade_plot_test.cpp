@@ -1,5 +1,6 @@
 // Test-data generation (kernels, degradations, synthetic images, the `podm degrade` verb) and the
-// trace plotter (`podm plot`): determinism, kernel properties, and a readable PNG.
+// trace plotter (`podm plot`): determinism, kernel properties, the panels chosen by data, and a
+// readable PNG.
 #include "runtime/io/degrade.h"
 #include "runtime/io/image.h"
 #include "runtime/io/metrics.h"
@@ -72,6 +73,14 @@ TEST_CASE("kernel files: text rows, shared kernels12, errors") {
   CHECK_THROWS_AS(readKernel(dir.file("neg.txt")), IoError);
   spit(dir.file("word.txt"), "1 x\n");
   CHECK_THROWS_AS(readKernel(dir.file("word.txt")), IoError);
+  spit(dir.file("nan.txt"), "1 2\n3 nan\n");
+  CHECK_THROWS_WITH_AS(readKernel(dir.file("nan.txt")),
+                       doctest::Contains("nan.txt: 1 of 4 values are not finite (1 NaN, 0 Inf); "
+                                         "the first is at row 1, column 1"),
+                       IoError);
+  spit(dir.file("inf.txt"), "1 1e99\n");
+  CHECK_THROWS_WITH_AS(readKernel(dir.file("inf.txt")), doctest::Contains("(0 NaN, 1 Inf)"),
+                       IoError);
   std::string shared = std::string(PODM_SOURCE_DIR) + "/../shared/data/kernels12/kernel01.txt";
   if (std::filesystem::exists(shared)) {
     Tensor s = readKernel(shared);
@@ -232,6 +241,42 @@ TEST_CASE("podm plot writes a PNG with the runs' colours, axes and text") {
   CHECK(runPodm({"plot", dir.file("podm.csv"), "-o", dir.file("f.png"), "--labels", "a,b"}) == 2);
   CHECK(runPodm({"plot", dir.file("nope.csv"), "-o", dir.file("f.png")}) == 1);
   CHECK(!std::filesystem::exists(dir.file("f.png")));
+}
+
+TEST_CASE("plot panels: only monitors with data, in order; nothing to plot is an error") {
+  ScratchDir dir;
+  // The quick start's monitors: psnr but no ssim; rel_change at stage 0 is empty.
+  spit(dir.file("q.csv"), std::string(kTraceHeader) +
+                              "\n0,1,,0.5,20,,,,,0.1,\n"
+                              "1,0.9,0.1,0.2,24,,0.01,0.02,accept,0.1,\n"
+                              "2,0.8,0.05,0.1,26,,0.005,0.01,accept,0.1,psnr\n");
+  std::vector<TraceRun> runs{readTraceCsv(dir.file("q.csv"))};
+  std::vector<std::string> columns;
+  for (const PanelSpec& p : panelsWithData(runs))
+    columns.push_back(p.column);
+  CHECK(columns == std::vector<std::string>{"rel_change", "recon_error", "psnr", "opt_error"});
+
+  // A second run contributes its own columns; a log panel ignores zeros.
+  spit(dir.file("s.csv"), "stage,ssim,rel_change\n1,0.5,0\n2,0.7,0\n");
+  runs = {readTraceCsv(dir.file("s.csv"))};
+  REQUIRE(panelsWithData(runs).size() == 1);
+  CHECK(std::string(panelsWithData(runs)[0].column) == "ssim");
+  runs.push_back(readTraceCsv(dir.file("q.csv")));
+  CHECK(panelsWithData(runs).size() == 5);
+  REQUIRE(runPodm({"plot", dir.file("s.csv"), "-o", dir.file("one.png")}) == 0);
+  CHECK(readImage(dir.file("one.png")).shape() == Shape{1, 3, 1000, 1400});
+
+  // Only phi and time: nothing to plot, an error naming the file and the monitors to add.
+  spit(dir.file("phi.csv"), "stage,phi,time\n1,3,0.1\n2,2,0.1\n");
+  runs = {readTraceCsv(dir.file("phi.csv"))};
+  CHECK(panelsWithData(runs).empty());
+  const std::string named = dir.file("phi.csv") + ": nothing to plot";
+  CHECK_THROWS_WITH_AS(plotTraces(runs, dir.file("none.png")), doctest::Contains(named.c_str()),
+                       IoError);
+  CHECK_THROWS_WITH_AS(plotTraces(runs, dir.file("none.png")),
+                       doctest::Contains("recon_error(ref)"), IoError);
+  CHECK(runPodm({"plot", dir.file("phi.csv"), "-o", dir.file("none.png")}) == 1);
+  CHECK(!std::filesystem::exists(dir.file("none.png")));
 }
 
 TEST_CASE("canvas text uses the built-in font") {

@@ -1,12 +1,13 @@
 // Reading and writing image files: round trips, every supported PNG/TIFF/BMP/npy layout, exact
 // 16-bit values, and clear errors (never a crash) for missing, truncated, corrupt and absurd files
-// of every format (JPEG's own cases are in jpeg_test.cpp).
+// of every format (JPEG's own cases are in jpeg_test.cpp), and for non-finite float samples.
 #include "runtime/io/image.h"
 #include "tests/runtime/io/fixtures.h"
 #include "tests/runtime/io/io_test_util.h"
 
 #include <cstring>
 #include <doctest/doctest.h>
+#include <limits>
 #include <png.h>
 #include <tiffio.h>
 
@@ -241,6 +242,38 @@ TEST_CASE("npy: float32/float64/uint8/uint16, 2-D and HxWxC, big-endian, version
   CHECK(errorOf(dir.file("i4.npy")).find("unsupported .npy dtype") != std::string::npos);
   spit(dir.file("1d.npy"), npy("<f4", "(4,)", std::string(16, '\0')));
   CHECK(errorOf(dir.file("1d.npy")).find("dimensions") != std::string::npos);
+}
+
+TEST_CASE("non-finite float samples are refused: counted, the first placed, the file named") {
+  ScratchDir dir;
+  const float nan = std::numeric_limits<float>::quiet_NaN(),
+              inf = std::numeric_limits<float>::infinity();
+  // 2 x 3 x 2 (HxWxC): NaN at (row 0, column 2, channel 1) and (1, 1, 0).
+  float hwc[12] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, nan, 0.7f, 0.8f, nan, 1.0f, 0.f, 0.f};
+  spit(dir.file("nan.npy"), npy("<f4", "(2, 3, 2)", std::string(reinterpret_cast<char*>(hwc), 48)));
+  std::string e = errorOf(dir.file("nan.npy"));
+  CHECK(e.rfind(dir.file("nan.npy") + ": ", 0) == 0);
+  CHECK(e.find("2 of 12 values are not finite (2 NaN, 0 Inf)") != std::string::npos);
+  CHECK(e.find("row 0, column 2, channel 1") != std::string::npos);
+
+  float gray[4] = {0.f, 1.f, -inf, inf};
+  spit(dir.file("inf.npy"), npy("<f4", "(2, 2)", std::string(reinterpret_cast<char*>(gray), 16)));
+  e = errorOf(dir.file("inf.npy"));
+  CHECK(e.find("inf.npy: 2 of 4 values are not finite (0 NaN, 2 Inf)") != std::string::npos);
+  CHECK(e.find("row 1, column 0, channel 0") != std::string::npos);
+  // float64 beyond float32's range becomes Inf: refused too.
+  double big[2] = {0.5, 1e300};
+  spit(dir.file("big.npy"), npy("<f8", "(1, 2)", std::string(reinterpret_cast<char*>(big), 16)));
+  CHECK(errorOf(dir.file("big.npy")).find("(0 NaN, 1 Inf)") != std::string::npos);
+
+  // A float TIFF with a NaN goes the same way; finite floats and integer formats still read.
+  Tensor t = testImage(1, 4, 5);
+  t.data()[7] = nan;
+  writeTiff(dir.file("nan.tif"), t);
+  CHECK(errorOf(dir.file("nan.tif")).find("row 1, column 2, channel 0") != std::string::npos);
+  t.data()[7] = 0.5f;
+  writeTiff(dir.file("ok.tif"), t);
+  CHECK_NOTHROW(readImage(dir.file("ok.tif")));
 }
 
 TEST_CASE("missing, empty, unknown and directory inputs give errors naming the file") {
