@@ -76,7 +76,12 @@ constexpr PanelSpec kPanelCandidates[] = {
     {"optimality error ||psi|| (dashed: check bound)", "opt_error", "check_bound", true},
 };
 
-constexpr int kScale = 2, kCharH = 7 * kScale;
+// Text and margins grow with the figure: the font's scale is 2 at the default 1400x1000 and
+// follows the smaller side from there (1 for small figures, up to 4), so ticks, labels and titles
+// keep their size relative to the panels.
+int textScale(int width, int height) {
+  return std::clamp(int(std::lround(std::min(width / 700.0, height / 500.0))), 1, 4);
+}
 
 // A value a panel can place: finite, and positive on a log axis.
 bool usable(const PanelSpec& panel, double v) {
@@ -237,16 +242,18 @@ namespace {
 // Axes, ticks, grid and one line per run for one panel in the box (ox, oy, w, h).
 void drawPanel(Canvas& cv, const PanelSpec& panel, const std::string& title,
                const std::vector<TraceRun>& runs, int ox, int oy, int panelW, int panelH,
-               double xmin, double xmax) {
-  const int scale = kScale, charH = kCharH;
+               double xmin, double xmax, int scale) {
+  const int charH = 7 * scale, unit = 5 * scale; // margins in units of the font's size
   // Plot area inside the panel: room for the title above, tick labels left and below.
-  int left = ox + 110, right = ox + panelW - 30, top = oy + 20 + charH + 14,
+  int left = ox + 11 * unit, right = ox + panelW - 3 * unit, top = oy + 2 * unit + charH + 14,
       bottom = oy + panelH - 2 * charH - 26;
-  // A title wider than its panel (small --size, three columns) is drawn at half size rather than
-  // overlap its neighbour.
-  const int titleScale = Canvas::textWidth(title, scale) > panelW - 10 ? 1 : scale;
+  // A title wider than its panel (three columns) steps down to the largest scale that fits
+  // rather than overlap its neighbour.
+  int titleScale = scale;
+  while (titleScale > 1 && Canvas::textWidth(title, titleScale) > panelW - 10)
+    --titleScale;
   cv.text(ox + (panelW - Canvas::textWidth(title, titleScale)) / 2,
-          oy + 20 + (charH - 7 * titleScale) / 2, title, 0x000000, titleScale);
+          oy + 2 * unit + (charH - 7 * titleScale) / 2, title, 0x000000, titleScale);
 
   double ymin = INFINITY, ymax = -INFINITY;
   for (const TraceRun& run : runs)
@@ -340,15 +347,16 @@ void drawPanel(Canvas& cv, const PanelSpec& panel, const std::string& title,
 }
 
 // One entry per run along the bottom, four per row, starting at height y0.
-void drawLegend(Canvas& cv, const std::vector<TraceRun>& runs, int y0) {
+void drawLegend(Canvas& cv, const std::vector<TraceRun>& runs, int y0, int scale) {
+  const int charH = 7 * scale;
   for (size_t r = 0; r < runs.size(); ++r) {
     int col = int(r % 4), row = int(r / 4);
-    int x = 40 + col * (cv.width() - 80) / 4, y = y0 + row * (kCharH + 10);
+    int x = 40 + col * (cv.width() - 80) / 4, y = y0 + row * (charH + 10);
     uint32_t colour = kColours[r % std::size(kColours)];
-    cv.fillRect(x, y + kCharH / 2 - 1, x + 40, y + kCharH / 2 + 1, colour);
+    cv.fillRect(x, y + charH / 2 - 1, x + 20 * scale, y + charH / 2 + 1, colour);
     std::string label =
         runs[r].label.size() > 28 ? runs[r].label.substr(0, 27) + "~" : runs[r].label;
-    cv.text(x + 50, y, label, 0x000000, kScale);
+    cv.text(x + 25 * scale, y, label, 0x000000, scale);
   }
 }
 
@@ -385,7 +393,8 @@ void plotTraces(const std::vector<TraceRun>& runs, const std::string& pngPath,
   }
   const int W = options.width, H = options.height;
   Canvas cv(W, H);
-  const int legendH = 20 + int((runs.size() + 3) / 4) * (kCharH + 10);
+  const int scale = textScale(W, H);
+  const int legendH = 20 + int((runs.size() + 3) / 4) * (7 * scale + 10);
   // 1 -> 1x1, 2 -> 1x2, 3-4 -> 2x2, 5-6 -> 2x3.
   const int n = int(panels.size());
   const int cols = n == 1 ? 1 : n <= 4 ? 2 : 3, rows = n <= 2 ? 1 : 2;
@@ -404,9 +413,9 @@ void plotTraces(const std::vector<TraceRun>& runs, const std::string& pngPath,
   for (int p = 0; p < n; ++p) {
     const std::string title = std::string("(") + char('a' + p) + ") " + panels[size_t(p)].title;
     drawPanel(cv, panels[size_t(p)], title, runs, (p % cols) * panelW, (p / cols) * panelH, panelW,
-              panelH, xmin, xmax);
+              panelH, xmin, xmax, scale);
   }
-  drawLegend(cv, runs, H - legendH + 10);
+  drawLegend(cv, runs, H - legendH + 10, scale);
   cv.writePng(pngPath);
 }
 
