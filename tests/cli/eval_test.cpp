@@ -157,19 +157,11 @@ TEST_CASE("the FFT plan cache: reused by the next run, same bytes, a corrupt fil
               .status == 0);
   const std::string env = "XDG_CACHE_HOME=" + tmp.file("cache") + " PODM_FFTW_WISDOM= ";
   auto run = [&](const std::string& prefix, const std::string& out) {
-    std::string cmd = prefix + PODM_EXE + " run " + kDeblur + " --input o=" + tmp.file("o.png") +
-                      " --input k=" + tmp.file("k.txt") + " -o " + tmp.file(out) +
-                      " --profile 2>&1";
-    PodmResult r;
-    FILE* pipe = popen(cmd.c_str(), "r");
-    REQUIRE(pipe);
-    char buf[4096];
-    for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;)
-      r.out.append(buf, n);
-    int raw = pclose(pipe);
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    return r;
+    return runPodmWithEnv(prefix, "run " + kDeblur + " --input o=" + tmp.file("o.png") +
+                                      " --input k=" + tmp.file("k.txt") + " -o " + tmp.file(out) +
+                                      " --profile");
   };
+
   PodmResult first = run(env, "x1.npy");
   REQUIRE_MESSAGE(first.status == 0, first.out);
   CHECK(first.out.find("0 from the plan cache") != std::string::npos);

@@ -41,18 +41,6 @@ std::string traceWithoutTimes(const std::string& path) {
   return out;
 }
 
-PodmResult shell(const std::string& command) {
-  PodmResult r;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  REQUIRE(pipe);
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;)
-    r.out.append(buf, n);
-  int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
-
 } // namespace
 
 TEST_CASE("three identical runs of every example write identical bytes") {
@@ -107,8 +95,8 @@ TEST_CASE("three identical runs of every example write identical bytes") {
     for (int i = 0; i < 3; ++i) {
       const std::string out = tmp.file(model + std::to_string(i) + ".npy");
       const std::string trace = tmp.file(model + std::to_string(i) + ".csv");
-      PodmResult r = shell(env + PODM_EXE + " run " + examples + model + ".podm" + inputs + " -o " +
-                           out + " --trace " + trace);
+      PodmResult r = runPodmWithEnv(env, "run " + examples + model + ".podm" + inputs + " -o " +
+                                             out + " --trace " + trace);
       REQUIRE_MESSAGE(r.status == 0, r.out);
       if (i == 0) {
         first = slurp(out);

@@ -13,8 +13,10 @@ struct PodmResult {
   std::string out; // stdout and stderr together
 };
 
-inline PodmResult runPodm(const std::string& args) {
-  std::string command = std::string(PODM_EXE) + " " + args + " 2>&1";
+// `env` ("NAME=VALUE ...", or "") is put before the command: tests of what the environment
+// changes (the FFT plan cache) set it there rather than in the test process.
+inline PodmResult runPodmWithEnv(const std::string& env, const std::string& args) {
+  std::string command = env + " " + std::string(PODM_EXE) + " " + args + " 2>&1";
   PodmResult r;
   FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe);
@@ -25,4 +27,8 @@ inline PodmResult runPodm(const std::string& args) {
   int raw = pclose(pipe);
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
   return r;
+}
+
+inline PodmResult runPodm(const std::string& args) {
+  return runPodmWithEnv("", args);
 }
