@@ -371,8 +371,9 @@ RunResult Executor::run(const std::map<std::string, Tensor>& inputs,
     const size_t stages = static_cast<size_t>(graph_.loop()->stages);
     for (const MonitorPlan& m : plan_.monitors) {
       std::vector<float> values(stages);
-      backends_[m.backend]->download(values.data(), logs_[m.backend] + m.logIndex * stages * 4,
-                                     stages * 4);
+      if (stages > 0) // `stages 0`: no log to read (and no buffer to read it into)
+        backends_[m.backend]->download(values.data(), logs_[m.backend] + m.logIndex * stages * 4,
+                                       stages * 4);
       values.resize(static_cast<size_t>(result.stages));
       result.monitors.names.push_back(m.name);
       result.monitors.values.push_back(std::move(values));
