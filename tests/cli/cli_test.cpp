@@ -1,6 +1,7 @@
 // Runs the real `podm` executable: exit codes (0 ok, 1 model errors, 2 usage), help for every
 // verb, the version, and a model that uses a prox from a plugin.
 #include "tests/support/run_podm.h"
+#include "tests/support/scratch_dir.h"
 
 #include <array>
 #include <cstdio>
@@ -28,10 +29,11 @@ std::string example(const char* name) {
   return std::string(PODM_SOURCE_DIR) + "/examples/" + name;
 }
 
-std::string writeTemp(const std::string& name, const std::string& text) {
-  auto path = std::filesystem::temp_directory_path() / ("podm_cli_test_" + name);
+std::string writeFile(const podm::test::ScratchDir& dir, const std::string& name,
+                      const std::string& text) {
+  std::string path = dir.file(name);
   std::ofstream(path) << text;
-  return path.string();
+  return path;
 }
 
 } // namespace
@@ -60,7 +62,8 @@ TEST_CASE("check: 0 for valid models, 1 for model errors, 2 for usage errors") {
   Result ok = runPodm("check " + example("sr_lp.podm") + " " + example("deblur_rpodm.podm"));
   CHECK(ok.status == 0);
   CHECK(ok.out.find("sr_lp.podm: ok") != std::string::npos);
-  std::string bad = writeTemp("bad.podm", "model m\ninput o : image\nvar x : image = y\n");
+  podm::test::ScratchDir dir;
+  std::string bad = writeFile(dir, "bad.podm", "model m\ninput o : image\nvar x : image = y\n");
   Result err = runPodm("check " + bad);
   CHECK(err.status == 1);
   CHECK(err.out.find(":3:17: error: unknown name 'y'") != std::string::npos);
@@ -81,10 +84,12 @@ TEST_CASE("compile --emit=ast prints the tree; unknown stages are usage errors")
 }
 
 TEST_CASE("a prox from a plugin is usable in a model with --plugin") {
-  std::string model = writeTemp("plugin.podm", "model m\ninput o : image\nvar x : image = o\n"
-                                               "f(x) = 0.5 * || x - o ||^2\n"
-                                               "g(x) = 1e-2 * elastic_net(x, ratio = 0.5)\n"
-                                               "stages 10 proxgrad { gamma = 1 }\n");
+  podm::test::ScratchDir dir;
+  std::string model = writeFile(dir, "plugin.podm",
+                                "model m\ninput o : image\nvar x : image = o\n"
+                                "f(x) = 0.5 * || x - o ||^2\n"
+                                "g(x) = 1e-2 * elastic_net(x, ratio = 0.5)\n"
+                                "stages 10 proxgrad { gamma = 1 }\n");
   CHECK(runPodm("check " + model).status == 1); // unknown without the plugin
   Result r = runPodm("check --plugin " + std::string(PODM_EXAMPLE_PLUGIN) + " " + model);
   CHECK(r.status == 0);
@@ -124,11 +129,12 @@ TEST_CASE("podm test-prox without a prox name lists the built-in or the plugin's
 }
 
 TEST_CASE("hostile files through the command: exit 1 with a diagnostic") {
+  podm::test::ScratchDir dir;
   std::string big =
-      writeTemp("ident.podm", "model m\nconst " + std::string(1u << 20, 'a') + " = b\n");
+      writeFile(dir, "ident.podm", "model m\nconst " + std::string(1u << 20, 'a') + " = b\n");
   Result r = runPodm("check " + big);
   CHECK(r.status == 1);
   CHECK(r.out.size() < 2000);
-  std::string empty = writeTemp("empty.podm", "");
+  std::string empty = writeFile(dir, "empty.podm", "");
   CHECK(runPodm("check " + empty).status == 1);
 }

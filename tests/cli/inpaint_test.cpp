@@ -11,6 +11,7 @@
 #include <regex>
 
 using namespace podm;
+using podm::test::ScratchDir;
 
 namespace {
 

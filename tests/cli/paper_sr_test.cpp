@@ -3,6 +3,7 @@
 // by stage (examples/sr_lp.podm). Skipped when ../shared/data/podm-official is absent (it is
 // benchmark data, not part of the product); PODM_DATA overrides the folder. About 35 s on 2 cores.
 #include "tests/support/run_podm.h"
+#include "tests/support/scratch_dir.h"
 
 #include <cstdlib>
 #include <doctest/doctest.h>
@@ -62,8 +63,8 @@ TEST_CASE("x4 super-resolution of baby with the authors' denoisers (Sec. 5.1)") 
     MESSAGE("skipped: " << data << " is absent");
     return;
   }
-  fs::path dir = fs::temp_directory_path() / "podm_paper_sr_test";
-  fs::remove_all(dir);
+  podm::test::ScratchDir scratch("podm-paper-sr");
+  const fs::path& dir = scratch.path();
   fs::create_directories(dir / "w");
   fs::create_directory_symlink(fs::absolute(data + "/model"), dir / "w" / "nets");
   const std::string gt = data + "/baby_GT.bmp";
@@ -97,5 +98,4 @@ TEST_CASE("x4 super-resolution of baby with the authors' denoisers (Sec. 5.1)") 
   CHECK(accepted > 0);
   CHECK(accepted < int(stages));
   CHECK(number(t.at("opt_error").back()) < number(t.at("opt_error").front()) / 3);
-  fs::remove_all(dir);
 }

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+using podm::test::ScratchDir;
+
 TEST_CASE("examples/plugins configures and builds standalone; podm loads the result") {
   ScratchDir tmp("podm-plugin-build");
   const std::string build = tmp.file("build"), log = tmp.file("cmake.log");

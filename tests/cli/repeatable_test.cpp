@@ -19,6 +19,7 @@
 
 namespace fs = std::filesystem;
 using namespace podm;
+using podm::test::ScratchDir;
 
 namespace {
 

@@ -14,6 +14,7 @@
 #include <regex>
 
 using namespace podm;
+using podm::test::ScratchDir;
 
 namespace {
 

@@ -7,6 +7,7 @@
 #include "runtime/io/metrics.h"
 #include "runtime/io/plot.h"
 #include "tests/support/run_podm.h"
+#include "tests/support/scratch_dir.h"
 
 #include <cmath>
 #include <cstdio>
@@ -35,11 +36,10 @@ monitor phi, rel_change, recon_error(ref), psnr(ref), ssim(ref), opt_error, chec
 )";
 
 struct Fixture {
-  fs::path dir = fs::temp_directory_path() / "podm_run_report_test";
+  podm::test::ScratchDir scratch;
+  const fs::path& dir = scratch.path();
   std::string model, o, ref;
   Fixture() {
-    fs::remove_all(dir);
-    fs::create_directories(dir);
     std::mt19937 rng(9);
     std::uniform_real_distribution<float> u(0, 1);
     // A smooth RGB ground truth and its bicubic x1/2 luma as the observation.
@@ -62,7 +62,6 @@ struct Fixture {
     model = (dir / "sr2.podm").string();
     std::ofstream(model) << kModel;
   }
-  ~Fixture() { fs::remove_all(dir); }
 };
 
 } // namespace
@@ -202,9 +201,8 @@ TEST_CASE("podm run: an input with NaN values is exit 1, named, and nothing is w
 
 TEST_CASE("podm run: --ref on a deblurring model shaves nothing, whatever the kernel's size") {
   // An 8x8 kernel of a 32x32 image is no x4 observation: the convention gives shave 0.
-  fs::path dir = fs::temp_directory_path() / "podm_run_report_deblur_test";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  podm::test::ScratchDir scratch;
+  const fs::path& dir = scratch.path();
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> u(0, 1);
   Tensor o = Tensor::image(32, 32), k = Tensor::image(8, 8);
@@ -223,5 +221,4 @@ TEST_CASE("podm run: --ref on a deblurring model shaves nothing, whatever the ke
                          " --input k=" + kn + " --ref " + on + " -o " + (dir / "x.npy").string());
   REQUIRE_MESSAGE(r.status == 0, r.out);
   CHECK_MESSAGE(r.out.find("(shave 0): PSNR") != std::string::npos, r.out);
-  fs::remove_all(dir);
 }

@@ -117,13 +117,13 @@ TEST_CASE("podm train e2e: the loss falls, the params move, podm run gives the T
   in.shapes["k"] = {5, 5};
   std::optional<podm::lower::LowerResult> lowered = podm::cli::lowerLoaded(*m, in);
   REQUIRE(lowered);
-  podm::cli::TrainableNetworkProvider nets(p.dir.path);
+  podm::cli::TrainableNetworkProvider nets(p.dir.path());
   podm::cpu::CpuBackend cpu;
   podm::autodiff::Tape tape(lowered->graph, cpu,
                             {&podm::cli::installStdlibProxProvider(), &nets, {"o", "k", "sigma"}});
   podm::Tensor sigma(podm::Shape{1, 1, 1, 1});
   sigma.data()[0] = 0.01f;
-  podm::cli::ParamValues params = podm::cli::paramValuesFromWeights(lowered->graph, p.dir.path);
+  podm::cli::ParamValues params = podm::cli::paramValuesFromWeights(lowered->graph, p.dir.path());
   CHECK(params.atInit.empty());
   podm::Tensor u =
       tape.forward({{"o", podm::io::readImage(blurred)}, {"k", k}, {"sigma", sigma}}, params.values)

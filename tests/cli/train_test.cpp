@@ -259,7 +259,7 @@ TEST_CASE("podm train: usage errors exit 2, bad data and checkpoints exit 1 nami
   CHECK(big.status == 1);
   CHECK(big.out.find("img0.png: image is 40x48, smaller than the crop 41x41") != std::string::npos);
   ScratchDir empty;
-  PodmResult none = runPodm("train " + p.model + " --data " + empty.path.string() +
+  PodmResult none = runPodm("train " + p.model + " --data " + empty.path().string() +
                             " --sigma 25 --steps 2" + out);
   CHECK(none.status == 1);
   CHECK(none.out.find("no training images") != std::string::npos);

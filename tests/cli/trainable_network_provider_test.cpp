@@ -7,25 +7,18 @@
 #include "stdlib/nn/safetensors.h"
 #include "stdlib/nn/spec_text.h"
 #include "stdlib/nn/trainable_network.h"
+#include "tests/support/scratch_dir.h"
 
 #include <cmath>
 #include <cstdlib>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <random>
-#include <unistd.h>
 
 using namespace podm;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path freshDir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("podm_tnp_" + std::to_string(getpid()) + "_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
 
 Tensor randomTensor(Shape s, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -65,7 +58,8 @@ nn::TrainableNetwork writeA(const fs::path& dir) {
 } // namespace
 
 TEST_CASE("stages sharing a file share one trainable network, initialised from the file") {
-  fs::path dir = freshDir("share");
+  test::ScratchDir scratch;
+  const fs::path& dir = scratch.path();
   nn::TrainableNetwork a = writeA(dir);
   cli::TrainableNetworkProvider provider(dir, 7);
   std::unique_ptr<NetworkOperator> op = provider.make(desc());
@@ -92,7 +86,8 @@ TEST_CASE("stages sharing a file share one trainable network, initialised from t
 }
 
 TEST_CASE("He initialisation of missing files depends on the seed only") {
-  fs::path dir = freshDir("seed");
+  test::ScratchDir scratch;
+  const fs::path& dir = scratch.path();
   auto first = [&](uint64_t seed) {
     cli::TrainableNetworkProvider provider(dir, seed);
     Parameter* w = provider.make(desc())->parameters(1)[0];
@@ -103,7 +98,8 @@ TEST_CASE("He initialisation of missing files depends on the seed only") {
 }
 
 TEST_CASE("operator backward recomputes the forward and equals the network's backward") {
-  fs::path dir = freshDir("backward");
+  test::ScratchDir scratch;
+  const fs::path& dir = scratch.path();
   nn::TrainableNetwork a = writeA(dir);
   cli::TrainableNetworkProvider provider(dir);
   std::unique_ptr<NetworkOperator> op = provider.make(desc());
@@ -127,7 +123,8 @@ TEST_CASE("operator backward recomputes the forward and equals the network's bac
 }
 
 TEST_CASE("save, load and weight files that podm run reads") {
-  fs::path dir = freshDir("save");
+  test::ScratchDir scratch;
+  const fs::path& dir = scratch.path();
   writeA(dir);
   cli::TrainableNetworkProvider provider(dir, 5);
   std::unique_ptr<NetworkOperator> op = provider.make(desc());
@@ -168,7 +165,8 @@ TEST_CASE("save, load and weight files that podm run reads") {
 TEST_CASE("untrainable architectures are refused with the reason") {
   nn::NetworkSpec s = nn::dilatedCnn(2, 4, {1, 1});
   s.layers.insert(s.layers.begin() + 1, nn::Layer::batchNorm(4));
-  cli::TrainableNetworkProvider provider(freshDir("bn"));
+  test::ScratchDir scratch;
+  cli::TrainableNetworkProvider provider(scratch.path());
   NetworkDesc d{"A", nn::encodeSpec(s), {"w.safetensors"}, ""};
   CHECK_THROWS_WITH(provider.make(d), doctest::Contains("batch norm"));
 }

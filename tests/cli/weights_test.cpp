@@ -1,6 +1,7 @@
 // `podm weights inspect` as a user runs it: listing a safetensors file, a clear error and exit 1
 // on a corrupt one, usage errors with exit 2, and (when the shared data is present) a Keras file.
 #include "tests/support/run_podm.h"
+#include "tests/support/scratch_dir.h"
 
 #include <array>
 #include <cstdio>
@@ -13,21 +14,23 @@ namespace {
 
 using Run = PodmResult;
 
-std::string writeSafetensors(const std::string& name, const std::string& header, size_t dataBytes) {
-  auto path = std::filesystem::temp_directory_path() / ("podm_cli_weights_" + name);
+std::string writeSafetensors(const podm::test::ScratchDir& dir, const std::string& name,
+                             const std::string& header, size_t dataBytes) {
+  std::string path = dir.file(name);
   std::string bytes(8, '\0');
   for (int i = 0; i < 8; ++i)
     bytes[size_t(i)] = char((header.size() >> (8 * i)) & 0xFF);
   bytes += header + std::string(dataBytes, '\0');
   std::ofstream(path, std::ios::binary) << bytes;
-  return path.string();
+  return path;
 }
 
 } // namespace
 
 TEST_CASE("podm weights inspect lists tensors, dtypes and shapes") {
+  podm::test::ScratchDir dir;
   std::string file =
-      writeSafetensors("ok.safetensors",
+      writeSafetensors(dir, "ok.safetensors",
                        R"({"conv0.weight":{"dtype":"F32","shape":[2,1,3,3],"data_offsets":[0,72]},)"
                        R"("conv0.bias":{"dtype":"BF16","shape":[2],"data_offsets":[72,76]}})",
                        76);
@@ -38,7 +41,7 @@ TEST_CASE("podm weights inspect lists tensors, dtypes and shapes") {
   CHECK(r.out.find("conv0.bias    BF16   [2]") != std::string::npos);
 
   std::string bad = writeSafetensors(
-      "bad.safetensors", R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,800]}})", 8);
+      dir, "bad.safetensors", R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,800]}})", 8);
   Run e = runPodm("weights inspect " + bad);
   CHECK(e.status == 1);
   CHECK(e.out.find("podm weights: error: " + bad +

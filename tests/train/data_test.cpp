@@ -86,7 +86,7 @@ struct Folder {
     podm::io::writePng(dir.file("a.png"), testImage(3, 16, 18, 1)); // RGB
     podm::io::writePng(dir.file("c.PNG"), testImage(1, 20, 20, 3));
     podm::io::test::spit(dir.file("notes.txt"), "not an image");
-    images = tr::loadImageFolder(dir.path.string());
+    images = tr::loadImageFolder(dir.path().string());
   }
   std::vector<const tr::NamedImage*> all() const {
     std::vector<const tr::NamedImage*> p;
@@ -101,7 +101,7 @@ struct Folder {
 TEST_CASE("image folder: sorted by name, gray or Y, other files skipped") {
   Folder f;
   std::vector<std::string> skipped;
-  auto images = tr::loadImageFolder(f.dir.path.string(), &skipped);
+  auto images = tr::loadImageFolder(f.dir.path().string(), &skipped);
   REQUIRE(images.size() == 3);
   CHECK(images[0].path.ends_with("a.png"));
   CHECK(images[1].path.ends_with("b.png"));
@@ -121,7 +121,7 @@ TEST_CASE("image folder: JPEGs (.jpg, .jpeg, any case) are training images too")
   podm::io::test::spit(dir.file("a.jpg"), podm::io::test::jpegRaw(24, 16, 1, gray, 90));
   podm::io::test::spit(dir.file("b.JPEG"), podm::io::test::jpegRaw(24, 16, 3, rgb, 90));
   std::vector<std::string> skipped;
-  auto images = tr::loadImageFolder(dir.path.string(), &skipped);
+  auto images = tr::loadImageFolder(dir.path().string(), &skipped);
   REQUIRE(images.size() == 2);
   CHECK(skipped.empty());
   CHECK(images[0].image.shape() == Shape{1, 1, 16, 24});
@@ -131,14 +131,14 @@ TEST_CASE("image folder: JPEGs (.jpg, .jpeg, any case) are training images too")
 
 TEST_CASE("image folder: empty, missing and unreadable data are named") {
   ScratchDir empty;
-  CHECK_THROWS_WITH_AS(tr::loadImageFolder(empty.path.string()),
+  CHECK_THROWS_WITH_AS(tr::loadImageFolder(empty.path().string()),
                        doctest::Contains("no training images"), tr::DataError);
   CHECK_THROWS_WITH_AS(tr::loadImageFolder(empty.file("nope")), doctest::Contains("not a folder"),
                        tr::DataError);
   ScratchDir bad;
   podm::io::writePng(bad.file("good.png"), testImage(1, 8, 8));
   podm::io::test::spit(bad.file("broken.png"), "\x89PNG\r\n\x1a\n garbage");
-  CHECK_THROWS_WITH_AS(tr::loadImageFolder(bad.path.string()), doctest::Contains("broken.png"),
+  CHECK_THROWS_WITH_AS(tr::loadImageFolder(bad.path().string()), doctest::Contains("broken.png"),
                        tr::DataError);
 }
 
@@ -245,12 +245,12 @@ TEST_CASE("kernel folder and bad crops") {
   ScratchDir kd;
   podm::io::test::spit(kd.file("k2.txt"), "0 1 0\n1 2 1\n0 1 0\n");
   podm::io::test::spit(kd.file("k1.txt"), "1 1\n1 1\n");
-  auto ks = tr::loadKernelFolder(kd.path.string());
+  auto ks = tr::loadKernelFolder(kd.path().string());
   REQUIRE(ks.size() == 2);
   CHECK(ks[0].shape() == Shape{1, 1, 2, 2}); // sorted by name: k1 first
   CHECK(ks[1].data()[4] == doctest::Approx(2.0 / 6));
   podm::io::test::spit(kd.file("k3.txt"), "1 -1\n");
-  CHECK_THROWS_WITH_AS(tr::loadKernelFolder(kd.path.string()), doctest::Contains("k3.txt"),
+  CHECK_THROWS_WITH_AS(tr::loadKernelFolder(kd.path().string()), doctest::Contains("k3.txt"),
                        tr::DataError);
 
   Folder f;

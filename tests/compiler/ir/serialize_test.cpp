@@ -5,6 +5,7 @@
 #include "compiler/ir/serialize.h"
 #include "compiler/ir/verifier.h"
 #include "sample_graph.h"
+#include "tests/support/scratch_dir.h"
 
 #include <cstring>
 #include <doctest/doctest.h>
@@ -16,12 +17,6 @@ using namespace podm::ir;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path tempDir() {
-  fs::path dir = fs::temp_directory_path() / ("podm_ir_tests_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return dir;
-}
 
 void putU32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
   REQUIRE(at + 4 <= b.size());
@@ -60,7 +55,8 @@ TEST_CASE("pgraph: save then load is identical") {
   CHECK(dump(back) == dump(g));
   CHECK(serialize(back) == bytes);
 
-  fs::path path = tempDir() / "sample.pgraph";
+  podm::test::ScratchDir dir;
+  fs::path path = dir.path() / "sample.pgraph";
   save(g, path.string());
   Graph loaded = load(path.string());
   CHECK(loaded == g);
@@ -74,7 +70,6 @@ TEST_CASE("pgraph: save then load is identical") {
   Builder(other).input("a", Type::scalar());
   save(other, path.string());
   CHECK(load(path.string()) == other);
-  fs::remove_all(path.parent_path());
 }
 
 TEST_CASE("pgraph: graphs without a loop and with an empty loop body round trip") {

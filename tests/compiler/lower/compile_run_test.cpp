@@ -4,6 +4,7 @@
 #include "runtime/io/image.h"
 #include "runtime/io/plot.h"
 #include "tests/support/run_podm.h"
+#include "tests/support/scratch_dir.h"
 
 #include <array>
 #include <cstdio>
@@ -32,8 +33,8 @@ monitor phi, rel_change, opt_error, branch
 
 TEST_CASE("compile and run a PODM model end to end") {
   namespace fs = std::filesystem;
-  fs::path dir = fs::temp_directory_path() / "podm_compile_run_test";
-  fs::create_directories(dir);
+  podm::test::ScratchDir scratch;
+  const fs::path& dir = scratch.path();
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> u(0, 1);
   podm::Tensor o = podm::Tensor::image(32, 32), k = podm::Tensor::image(5, 5);
@@ -96,5 +97,4 @@ TEST_CASE("compile and run a PODM model end to end") {
   CHECK(runPodm("run " + model + in).status == 2);
   CHECK(runPodm("compile " + model + " --emit=graph --shape o=32").status == 2);
   CHECK(runPodm("compile " + model + " --emit=ast -o " + pgraph).status == 2);
-  fs::remove_all(dir);
 }

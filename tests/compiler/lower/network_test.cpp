@@ -9,12 +9,12 @@
 #include "stdlib/nn/safetensors.h"
 #include "stdlib/nn/spec_text.h"
 #include "tests/support/run_podm.h"
+#include "tests/support/scratch_dir.h"
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 using namespace podm;
 using namespace podm::testing;
@@ -76,8 +76,8 @@ TEST_CASE("network spec text round-trips every layer field") {
 }
 
 TEST_CASE("a naive model with a per-stage net equals a hand-written loop of Network::forward") {
-  fs::path dir = fs::temp_directory_path() / ("podm_net_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  podm::test::ScratchDir scratch;
+  const fs::path& dir = scratch.path();
   std::mt19937 rng(7);
   const nn::NetworkSpec spec = nn::residual(nn::dilatedCnn(2, 4, {1, 2}));
   writeRandomWeights(spec, dir / "net3.safetensors", rng);
@@ -147,11 +147,11 @@ TEST_CASE("a naive model with a per-stage net equals a hand-written loop of Netw
   CHECK_THROWS_WITH_AS(runGraph(r.graph, {{"o", o}}), doctest::Contains("network 'A'"),
                        std::exception);
   setDefaultNetworkProvider(nullptr);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("podm run: net weights from --weights-dir, RGB input restored on its Y channel") {
-  fs::path dir = fs::temp_directory_path() / ("podm_net_cli_" + std::to_string(::getpid()));
+  podm::test::ScratchDir scratch;
+  const fs::path& dir = scratch.path();
   fs::create_directories(dir / "weights");
   std::mt19937 rng(11);
   const nn::NetworkSpec spec = nn::residual(nn::dilatedCnn(2, 4, {1, 1}));
@@ -197,5 +197,4 @@ TEST_CASE("podm run: net weights from --weights-dir, RGB input restored on its Y
   for (int64_t i = 0; i < got.numel(); ++i)
     maxDiff = std::max(maxDiff, double(std::fabs(got.data()[i] - want.outputs.at("x").data()[i])));
   CHECK(maxDiff < 1e-6);
-  fs::remove_all(dir);
 }

@@ -10,6 +10,7 @@
 #include "stdlib/nn/network.h"
 #include "stdlib/nn/safetensors.h"
 #include "tests/support/run_podm.h"
+#include "tests/support/scratch_dir.h"
 
 #include <algorithm>
 #include <cmath>
@@ -17,7 +18,6 @@
 #include <fstream>
 #include <set>
 #include <stdexcept>
-#include <unistd.h>
 
 using namespace podm;
 using namespace podm::testing;
@@ -229,8 +229,8 @@ TEST_CASE("params: the lowered graph prints its params and survives a .pgraph ro
 
 TEST_CASE("params: podm run reads param.<name>.<tensor> from the net's weight file") {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("podm_params_run_" + std::to_string(getpid()));
-  fs::create_directories(dir);
+  podm::test::ScratchDir scratch;
+  const fs::path& dir = scratch.path();
   std::mt19937 rng(5);
   // The relaxed model with a small residual CNN as A (weights in w.safetensors).
   std::string text = model(kLearnable, "mu_net[l]");
@@ -289,5 +289,4 @@ TEST_CASE("params: podm run reads param.<name>.<tensor> from the net's weight fi
   CHECK(wrong.out.find("tensor 'param.F.filters' has shape [8, 5, 5] but the model's param "
                        "needs [1, 8, 3, 3]") != std::string::npos);
   CHECK(!fs::exists(dir / "x3.npy"));
-  fs::remove_all(dir);
 }

@@ -8,6 +8,7 @@
 #include "runtime/io/metrics.h"
 #include "stdlib/prox/prox.h"
 #include "tests/support/run_podm.h"
+#include "tests/support/scratch_dir.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -233,8 +234,8 @@ TEST_CASE("prior: tv + box is one constrained TV prox; proxgrad_deblur matches a
 
 TEST_CASE("prior: examples/proxgrad_deblur.podm restores a degraded image end to end") {
   namespace fs = std::filesystem;
-  fs::path dir = fs::temp_directory_path() / "podm_prior_test";
-  fs::create_directories(dir);
+  podm::test::ScratchDir scratch;
+  const fs::path& dir = scratch.path();
   auto p = [&](const char* name) { return (dir / name).string(); };
   PodmResult made = runPodm("degrade --synthetic scene --size 48x48 --seed 3 -o " + p("gt.npy"));
   REQUIRE(made.status == 0);

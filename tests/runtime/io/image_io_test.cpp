@@ -283,7 +283,7 @@ TEST_CASE("missing, empty, unknown and directory inputs give errors naming the f
   CHECK(errorOf(dir.file("empty.png")).find("empty") != std::string::npos);
   spit(dir.file("text.png"), "hello, this is not an image");
   CHECK(errorOf(dir.file("text.png")).find("unsupported file format") != std::string::npos);
-  CHECK(errorOf(dir.path.string()).find("directory") != std::string::npos);
+  CHECK(errorOf(dir.path().string()).find("directory") != std::string::npos);
 }
 
 TEST_CASE("every truncation of a valid file of each format is an IoError, never a crash") {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "runtime/tensor.h"
+#include "tests/support/scratch_dir.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,28 +16,8 @@
 
 namespace podm::io::test {
 
-// A fresh directory under the system temp dir, removed (with its contents) on destruction.
-struct ScratchDir {
-  std::filesystem::path path;
-  ScratchDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "podm-io-test-XXXXXX").string();
-    char* made = ::mkdtemp(templ.data());
-    if (!made)
-      throw std::runtime_error("mkdtemp failed");
-    path = made;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  size_t entryCount() const {
-    size_t n = 0;
-    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(path))
-      ++n;
-    return n;
-  }
-};
+// Each test's files live in its own scratch folder (tests/support/scratch_dir.h).
+using podm::test::ScratchDir;
 
 inline std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

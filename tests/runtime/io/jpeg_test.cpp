@@ -12,6 +12,7 @@
 
 using namespace podm;
 using namespace podm::io;
+using podm::test::ScratchDir;
 
 namespace {
 
@@ -54,7 +55,7 @@ std::string sceneJpeg(int64_t c, int quality, bool progressive, bool fullChroma 
   if (original)
     *original = scene;
   std::string bytes =
-      test::jpegRaw(90, 70, int(c), samples8(scene), quality, progressive, fullChroma);
+      io::test::jpegRaw(90, 70, int(c), samples8(scene), quality, progressive, fullChroma);
   REQUIRE(!bytes.empty());
   return bytes;
 }
@@ -109,7 +110,7 @@ TEST_CASE("JPEG: libjpeg's default 4:2:0 colour, sniffed by content, never writt
 TEST_CASE("JPEG: CMYK, truncated, corrupt and absurd files are IoErrors naming the file") {
   ScratchDir tmp;
   std::vector<uint8_t> cmyk(16 * 16 * 4, 100);
-  spitBytes(tmp.file("cmyk.jpg"), test::jpegRaw(16, 16, 4, cmyk, 90));
+  spitBytes(tmp.file("cmyk.jpg"), io::test::jpegRaw(16, 16, 4, cmyk, 90));
   CHECK(errorOf(tmp.file("cmyk.jpg")).find("cmyk.jpg: CMYK JPEG is not supported") !=
         std::string::npos);
 

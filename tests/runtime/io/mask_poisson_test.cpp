@@ -13,6 +13,7 @@
 #include <filesystem>
 
 using namespace podm;
+using podm::test::ScratchDir;
 using namespace podm::io;
 
 namespace {

@@ -129,9 +129,10 @@ std::string importError(const std::string& path) {
 } // namespace
 
 TEST_CASE("Keras HDF5 import: architecture, HWIO to OIHW, batch norm, fixed and variable strings") {
+  ScratchDir dir;
   for (bool variable : {false, true}) {
     CAPTURE(variable);
-    std::string path = scratch("keras.h5");
+    std::string path = dir.file("keras.h5");
     writeKeras(path, variable);
     REQUIRE(isHdf5File(path));
     KerasModel m = readKerasHdf5(path);
@@ -186,7 +187,8 @@ TEST_CASE("Keras HDF5 import: architecture, HWIO to OIHW, batch norm, fixed and 
 }
 
 TEST_CASE("loadNetwork checks a Keras file's architecture against the network") {
-  std::string path = scratch("arch.h5");
+  ScratchDir dir;
+  std::string path = dir.file("arch.h5");
   writeKeras(path, false);
   NetworkSpec same;
   same.layers = {Layer::conv(1, 4, 3, 2), Layer::batchNorm(4), Layer::relu(), Layer::conv(4, 1, 3)};
@@ -207,14 +209,15 @@ TEST_CASE("loadNetwork checks a Keras file's architecture against the network") 
 }
 
 TEST_CASE("hostile or unsupported HDF5 files give clear errors") {
-  std::string path = scratch("bad.h5");
+  ScratchDir dir;
+  std::string path = dir.file("bad.h5");
   writeBytes(path, "\x89HDF\r\n\x1a\n garbage");
   std::string garbage = importError(path);
   CHECK((garbage.find("HDF5 could not open") != std::string::npos ||
          garbage.find("not an HDF5 file") != std::string::npos));
   writeBytes(path, "not hdf5 at all");
   CHECK(importError(path).find("not an HDF5 file") != std::string::npos);
-  CHECK(importError(scratch("missing.h5")).find("cannot open file") != std::string::npos);
+  CHECK(importError(dir.file("missing.h5")).find("cannot open file") != std::string::npos);
 
   writeKeras(path, false);
   std::string full = readBytes(path);
@@ -252,10 +255,11 @@ TEST_CASE("hostile or unsupported HDF5 files give clear errors") {
 }
 
 TEST_CASE("fuzz: mutated Keras HDF5 files import or fail cleanly") {
-  std::string base = scratch("fuzz-base.h5");
+  ScratchDir dir;
+  std::string base = dir.file("fuzz-base.h5");
   writeKeras(base, false);
   const std::string bytes = readBytes(base);
-  std::string path = scratch("fuzz.h5");
+  std::string path = dir.file("fuzz.h5");
   std::mt19937 rng(99);
   int ok = 0, rejected = 0, crashed = 0;
   for (int iter = 0; iter < 2000; ++iter) {

@@ -17,7 +17,8 @@ using namespace podm::nn::testutil;
 namespace {
 
 std::string errorOf(const std::string& bytes) {
-  std::string path = scratch("hostile.safetensors");
+  ScratchDir dir;
+  std::string path = dir.file("hostile.safetensors");
   writeBytes(path, bytes);
   try {
     readSafetensors(path);
@@ -36,6 +37,7 @@ std::string f32bytes(std::initializer_list<float> v) {
 } // namespace
 
 TEST_CASE("safetensors round trip keeps names, shapes, values and metadata") {
+  ScratchDir dir;
   TensorMap t;
   t["conv0.weight"] = HostTensor{{2, 1, 3, 3}, {}};
   for (int i = 0; i < 18; ++i)
@@ -43,7 +45,7 @@ TEST_CASE("safetensors round trip keeps names, shapes, values and metadata") {
   t["conv0.bias"] = HostTensor{{2}, {1.5f, -3.0e-7f}};
   t["scalar"] = HostTensor{{}, {42.0f}};
   t["empty"] = HostTensor{{0, 4}, {}};
-  std::string path = scratch("rt.safetensors");
+  std::string path = dir.file("rt.safetensors");
   writeSafetensors(path, t, {{"source", "test \"quoted\"\n"}});
   SafetensorsFile f = readSafetensors(path);
   CHECK(f.metadata.at("source") == "test \"quoted\"\n");
@@ -65,6 +67,7 @@ TEST_CASE("safetensors round trip keeps names, shapes, values and metadata") {
 }
 
 TEST_CASE("safetensors reads F16, BF16 and F64 as f32") {
+  ScratchDir dir;
   // 1.0, -2.0, 65504 (max half), 2^-24 (smallest subnormal half), inf
   std::string f16 = std::string("\x00\x3c\x00\xc0\xff\x7b\x01\x00\x00\x7c", 10);
   // bf16 1.0, -3.0
@@ -74,7 +77,7 @@ TEST_CASE("safetensors reads F16, BF16 and F64 as f32") {
   std::string header = R"({"a":{"dtype":"F16","shape":[5],"data_offsets":[0,10]},)"
                        R"("b":{"dtype":"BF16","shape":[2],"data_offsets":[10,14]},)"
                        R"("c":{"dtype":"F64","shape":[2,1],"data_offsets":[14,30]}})";
-  std::string path = scratch("half.safetensors");
+  std::string path = dir.file("half.safetensors");
   writeBytes(path, safetensorsBytes(header, f16 + bf16 + f64));
   SafetensorsFile f = readSafetensors(path);
   const auto& a = f.tensors.at("a").data;
@@ -89,6 +92,7 @@ TEST_CASE("safetensors reads F16, BF16 and F64 as f32") {
 }
 
 TEST_CASE("hostile safetensors files give clear errors") {
+  ScratchDir dir;
   std::string ok = R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
   std::string data = f32bytes({1, 2});
   CHECK(errorOf(safetensorsBytes(ok, data)) == "no error");
@@ -137,7 +141,7 @@ TEST_CASE("hostile safetensors files give clear errors") {
   CHECK(errorOf(safetensorsBytes(R"({"__metadata__":{"a":1}})", "")).find("not a string") !=
         std::string::npos);
   // A header longer than 100 MB is refused before anything is read or allocated for it.
-  std::string big = scratch("big.safetensors");
+  std::string big = dir.file("big.safetensors");
   writeBytes(big, safetensorsBytes("", "", 101ull << 20));
   std::filesystem::resize_file(big, (101ull << 20) + 8);
   try {
@@ -147,7 +151,7 @@ TEST_CASE("hostile safetensors files give clear errors") {
     CHECK(std::string(e.what()).find("100 MB limit") != std::string::npos);
   }
   std::filesystem::remove(big);
-  CHECK_THROWS_AS(readSafetensors(scratch("does-not-exist")), WeightsError);
+  CHECK_THROWS_AS(readSafetensors(dir.file("does-not-exist")), WeightsError);
 }
 
 TEST_CASE("strict JSON reader") {
@@ -167,10 +171,11 @@ TEST_CASE("strict JSON reader") {
 }
 
 TEST_CASE("fuzz: mutated safetensors files load or fail cleanly") {
+  ScratchDir dir;
   TensorMap t;
   t["conv0.weight"] = HostTensor{{2, 1, 3, 3}, std::vector<float>(18, 0.5f)};
   t["conv0.bias"] = HostTensor{{2}, {1.0f, 2.0f}};
-  std::string path = scratch("fuzz-base.safetensors");
+  std::string path = dir.file("fuzz-base.safetensors");
   writeSafetensors(path, t, {{"k", "v"}});
   const std::string base = readBytes(path);
   std::mt19937 rng(1234);

@@ -12,19 +12,20 @@ using namespace podm::nn;
 using namespace podm::nn::testutil;
 
 TEST_CASE("a schedule loads each distinct source once and serves stages from it") {
+  ScratchDir dir;
   NetworkSpec spec = residual(dilatedCnn(3, 4, {1, 2, 1}));
   Network proto(spec);
   std::vector<std::string> files;
   TensorMap both;
   for (int k = 1; k <= 3; ++k) {
     TensorMap w = testref::randomWeights(proto, uint32_t(k));
-    files.push_back(scratch("sched" + std::to_string(k) + ".safetensors"));
+    files.push_back(dir.file("sched" + std::to_string(k) + ".safetensors"));
     writeSafetensors(files.back(), w);
     if (k == 3)
       for (auto& [name, t] : w)
         both["net3." + name] = t;
   }
-  std::string multi = scratch("multi.safetensors");
+  std::string multi = dir.file("multi.safetensors");
   writeSafetensors(multi, both);
   std::vector<WeightSource> stages = {
       {files[0], ""}, {files[1], ""}, {files[0], ""}, {multi, "net3."}, {files[2], ""}};
@@ -52,7 +53,7 @@ TEST_CASE("a schedule loads each distinct source once and serves stages from it"
   CHECK(differ);
 
   try {
-    NetworkSchedule bad(spec, {{files[0], ""}, {scratch("nope.safetensors"), ""}});
+    NetworkSchedule bad(spec, {{files[0], ""}, {dir.file("nope.safetensors"), ""}});
     FAIL("expected an error");
   } catch (const WeightsError& e) {
     std::string m = e.what();

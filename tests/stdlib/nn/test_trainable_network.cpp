@@ -207,6 +207,7 @@ TEST_CASE("trainable forward equals nn::Network with the same weights") {
 }
 
 TEST_CASE("trained weights saved as safetensors load into nn::Network under a prefix") {
+  testutil::ScratchDir dir;
   NetworkSpec spec = residual(dilatedCnn(3, 4, {2, 2, 2}));
   TrainableNetwork train(spec, "stage0.");
   train.initialize(7);
@@ -219,7 +220,7 @@ TEST_CASE("trained weights saved as safetensors load into nn::Network under a pr
   for (Parameter* p : train.parameters())
     for (int64_t i = 0; i < p->value.numel(); ++i)
       p->value.data()[i] -= 0.01f * p->grad.data()[i];
-  std::string path = testutil::scratch("trained.safetensors");
+  std::string path = dir.file("trained.safetensors");
   writeSafetensors(path, train.weights("A."));
   Network net = loadNetwork(spec, path, "A.");
   Tensor a, b;

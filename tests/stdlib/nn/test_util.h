@@ -1,18 +1,16 @@
-// Small helpers for the nn tests: a per-process scratch folder and raw file writing.
+// Small helpers for the nn tests: a scratch folder per test and raw file writing.
 #pragma once
 
-#include <filesystem>
+#include "tests/support/scratch_dir.h"
+
 #include <fstream>
+#include <iterator>
 #include <string>
-#include <unistd.h>
 
 namespace podm::nn::testutil {
 
-inline std::string scratch(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("podm_nn_tests_" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
-}
+// Each test's files live in its own scratch folder (tests/support/scratch_dir.h).
+using podm::test::ScratchDir;
 
 inline void writeBytes(const std::string& path, const std::string& bytes) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);

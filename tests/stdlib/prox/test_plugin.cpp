@@ -4,6 +4,7 @@
 #include "stdlib/prox/property_check.h"
 #include "stdlib/prox/prox.h"
 #include "tests/stdlib/prox/prox_test_args.h"
+#include "tests/support/scratch_dir.h"
 
 #include <doctest/doctest.h>
 #include <filesystem>
@@ -84,11 +85,11 @@ TEST_CASE("a valid fixture plugin loads") {
 TEST_CASE("plugin errors are clear and leave the registry unchanged") {
   CHECK(contains(refusal("/nonexistent/libnothing.so"), "file not found"));
 
-  const std::filesystem::path text =
-      std::filesystem::path(PODM_BINARY_DIR) / "prox_test_not_a_library.so";
+  test::ScratchDir dir;
+  const std::string text = dir.file("not_a_library.so");
   std::ofstream(text) << "this is not a shared library\n";
-  CHECK(contains(refusal(text.string()), "not a shared library"));
-  CHECK(contains(refusal(PODM_BINARY_DIR), "not a shared library")); // a directory
+  CHECK(contains(refusal(text), "not a shared library"));
+  CHECK(contains(refusal(dir.path().string()), "not a shared library")); // a directory
 
   std::string unresolved = refusal(PODM_PROX_FIXTURE_UNDEFINED_SYMBOL);
   CHECK(contains(unresolved, "cannot be loaded"));
