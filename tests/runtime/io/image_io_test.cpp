@@ -17,15 +17,6 @@ using namespace podm::io::test;
 
 namespace {
 
-std::string errorOf(const std::string& path) {
-  try {
-    readImage(path);
-  } catch (const IoError& e) {
-    return e.what();
-  }
-  return "";
-}
-
 // The decoder for a fixture by its name, fed from memory (fast enough to try thousands of
 // variants; readImage adds only the file read and the magic-number dispatch).
 Tensor decodeAs(const std::string& fixture, const std::string& bytes, const std::string& name) {

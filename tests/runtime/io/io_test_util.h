@@ -1,6 +1,7 @@
 // Helpers for the podm_io tests: a scratch directory per test, file byte access, and test images.
 #pragma once
 
+#include "runtime/io/image.h"
 #include "runtime/tensor.h"
 #include "tests/support/scratch_dir.h"
 
@@ -46,6 +47,16 @@ inline Tensor testImage(int64_t c, int64_t h, int64_t w, uint64_t seed = 1) {
         d[(ch * h + y) * w + x] = float(std::clamp(v, 0.0, 1.0));
       }
   return t;
+}
+
+// What readImage says about a file it refuses ("" when it reads it).
+inline std::string errorOf(const std::string& path) {
+  try {
+    readImage(path);
+  } catch (const IoError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 inline double maxAbsDiff(const Tensor& a, const Tensor& b) {

@@ -4,6 +4,7 @@
 #include "runtime/io/degrade.h"
 #include "runtime/io/image.h"
 #include "tests/runtime/io/fixtures.h"
+#include "tests/runtime/io/io_test_util.h"
 #include "tests/support/scratch_dir.h"
 
 #include <cmath>
@@ -12,6 +13,7 @@
 
 using namespace podm;
 using namespace podm::io;
+using podm::io::test::errorOf;
 using podm::test::ScratchDir;
 
 namespace {
@@ -37,15 +39,6 @@ double psnrAll(const Tensor& a, const Tensor& b) {
   for (int64_t i = 0; i < a.numel(); ++i)
     se += (double(a.data()[i]) - b.data()[i]) * (double(a.data()[i]) - b.data()[i]);
   return 10 * std::log10(double(a.numel()) / se);
-}
-
-std::string errorOf(const std::string& path) {
-  try {
-    readImage(path);
-  } catch (const IoError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 // A 70x90 scene (sides not multiples of 8 or 16, so partial blocks are decoded too), encoded.
