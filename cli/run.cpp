@@ -143,7 +143,7 @@ std::optional<Tensor> readRef(const std::string& path) {
     }
     return t;
   } catch (const std::exception& e) {
-    std::cerr << "podm run: error: --ref " << path << ": " << e.what() << "\n";
+    std::cerr << "podm run: error: --ref: " << e.what() << "\n"; // the message names the file
     return std::nullopt;
   }
 }

@@ -165,7 +165,7 @@ TEST_CASE("podm run: a bad --ref is exit 1 with a message naming the file") {
   const std::string missing = (f.dir / "nope.png").string();
   PodmResult r = runPodm("run " + f.model + " --input o=" + f.o + " --ref " + missing + " -o " + x);
   CHECK(r.status == 1);
-  CHECK(r.out.find("--ref " + missing) != std::string::npos);
+  CHECK(r.out.find("--ref: " + missing + ": ") != std::string::npos); // named once
   CHECK_FALSE(fs::exists(x));
 
   const std::string garbage = (f.dir / "garbage.png").string();
