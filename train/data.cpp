@@ -134,28 +134,12 @@ Split splitByName(size_t count, size_t valCount) {
 }
 
 Tensor kernelFromSpec(const std::string& spec) {
-  std::vector<std::string> p;
-  std::stringstream ss(spec);
-  for (std::string part; std::getline(ss, part, ':');)
-    p.push_back(part);
-  auto number = [&](const std::string& s, double& out) {
-    char* end = nullptr;
-    out = std::strtod(s.c_str(), &end);
-    return !s.empty() && end == s.c_str() + s.size() && std::isfinite(out);
-  };
-  double a = 0, b = 0;
-  if (p.size() != 3 || !number(p[1], a) || !number(p[2], b))
-    throw DataError("blur '" + spec + "': expected gaussian:SIZE:SIGMA or motion:LEN:ANGLE");
+  // One parser of blur specs for podm degrade, podm eval and training (runtime/io/degrade.h).
   try {
-    if (p[0] == "gaussian" && a == std::floor(a))
-      return io::gaussianKernel(static_cast<int>(a), b);
-    if (p[0] == "motion")
-      return io::motionKernel(a, b);
+    return io::kernelFromSpec(spec);
   } catch (const std::exception& e) {
     throw DataError("blur '" + spec + "': " + e.what());
   }
-  throw DataError("blur '" + spec + "': expected gaussian:SIZE:SIGMA (integer size) or " +
-                  "motion:LEN:ANGLE");
 }
 
 std::vector<Tensor> loadKernelFolder(const std::string& dir) {
