@@ -1,7 +1,7 @@
 // Raw-FFTW and plain-loop baselines (see baselines.h).
 #include "bench/baselines.h"
 
-#include "runtime/cpu/kernels/fft.h"
+#include "numerics/fft.h"
 
 #include <cmath>
 #include <cstring>
@@ -12,17 +12,17 @@ namespace podm::bench {
 namespace {
 
 unsigned flagsFor(int64_t pixels) {
-  return pixels >= cpu::kMeasurePixels ? FFTW_MEASURE : FFTW_ESTIMATE;
+  return pixels >= numerics::kMeasurePixels ? FFTW_MEASURE : FFTW_ESTIMATE;
 }
 
 fftwf_plan r2c(int64_t h, int64_t w, float* in, std::complex<float>* out) {
-  fftwf_plan_with_nthreads(cpu::fftThreadsFor(h * w));
+  fftwf_plan_with_nthreads(numerics::fftThreadsFor(h * w));
   return fftwf_plan_dft_r2c_2d(static_cast<int>(h), static_cast<int>(w), in,
                                reinterpret_cast<fftwf_complex*>(out), flagsFor(h * w));
 }
 
 fftwf_plan c2r(int64_t h, int64_t w, std::complex<float>* in, float* out) {
-  fftwf_plan_with_nthreads(cpu::fftThreadsFor(h * w));
+  fftwf_plan_with_nthreads(numerics::fftThreadsFor(h * w));
   return fftwf_plan_dft_c2r_2d(static_cast<int>(h), static_cast<int>(w),
                                reinterpret_cast<fftwf_complex*>(in), out, flagsFor(h * w));
 }
@@ -35,10 +35,10 @@ size_t halfCount(int64_t h, int64_t w) {
   return static_cast<size_t>(h * (w / 2 + 1));
 }
 
-int64_t reflect(int64_t i, int64_t n, cpu::Boundary b) {
-  if (b == cpu::Boundary::Periodic)
+int64_t reflect(int64_t i, int64_t n, numerics::Boundary b) {
+  if (b == numerics::Boundary::Periodic)
     return ((i % n) + n) % n;
-  if (b == cpu::Boundary::Zero)
+  if (b == numerics::Boundary::Zero)
     return i >= 0 && i < n ? i : -1;
   while (i < 0 || i >= n)
     i = i < 0 ? -1 - i : 2 * n - 1 - i;
@@ -100,10 +100,10 @@ void RawFftRoundTrip::run() {
 }
 
 RawFftConv::RawFftConv(const float* kernel, int64_t kh, int64_t kw, int64_t h, int64_t w,
-                       cpu::Boundary boundary)
+                       numerics::Boundary boundary)
     : h_(h), w_(w), kh_(kh), kw_(kw),
-      gh_(boundary == cpu::Boundary::Periodic ? h : cpu::fastFftSize(h + kh - 1)),
-      gw_(boundary == cpu::Boundary::Periodic ? w : cpu::fastFftSize(w + kw - 1)),
+      gh_(boundary == numerics::Boundary::Periodic ? h : numerics::fastFftSize(h + kh - 1)),
+      gw_(boundary == numerics::Boundary::Periodic ? w : numerics::fastFftSize(w + kw - 1)),
       boundary_(boundary), grid_(static_cast<size_t>(gh_ * gw_)),
       spectrum_(2 * halfCount(gh_, gw_)), result_(static_cast<size_t>(gh_ * gw_)),
       kernelSpectrum_(2 * halfCount(gh_, gw_)) {
@@ -117,7 +117,7 @@ RawFftConv::~RawFftConv() {
 }
 void RawFftConv::run(const float* x, float* y) {
   const int64_t top = kh_ - 1 - kh_ / 2, left = kw_ - 1 - kw_ / 2;
-  if (boundary_ == cpu::Boundary::Periodic) {
+  if (boundary_ == numerics::Boundary::Periodic) {
     std::memcpy(grid_.data(), x, static_cast<size_t>(h_ * w_) * sizeof(float));
   } else {
     for (int64_t r = 0; r < gh_; ++r)
@@ -134,7 +134,7 @@ void RawFftConv::run(const float* x, float* y) {
   multiply(spectrum_.complexData(), kernelSpectrum_.complexData(), spectrum_.complexData(),
            halfCount(gh_, gw_));
   fftwf_execute(asPlan(inverse_));
-  if (boundary_ == cpu::Boundary::Periodic) {
+  if (boundary_ == numerics::Boundary::Periodic) {
     std::memcpy(y, result_.data(), static_cast<size_t>(h_ * w_) * sizeof(float));
     return;
   }
@@ -171,7 +171,7 @@ void RawFilterBank::run(const float* x, float* y) {
 
 RawDct::RawDct(int64_t h, int64_t w)
     : h_(h), w_(w), in_(static_cast<size_t>(h * w)), out_(static_cast<size_t>(h * w)) {
-  fftwf_plan_with_nthreads(cpu::fftThreadsFor(h * w));
+  fftwf_plan_with_nthreads(numerics::fftThreadsFor(h * w));
   plan_ = fftwf_plan_r2r_2d(static_cast<int>(h), static_cast<int>(w), in_.data(), out_.data(),
                             FFTW_REDFT10, FFTW_REDFT10, flagsFor(h * w));
   auto scales = [](int64_t n) {
@@ -194,7 +194,7 @@ void RawDct::run() {
 }
 
 void naiveConv(const float* x, float* y, int64_t h, int64_t w, const float* k, int64_t kh,
-               int64_t kw, cpu::Boundary boundary) {
+               int64_t kw, numerics::Boundary boundary) {
   for (int64_t i = 0; i < h; ++i)
     for (int64_t j = 0; j < w; ++j) {
       float s = 0.0f;
@@ -211,7 +211,7 @@ void naiveConv(const float* x, float* y, int64_t h, int64_t w, const float* k, i
 }
 
 void naiveConvAdjoint(const float* y, float* x, int64_t h, int64_t w, const float* k, int64_t kh,
-                      int64_t kw, cpu::Boundary boundary) {
+                      int64_t kw, numerics::Boundary boundary) {
   std::memset(x, 0, static_cast<size_t>(h * w) * sizeof(float));
   for (int64_t i = 0; i < h; ++i)
     for (int64_t j = 0; j < w; ++j) {
@@ -262,8 +262,8 @@ void naiveGradAdjointPeriodic(const float* g, float* x, int64_t h, int64_t w) {
                      g[h * w + ((i + h - 1) % h) * w + j] - g[h * w + i * w + j];
 }
 
-void naiveResize(const cpu::BicubicResize2d& r, const float* x, float* y, float* scratch) {
-  const cpu::AxisWeights &rows = r.rowWeights(), &cols = r.colWeights();
+void naiveResize(const numerics::BicubicResize2d& r, const float* x, float* y, float* scratch) {
+  const numerics::AxisWeights &rows = r.rowWeights(), &cols = r.colWeights();
   const int64_t ih = r.inH(), iw = r.inW(), oh = r.outH(), ow = r.outW();
   for (int64_t i = 0; i < ih; ++i)
     for (int64_t o = 0; o < ow; ++o) {

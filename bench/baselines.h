@@ -3,8 +3,8 @@
 // benchmark's own arrays with the same flags and thread count, per-pixel index arithmetic).
 #pragma once
 
-#include "runtime/cpu/kernels/bicubic.h"
-#include "runtime/cpu/kernels/conv.h"
+#include "numerics/bicubic.h"
+#include "numerics/conv.h"
 
 #include <complex>
 #include <cstdint>
@@ -45,13 +45,13 @@ private:
 class RawFftConv {
 public:
   RawFftConv(const float* kernel, int64_t kh, int64_t kw, int64_t h, int64_t w,
-             cpu::Boundary boundary);
+             numerics::Boundary boundary);
   ~RawFftConv();
   void run(const float* x, float* y);
 
 private:
   int64_t h_, w_, kh_, kw_, gh_, gw_;
-  cpu::Boundary boundary_;
+  numerics::Boundary boundary_;
   FftwBuffer grid_, spectrum_, result_, kernelSpectrum_;
   void* forward_;
   void* inverse_;
@@ -89,14 +89,14 @@ private:
 
 // Plain loops.
 void naiveConv(const float* x, float* y, int64_t h, int64_t w, const float* k, int64_t kh,
-               int64_t kw, cpu::Boundary boundary);
+               int64_t kw, numerics::Boundary boundary);
 void naiveConvAdjoint(const float* y, float* x, int64_t h, int64_t w, const float* k, int64_t kh,
-                      int64_t kw, cpu::Boundary boundary);
+                      int64_t kw, numerics::Boundary boundary);
 void naiveHaar(const float* x, float* y, int64_t h, int64_t w, int levels);
 void naiveGradPeriodic(const float* x, float* g, int64_t h, int64_t w);
 void naiveGradAdjointPeriodic(const float* g, float* x, int64_t h, int64_t w);
 // The same separable sparse weights, applied pixel by pixel (the column pass gathers down columns).
-void naiveResize(const cpu::BicubicResize2d& r, const float* x, float* y, float* scratch);
+void naiveResize(const numerics::BicubicResize2d& r, const float* x, float* y, float* scratch);
 void naiveAxpy(float a, const float* x, float* y, int64_t n);
 double naiveDot(const float* x, const float* y, int64_t n);
 

@@ -4,14 +4,14 @@
 // Usage: podm_bench_kernels [--sizes 256,512,1024] [--no-sweep]
 #include "bench/baselines.h"
 #include "bench/harness.h"
-#include "runtime/cpu/kernels/bicubic.h"
-#include "runtime/cpu/kernels/conv.h"
-#include "runtime/cpu/kernels/dct.h"
-#include "runtime/cpu/kernels/dct_filters.h"
-#include "runtime/cpu/kernels/elementwise.h"
-#include "runtime/cpu/kernels/fft.h"
-#include "runtime/cpu/kernels/finite_diff.h"
-#include "runtime/cpu/kernels/haar.h"
+#include "numerics/bicubic.h"
+#include "numerics/conv.h"
+#include "numerics/dct.h"
+#include "numerics/dct_filters.h"
+#include "numerics/elementwise.h"
+#include "numerics/fft.h"
+#include "numerics/finite_diff.h"
+#include "numerics/haar.h"
 
 #include <cmath>
 #include <complex>
@@ -61,53 +61,57 @@ void benchSize(int n) {
   std::vector<float> y(static_cast<size_t>(plane)), z(static_cast<size_t>(plane));
 
   {
-    std::vector<std::complex<float>> spectrum(static_cast<size_t>(h * cpu::halfSpectrumWidth(w)));
+    std::vector<std::complex<float>> spectrum(
+        static_cast<size_t>(h * numerics::halfSpectrumWidth(w)));
     RawFftRoundTrip raw(h, w);
     std::memcpy(raw.input(), x.data(), static_cast<size_t>(plane) * sizeof(float));
     printRow("fft r2c+c2r vs raw fftwf_execute", n,
              timePair(
                  [&] {
-                   cpu::fftForward(x.data(), spectrum.data(), h, w);
-                   cpu::fftInverse(spectrum.data(), y.data(), h, w);
+                   numerics::fftForward(x.data(), spectrum.data(), h, w);
+                   numerics::fftInverse(spectrum.data(), y.data(), h, w);
                  },
                  [&] { raw.run(); }));
   }
-  for (auto boundary : {cpu::Boundary::Periodic, cpu::Boundary::Symmetric}) {
+  for (auto boundary : {numerics::Boundary::Periodic, numerics::Boundary::Symmetric}) {
     auto k = gaussian(31);
-    cpu::Convolution2d conv(k.data(), 31, 31, h, w, boundary, cpu::ConvMethod::Fft);
+    numerics::Convolution2d conv(k.data(), 31, 31, h, w, boundary, numerics::ConvMethod::Fft);
     RawFftConv raw(k.data(), 31, 31, h, w, boundary);
     std::string label =
-        std::string("conv fft 31x31 ") + cpu::boundaryName(boundary) + " vs raw fftw";
+        std::string("conv fft 31x31 ") + numerics::boundaryName(boundary) + " vs raw fftw";
     printRow(
         label, n,
         timePair([&] { conv.apply(x.data(), y.data(), 1); }, [&] { raw.run(x.data(), z.data()); }));
   }
   {
     auto k = gaussian(5);
-    cpu::Convolution2d conv(k.data(), 5, 5, h, w, cpu::Boundary::Symmetric,
-                            cpu::ConvMethod::Direct);
+    numerics::Convolution2d conv(k.data(), 5, 5, h, w, numerics::Boundary::Symmetric,
+                                 numerics::ConvMethod::Direct);
     printRow("conv direct 5x5 symmetric vs naive loop", n,
              timePair([&] { conv.apply(x.data(), y.data(), 1); },
                       [&] {
                         naiveConv(x.data(), z.data(), h, w, k.data(), 5, 5,
-                                  cpu::Boundary::Symmetric);
+                                  numerics::Boundary::Symmetric);
                       }));
     printRow("conv direct 5x5 symmetric adjoint vs naive", n,
              timePair([&] { conv.adjoint(x.data(), y.data(), 1); },
                       [&] {
                         naiveConvAdjoint(x.data(), z.data(), h, w, k.data(), 5, 5,
-                                         cpu::Boundary::Symmetric);
+                                         numerics::Boundary::Symmetric);
                       }));
     auto k3 = gaussian(3);
-    cpu::Convolution2d conv3(k3.data(), 3, 3, h, w, cpu::Boundary::Zero, cpu::ConvMethod::Direct);
+    numerics::Convolution2d conv3(k3.data(), 3, 3, h, w, numerics::Boundary::Zero,
+                                  numerics::ConvMethod::Direct);
     printRow("conv direct 3x3 zero vs naive loop", n,
              timePair([&] { conv3.apply(x.data(), y.data(), 1); },
                       [&] {
-                        naiveConv(x.data(), z.data(), h, w, k3.data(), 3, 3, cpu::Boundary::Zero);
+                        naiveConv(x.data(), z.data(), h, w, k3.data(), 3, 3,
+                                  numerics::Boundary::Zero);
                       }));
   }
   {
-    cpu::DctFilterBank2d bank(5, h, w, cpu::Boundary::Periodic, cpu::ConvMethod::Fft);
+    numerics::DctFilterBank2d bank(5, h, w, numerics::Boundary::Periodic,
+                                   numerics::ConvMethod::Fft);
     RawFilterBank raw(bank.filters(), 5, h, w);
     std::vector<float> out(static_cast<size_t>(24 * plane)), out2(out.size());
     printRow("dct_filters 5x5 (24) periodic vs raw fftw", n,
@@ -117,19 +121,20 @@ void benchSize(int n) {
   {
     RawDct raw(h, w);
     std::memcpy(raw.input(), x.data(), static_cast<size_t>(plane) * sizeof(float));
-    printRow("dct2 orthonormal vs raw REDFT10 + scaling", n,
-             timePair([&] { cpu::dctForward(x.data(), y.data(), 1, h, w); }, [&] { raw.run(); }));
+    printRow(
+        "dct2 orthonormal vs raw REDFT10 + scaling", n,
+        timePair([&] { numerics::dctForward(x.data(), y.data(), 1, h, w); }, [&] { raw.run(); }));
   }
   printRow("haar 3 levels vs plain loop", n,
-           timePair([&] { cpu::haarForward(x.data(), y.data(), 1, h, w, 3); },
+           timePair([&] { numerics::haarForward(x.data(), y.data(), 1, h, w, 3); },
                     [&] { naiveHaar(x.data(), z.data(), h, w, 3); }));
   {
-    cpu::BicubicResize2d down(h, w, h / 4, w / 4, 0.25);
+    numerics::BicubicResize2d down(h, w, h / 4, w / 4, 0.25);
     std::vector<float> small(static_cast<size_t>(plane / 16)), scratch(static_cast<size_t>(plane));
     printRow("bicubic_down x4 vs plain loop", n,
              timePair([&] { down.apply(x.data(), small.data(), 1); },
                       [&] { naiveResize(down, x.data(), small.data(), scratch.data()); }));
-    cpu::BicubicResize2d up(h / 4, w / 4, h, w, 4.0);
+    numerics::BicubicResize2d up(h / 4, w / 4, h, w, 4.0);
     std::vector<float> scratchUp(static_cast<size_t>(plane));
     printRow("bicubic_up x4 vs plain loop", n,
              timePair([&] { up.apply(small.data(), y.data(), 1); },
@@ -137,21 +142,26 @@ void benchSize(int n) {
   }
   {
     std::vector<float> g(static_cast<size_t>(2 * plane));
-    printRow(
-        "grad periodic vs plain loop", n,
-        timePair([&] { cpu::gradient(x.data(), g.data(), 1, h, w, cpu::DiffBoundary::Periodic); },
+    printRow("grad periodic vs plain loop", n,
+             timePair(
+                 [&] {
+                   numerics::gradient(x.data(), g.data(), 1, h, w,
+                                      numerics::DiffBoundary::Periodic);
+                 },
                  [&] { naiveGradPeriodic(x.data(), g.data(), h, w); }));
-    printRow(
-        "grad' periodic vs plain loop", n,
-        timePair(
-            [&] { cpu::gradientAdjoint(g.data(), y.data(), 1, h, w, cpu::DiffBoundary::Periodic); },
-            [&] { naiveGradAdjointPeriodic(g.data(), z.data(), h, w); }));
+    printRow("grad' periodic vs plain loop", n,
+             timePair(
+                 [&] {
+                   numerics::gradientAdjoint(g.data(), y.data(), 1, h, w,
+                                             numerics::DiffBoundary::Periodic);
+                 },
+                 [&] { naiveGradAdjointPeriodic(g.data(), z.data(), h, w); }));
   }
   printRow("axpy vs plain loop", n,
-           timePair([&] { cpu::axpy(0.5f, x.data(), y.data(), plane); },
+           timePair([&] { numerics::axpy(0.5f, x.data(), y.data(), plane); },
                     [&] { naiveAxpy(0.5f, x.data(), z.data(), plane); }));
   printRow("dot (double acc.) vs plain double loop", n,
-           timePair([&] { sink = sink + cpu::dot(x.data(), y.data(), plane); },
+           timePair([&] { sink = sink + numerics::dot(x.data(), y.data(), plane); },
                     [&] { sink = sink + naiveDot(x.data(), y.data(), plane); }));
 }
 
@@ -163,15 +173,16 @@ void crossoverSweep(int n) {
   std::printf("\nconv crossover at %d² (direct ms / fft ms, and what Auto picks)\n", n);
   std::printf("%-10s %6s %10s %10s %8s %6s\n", "boundary", "kernel", "direct", "fft", "d/f",
               "auto");
-  for (auto boundary : {cpu::Boundary::Periodic, cpu::Boundary::Symmetric})
+  for (auto boundary : {numerics::Boundary::Periodic, numerics::Boundary::Symmetric})
     for (int64_t k : {3, 5, 7, 9, 11, 15, 21}) {
       auto kernel = gaussian(k);
-      cpu::Convolution2d direct(kernel.data(), k, k, h, w, boundary, cpu::ConvMethod::Direct);
-      cpu::Convolution2d fft(kernel.data(), k, k, h, w, boundary, cpu::ConvMethod::Fft);
+      numerics::Convolution2d direct(kernel.data(), k, k, h, w, boundary,
+                                     numerics::ConvMethod::Direct);
+      numerics::Convolution2d fft(kernel.data(), k, k, h, w, boundary, numerics::ConvMethod::Fft);
       PairTiming t = timePair([&] { direct.apply(x.data(), y.data(), 1); },
                               [&] { fft.apply(x.data(), z.data(), 1); }, 250.0);
-      bool autoFft = cpu::chooseConvMethod(k, k, h, w, boundary) == cpu::ConvMethod::Fft;
-      std::printf("%-10s %3ldx%-2ld %10.3f %10.3f %8.2f %6s\n", cpu::boundaryName(boundary),
+      bool autoFft = numerics::chooseConvMethod(k, k, h, w, boundary) == numerics::ConvMethod::Fft;
+      std::printf("%-10s %3ldx%-2ld %10.3f %10.3f %8.2f %6s\n", numerics::boundaryName(boundary),
                   static_cast<long>(k), static_cast<long>(k), t.candidateMs, t.baselineMs,
                   t.ratio(), autoFft ? "fft" : "direct");
       std::fflush(stdout);
@@ -208,9 +219,10 @@ int main(int argc, char** argv) {
   std::printf("podm_bench_kernels: %u hardware threads, FFTW %s; FFT threads: %d below %ld "
               "pixels, %d from there; FFTW_MEASURE from %ld pixels\n"
               "ratio = podm / baseline (median of interleaved runs; < 1 means podm is faster)\n\n",
-              std::thread::hardware_concurrency(), fftwf_version, cpu::fftThreadsFor(1),
-              static_cast<long>(cpu::kThreadedPixels), cpu::fftThreadsFor(cpu::kThreadedPixels),
-              static_cast<long>(cpu::kMeasurePixels));
+              std::thread::hardware_concurrency(), fftwf_version, numerics::fftThreadsFor(1),
+              static_cast<long>(numerics::kThreadedPixels),
+              numerics::fftThreadsFor(numerics::kThreadedPixels),
+              static_cast<long>(numerics::kMeasurePixels));
   printHeader();
   for (int n : sizes)
     benchSize(n);

@@ -2,9 +2,9 @@
 // with raw FFTW doing the same arithmetic, measured in one run (docs/performance.md: target
 // <= 1.2x, n log n growth, planned memory close to live data). Never a pass/fail on time.
 //
-// The podm side compiles examples/deblur_podm.podm exactly as `podm run` does (cli::loadModel,
-// cli::lowerLoaded, cli::optimizeGraph, Executor on the CPU backend with the stdlib proxes), with
-// only the stage count changed; inputs are synthetic (io::syntheticImage "scene" blurred
+// The podm side compiles examples/deblur_podm.podm exactly as `podm run` does (engine::loadModel,
+// engine::lowerLoaded, engine::optimizeGraph, Executor on the CPU backend with the stdlib proxes),
+// with only the stage count changed; inputs are synthetic (io::syntheticImage "scene" blurred
 // periodically by a 9x9 Gaussian, sigma 1.6, plus noise of 2/255). The hand side is the stage a
 // researcher would write with FFTW: kernel spectrum, |K^|^2 and the F-step denominator computed
 // once; per stage x~ by the closed-form FFT solve, grad f by one r2c/c2r pair through |K^|^2,
@@ -26,13 +26,12 @@
 //
 //   podm_bench_stage [--sizes 256,512,1024,2048] [--model PATH] [--profile-size N]
 #include "bench/harness.h"
-#include "cli/driver.h"
-#include "cli/graph_build.h"
-#include "cli/stdlib_prox_provider.h"
-#include "cli/verbs.h"
+#include "engine/graph_build.h"
+#include "engine/model_loader.h"
+#include "engine/stdlib_prox_provider.h"
+#include "numerics/conv.h"
+#include "numerics/fft.h"
 #include "runtime/cpu/cpu_backend.h"
-#include "runtime/cpu/kernels/conv.h"
-#include "runtime/cpu/kernels/fft.h"
 #include "runtime/executor.h"
 #include "runtime/io/degrade.h"
 
@@ -109,16 +108,16 @@ ir::Graph compileModel(const std::string& modelText, int stages, int64_t n) {
     std::ofstream out(path);
     out << text;
   }
-  std::optional<cli::LoadedModel> m = cli::loadModel(path.string(), cli::Stop::AfterSema);
+  std::optional<engine::LoadedModel> m = engine::loadModel(path.string(), engine::Stop::AfterSema);
   std::filesystem::remove(path);
   if (!m || !m->checked)
     throw std::runtime_error("the model did not pass sema");
-  cli::GraphInputs in;
+  engine::GraphInputs in;
   in.shapes = {{"o", {n, n}}, {"k", {kKernelSize, kKernelSize}}};
-  std::optional<lower::LowerResult> lowered = cli::lowerLoaded(*m, in);
+  std::optional<lower::LowerResult> lowered = engine::lowerLoaded(*m, in);
   if (!lowered)
     throw std::runtime_error("the model did not lower");
-  return cli::optimizeGraph(lowered->graph, nullptr);
+  return engine::optimizeGraph(lowered->graph, nullptr);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,8 +150,8 @@ public:
         gg_(pixels_), tmp_(pixels_), fb_(pixels_), spec_(2 * half_), khat_(2 * half_), nk2_(half_),
         den_(half_) {
     // Plans first: FFTW_MEASURE overwrites the arrays it plans on.
-    unsigned flags = n * n >= cpu::kMeasurePixels ? FFTW_MEASURE : FFTW_ESTIMATE;
-    fftwf_plan_with_nthreads(cpu::fftThreadsFor(n * n));
+    unsigned flags = n * n >= numerics::kMeasurePixels ? FFTW_MEASURE : FFTW_ESTIMATE;
+    fftwf_plan_with_nthreads(numerics::fftThreadsFor(n * n));
     int ni = static_cast<int>(n);
     fwd_ = fftwf_plan_dft_r2c_2d(ni, ni, tmp_.p, spec_.c(), flags);
     inv_ = fftwf_plan_dft_c2r_2d(ni, ni, spec_.c(), tmp_.p, flags);
@@ -403,19 +402,19 @@ int main(int argc, char** argv) {
     }
   }
   const std::string modelText = readFile(modelPath);
-  cli::installStdlibProxProvider();
+  engine::installStdlibProxProvider();
   cpu::CpuBackend cpuBackend;
   {
     // Initializes podm's FFTW plan cache (fftwf_init_threads) before the hand side plans.
     std::vector<float> in(4, 1.0f);
     std::vector<std::complex<float>> out(4);
-    cpu::fftForward(in.data(), out.data(), 2, 2);
+    numerics::fftForward(in.data(), out.data(), 2, 2);
   }
   std::printf("podm_bench_stage: %s, %u hardware threads, %s; FFT threads: 1 below %lld pixels, %d "
               "from there\n",
               modelPath.c_str(), std::max(1u, static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN))),
-              fftwf_version, static_cast<long long>(cpu::kThreadedPixels),
-              cpu::fftThreadsFor(cpu::kThreadedPixels));
+              fftwf_version, static_cast<long long>(numerics::kThreadedPixels),
+              numerics::fftThreadsFor(numerics::kThreadedPixels));
   std::printf("inputs: synthetic scene, %dx%d Gaussian kernel (sigma %.1f), periodic blur, noise "
               "%.4f; A = identity, x^0 = o\n\n",
               kKernelSize, kKernelSize, kKernelSigma, kNoise);
@@ -426,7 +425,7 @@ int main(int argc, char** argv) {
     SizePlan plan = planFor(n);
     Tensor gt = io::syntheticImage("scene", n, n, 1);
     Tensor k = io::gaussianKernel(kKernelSize, kKernelSigma);
-    Tensor o = io::addGaussianNoise(io::blur(gt, k, cpu::Boundary::Periodic), kNoise, 7);
+    Tensor o = io::addGaussianNoise(io::blur(gt, k, numerics::Boundary::Periodic), kNoise, 7);
     std::map<std::string, Tensor> inputs{{"o", o}, {"k", k}};
     const size_t pixels = static_cast<size_t>(n * n);
 
@@ -497,8 +496,8 @@ int main(int argc, char** argv) {
       litStage.push_back(((h - f) - (f - e)) / (plan.longStages - 1));
     }
     Row row{n,
-            cpu::chooseConvMethod(kKernelSize, kKernelSize, n, n, cpu::Boundary::Periodic) ==
-                    cpu::ConvMethod::Fft
+            numerics::chooseConvMethod(kKernelSize, kKernelSize, n, n,
+                                       numerics::Boundary::Periodic) == numerics::ConvMethod::Fft
                 ? "fft"
                 : "direct",
             bench::median(podmStage),

@@ -1,5 +1,5 @@
 // `podm check FILE...`: parse and check model files; print a one-paragraph summary of each.
-#include "cli/driver.h"
+#include "cli/options.h"
 #include "cli/verbs.h"
 
 #include <iostream>
@@ -17,11 +17,11 @@ int runCheck(const std::vector<std::string>& given) {
   }
   if (files.empty())
     return usageError("check", "no model file given");
-  if (!loadPlugins("check", plugins))
+  if (!engine::loadPlugins("check", plugins))
     return kUsageError;
   int status = kOk;
   for (const std::string& path : files) {
-    std::optional<LoadedModel> m = loadModel(path, Stop::AfterSema);
+    std::optional<engine::LoadedModel> m = engine::loadModel(path, engine::Stop::AfterSema);
     if (!m)
       return kUsageError;
     if (!m->checked) {

@@ -2,13 +2,12 @@
 // lowered graph, the optimized graph, or the execution plan (memory and backend placement);
 // optionally save the graph as a .pgraph for `podm run`. `-o F.pgraph` alone says what is wanted:
 // the optimized graph saved, nothing printed.
-#include "cli/driver.h"
-#include "cli/graph_build.h"
-#include "cli/stdlib_prox_provider.h"
+#include "cli/options.h"
 #include "cli/verbs.h"
-#include "compiler/ir/errors.h"
-#include "compiler/ir/printer.h"
-#include "compiler/ir/serialize.h"
+#include "engine/stdlib_prox_provider.h"
+#include "ir/errors.h"
+#include "ir/printer.h"
+#include "ir/serialize.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
 
@@ -19,7 +18,7 @@ namespace {
 
 // The CPU executor's view of the graph: backend, its notes, and the memory plan.
 void printPlan(const ir::Graph& g) {
-  installStdlibProxProvider();
+  engine::installStdlibProxProvider();
   cpu::CpuBackend cpu;
   Executor ex(g, cpu);
   std::cout << "// backend: cpu\n";
@@ -32,10 +31,10 @@ void printPlan(const ir::Graph& g) {
 
 int runCompile(const std::vector<std::string>& given) {
   std::vector<std::string> args = given, plugins;
-  std::vector<ConstOverride> overrides;
+  std::vector<engine::ConstOverride> overrides;
   if (!takePluginOptions("compile", args, plugins) || !takeSetOptions("compile", args, overrides))
     return kUsageError;
-  GraphInputs inputs;
+  engine::GraphInputs inputs;
   int status = kOk;
   if (!takeInputOptions("compile", args, inputs, status))
     return status;
@@ -72,9 +71,10 @@ int runCompile(const std::vector<std::string>& given) {
                                      "; the stages are ast, graph, graph-opt and plan");
   if (emit == "ast" && !out.empty())
     return usageError("compile", "-o saves a graph; use it with --emit=graph, graph-opt or plan");
-  if (!loadPlugins("compile", plugins))
+  if (!engine::loadPlugins("compile", plugins))
     return kUsageError;
-  std::optional<LoadedModel> m = loadModel(file, Stop::AfterSema, overrides);
+  std::optional<engine::LoadedModel> m =
+      engine::loadModel(file, engine::Stop::AfterSema, overrides);
   if (!m)
     return kUsageError;
   if (!m->checked)
@@ -83,12 +83,12 @@ int runCompile(const std::vector<std::string>& given) {
     std::cout << ast::dump(*m->ast);
     return kOk;
   }
-  std::optional<lower::LowerResult> lowered = lowerLoaded(*m, inputs);
+  std::optional<lower::LowerResult> lowered = engine::lowerLoaded(*m, inputs);
   if (!lowered)
     return kModelError;
   ir::Graph g = std::move(lowered->graph);
   if (emit != "graph")
-    g = optimizeGraph(g, verbose ? &std::cerr : nullptr);
+    g = engine::optimizeGraph(g, verbose ? &std::cerr : nullptr);
   if (saveOnly) {
     for (const std::string& note : lowered->notes)
       std::cerr << "podm compile: note: " << note << "\n";

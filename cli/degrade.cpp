@@ -5,7 +5,7 @@
 // input leaves no partial output.
 #include "runtime/io/degrade.h"
 
-#include "cli/driver.h"
+#include "cli/options.h"
 #include "cli/verbs.h"
 #include "runtime/io/image.h"
 #include "runtime/io/metrics.h"
@@ -123,9 +123,9 @@ int parseDegradeOptions(const std::vector<std::string>& args, DegradeOptions& o)
                                       : ": the output must end in ") +
                                  ".png, .tif, .tiff or .npy");
   }
-  if (!cpu::parseBoundary(o.boundaryName))
+  if (!numerics::parseBoundary(o.boundaryName))
     return usageError(kVerb, "--boundary must be periodic, symmetric or zero");
-  if (!cpu::parseKernelOrientation(o.orientationName))
+  if (!numerics::parseKernelOrientation(o.orientationName))
     return usageError(kVerb, "--kernel-as must be convolution or correlation");
   return -1;
 }
@@ -168,8 +168,8 @@ int runDegrade(const std::vector<std::string>& args) {
   if (int status = parseDegradeOptions(args, o); status >= 0)
     return status;
   io::Degradation d;
-  d.boundary = *cpu::parseBoundary(o.boundaryName);
-  d.orientation = *cpu::parseKernelOrientation(o.orientationName);
+  d.boundary = *numerics::parseBoundary(o.boundaryName);
+  d.orientation = *numerics::parseKernelOrientation(o.orientationName);
   // Specs are parsed before any file is read, so usage errors come first.
   try {
     if (!o.blurSpec.empty())

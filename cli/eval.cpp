@@ -7,14 +7,13 @@
 // (StdlibNetworkProvider keeps them), FFT plans (and their cache across runs), and the lowered
 // graph with its executor per input shape. A bad image is reported by name and skipped; the exit
 // status then says that not every image was scored.
-#include "cli/driver.h"
-#include "cli/fft_wisdom.h"
-#include "cli/graph_build.h"
-#include "cli/network_provider.h"
-#include "cli/param_binding.h"
+#include "cli/options.h"
 #include "cli/run_support.h"
-#include "cli/stdlib_prox_provider.h"
 #include "cli/verbs.h"
+#include "engine/fft_wisdom.h"
+#include "engine/network_provider.h"
+#include "engine/param_binding.h"
+#include "engine/stdlib_prox_provider.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
 #include "runtime/io/atomic_file.h"
@@ -49,8 +48,8 @@ struct EvalOptions {
   bool correlationKernels = false; // --kernel-as correlation
   bool wisdom = true;
   std::vector<std::string> plugins;
-  std::vector<ConstOverride> overrides; // --set NAME=VALUE
-  GraphInputs fixed;                    // --input NAME=FILE|NUMBER: the same for every image
+  std::vector<engine::ConstOverride> overrides; // --set NAME=VALUE
+  engine::GraphInputs fixed; // --input NAME=FILE|NUMBER: the same for every image
 };
 
 // One image to score: a ground truth, optionally a kernel (its name for the tables) or a
@@ -189,16 +188,17 @@ int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
                                  ", e.g. \"{image}_{kernel}_img\"");
   if (o.maskSpec.empty() && o.maskInput != "m")
     return usageError(kVerb, "--mask-input names the input for --mask, which is not given");
-  std::optional<cpu::Boundary> boundary = cpu::parseBoundary(o.boundary);
+  std::optional<numerics::Boundary> boundary = numerics::parseBoundary(o.boundary);
   if (!boundary)
     return usageError(kVerb, "--boundary must be periodic, symmetric or zero");
   d.boundary = *boundary;
-  std::optional<cpu::KernelOrientation> orientation = cpu::parseKernelOrientation(o.kernelAs);
+  std::optional<numerics::KernelOrientation> orientation =
+      numerics::parseKernelOrientation(o.kernelAs);
   if (!orientation)
     return usageError(kVerb, "--kernel-as must be convolution or correlation");
   // Correlation kernel files are flipped once when read (listCases): the degradation and the
   // model's conv(k) then both convolve with the flipped kernel, i.e. correlate with the stored one.
-  o.correlationKernels = *orientation == cpu::KernelOrientation::Correlation;
+  o.correlationKernels = *orientation == numerics::KernelOrientation::Correlation;
   try {
     if (!o.blurSpec.empty())
       d.kernel = io::kernelFromSpec(o.blurSpec);
@@ -348,7 +348,7 @@ std::optional<InputRoles> inputRoles(const ast::Model& model, const EvalOptions&
 struct CompiledShape {
   std::string key;
   ir::Graph graph;
-  ParamValues params;
+  engine::ParamValues params;
   std::unique_ptr<Executor> executor;
 };
 
@@ -358,8 +358,8 @@ public:
 
   // The entry for `inputs`' shapes, lowering and preparing it when new. Throws std::runtime_error
   // with the message already printed as a diagnostic for lowering errors.
-  CompiledShape& get(const LoadedModel& m, const GraphInputs& inputs, Backend& cpu,
-                     const StdlibNetworkProvider& networks, const fs::path& baseDir) {
+  CompiledShape& get(const engine::LoadedModel& m, const engine::GraphInputs& inputs, Backend& cpu,
+                     const engine::StdlibNetworkProvider& networks, const fs::path& baseDir) {
     std::string key;
     for (const auto& [name, s] : inputs.shapes)
       key += name + "=" + std::to_string(s.h) + "x" + std::to_string(s.w) + ";";
@@ -368,15 +368,15 @@ public:
         entries_.splice(entries_.begin(), entries_, it); // most recent first
         return entries_.front();
       }
-    std::optional<lower::LowerResult> lowered = lowerLoaded(m, inputs);
+    std::optional<lower::LowerResult> lowered = engine::lowerLoaded(m, inputs);
     if (!lowered)
       throw std::runtime_error("the model cannot be lowered for these sizes (see above)");
     CompiledShape c;
     c.key = key;
-    c.graph = optimizeGraph(lowered->graph, nullptr);
+    c.graph = engine::optimizeGraph(lowered->graph, nullptr);
     if (std::optional<std::string> missing = checkWeightFiles(c.graph, &m, baseDir))
       throw std::runtime_error(*missing);
-    c.params = paramValuesFromWeights(c.graph, baseDir);
+    c.params = engine::paramValuesFromWeights(c.graph, baseDir);
     c.executor =
         std::make_unique<Executor>(c.graph, cpu, nullptr, ExecutorOptions{.network = &networks});
     entries_.push_front(std::move(c));
@@ -396,11 +396,11 @@ std::string caseName(const EvalCase& c) {
 // What one case needs from the model that does not change between cases.
 struct EvalContext {
   const EvalOptions& options;
-  const LoadedModel& model;
+  const engine::LoadedModel& model;
   const InputRoles& roles;
   std::set<std::string> notImages;
   Backend& cpu;
-  const StdlibNetworkProvider& networks;
+  const engine::StdlibNetworkProvider& networks;
   fs::path baseDir;
   ShapeCache shapes;
 };
@@ -434,7 +434,7 @@ EvalRow evalCase(EvalContext& ctx, const EvalCase& c) {
     throw io::IoError(c.input.string() + ": the image has " + std::to_string(observed.shape().c) +
                       " channels; expected gray or RGB");
   const Tensor gtY = io::luma(gt);
-  GraphInputs inputs = o.fixed;
+  engine::GraphInputs inputs = o.fixed;
   io::LumaSplit split = io::splitLuma(observed);
   inputs.tensors[ctx.roles.observation] = split.y;
   inputs.shapes[ctx.roles.observation] = {split.y.shape().h, split.y.shape().w};
@@ -528,7 +528,7 @@ std::string markdownTable(const std::vector<EvalRow>& rows, const std::string& m
 
 // Scores every case, printing a line per case; failed cases are reported and left out.
 std::vector<EvalRow> scoreAll(EvalContext& ctx, const std::vector<EvalCase>& cases,
-                              FftWisdomFile& wisdom, size_t& failed) {
+                              engine::FftWisdomFile& wisdom, size_t& failed) {
   std::vector<EvalRow> rows;
   for (size_t i = 0; i < cases.size(); ++i) {
     const std::string counter = "[" + std::to_string(i + 1) + "/" + std::to_string(cases.size()) +
@@ -559,9 +559,9 @@ int runEval(const std::vector<std::string>& args) {
   EvalOptions o;
   if (int status = parseEvalOptions(args, o); status >= 0)
     return status;
-  if (!loadPlugins(kVerb, o.plugins))
+  if (!engine::loadPlugins(kVerb, o.plugins))
     return kUsageError;
-  FftWisdomFile wisdom(kVerb, o.wisdom);
+  engine::FftWisdomFile wisdom(kVerb, o.wisdom);
   std::list<Tensor> kernels;
   std::vector<EvalCase> cases;
   if (int status = listCases(o, kernels, cases); status >= 0)
@@ -575,7 +575,8 @@ int runEval(const std::vector<std::string>& args) {
       return kModelError;
     }
   }
-  std::optional<LoadedModel> m = loadModel(o.model, Stop::AfterSema, o.overrides);
+  std::optional<engine::LoadedModel> m =
+      engine::loadModel(o.model, engine::Stop::AfterSema, o.overrides);
   if (!m)
     return kUsageError;
   if (!m->checked)
@@ -595,10 +596,10 @@ int runEval(const std::vector<std::string>& args) {
       return kModelError;
     }
   }
-  installStdlibProxProvider();
+  engine::installStdlibProxProvider();
   const fs::path baseDir =
       o.weightsDir.empty() ? fs::absolute(o.model).parent_path() : fs::path(o.weightsDir);
-  StdlibNetworkProvider networks(baseDir);
+  engine::StdlibNetworkProvider networks(baseDir);
   cpu::CpuBackend cpu;
   EvalContext ctx{o, *m, *roles, nonImageInputs(*m->ast), cpu, networks, baseDir, {}};
   size_t failed = 0;

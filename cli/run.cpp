@@ -4,17 +4,16 @@
 // per-stage monitors as CSV (--trace, the columns `podm plot` reads), the per-node time table
 // (--profile) and the final PSNR/SSIM against a ground truth (--ref, docs/io.md). On a terminal
 // a progress line is rewritten at the end of every stage; pipes and files get none.
-#include "cli/driver.h"
-#include "cli/fft_wisdom.h"
-#include "cli/graph_build.h"
-#include "cli/network_provider.h"
-#include "cli/param_binding.h"
+#include "cli/options.h"
 #include "cli/run_support.h"
-#include "cli/stdlib_prox_provider.h"
 #include "cli/verbs.h"
-#include "compiler/ir/serialize.h"
+#include "engine/fft_wisdom.h"
+#include "engine/network_provider.h"
+#include "engine/param_binding.h"
+#include "engine/stdlib_prox_provider.h"
+#include "ir/serialize.h"
+#include "numerics/fft.h"
 #include "runtime/cpu/cpu_backend.h"
-#include "runtime/cpu/kernels/fft.h"
 #include "runtime/executor.h"
 #include "runtime/io/atomic_file.h"
 #include "runtime/io/color.h"
@@ -156,8 +155,8 @@ struct RunOptions {
   bool profile = false, wisdom = true, quiet = false;
   std::ostream* info = &std::cerr; // notes, warnings and the summary; --quiet: nowhere
   std::vector<std::string> plugins;
-  std::vector<ConstOverride> overrides; // --set NAME=VALUE
-  GraphInputs inputs;
+  std::vector<engine::ConstOverride> overrides; // --set NAME=VALUE
+  engine::GraphInputs inputs;
 };
 
 // Fills `o` from the command line; returns -1 to go on, else the exit status (message printed).
@@ -258,7 +257,7 @@ void printSetup(const SetupTimes& t, const RunResult& r) {
   double loop = 0;
   for (double s : r.stageSeconds)
     loop += s;
-  const cpu::FftPlanStats fft = cpu::fftPlanStats();
+  const numerics::FftPlanStats fft = numerics::fftPlanStats();
   std::fprintf(stderr,
                "set-up before stage 1: %.1f ms (%s)\n"
                "FFT plans: %lld measured, %lld from the plan cache, %lld estimated; %.1f ms "
@@ -272,8 +271,9 @@ void printSetup(const SetupTimes& t, const RunResult& r) {
 
 // The graph to run: a compiled .pgraph as it is, or the model lowered for the inputs' shapes and
 // optimized. Returns -1 to go on, else the exit status (message printed).
-int buildGraph(RunOptions& o, const std::optional<Tensor>& ref, std::optional<LoadedModel>& m,
-               ir::Graph& g, std::set<std::string>& notImages, SetupTimes& times) {
+int buildGraph(RunOptions& o, const std::optional<Tensor>& ref,
+               std::optional<engine::LoadedModel>& m, ir::Graph& g,
+               std::set<std::string>& notImages, SetupTimes& times) {
   if (endsWith(o.file, ".pgraph")) {
     if (o.correlationKernels) {
       std::cerr << "podm run: error: --kernel-as needs the model file (a .pgraph does not say "
@@ -289,7 +289,7 @@ int buildGraph(RunOptions& o, const std::optional<Tensor>& ref, std::optional<Lo
     times.mark("graph file");
     return -1;
   }
-  m = loadModel(o.file, Stop::AfterSema, o.overrides);
+  m = engine::loadModel(o.file, engine::Stop::AfterSema, o.overrides);
   if (!m)
     return kUsageError;
   if (!m->checked)
@@ -308,7 +308,7 @@ int buildGraph(RunOptions& o, const std::optional<Tensor>& ref, std::optional<Lo
   // --ref is also the model's `ref` input unless --input gave one.
   const bool refBound = completeModelInputs(*m->ast, o.inputs, ref ? &*ref : nullptr);
   notImages = nonImageInputs(*m->ast);
-  std::optional<lower::LowerResult> lowered = lowerLoaded(*m, o.inputs);
+  std::optional<lower::LowerResult> lowered = engine::lowerLoaded(*m, o.inputs);
   if (!lowered) {
     if (refBound)
       *o.info << "podm run: note: the model's input 'ref' is --ref " << o.refPath << "\n";
@@ -316,7 +316,7 @@ int buildGraph(RunOptions& o, const std::optional<Tensor>& ref, std::optional<Lo
   }
   for (const std::string& note : lowered->notes)
     *o.info << "podm run: note: " << note << "\n";
-  g = optimizeGraph(lowered->graph, nullptr);
+  g = engine::optimizeGraph(lowered->graph, nullptr);
   times.mark("lowering and passes");
   return -1;
 }
@@ -470,7 +470,7 @@ int runRun(const std::vector<std::string>& given) {
   std::ostream nowhere(nullptr); // --quiet: a stream without a buffer drops what it is given
   if (o.quiet)
     o.info = &nowhere;
-  if (!loadPlugins("run", o.plugins))
+  if (!engine::loadPlugins("run", o.plugins))
     return kUsageError;
   if (!o.stagesDir.empty()) {
     std::error_code ec;
@@ -480,15 +480,15 @@ int runRun(const std::vector<std::string>& given) {
       return kUsageError;
     }
   }
-  FftWisdomFile wisdom("run", o.wisdom);
+  engine::FftWisdomFile wisdom("run", o.wisdom);
   std::optional<Tensor> ref;
   if (!o.refPath.empty() && !(ref = readRef(o.refPath)))
     return kModelError;
   times.mark("inputs");
 
   ir::Graph g;
-  std::optional<LoadedModel> model; // none for a .pgraph
-  std::set<std::string> notImages;  // inputs the model declares as kernels (or other non-images)
+  std::optional<engine::LoadedModel> model; // none for a .pgraph
+  std::set<std::string> notImages; // inputs the model declares as kernels (or other non-images)
   if (int status = buildGraph(o, ref, model, g, notImages, times); status >= 0)
     return status;
   std::string error;
@@ -502,7 +502,7 @@ int runRun(const std::vector<std::string>& given) {
     if (!bound->count(name))
       *o.info << "podm run: warning: input '" << name << "' is not used by the graph\n";
 
-  installStdlibProxProvider();
+  engine::installStdlibProxProvider();
   // Relative weight paths of `net` declarations: against --weights-dir, else the model's folder.
   const std::filesystem::path baseDir = o.weightsDir.empty()
                                             ? std::filesystem::absolute(o.file).parent_path()
@@ -512,16 +512,16 @@ int runRun(const std::vector<std::string>& given) {
     std::cerr << (model ? "" : "podm run: error: ") << *missing << (model ? "" : "\n");
     return kModelError;
   }
-  StdlibNetworkProvider networks(baseDir);
+  engine::StdlibNetworkProvider networks(baseDir);
   // Learnable params (mlp weights, filters) come from the net's weight file when it holds them.
-  ParamValues params;
+  engine::ParamValues params;
   try {
-    params = paramValuesFromWeights(g, baseDir);
+    params = engine::paramValuesFromWeights(g, baseDir);
   } catch (const std::exception& e) {
     std::cerr << "podm run: error: " << e.what() << "\n";
     return kModelError;
   }
-  if (std::string note = initialValuesNote(params); !note.empty())
+  if (std::string note = engine::initialValuesNote(params); !note.empty())
     *o.info << "podm run: note: " << note << "\n";
   times.mark("params");
   cpu::CpuBackend cpu;

@@ -1,7 +1,7 @@
 // The pieces `podm run` and `podm eval` share (run_support.h).
 #include "cli/run_support.h"
 
-#include "compiler/ast/ast.h"
+#include "frontend/ast/ast.h"
 #include "runtime/network_provider.h"
 
 #include <algorithm>
@@ -9,7 +9,7 @@
 
 namespace podm::cli {
 
-bool completeModelInputs(const ast::Model& model, GraphInputs& inputs, const Tensor* ref) {
+bool completeModelInputs(const ast::Model& model, engine::GraphInputs& inputs, const Tensor* ref) {
   bool refBound = false;
   for (const ast::Decl& d : model.decls) {
     if (d.kind != ast::DeclKind::Input)
@@ -26,7 +26,8 @@ bool completeModelInputs(const ast::Model& model, GraphInputs& inputs, const Ten
   return refBound;
 }
 
-std::optional<std::string> checkInputKinds(const ast::Model& model, const GraphInputs& inputs) {
+std::optional<std::string> checkInputKinds(const ast::Model& model,
+                                           const engine::GraphInputs& inputs) {
   std::map<std::string, std::pair<int64_t, int64_t>> images, kernels;
   for (const ast::Decl& d : model.decls) {
     if (d.kind != ast::DeclKind::Input)
@@ -59,7 +60,7 @@ std::optional<std::string> checkInputKinds(const ast::Model& model, const GraphI
   return std::nullopt;
 }
 
-std::optional<std::string> checkWeightFiles(const ir::Graph& g, const LoadedModel* model,
+std::optional<std::string> checkWeightFiles(const ir::Graph& g, const engine::LoadedModel* model,
                                             const std::filesystem::path& baseDir) {
   for (const ir::Node& n : g.nodes()) {
     if (n.op != ir::Op::Network)
@@ -98,8 +99,10 @@ std::set<std::string> nonImageInputs(const ast::Model& model) {
   return names;
 }
 
-std::optional<std::map<std::string, Tensor>>
-bindGraphInputs(const ir::Graph& g, GraphInputs& inputs, const Tensor* ref, std::string& error) {
+std::optional<std::map<std::string, Tensor>> bindGraphInputs(const ir::Graph& g,
+                                                             engine::GraphInputs& inputs,
+                                                             const Tensor* ref,
+                                                             std::string& error) {
   std::map<std::string, Tensor> bound;
   for (ir::ValueId v : g.inputs()) {
     const std::string& name = g.node(v).attrs.getString("name");

@@ -4,9 +4,8 @@
 // (docs/io.md), and the summary figures of a run.
 #pragma once
 
-#include "cli/driver.h"
-#include "cli/graph_build.h"
-#include "compiler/ir/graph.h"
+#include "cli/options.h"
+#include "ir/graph.h"
 #include "runtime/executor.h"
 #include "runtime/tensor.h"
 
@@ -20,17 +19,18 @@ namespace podm::cli {
 
 // Gives the model's `ref` input the --ref image unless an --input gave one (returns true when it
 // did), and every scalar input with a literal default its default unless given.
-bool completeModelInputs(const ast::Model& model, GraphInputs& inputs, const Tensor* ref);
+bool completeModelInputs(const ast::Model& model, engine::GraphInputs& inputs, const Tensor* ref);
 
 // What was given for each input against what the model declares, before anything is lowered: a
 // number for an image or kernel, a file for a scalar, and a kernel larger than an image input (the
 // two files swapped on the command line) are errors naming the flag. nullopt when all is well.
-std::optional<std::string> checkInputKinds(const ast::Model& model, const GraphInputs& inputs);
+std::optional<std::string> checkInputKinds(const ast::Model& model,
+                                           const engine::GraphInputs& inputs);
 
 // Every weight file the graph's network nodes name exists (relative paths against `baseDir`).
 // A missing one is a diagnostic at the model's `net` declaration (rendered with its source line
 // and caret when `model` is given) that says where it was looked for and suggests --weights-dir.
-std::optional<std::string> checkWeightFiles(const ir::Graph& g, const LoadedModel* model,
+std::optional<std::string> checkWeightFiles(const ir::Graph& g, const engine::LoadedModel* model,
                                             const std::filesystem::path& baseDir);
 
 // The model's inputs that are not images (kernels, scalars): never an observation.
@@ -38,8 +38,9 @@ std::set<std::string> nonImageInputs(const ast::Model& model);
 
 // The tensors for every graph input, from `inputs` (scalars as 1x1x1x1 tensors; a compiled
 // graph's `ref` from `ref`). nullopt with `error` set when an input is not given.
-std::optional<std::map<std::string, Tensor>>
-bindGraphInputs(const ir::Graph& g, GraphInputs& inputs, const Tensor* ref, std::string& error);
+std::optional<std::map<std::string, Tensor>> bindGraphInputs(const ir::Graph& g,
+                                                             engine::GraphInputs& inputs,
+                                                             const Tensor* ref, std::string& error);
 
 // The border shave of PSNR/SSIM against a reference: `requested` when >= 0, else the shave of the
 // model's ssim monitor, else the scale s when the result is s times an image input (the

@@ -2,7 +2,7 @@
 // ones the test suite runs on every built-in prox) on a prox from a plugin. PLUGIN may be
 // `builtin` to check a standard prox. Without NAME it lists what PLUGIN offers, so that a user
 // need not read the source to find a prox's name and arguments.
-#include "cli/driver.h"
+#include "cli/options.h"
 #include "cli/verbs.h"
 #include "stdlib/prox/property_check.h"
 #include "stdlib/prox/prox.h"
@@ -87,7 +87,7 @@ int runTestProx(const std::vector<std::string>& args) {
   if (positional.empty() || positional.size() > 2)
     return usageError("test-prox", "expected PLUGIN (or 'builtin') and optionally NAME");
   const std::set<std::string> builtin = registeredNames();
-  if (positional[0] != "builtin" && !loadPlugins("test-prox", {positional[0]}))
+  if (positional[0] != "builtin" && !engine::loadPlugins("test-prox", {positional[0]}))
     return kUsageError;
   if (positional.size() == 1) {
     if (!proxArgs.empty())

@@ -7,12 +7,11 @@
 // --sigma for all, or a model schedule named `sigma`, 0-255 scale, one entry per stage) and
 // trains one denoiser per level (train/greedy.h). SIGINT/SIGTERM only set a flag: the loop saves
 // a checkpoint at the next step boundary and the verb exits 130.
-#include "cli/driver.h"
-#include "cli/graph_build.h"
-#include "cli/param_binding.h"
-#include "cli/stdlib_prox_provider.h"
-#include "cli/trainable_network_provider.h"
+#include "cli/options.h"
 #include "cli/verbs.h"
+#include "engine/param_binding.h"
+#include "engine/stdlib_prox_provider.h"
+#include "engine/trainable_network_provider.h"
 #include "runtime/io/atomic_file.h"
 #include "runtime/network_provider.h"
 #include "stdlib/nn/safetensors.h"
@@ -324,7 +323,7 @@ std::vector<Tensor> commonSupport(const std::vector<Tensor>& kernels) {
 // on the [0,1] scale. The network starts from the model's weight file when it exists, the params
 // from their `param.*` tensors there, else from their initial values.
 int runE2e(const Args& a, const std::vector<std::string>& given, double sigma255) {
-  std::optional<LoadedModel> m = loadModel(a.model, Stop::AfterSema);
+  std::optional<engine::LoadedModel> m = engine::loadModel(a.model, engine::Stop::AfterSema);
   if (!m)
     return kUsageError;
   if (!m->checked)
@@ -359,33 +358,33 @@ int runE2e(const Args& a, const std::vector<std::string>& given, double sigma255
   }
   o.kernels = commonSupport(o.kernels);
   const std::filesystem::path baseDir = std::filesystem::absolute(a.model).parent_path();
-  TrainableNetworkProvider networks(baseDir, static_cast<uint64_t>(a.seed));
-  const LoadedModel& model = *m;
+  engine::TrainableNetworkProvider networks(baseDir, static_cast<uint64_t>(a.seed));
+  const engine::LoadedModel& model = *m;
   // The first lowering also fills o.initialParams, which the loop reads right after it (through
   // its const reference to o) to start the params.
   bool first = true;
   o.lowerFor = [&](int64_t h, int64_t w) {
-    GraphInputs in;
+    engine::GraphInputs in;
     in.shapes[obs] = {h, w};
     in.shapes[kernel] = {o.kernels.front().shape().h, o.kernels.front().shape().w};
-    std::optional<lower::LowerResult> lowered = lowerLoaded(model, in);
+    std::optional<lower::LowerResult> lowered = engine::lowerLoaded(model, in);
     if (!lowered)
       throw std::invalid_argument(a.model + ": the model does not lower (see above)");
     if (first) {
       for (const std::string& note : lowered->notes)
         std::cerr << "podm train: note: " << note << "\n";
-      ParamValues start = paramValuesFromWeights(lowered->graph, baseDir);
+      engine::ParamValues start = engine::paramValuesFromWeights(lowered->graph, baseDir);
       o.initialParams = start.values;
       if (!start.values.empty())
         std::cerr << "podm train: params start from the weight file (" << start.values.size()
                   << " tensor(s))\n";
-      if (std::string n = initialValuesNote(start); !n.empty())
+      if (std::string n = engine::initialValuesNote(start); !n.empty())
         std::cerr << "podm train: note: " << n << "\n";
       first = false;
     }
     return lowered->graph;
   };
-  o.prox = &installStdlibProxProvider();
+  o.prox = &engine::installStdlibProxProvider();
   o.network = &networks;
   o.networkParameters = [&] { return networks.parameters(); };
   o.freezeNet = a.freezeNet;
@@ -453,7 +452,7 @@ int runTrain(const std::vector<std::string>& given) {
   double sigmaLo = 0, sigmaHi = 0;
   if (!a.sigma.empty() && !parseSigma(a.sigma, sigmaLo, sigmaHi))
     return usageError(kVerb, "--sigma needs a noise level in 0..255 or a range LOW:HIGH");
-  if (!loadPlugins(kVerb, plugins))
+  if (!engine::loadPlugins(kVerb, plugins))
     return kUsageError;
   if (a.mode == "e2e") {
     if (sigmaHi != sigmaLo)
@@ -465,17 +464,17 @@ int runTrain(const std::vector<std::string>& given) {
   }
 
   // The network node, from a lowering with placeholder sizes (weights are not read here).
-  std::optional<LoadedModel> m = loadModel(a.model, Stop::AfterSema);
+  std::optional<engine::LoadedModel> m = engine::loadModel(a.model, engine::Stop::AfterSema);
   if (!m)
     return kUsageError;
   if (!m->checked)
     return kModelError;
-  GraphInputs placeholder;
+  engine::GraphInputs placeholder;
   for (const ast::Decl& d : m->ast->decls)
     if (d.kind == ast::DeclKind::Input && (d.type.name == "image" || d.type.name == "kernel"))
       placeholder.shapes[d.name] =
           d.type.name == "image" ? lower::InputShape{64, 64} : lower::InputShape{5, 5};
-  std::optional<lower::LowerResult> lowered = lowerLoaded(*m, placeholder);
+  std::optional<lower::LowerResult> lowered = engine::lowerLoaded(*m, placeholder);
   if (!lowered)
     return kModelError;
   std::vector<NetworkDesc> nets;

@@ -8,7 +8,7 @@
 // hostAddressable(); data crosses backends only through upload/download.
 #pragma once
 
-#include "compiler/ir/graph.h"
+#include "ir/graph.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,7 +1,7 @@
 // Building the execution plan: backend assignment, slots, steps, transfers and live ranges.
 #include "runtime/exec_plan.h"
 
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
 
 #include <algorithm>
 #include <climits>

@@ -19,7 +19,7 @@
 // other arm. A skipped node's slot is simply not written; the select reads only the arm it takes.
 #pragma once
 
-#include "compiler/ir/graph.h"
+#include "ir/graph.h"
 #include "runtime/backend.h"
 #include "runtime/memory_plan.h"
 

@@ -1,8 +1,8 @@
 // The executor: preparation (plan, kernels, arenas, constants) and the run loop.
 #include "runtime/executor.h"
 
-#include "compiler/ir/builder.h"
-#include "compiler/ir/verifier.h"
+#include "ir/builder.h"
+#include "ir/verifier.h"
 #include "runtime/ir_types.h"
 #include "runtime/network_provider.h"
 #include "runtime/prox_provider.h"

@@ -10,7 +10,7 @@
 //   r.outputs.at("x"); r.monitors.find("opt_error"); ex.trace().print(std::cout);
 #pragma once
 
-#include "compiler/ir/graph.h"
+#include "ir/graph.h"
 #include "runtime/backend.h"
 #include "runtime/exec_plan.h"
 #include "runtime/tensor.h"

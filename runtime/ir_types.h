@@ -2,7 +2,7 @@
 // keeps its own shape type).
 #pragma once
 
-#include "compiler/ir/types.h"
+#include "ir/types.h"
 #include "runtime/tensor.h"
 
 namespace podm {

@@ -4,7 +4,7 @@
 // can say exactly what is missing and why.
 #pragma once
 
-#include "compiler/ir/op_table.h"
+#include "ir/op_table.h"
 
 #include <array>
 #include <optional>

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
+# The include graph keeps to the floors of docs/architecture.md.
+scripts/check-layers.sh
 scripts/build.sh
 # Would the install list alone build this tree on a fresh machine? CI runs on a machine where
 # packages once installed by hand stay installed, so the build passing here proves nothing.

@@ -3,7 +3,7 @@
 // noise is as portable as the rest of podm's degradations.
 #include "train/data.h"
 
-#include "runtime/cpu/kernels/conv.h"
+#include "numerics/conv.h"
 #include "runtime/io/color.h"
 #include "runtime/io/degrade.h"
 #include "runtime/io/image.h"
@@ -82,7 +82,7 @@ Tensor degrade(const Tensor& clean, const Degradation& d, const Tensor* kernel, 
                uint64_t noiseSeed) {
   Tensor out = clean;
   if (kernel)
-    out = io::blur(out, *kernel, cpu::Boundary::Periodic);
+    out = io::blur(out, *kernel, numerics::Boundary::Periodic);
   if (d.decimate > 1)
     out = io::decimate(out, d.decimate);
   if (sigma255 > 0)

@@ -3,7 +3,7 @@
 // two optimizers (params; network unless frozen) update them.
 #include "train/end_to_end.h"
 
-#include "compiler/ir/attr.h"
+#include "ir/attr.h"
 #include "runtime/autodiff/tape.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/io/degrade.h"
@@ -121,7 +121,7 @@ public:
     Sample s;
     s.clean = clean;
     const Tensor& k = o_.kernels[kernelIndex];
-    Tensor obs = io::blur(clean, k, cpu::Boundary::Periodic);
+    Tensor obs = io::blur(clean, k, numerics::Boundary::Periodic);
     if (o_.sigma255 > 0)
       obs = io::addGaussianNoise(obs, o_.sigma255 / 255.0, noiseSeed);
     s.inputs[o_.observation] = obs;

@@ -14,7 +14,7 @@
 // on a non-finite loss or gradient before writing anything, and checkpoints on a stop request.
 #pragma once
 
-#include "compiler/ir/graph.h"
+#include "ir/graph.h"
 #include "runtime/parameter.h"
 #include "runtime/tensor.h"
 #include "stdlib/nn/network.h"

@@ -5,8 +5,8 @@
 // lower.cpp drives them in order).
 #pragma once
 
-#include "compiler/ir/builder.h"
 #include "compiler/lower/lower.h"
+#include "ir/builder.h"
 #include "stdlib/nn/network.h"
 
 #include <functional>

@@ -2,9 +2,9 @@
 // fix the variable's shape, read f, g and d, then write the stage loop of the solver.
 #include "compiler/lower/lower.h"
 
-#include "compiler/ir/errors.h"
-#include "compiler/ir/verifier.h"
 #include "compiler/lower/context.h"
+#include "ir/errors.h"
+#include "ir/verifier.h"
 
 namespace podm::lower {
 

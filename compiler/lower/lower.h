@@ -6,9 +6,9 @@
 // check, feedback and monitors as ordinary graph nodes. See docs/lowering.md.
 #pragma once
 
-#include "compiler/ast/ast.h"
-#include "compiler/ir/graph.h"
-#include "compiler/sema/sema.h"
+#include "frontend/ast/ast.h"
+#include "frontend/sema/sema.h"
+#include "ir/graph.h"
 
 #include <cstdint>
 #include <map>

@@ -99,10 +99,10 @@ void Context::declareParams() {
       if (size > varType.dims.h || size > varType.dims.w)
         fail(e.loc, "the filters are larger than the image");
       const std::string name = "param." + decl.name + ".filters";
-      ir::ValueId p =
-          b.create(Op::Param, {},
-                   ir::Attrs{{"name", name}, {"value", ir::TensorData(cpu::dctBasisFilters(size))}},
-                   ir::Type::real({1, size * size - 1, size, size}), name);
+      ir::ValueId p = b.create(
+          Op::Param, {},
+          ir::Attrs{{"name", name}, {"value", ir::TensorData(numerics::dctBasisFilters(size))}},
+          ir::Type::real({1, size * size - 1, size, size}), name);
       learnableFilters[&e] = p;
       continue;
     }

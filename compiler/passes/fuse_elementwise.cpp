@@ -1,7 +1,7 @@
 // Elementwise fusion: a chain of elementwise f32 ops (add, sub, mul, div, fma, axpby, scale, neg,
 // abs, ..., scalars broadcasting), optionally ending in a reduction (norm2sq, sum, dot, maxabs),
 // becomes one `fused_elementwise` node whose `program` attribute lists the ops in order
-// (compiler/ir/fused_program.h). The CPU evaluates it in one pass over the data, in cache-sized
+// (ir/fused_program.h). The CPU evaluates it in one pass over the data, in cache-sized
 // blocks, instead of one full memory pass per op.
 //
 // A node joins the chain of its reader when that reader is its one use, in the same region, and it
@@ -20,9 +20,9 @@
 //
 // The unfused graph stays the reference: the lowering never emits fused ops, and a backend
 // without the fused kernel runs it on the CPU fallback.
-#include "compiler/ir/fused_program.h"
 #include "compiler/passes/passes.h"
 #include "compiler/passes/rebuild.h"
+#include "ir/fused_program.h"
 
 #include <algorithm>
 #include <cmath>

@@ -3,7 +3,7 @@
 // with a verification after each (pipeline.cpp).
 #pragma once
 
-#include "compiler/ir/graph.h"
+#include "ir/graph.h"
 
 #include <functional>
 #include <iosfwd>

@@ -1,7 +1,7 @@
 // The pass pipeline, as one readable function (docs/architecture.md).
-#include "compiler/ir/printer.h"
-#include "compiler/ir/verifier.h"
 #include "compiler/passes/passes.h"
+#include "ir/printer.h"
+#include "ir/verifier.h"
 
 #include <ostream>
 

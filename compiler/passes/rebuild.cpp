@@ -1,8 +1,8 @@
 // Rebuilding a graph after a pass decided what to drop, move or fold (see rebuild.h).
 #include "compiler/passes/rebuild.h"
 
-#include "compiler/ir/builder.h"
-#include "compiler/ir/errors.h"
+#include "ir/builder.h"
+#include "ir/errors.h"
 
 namespace podm::passes {
 

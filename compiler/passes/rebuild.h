@@ -4,7 +4,7 @@
 // an earlier region.
 #pragma once
 
-#include "compiler/ir/graph.h"
+#include "ir/graph.h"
 
 #include <map>
 #include <vector>

@@ -1,7 +1,7 @@
 // OpRunner: single forward ops on a backend, each compiled once as a one-node graph (inputs, the
 // op, an output) and prepared once per (op, attributes, operand types), then executed on the
 // caller's host tensors. This is what lets every backward rule be a composition of forward ops.
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
 #include "runtime/autodiff/rule.h"
 #include "runtime/ir_types.h"
 

@@ -15,7 +15,7 @@
 //    tape adds the contributions of all users together.
 #pragma once
 
-#include "compiler/ir/graph.h"
+#include "ir/graph.h"
 #include "runtime/backend.h"
 #include "runtime/tensor.h"
 

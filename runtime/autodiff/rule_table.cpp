@@ -1,7 +1,7 @@
 // The backward-rule table: one line per op. Ops absent here have no rule, and a backward pass
 // that reaches one throws naming the op and the node (tape.cpp). The gradient-check suite
 // (tests/runtime/autodiff/) holds one row per line here and fails when the two differ.
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
 #include "runtime/autodiff/rule.h"
 #include "runtime/autodiff/rules/rules.h"
 

@@ -3,8 +3,8 @@
 // Executor does, and run with Backend::execute on the host tensors the tape keeps.
 #include "runtime/autodiff/tape.h"
 
-#include "compiler/ir/builder.h"
-#include "compiler/ir/verifier.h"
+#include "ir/builder.h"
+#include "ir/verifier.h"
 #include "runtime/ir_types.h"
 #include "runtime/network_provider.h"
 #include "runtime/prox_provider.h"

@@ -17,7 +17,7 @@
 // stop flag, prox and network operands, which the hooks take as host tensors).
 #pragma once
 
-#include "compiler/ir/graph.h"
+#include "ir/graph.h"
 #include "runtime/autodiff/rule.h"
 #include "runtime/backend.h"
 #include "runtime/executor.h"

@@ -1,9 +1,9 @@
 // The CPU backend.
 #include "runtime/cpu/cpu_backend.h"
 
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
+#include "numerics/scratch.h"
 #include "runtime/backend_factory.h"
-#include "runtime/cpu/kernels/scratch.h"
 #include "runtime/memory_plan.h"
 
 #include <cstdlib>
@@ -68,7 +68,7 @@ void CpuBackend::execute(BackendProgram& program, size_t index, const KernelIO& 
 }
 
 DevicePtr CpuBackend::allocate(size_t bytes) {
-  return DevicePtr{allocateBuffer(alignArena(bytes == 0 ? 1 : bytes), kArenaAlignment)};
+  return DevicePtr{numerics::allocateBuffer(alignArena(bytes == 0 ? 1 : bytes), kArenaAlignment)};
 }
 
 void CpuBackend::deallocate(DevicePtr p) {

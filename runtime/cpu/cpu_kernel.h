@@ -6,7 +6,7 @@
 // the table (kernel_table.cpp).
 #pragma once
 
-#include "compiler/ir/graph.h"
+#include "ir/graph.h"
 #include "runtime/backend.h"
 #include "runtime/kernel_table.h"
 
@@ -115,10 +115,10 @@ CpuKernel buildMonitor(const CpuBuildContext&);
 CpuKernel buildLe(const CpuBuildContext&);
 CpuKernel buildLt(const CpuBuildContext&);
 CpuKernel buildSelect(const CpuBuildContext&);
-// spectral_kernels.cpp (runtime/cpu/kernels/fft.h)
+// spectral_kernels.cpp (numerics/fft.h)
 CpuKernel buildRfft2(const CpuBuildContext&);
 CpuKernel buildIrfft2(const CpuBuildContext&);
-// linop_kernels.cpp (runtime/cpu/kernels/)
+// linop_kernels.cpp (numerics/)
 CpuKernel buildConv2d(const CpuBuildContext&);
 CpuKernel buildConv2dAdjoint(const CpuBuildContext&);
 CpuKernel buildDecimate(const CpuBuildContext&);

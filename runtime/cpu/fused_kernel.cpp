@@ -11,9 +11,9 @@
 // `irfft2_product`: irfft2(a * b) or irfft2(a / b) with the product computed straight into the
 // transform's input workspace, scaled by 1/(h*w) there as irfft2 does (spectral_kernels.cpp), so
 // the result is bitwise that of the unfused mul/div followed by irfft2.
-#include "compiler/ir/fused_program.h"
+#include "ir/fused_program.h"
+#include "numerics/fft.h"
 #include "runtime/cpu/cpu_kernel.h"
-#include "runtime/cpu/kernels/fft.h"
 
 #include <cmath>
 #include <memory>
@@ -146,7 +146,7 @@ void maxAbsBlock(const float* const* a, int64_t n, Acc& acc) {
   acc.max = m;
 }
 
-// One line per program op (compiler/ir/fused_program.cpp's table).
+// One line per program op (ir/fused_program.cpp's table).
 struct ProgramOp {
   std::string_view name;
   OpFn op;
@@ -259,7 +259,7 @@ void irfft2ProductKernel(const CpuKernel& k, const KernelIO& io) {
   const B* b = static_cast<const B*>(io.inputs[1].raw);
   float* y = static_cast<float*>(io.output.raw);
   cf* ws = static_cast<InverseWorkspace&>(*k.state).plane;
-  const int64_t in = k.h * halfSpectrumWidth(k.outW), out = k.h * k.outW;
+  const int64_t in = k.h * numerics::halfSpectrumWidth(k.outW), out = k.h * k.outW;
   const float scale = 1.f / static_cast<float>(out);
   for (int64_t p = 0; p < k.planes; ++p) {
     const cf* ap = a + p * in;
@@ -268,7 +268,7 @@ void irfft2ProductKernel(const CpuKernel& k, const KernelIO& io) {
       const cf v = F::f(ap[i], bp[i]);
       ws[i] = {v.real() * scale, v.imag() * scale};
     }
-    fftInverse(ws, y + p * out, k.h, k.outW);
+    numerics::fftInverse(ws, y + p * out, k.h, k.outW);
   }
 }
 
@@ -286,7 +286,8 @@ CpuKernel buildIrfft2Product(const CpuBuildContext& c) {
   k.planes = d.n * d.c;
   k.h = d.h;
   k.outW = d.w;
-  k.state = std::make_unique<InverseWorkspace>(static_cast<size_t>(d.h * halfSpectrumWidth(d.w)));
+  k.state = std::make_unique<InverseWorkspace>(
+      static_cast<size_t>(d.h * numerics::halfSpectrumWidth(d.w)));
   return k;
 }
 

@@ -43,7 +43,7 @@ void registerCpuKernels(CpuKernelTable& t) {
   t.add(Op::MinVal, buildMinVal);
   t.add(Op::MaxVal, buildMaxVal);
   t.add(Op::Ssim, buildSsim); // the ssim monitor (metric_kernels.cpp)
-  // Linear-operator primitives (thin wrappers over runtime/cpu/kernels).
+  // Linear-operator primitives (thin wrappers over numerics).
   t.add(Op::Conv2d, buildConv2d);
   t.add(Op::Conv2dAdjoint, buildConv2dAdjoint);
   t.add(Op::Decimate, buildDecimate);

@@ -1,15 +1,15 @@
-// The linear-operator primitives as thin wrappers over runtime/cpu/kernels: the IR node's shape
+// The linear-operator primitives as thin wrappers over numerics: the IR node's shape
 // and attributes become the kernel's arguments, and objects those kernels precompute (convolution
 // plans and spectra, resize weights, filter-bank spectra) are built once at prepare time.
+#include "numerics/bicubic.h"
+#include "numerics/conv.h"
+#include "numerics/dct.h"
+#include "numerics/dct_filters.h"
+#include "numerics/finite_diff.h"
+#include "numerics/haar.h"
+#include "numerics/mask.h"
+#include "numerics/resample.h"
 #include "runtime/cpu/cpu_kernel.h"
-#include "runtime/cpu/kernels/bicubic.h"
-#include "runtime/cpu/kernels/conv.h"
-#include "runtime/cpu/kernels/dct.h"
-#include "runtime/cpu/kernels/dct_filters.h"
-#include "runtime/cpu/kernels/finite_diff.h"
-#include "runtime/cpu/kernels/haar.h"
-#include "runtime/cpu/kernels/mask.h"
-#include "runtime/cpu/kernels/resample.h"
 
 #include <cstring>
 #include <map>
@@ -35,8 +35,8 @@ CpuKernel planeKernel(const CpuBuildContext& c, CpuKernelFn fn) {
   return k;
 }
 
-Boundary boundaryAttr(const CpuBuildContext& c) {
-  auto b = parseBoundary(c.node().attrs.getString("boundary"));
+numerics::Boundary boundaryAttr(const CpuBuildContext& c) {
+  auto b = numerics::parseBoundary(c.node().attrs.getString("boundary"));
   if (!b)
     throw std::runtime_error(c.where() + ": unknown boundary");
   return *b;
@@ -50,38 +50,38 @@ Boundary boundaryAttr(const CpuBuildContext& c) {
 struct ConvKey {
   std::vector<float> kernel;
   int64_t kh, kw, h, w;
-  Boundary boundary;
+  numerics::Boundary boundary;
   auto operator<=>(const ConvKey&) const = default;
 };
 
-std::shared_ptr<const Convolution2d> sharedConvolution(ConvKey key) {
+std::shared_ptr<const numerics::Convolution2d> sharedConvolution(ConvKey key) {
   static std::mutex mutex;
-  static std::map<ConvKey, std::weak_ptr<const Convolution2d>> plans;
+  static std::map<ConvKey, std::weak_ptr<const numerics::Convolution2d>> plans;
   std::lock_guard lock(mutex);
   std::erase_if(plans, [](const auto& entry) { return entry.second.expired(); });
-  std::weak_ptr<const Convolution2d>& slot = plans[key];
-  std::shared_ptr<const Convolution2d> plan = slot.lock();
+  std::weak_ptr<const numerics::Convolution2d>& slot = plans[key];
+  std::shared_ptr<const numerics::Convolution2d> plan = slot.lock();
   if (!plan) {
-    plan = std::make_shared<const Convolution2d>(key.kernel.data(), key.kh, key.kw, key.h, key.w,
-                                                 key.boundary);
+    plan = std::make_shared<const numerics::Convolution2d>(key.kernel.data(), key.kh, key.kw, key.h,
+                                                           key.w, key.boundary);
     slot = plan;
   }
   return plan;
 }
 
 struct ConvState : KernelState {
-  Boundary boundary;
+  numerics::Boundary boundary;
   bool correlation = false; // the kernel operand is read as a correlation kernel: flipped once
   int64_t kh, kw;
   std::vector<float> kernel; // the operand as last seen
-  std::shared_ptr<const Convolution2d> conv;
+  std::shared_ptr<const numerics::Convolution2d> conv;
 
-  const Convolution2d& planFor(const float* k, int64_t h, int64_t w) {
+  const numerics::Convolution2d& planFor(const float* k, int64_t h, int64_t w) {
     const size_t bytes = kernel.size() * sizeof(float);
     if (!conv || std::memcmp(kernel.data(), k, bytes) != 0) {
       std::memcpy(kernel.data(), k, bytes);
       conv = sharedConvolution(
-          {correlation ? flippedKernel(k, kh, kw) : kernel, kh, kw, h, w, boundary});
+          {correlation ? numerics::flippedKernel(k, kh, kw) : kernel, kh, kw, h, w, boundary});
     }
     return *conv;
   }
@@ -90,7 +90,7 @@ struct ConvState : KernelState {
 template <bool Adjoint>
 void convKernel(const CpuKernel& k, const KernelIO& io) {
   auto& s = static_cast<ConvState&>(*k.state);
-  const Convolution2d& conv = s.planFor(in(io, 1), k.h, k.w);
+  const numerics::Convolution2d& conv = s.planFor(in(io, 1), k.h, k.w);
   if constexpr (Adjoint)
     conv.adjoint(in(io, 0), out(io), k.planes);
   else
@@ -114,19 +114,19 @@ CpuKernel buildConv(const CpuBuildContext& c) {
 }
 
 void decimateKernel(const CpuKernel& k, const KernelIO& io) {
-  decimate(in(io, 0), out(io), k.planes, k.h, k.w, k.i0);
+  numerics::decimate(in(io, 0), out(io), k.planes, k.h, k.w, k.i0);
 }
 void upsampleKernel(const CpuKernel& k, const KernelIO& io) {
-  upsampleZeroFill(in(io, 0), out(io), k.planes, k.outH, k.outW, k.i0);
+  numerics::upsampleZeroFill(in(io, 0), out(io), k.planes, k.outH, k.outW, k.i0);
 }
 
 struct ResizeState : KernelState {
-  std::optional<BicubicResize2d> resize;
+  std::optional<numerics::BicubicResize2d> resize;
 };
 
 template <bool Adjoint>
 void resizeKernel(const CpuKernel& k, const KernelIO& io) {
-  const BicubicResize2d& r = *static_cast<const ResizeState&>(*k.state).resize;
+  const numerics::BicubicResize2d& r = *static_cast<const ResizeState&>(*k.state).resize;
   if constexpr (Adjoint)
     r.adjoint(in(io, 0), out(io), k.planes);
   else
@@ -151,43 +151,46 @@ CpuKernel buildResize(const CpuBuildContext& c) {
 }
 
 void haarKernel(const CpuKernel& k, const KernelIO& io) {
-  haarForward(in(io, 0), out(io), k.planes, k.h, k.w, static_cast<int>(k.i0));
+  numerics::haarForward(in(io, 0), out(io), k.planes, k.h, k.w, static_cast<int>(k.i0));
 }
 void haarInvKernel(const CpuKernel& k, const KernelIO& io) {
-  haarInverse(in(io, 0), out(io), k.planes, k.h, k.w, static_cast<int>(k.i0));
+  numerics::haarInverse(in(io, 0), out(io), k.planes, k.h, k.w, static_cast<int>(k.i0));
 }
 void dctKernel(const CpuKernel& k, const KernelIO& io) {
-  dctForward(in(io, 0), out(io), k.planes, k.h, k.w);
+  numerics::dctForward(in(io, 0), out(io), k.planes, k.h, k.w);
 }
 void idctKernel(const CpuKernel& k, const KernelIO& io) {
-  dctInverse(in(io, 0), out(io), k.planes, k.h, k.w);
+  numerics::dctInverse(in(io, 0), out(io), k.planes, k.h, k.w);
 }
 
 // fd_grad's operand has c channels, fd_grad_adjoint's 2c: both kernels count planes of x.
 void gradKernel(const CpuKernel& k, const KernelIO& io) {
-  gradient(in(io, 0), out(io), k.planes, k.h, k.w, static_cast<DiffBoundary>(k.i0));
+  numerics::gradient(in(io, 0), out(io), k.planes, k.h, k.w,
+                     static_cast<numerics::DiffBoundary>(k.i0));
 }
 void gradAdjointKernel(const CpuKernel& k, const KernelIO& io) {
-  gradientAdjoint(in(io, 0), out(io), k.planes / 2, k.h, k.w, static_cast<DiffBoundary>(k.i0));
+  numerics::gradientAdjoint(in(io, 0), out(io), k.planes / 2, k.h, k.w,
+                            static_cast<numerics::DiffBoundary>(k.i0));
 }
 CpuKernel buildDiff(const CpuBuildContext& c, CpuKernelFn fn) {
   CpuKernel k = planeKernel(c, fn);
   const std::string& b = c.node().attrs.getString("boundary");
-  k.i0 = static_cast<int64_t>(b == "periodic" ? DiffBoundary::Periodic : DiffBoundary::Neumann);
+  k.i0 = static_cast<int64_t>(b == "periodic" ? numerics::DiffBoundary::Periodic
+                                              : numerics::DiffBoundary::Neumann);
   return k;
 }
 
 void maskKernel(const CpuKernel& k, const KernelIO& io) {
-  applyMask(in(io, 0), in(io, 1), out(io), k.planes, k.h * k.w);
+  numerics::applyMask(in(io, 0), in(io, 1), out(io), k.planes, k.h * k.w);
 }
 
 struct FilterBankState : KernelState {
-  std::optional<DctFilterBank2d> bank;
+  std::optional<numerics::DctFilterBank2d> bank;
 };
 
 template <bool Adjoint>
 void filterBankKernel(const CpuKernel& k, const KernelIO& io) {
-  const DctFilterBank2d& bank = *static_cast<const FilterBankState&>(*k.state).bank;
+  const numerics::DctFilterBank2d& bank = *static_cast<const FilterBankState&>(*k.state).bank;
   if constexpr (Adjoint)
     bank.adjoint(in(io, 0), out(io), k.planes / bank.filterCount());
   else

@@ -5,7 +5,7 @@
 // per-stage call costs a few float compares; the provider's rejection of a value becomes a run-time
 // error naming the argument and where its value came from. The stdlib interface takes Tensors, so
 // the kernel keeps views of the few arena addresses it sees (see view_cache.h).
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
 #include "runtime/cpu/cpu_kernel.h"
 #include "runtime/cpu/view_cache.h"
 #include "runtime/ir_types.h"

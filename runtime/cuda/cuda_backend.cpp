@@ -1,7 +1,7 @@
 // The CUDA backend: device memory, kernel preparation and launch, and the factory.
 #include "runtime/cuda/cuda_backend.h"
 
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
 #include "runtime/backend_factory.h"
 
 #include <cuda_runtime.h>

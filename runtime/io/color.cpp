@@ -1,7 +1,7 @@
 // BT.601 YCbCr in MATLAB's rgb2ycbcr convention, and the split/merge of luma for restoration.
 #include "runtime/io/color.h"
 
-#include "runtime/cpu/kernels/bicubic.h"
+#include "numerics/bicubic.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -111,7 +111,7 @@ Tensor mergeLuma(const Tensor& y, const LumaSplit& split) {
   } else {
     // Scale as the SR setting defines it (output / input); non-integer ratios still resize.
     double scale = double(s.h) / double(cs.h);
-    cpu::BicubicResize2d resize(cs.h, cs.w, s.h, s.w, scale);
+    numerics::BicubicResize2d resize(cs.h, cs.w, s.h, s.w, scale);
     resize.apply(split.cb.data(), ycc.data() + n, 1);
     resize.apply(split.cr.data(), ycc.data() + 2 * n, 1);
   }

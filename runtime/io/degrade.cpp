@@ -1,8 +1,8 @@
 // Kernels, degradations and synthetic images (see degrade.h).
 #include "runtime/io/degrade.h"
 
-#include "runtime/cpu/kernels/bicubic.h"
-#include "runtime/cpu/kernels/resample.h"
+#include "numerics/bicubic.h"
+#include "numerics/resample.h"
 #include "runtime/io/atomic_file.h"
 #include "runtime/io/image.h"
 
@@ -215,12 +215,12 @@ void writeKernelText(const std::string& path, const Tensor& kernel) {
   writeFileAtomic(path, out.str());
 }
 
-Tensor blur(const Tensor& image, const Tensor& kernel, cpu::Boundary boundary) {
+Tensor blur(const Tensor& image, const Tensor& kernel, numerics::Boundary boundary) {
   requireImage(image, "blur");
   const Shape& s = image.shape();
   Tensor out(s);
-  cpu::conv2d(image.data(), out.data(), s.c, s.h, s.w, kernel.data(), kernel.shape().h,
-              kernel.shape().w, boundary);
+  numerics::conv2d(image.data(), out.data(), s.c, s.h, s.w, kernel.data(), kernel.shape().h,
+                   kernel.shape().w, boundary);
   return out;
 }
 
@@ -229,8 +229,9 @@ Tensor decimate(const Tensor& image, int s) {
   if (s < 1)
     throw std::invalid_argument("decimate: factor must be >= 1");
   const Shape& sh = image.shape();
-  Tensor out(Shape{1, sh.c, cpu::decimatedLength(sh.h, s), cpu::decimatedLength(sh.w, s)});
-  cpu::decimate(image.data(), out.data(), sh.c, sh.h, sh.w, s);
+  Tensor out(
+      Shape{1, sh.c, numerics::decimatedLength(sh.h, s), numerics::decimatedLength(sh.w, s)});
+  numerics::decimate(image.data(), out.data(), sh.c, sh.h, sh.w, s);
   return out;
 }
 
@@ -252,7 +253,7 @@ Tensor bicubicDownscale(const Tensor& image, int s) {
   const Shape& sh = image.shape();
   if (s < 1 || sh.h % s || sh.w % s)
     throw std::invalid_argument("bicubic: image size must be a multiple of the factor");
-  cpu::BicubicResize2d resize(sh.h, sh.w, sh.h / s, sh.w / s, 1.0 / s);
+  numerics::BicubicResize2d resize(sh.h, sh.w, sh.h / s, sh.w / s, 1.0 / s);
   Tensor out(Shape{1, sh.c, sh.h / s, sh.w / s});
   resize.apply(image.data(), out.data(), sh.c);
   return out;
@@ -339,7 +340,7 @@ Tensor applyMask(const Tensor& image, const Tensor& mask) {
 Tensor flippedKernel(const Tensor& kernel) {
   const Shape& k = kernel.shape();
   Tensor out(k);
-  std::vector<float> f = cpu::flippedKernel(kernel.data(), k.h, k.w);
+  std::vector<float> f = numerics::flippedKernel(kernel.data(), k.h, k.w);
   std::copy(f.begin(), f.end(), out.data());
   return out;
 }
@@ -348,8 +349,8 @@ Tensor degrade(const Tensor& image, const Degradation& d, Tensor* maskUsed) {
   Tensor out = image;
   if (!d.kernel.empty())
     out = blur(out,
-               d.orientation == cpu::KernelOrientation::Correlation ? flippedKernel(d.kernel)
-                                                                    : d.kernel,
+               d.orientation == numerics::KernelOrientation::Correlation ? flippedKernel(d.kernel)
+                                                                         : d.kernel,
                d.boundary);
   if (d.scale > 1 && d.downscale == Degradation::Downscale::Decimate)
     out = decimate(out, d.scale);

@@ -5,7 +5,7 @@
 // seed gives the same pixels on every platform.
 #pragma once
 
-#include "runtime/cpu/kernels/conv.h"
+#include "numerics/conv.h"
 #include "runtime/tensor.h"
 
 #include <cstdint>
@@ -31,7 +31,7 @@ void writeKernelText(const std::string& path, const Tensor& kernel);
 
 // Every plane convolved with the kernel (true convolution, centre at (kh/2, kw/2), output size =
 // input size), with the given boundary rule.
-Tensor blur(const Tensor& image, const Tensor& kernel, cpu::Boundary boundary);
+Tensor blur(const Tensor& image, const Tensor& kernel, numerics::Boundary boundary);
 // Keep every s-th pixel from (0,0) (the model's S); output ceil(h/s) x ceil(w/s).
 Tensor decimate(const Tensor& image, int s);
 // MATLAB imresize(x, 1/s, 'bicubic') with antialiasing; the image must be a multiple of s.
@@ -69,10 +69,10 @@ double maskFractionFromSpec(const std::string& spec);
 // by plane, under one mask.
 struct Degradation {
   Tensor kernel;
-  cpu::Boundary boundary = cpu::Boundary::Periodic;
+  numerics::Boundary boundary = numerics::Boundary::Periodic;
   // Correlation: the blur is a correlation with `kernel` (a convolution with it flipped), as
   // `conv(k, as = "correlation")` models it.
-  cpu::KernelOrientation orientation = cpu::KernelOrientation::Convolution;
+  numerics::KernelOrientation orientation = numerics::KernelOrientation::Convolution;
   enum class Downscale { None, Decimate, Bicubic } downscale = Downscale::None;
   int scale = 1;
   Tensor mask;

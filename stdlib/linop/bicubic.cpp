@@ -40,13 +40,13 @@ Shape BicubicOperator::inputShape(const Shape& out) const {
   return {out.n, out.c, out.h / factor_, out.w / factor_};
 }
 
-std::shared_ptr<const cpu::BicubicResize2d> BicubicOperator::prepared(const Shape& in) const {
+std::shared_ptr<const numerics::BicubicResize2d> BicubicOperator::prepared(const Shape& in) const {
   Shape out = outputShape(in);
   // MATLAB's scale argument: imresize(x, 1/s) computes 1/scale in double, as we do here.
   double scale = direction_ == Direction::Up ? static_cast<double>(factor_)
                                              : 1.0 / static_cast<double>(factor_);
   return cache_.get(in.h, in.w,
-                    [&] { return cpu::BicubicResize2d(in.h, in.w, out.h, out.w, scale); });
+                    [&] { return numerics::BicubicResize2d(in.h, in.w, out.h, out.w, scale); });
 }
 
 void BicubicOperator::apply(const Tensor& x, Tensor& y) const {

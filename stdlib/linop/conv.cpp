@@ -31,7 +31,7 @@ bool kernelSymmetric(const Tensor& k, bool mirrorEachAxis) {
 
 } // namespace
 
-ConvOperator::ConvOperator(Tensor kernel, cpu::Boundary boundary, cpu::ConvMethod method)
+ConvOperator::ConvOperator(Tensor kernel, numerics::Boundary boundary, numerics::ConvMethod method)
     : kernel_(std::move(kernel)), boundary_(boundary), method_(method) {
   if (kernel_.empty() || kernel_.dtype() != DType::F32 || kernel_.numel() == 0)
     throw std::invalid_argument("conv: the kernel must be a non-empty f32 tensor");
@@ -43,7 +43,7 @@ ConvOperator::ConvOperator(Tensor kernel, cpu::Boundary boundary, cpu::ConvMetho
       throw std::invalid_argument("conv: the kernel has a non-finite entry");
   // Keep a private copy: the caller's tensor may share storage and change later.
   kernel_ = kernel_.clone();
-  selfAdjoint_ = kernelSymmetric(kernel_, boundary_ == cpu::Boundary::Symmetric);
+  selfAdjoint_ = kernelSymmetric(kernel_, boundary_ == numerics::Boundary::Symmetric);
 }
 
 Shape ConvOperator::outputShape(const Shape& in) const {
@@ -53,15 +53,15 @@ Shape ConvOperator::outputShape(const Shape& in) const {
 
 LinopStructure ConvOperator::structure() const {
   LinopStructure s;
-  s.circulant = boundary_ == cpu::Boundary::Periodic;
+  s.circulant = boundary_ == numerics::Boundary::Periodic;
   s.selfAdjoint = selfAdjoint_;
   return s;
 }
 
-std::shared_ptr<const cpu::Convolution2d> ConvOperator::prepared(const Shape& s) const {
+std::shared_ptr<const numerics::Convolution2d> ConvOperator::prepared(const Shape& s) const {
   return cache_.get(s.h, s.w, [&] {
-    return cpu::Convolution2d(kernel_.data(), kernel_.shape().h, kernel_.shape().w, s.h, s.w,
-                              boundary_, method_);
+    return numerics::Convolution2d(kernel_.data(), kernel_.shape().h, kernel_.shape().w, s.h, s.w,
+                                   boundary_, method_);
   });
 }
 
@@ -89,18 +89,19 @@ LinopEntry convLinopEntry() {
   };
   e.make = [](const LinopArgs& args) -> LinopPtr {
     const std::string& text = args.strings.at("boundary");
-    auto boundary = cpu::parseBoundary(text);
+    auto boundary = numerics::parseBoundary(text);
     if (!boundary)
       throw std::invalid_argument("conv: boundary must be periodic, symmetric or zero, got '" +
                                   text + "'");
     const std::string& as = args.strings.at("as");
-    auto orientation = cpu::parseKernelOrientation(as);
+    auto orientation = numerics::parseKernelOrientation(as);
     if (!orientation)
       throw std::invalid_argument("conv: as must be convolution or correlation, got '" + as + "'");
     Tensor kernel = args.tensors.at("kernel");
-    if (*orientation == cpu::KernelOrientation::Correlation) {
+    if (*orientation == numerics::KernelOrientation::Correlation) {
       Tensor flipped(kernel.shape());
-      std::vector<float> f = cpu::flippedKernel(kernel.data(), kernel.shape().h, kernel.shape().w);
+      std::vector<float> f =
+          numerics::flippedKernel(kernel.data(), kernel.shape().h, kernel.shape().w);
       std::copy(f.begin(), f.end(), flipped.data());
       kernel = flipped;
     }

@@ -1,5 +1,5 @@
 // dct: orthonormal 2-D DCT-II of every plane (the transform of the authors' l_p super-resolution).
-#include "runtime/cpu/kernels/dct.h"
+#include "numerics/dct.h"
 
 #include "stdlib/linop/ops.h"
 #include "stdlib/linop/registry.h"
@@ -15,14 +15,14 @@ void DctOperator::apply(const Tensor& x, Tensor& y) const {
   checkOperand(name(), "input", x, x.shape());
   checkOperand(name(), "output", y, outputShape(x.shape()));
   const Shape& s = x.shape();
-  cpu::dctForward(x.data(), y.data(), planesOf(s), s.h, s.w);
+  numerics::dctForward(x.data(), y.data(), planesOf(s), s.h, s.w);
 }
 
 void DctOperator::adjoint(const Tensor& y, Tensor& x) const {
   checkOperand(name(), "adjoint input", y, y.shape());
   checkOperand(name(), "adjoint output", x, outputShape(y.shape()));
   const Shape& s = y.shape();
-  cpu::dctInverse(y.data(), x.data(), planesOf(s), s.h, s.w);
+  numerics::dctInverse(y.data(), x.data(), planesOf(s), s.h, s.w);
 }
 
 LinopEntry dctLinopEntry() {

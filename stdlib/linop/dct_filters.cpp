@@ -12,12 +12,13 @@ constexpr int64_t kMaxSize = 16;
 
 } // namespace
 
-DctFiltersOperator::DctFiltersOperator(int64_t size, cpu::Boundary boundary, cpu::ConvMethod method)
+DctFiltersOperator::DctFiltersOperator(int64_t size, numerics::Boundary boundary,
+                                       numerics::ConvMethod method)
     : size_(size), boundary_(boundary), method_(method) {
   if (size < 2 || size > kMaxSize)
     throw std::invalid_argument("dct_filters: size must be between 2 and " +
                                 std::to_string(kMaxSize) + ", got " + std::to_string(size));
-  filters_ = cpu::dctBasisFilters(size);
+  filters_ = numerics::dctBasisFilters(size);
 }
 
 Shape DctFiltersOperator::outputShape(const Shape& in) const {
@@ -36,13 +37,14 @@ Shape DctFiltersOperator::inputShape(const Shape& out) const {
 
 LinopStructure DctFiltersOperator::structure() const {
   LinopStructure s;
-  s.circulant = boundary_ == cpu::Boundary::Periodic;
+  s.circulant = boundary_ == numerics::Boundary::Periodic;
   return s;
 }
 
-std::shared_ptr<const cpu::DctFilterBank2d> DctFiltersOperator::prepared(const Shape& s) const {
+std::shared_ptr<const numerics::DctFilterBank2d>
+DctFiltersOperator::prepared(const Shape& s) const {
   return cache_.get(s.h, s.w,
-                    [&] { return cpu::DctFilterBank2d(size_, s.h, s.w, boundary_, method_); });
+                    [&] { return numerics::DctFilterBank2d(size_, s.h, s.w, boundary_, method_); });
 }
 
 void DctFiltersOperator::apply(const Tensor& x, Tensor& y) const {
@@ -68,7 +70,7 @@ LinopEntry dctFiltersLinopEntry() {
   e.make = [](const LinopArgs& args) -> LinopPtr {
     int64_t size = integerArg(args, "dct_filters", "size", 2, kMaxSize);
     const std::string& text = args.strings.at("boundary");
-    auto boundary = cpu::parseBoundary(text);
+    auto boundary = numerics::parseBoundary(text);
     if (!boundary)
       throw std::invalid_argument(
           "dct_filters: boundary must be periodic, symmetric or zero, got '" + text + "'");

@@ -6,7 +6,7 @@
 
 namespace podm::stdlib {
 
-GradOperator::GradOperator(cpu::DiffBoundary boundary) : boundary_(boundary) {
+GradOperator::GradOperator(numerics::DiffBoundary boundary) : boundary_(boundary) {
 }
 
 Shape GradOperator::outputShape(const Shape& in) const {
@@ -25,7 +25,7 @@ Shape GradOperator::inputShape(const Shape& out) const {
 
 LinopStructure GradOperator::structure() const {
   LinopStructure s;
-  s.circulant = boundary_ == cpu::DiffBoundary::Periodic;
+  s.circulant = boundary_ == numerics::DiffBoundary::Periodic;
   return s;
 }
 
@@ -33,14 +33,14 @@ void GradOperator::apply(const Tensor& x, Tensor& y) const {
   checkOperand(name(), "input", x, x.shape());
   checkOperand(name(), "output", y, outputShape(x.shape()));
   const Shape& s = x.shape();
-  cpu::gradient(x.data(), y.data(), planesOf(s), s.h, s.w, boundary_);
+  numerics::gradient(x.data(), y.data(), planesOf(s), s.h, s.w, boundary_);
 }
 
 void GradOperator::adjoint(const Tensor& y, Tensor& x) const {
   checkOperand(name(), "adjoint input", y, y.shape());
   checkOperand(name(), "adjoint output", x, inputShape(y.shape()));
   const Shape& s = x.shape();
-  cpu::gradientAdjoint(y.data(), x.data(), planesOf(s), s.h, s.w, boundary_);
+  numerics::gradientAdjoint(y.data(), x.data(), planesOf(s), s.h, s.w, boundary_);
 }
 
 LinopEntry gradLinopEntry() {
@@ -52,9 +52,9 @@ LinopEntry gradLinopEntry() {
   e.make = [](const LinopArgs& args) -> LinopPtr {
     const std::string& text = args.strings.at("boundary");
     if (text == "neumann")
-      return std::make_shared<GradOperator>(cpu::DiffBoundary::Neumann);
+      return std::make_shared<GradOperator>(numerics::DiffBoundary::Neumann);
     if (text == "periodic")
-      return std::make_shared<GradOperator>(cpu::DiffBoundary::Periodic);
+      return std::make_shared<GradOperator>(numerics::DiffBoundary::Periodic);
     throw std::invalid_argument("grad: boundary must be neumann or periodic, got '" + text + "'");
   };
   return e;

@@ -1,5 +1,5 @@
 // haar(levels): orthonormal multi-level 2-D Haar wavelet transform (W of the sparse-coding model).
-#include "runtime/cpu/kernels/haar.h"
+#include "numerics/haar.h"
 
 #include "stdlib/linop/ops.h"
 #include "stdlib/linop/registry.h"
@@ -16,7 +16,7 @@ HaarOperator::HaarOperator(int levels) : levels_(levels) {
 
 Shape HaarOperator::outputShape(const Shape& in) const {
   checkPositiveShape(name(), in);
-  cpu::checkHaarSize(in.h, in.w, levels_);
+  numerics::checkHaarSize(in.h, in.w, levels_);
   return in;
 }
 
@@ -24,14 +24,14 @@ void HaarOperator::apply(const Tensor& x, Tensor& y) const {
   checkOperand(name(), "input", x, x.shape());
   checkOperand(name(), "output", y, outputShape(x.shape()));
   const Shape& s = x.shape();
-  cpu::haarForward(x.data(), y.data(), planesOf(s), s.h, s.w, levels_);
+  numerics::haarForward(x.data(), y.data(), planesOf(s), s.h, s.w, levels_);
 }
 
 void HaarOperator::adjoint(const Tensor& y, Tensor& x) const {
   checkOperand(name(), "adjoint input", y, y.shape());
   checkOperand(name(), "adjoint output", x, outputShape(y.shape()));
   const Shape& s = y.shape();
-  cpu::haarInverse(y.data(), x.data(), planesOf(s), s.h, s.w, levels_);
+  numerics::haarInverse(y.data(), x.data(), planesOf(s), s.h, s.w, levels_);
 }
 
 LinopEntry haarLinopEntry() {

@@ -2,7 +2,7 @@
 // norm estimate.
 #include "stdlib/linop/linop.h"
 
-#include "runtime/cpu/kernels/elementwise.h"
+#include "numerics/elementwise.h"
 #include "stdlib/linop/ops.h"
 
 #include <algorithm>
@@ -118,14 +118,14 @@ public:
     a_->apply(x, y);
     Tensor second(y.shape());
     b_->apply(x, second);
-    cpu::add(y.data(), second.data(), y.data(), y.numel());
+    numerics::add(y.data(), second.data(), y.data(), y.numel());
   }
   void adjoint(const Tensor& y, Tensor& x) const override {
     checkOperand(name(), "adjoint output", x, inputShape(y.shape()));
     a_->adjoint(y, x);
     Tensor second(x.shape());
     b_->adjoint(y, second);
-    cpu::add(x.data(), second.data(), x.data(), x.numel());
+    numerics::add(x.data(), second.data(), x.data(), x.numel());
   }
   LinopStructure structure() const override {
     LinopStructure a = a_->structure(), b = b_->structure();
@@ -154,11 +154,11 @@ public:
   Shape inputShape(const Shape& out) const override { return a_->inputShape(out); }
   void apply(const Tensor& x, Tensor& y) const override {
     a_->apply(x, y);
-    cpu::scale(static_cast<float>(alpha_), y.data(), y.data(), y.numel());
+    numerics::scale(static_cast<float>(alpha_), y.data(), y.data(), y.numel());
   }
   void adjoint(const Tensor& y, Tensor& x) const override {
     a_->adjoint(y, x);
-    cpu::scale(static_cast<float>(alpha_), x.data(), x.data(), x.numel());
+    numerics::scale(static_cast<float>(alpha_), x.data(), x.data(), x.numel());
   }
   LinopStructure structure() const override {
     LinopStructure s = a_->structure();
@@ -207,21 +207,21 @@ double estimateOperatorNorm(const LinearOperator& op, const Shape& in, int iters
   std::normal_distribution<float> normal;
   for (int64_t i = 0; i < x.numel(); ++i)
     x.data()[i] = normal(rng);
-  double norm = std::sqrt(cpu::squaredNorm(x.data(), x.numel()));
+  double norm = std::sqrt(numerics::squaredNorm(x.data(), x.numel()));
   if (norm == 0.0)
     return 0.0;
-  cpu::scale(static_cast<float>(1.0 / norm), x.data(), x.data(), x.numel());
+  numerics::scale(static_cast<float>(1.0 / norm), x.data(), x.data(), x.numel());
   double best = 0.0;
   for (int it = 0; it < iters; ++it) {
     op.apply(x, y);
     // ||A x||^2 with ||x|| = 1 is the Rayleigh quotient of A'A; it rises monotonically towards
     // sigma_max^2 under power iteration.
-    best = std::max(best, cpu::squaredNorm(y.data(), y.numel()));
+    best = std::max(best, numerics::squaredNorm(y.data(), y.numel()));
     op.adjoint(y, gram);
-    double gramNorm = std::sqrt(cpu::squaredNorm(gram.data(), gram.numel()));
+    double gramNorm = std::sqrt(numerics::squaredNorm(gram.data(), gram.numel()));
     if (gramNorm == 0.0)
       break;
-    cpu::scale(static_cast<float>(1.0 / gramNorm), gram.data(), x.data(), x.numel());
+    numerics::scale(static_cast<float>(1.0 / gramNorm), gram.data(), x.data(), x.numel());
   }
   return std::sqrt(best);
 }

@@ -1,7 +1,7 @@
 // mask(m): pointwise multiplication (sampling patterns for inpainting / compressed sensing).
-#include "runtime/cpu/kernels/mask.h"
+#include "numerics/mask.h"
 
-#include "runtime/cpu/kernels/elementwise.h"
+#include "numerics/elementwise.h"
 #include "stdlib/linop/ops.h"
 #include "stdlib/linop/registry.h"
 
@@ -34,9 +34,9 @@ void MaskOperator::apply(const Tensor& x, Tensor& y) const {
   checkOperand(name(), "output", y, outputShape(x.shape()));
   const Shape& s = x.shape();
   if (mask_.shape() == s)
-    cpu::mul(x.data(), mask_.data(), y.data(), x.numel());
+    numerics::mul(x.data(), mask_.data(), y.data(), x.numel());
   else
-    cpu::applyMask(x.data(), mask_.data(), y.data(), planesOf(s), s.plane());
+    numerics::applyMask(x.data(), mask_.data(), y.data(), planesOf(s), s.plane());
 }
 
 LinopEntry maskLinopEntry() {

@@ -4,10 +4,10 @@
 // standard.cpp; the per-operator files hold the math and the registry entry.
 #pragma once
 
-#include "runtime/cpu/kernels/bicubic.h"
-#include "runtime/cpu/kernels/conv.h"
-#include "runtime/cpu/kernels/dct_filters.h"
-#include "runtime/cpu/kernels/finite_diff.h"
+#include "numerics/bicubic.h"
+#include "numerics/conv.h"
+#include "numerics/dct_filters.h"
+#include "numerics/finite_diff.h"
 #include "stdlib/linop/linop.h"
 #include "stdlib/linop/size_cache.h"
 
@@ -31,10 +31,10 @@ public:
 class ConvOperator final : public LinearOperator {
 public:
   // kernel: f32, N*C == 1, any kh x kw.
-  ConvOperator(Tensor kernel, cpu::Boundary boundary,
-               cpu::ConvMethod method = cpu::ConvMethod::Auto);
+  ConvOperator(Tensor kernel, numerics::Boundary boundary,
+               numerics::ConvMethod method = numerics::ConvMethod::Auto);
   const Tensor& kernel() const { return kernel_; }
-  cpu::Boundary boundary() const { return boundary_; }
+  numerics::Boundary boundary() const { return boundary_; }
 
   std::string name() const override { return "conv"; }
   Shape outputShape(const Shape& in) const override;
@@ -44,13 +44,13 @@ public:
   LinopStructure structure() const override;
 
 private:
-  std::shared_ptr<const cpu::Convolution2d> prepared(const Shape& s) const;
+  std::shared_ptr<const numerics::Convolution2d> prepared(const Shape& s) const;
 
   Tensor kernel_;
-  cpu::Boundary boundary_;
-  cpu::ConvMethod method_;
+  numerics::Boundary boundary_;
+  numerics::ConvMethod method_;
   bool selfAdjoint_;
-  SizeCache<cpu::Convolution2d> cache_;
+  SizeCache<numerics::Convolution2d> cache_;
 };
 
 // decimate(s): keep pixel (i*s, j*s). Sizes must be divisible by s (so that the adjoint's input
@@ -113,11 +113,11 @@ public:
   }
 
 private:
-  std::shared_ptr<const cpu::BicubicResize2d> prepared(const Shape& in) const;
+  std::shared_ptr<const numerics::BicubicResize2d> prepared(const Shape& in) const;
 
   int64_t factor_;
   Direction direction_;
-  SizeCache<cpu::BicubicResize2d> cache_;
+  SizeCache<numerics::BicubicResize2d> cache_;
 };
 
 // haar(levels): orthonormal multi-level 2-D Haar (haar.h layout). Sizes divisible by 2^levels.
@@ -150,8 +150,8 @@ public:
 // grad: forward differences, C channels in, 2C out (channel 2c = d/dx, 2c+1 = d/dy of channel c).
 class GradOperator final : public LinearOperator {
 public:
-  explicit GradOperator(cpu::DiffBoundary boundary);
-  cpu::DiffBoundary boundary() const { return boundary_; }
+  explicit GradOperator(numerics::DiffBoundary boundary);
+  numerics::DiffBoundary boundary() const { return boundary_; }
   std::string name() const override { return "grad"; }
   Shape outputShape(const Shape& in) const override;
   Shape inputShape(const Shape& out) const override;
@@ -160,7 +160,7 @@ public:
   LinopStructure structure() const override;
 
 private:
-  cpu::DiffBoundary boundary_;
+  numerics::DiffBoundary boundary_;
 };
 
 // mask(m): pointwise product with m, either one 1x1xHxW plane broadcast over all planes or a
@@ -184,11 +184,11 @@ private:
 // in, C*(size*size-1) out (channel c*N + n = filter n on channel c). Circulant when periodic.
 class DctFiltersOperator final : public LinearOperator {
 public:
-  DctFiltersOperator(int64_t size, cpu::Boundary boundary,
-                     cpu::ConvMethod method = cpu::ConvMethod::Auto);
+  DctFiltersOperator(int64_t size, numerics::Boundary boundary,
+                     numerics::ConvMethod method = numerics::ConvMethod::Auto);
   int64_t size() const { return size_; }
   int64_t filterCount() const { return size_ * size_ - 1; }
-  cpu::Boundary boundary() const { return boundary_; }
+  numerics::Boundary boundary() const { return boundary_; }
   // filterCount() filters of size x size floats (the same for every plane size).
   const std::vector<float>& filters() const { return filters_; }
 
@@ -200,13 +200,13 @@ public:
   LinopStructure structure() const override;
 
 private:
-  std::shared_ptr<const cpu::DctFilterBank2d> prepared(const Shape& s) const;
+  std::shared_ptr<const numerics::DctFilterBank2d> prepared(const Shape& s) const;
 
   int64_t size_;
-  cpu::Boundary boundary_;
-  cpu::ConvMethod method_;
+  numerics::Boundary boundary_;
+  numerics::ConvMethod method_;
   std::vector<float> filters_;
-  SizeCache<cpu::DctFilterBank2d> cache_;
+  SizeCache<numerics::DctFilterBank2d> cache_;
 };
 
 } // namespace podm::stdlib

@@ -1,5 +1,5 @@
 // decimate(s) and upsample(s): the sampling operator S of the super-resolution model and S'.
-#include "runtime/cpu/kernels/resample.h"
+#include "numerics/resample.h"
 
 #include "stdlib/linop/ops.h"
 #include "stdlib/linop/registry.h"
@@ -58,14 +58,14 @@ void DecimateOperator::apply(const Tensor& x, Tensor& y) const {
   checkOperand(name(), "input", x, x.shape());
   checkOperand(name(), "output", y, outputShape(x.shape()));
   const Shape& s = x.shape();
-  cpu::decimate(x.data(), y.data(), planesOf(s), s.h, s.w, factor_);
+  numerics::decimate(x.data(), y.data(), planesOf(s), s.h, s.w, factor_);
 }
 
 void DecimateOperator::adjoint(const Tensor& y, Tensor& x) const {
   checkOperand(name(), "adjoint input", y, y.shape());
   checkOperand(name(), "adjoint output", x, inputShape(y.shape()));
   const Shape& s = x.shape();
-  cpu::upsampleZeroFill(y.data(), x.data(), planesOf(s), s.h, s.w, factor_);
+  numerics::upsampleZeroFill(y.data(), x.data(), planesOf(s), s.h, s.w, factor_);
 }
 
 UpsampleOperator::UpsampleOperator(int64_t factor) : factor_(factor) {
@@ -86,14 +86,14 @@ void UpsampleOperator::apply(const Tensor& x, Tensor& y) const {
   checkOperand(name(), "input", x, x.shape());
   checkOperand(name(), "output", y, outputShape(x.shape()));
   const Shape& s = y.shape();
-  cpu::upsampleZeroFill(x.data(), y.data(), planesOf(s), s.h, s.w, factor_);
+  numerics::upsampleZeroFill(x.data(), y.data(), planesOf(s), s.h, s.w, factor_);
 }
 
 void UpsampleOperator::adjoint(const Tensor& y, Tensor& x) const {
   checkOperand(name(), "adjoint input", y, y.shape());
   checkOperand(name(), "adjoint output", x, inputShape(y.shape()));
   const Shape& s = y.shape();
-  cpu::decimate(y.data(), x.data(), planesOf(s), s.h, s.w, factor_);
+  numerics::decimate(y.data(), x.data(), planesOf(s), s.h, s.w, factor_);
 }
 
 LinopEntry decimateLinopEntry() {

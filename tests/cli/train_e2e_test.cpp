@@ -5,11 +5,11 @@
 // loss stops the run with the last good checkpoint kept.
 #include "../runtime/io/io_test_util.h"
 #include "../support/run_podm.h"
-#include "cli/driver.h"
-#include "cli/graph_build.h"
-#include "cli/param_binding.h"
-#include "cli/stdlib_prox_provider.h"
-#include "cli/trainable_network_provider.h"
+#include "engine/graph_build.h"
+#include "engine/model_loader.h"
+#include "engine/param_binding.h"
+#include "engine/stdlib_prox_provider.h"
+#include "engine/trainable_network_provider.h"
 #include "runtime/autodiff/tape.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/io/degrade.h"
@@ -96,9 +96,9 @@ TEST_CASE("podm train e2e: the loss falls, the params move, podm run gives the T
   const std::string blurred = p.dir.file("o.tif"), kernel = p.dir.file("k.txt");
   podm::Tensor clean = podm::io::syntheticImage("scene", 20, 20, 7);
   podm::Tensor k = podm::io::gaussianKernel(5, 1.0);
-  podm::io::writeTiff(
-      blurred,
-      podm::io::addGaussianNoise(podm::io::blur(clean, k, podm::cpu::Boundary::Periodic), 0.01, 5));
+  podm::io::writeTiff(blurred,
+                      podm::io::addGaussianNoise(
+                          podm::io::blur(clean, k, podm::numerics::Boundary::Periodic), 0.01, 5));
   podm::io::writeKernelText(kernel, k);
   const std::string restored = p.dir.file("u.tif");
   PodmResult run = runPodm("run " + p.model + " --input o=" + blurred + " --input k=" + kernel +
@@ -108,22 +108,24 @@ TEST_CASE("podm train e2e: the loss falls, the params move, podm run gives the T
   CHECK(run.out.find("initial values") == std::string::npos); // every param came from the file
 
   // ... equals the Tape's forward with the trained params and network.
-  std::optional<podm::cli::LoadedModel> m =
-      podm::cli::loadModel(p.model, podm::cli::Stop::AfterSema);
+  std::optional<podm::engine::LoadedModel> m =
+      podm::engine::loadModel(p.model, podm::engine::Stop::AfterSema);
   REQUIRE(m);
   REQUIRE(m->checked);
-  podm::cli::GraphInputs in;
+  podm::engine::GraphInputs in;
   in.shapes["o"] = {20, 20};
   in.shapes["k"] = {5, 5};
-  std::optional<podm::lower::LowerResult> lowered = podm::cli::lowerLoaded(*m, in);
+  std::optional<podm::lower::LowerResult> lowered = podm::engine::lowerLoaded(*m, in);
   REQUIRE(lowered);
-  podm::cli::TrainableNetworkProvider nets(p.dir.path());
+  podm::engine::TrainableNetworkProvider nets(p.dir.path());
   podm::cpu::CpuBackend cpu;
-  podm::autodiff::Tape tape(lowered->graph, cpu,
-                            {&podm::cli::installStdlibProxProvider(), &nets, {"o", "k", "sigma"}});
+  podm::autodiff::Tape tape(
+      lowered->graph, cpu,
+      {&podm::engine::installStdlibProxProvider(), &nets, {"o", "k", "sigma"}});
   podm::Tensor sigma(podm::Shape{1, 1, 1, 1});
   sigma.data()[0] = 0.01f;
-  podm::cli::ParamValues params = podm::cli::paramValuesFromWeights(lowered->graph, p.dir.path());
+  podm::engine::ParamValues params =
+      podm::engine::paramValuesFromWeights(lowered->graph, p.dir.path());
   CHECK(params.atInit.empty());
   podm::Tensor u =
       tape.forward({{"o", podm::io::readImage(blurred)}, {"k", k}, {"sigma", sigma}}, params.values)

@@ -1,7 +1,7 @@
 // Steady state allocates nothing per node: a run's heap allocations do not depend on the number
 // of stages (outputs and monitor logs are allocated once per run). Counted by replacing the
 // global operator new of this test program.
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
 #include "runtime/executor.h"
 #include "sim_backend.h"
 #include "test_prox.h"

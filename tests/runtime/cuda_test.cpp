@@ -1,7 +1,7 @@
 // The CUDA backend through the factory every build has: without a GPU (or without CUDA in the
 // build) the factory says why and these tests skip; with one, memory round trips, native kernels
 // and a stage loop with CPU fallback (prox, conv) must match the CPU.
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
 #include "runtime/backend_factory.h"
 #include "runtime/executor.h"
 #include "test_prox.h"

@@ -1,7 +1,7 @@
 // Lazy select arms (runtime/exec_plan.h): the nodes only one arm of a select on a scalar needs are
 // scheduled after the condition and skipped when the other arm is taken; the results equal a
 // plain loop, memory planning stays correct, and the trace counts every skip.
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
 

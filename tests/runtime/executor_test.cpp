@@ -1,6 +1,6 @@
 // The executor runs graphs with a stage loop: schedules, carries, select, monitors, stop
 // predicate, Pre and Post regions. The reference is a hand-written loop on the same arithmetic.
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
 #include "test_prox.h"
@@ -31,7 +31,7 @@ std::vector<float> values(const Tensor& t) {
   return {t.data(), t.data() + t.numel()};
 }
 
-// runtime/cpu/kernels/conv.h conventions: true convolution, origin at kw/2, zero outside.
+// numerics/conv.h conventions: true convolution, origin at kw/2, zero outside.
 std::vector<float> conv(const std::vector<float>& x) {
   std::vector<float> y(x.size(), 0.f);
   const int64_t n = static_cast<int64_t>(x.size());

@@ -1,7 +1,7 @@
 // Fallback: nodes the primary backend cannot run go to the CPU backend, with a note saying so,
 // explicit transfers between the two memories, and the same results as a CPU-only run. The
 // primary here is SimBackend, whose addresses fault if the executor ever dereferences them.
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
 #include "runtime/executor.h"
 #include "sim_backend.h"
 #include "test_prox.h"

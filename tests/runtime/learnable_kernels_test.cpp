@@ -3,7 +3,7 @@
 // spectrum of run-time filters equals the FFT of the impulse response of B'B; the dense-layer ops
 // against plain loops; the activations against their formulas, finite at extreme inputs; the
 // filters' gradient against its defining identity; per-stage slices in a stage loop.
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
 #include "runtime/ir_types.h"

@@ -1,7 +1,7 @@
 // Memory planning: the arena planner never overlaps buffers live at the same time, and on real
 // graphs the planned arena is smaller than one buffer per value -- checked against liveness the
 // test computes itself from the graph.
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
 #include "runtime/memory_plan.h"

@@ -3,7 +3,7 @@
 // on every backend; adding an op to ops.def without a row here fails that test.
 #pragma once
 
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
 #include "runtime/ir_types.h"
 #include "runtime/tensor.h"
 

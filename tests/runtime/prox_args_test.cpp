@@ -1,7 +1,7 @@
 // Prox nodes with run-time arguments (operand_args): the CPU kernel binds the prox with the current
 // operand values, re-binds only when a value changes (so a per-stage call with fixed bounds binds
 // once), and a value the provider rejects stops the run with an error naming the argument.
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
 #include "test_prox.h"

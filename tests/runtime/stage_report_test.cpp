@@ -1,7 +1,7 @@
 // The executor's per-stage report: RunResult::stageSeconds (the `time` monitor) and the onStage
 // callback `podm run` draws its progress line with, called once per stage with that stage's
 // monitor values.
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
 

@@ -1,6 +1,6 @@
 // Tracing: every node is counted once per execution (body nodes once per stage run) and the table
 // lists them.
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
 

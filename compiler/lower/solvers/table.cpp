@@ -1,5 +1,5 @@
 // The table of solver lowerings: a new solver is its stage function and one line here (and its
-// name and settings in sema's catalogue, compiler/sema/language.cpp).
+// name and settings in sema's catalogue, frontend/sema/language.cpp).
 #include "compiler/lower/solvers/solver.h"
 
 namespace podm::lower {

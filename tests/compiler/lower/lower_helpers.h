@@ -2,11 +2,11 @@
 // plus random problem data and plain-loop reference operators (periodic convolution).
 #pragma once
 
-#include "cli/catalogue.h"
-#include "cli/stdlib_prox_provider.h"
-#include "compiler/frontend/parse.h"
 #include "compiler/lower/lower.h"
-#include "compiler/sema/sema.h"
+#include "engine/catalogue.h"
+#include "engine/stdlib_prox_provider.h"
+#include "frontend/parse/parse.h"
+#include "frontend/sema/sema.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
 
@@ -35,7 +35,7 @@ inline Compiled check(const std::string& text) {
   auto parsed = parseModel(*c.file, *c.diags);
   if (parsed) {
     c.model = std::make_unique<ast::Model>(std::move(*parsed));
-    c.checked = sema::check(*c.model, cli::languageCatalogue(), *c.diags);
+    c.checked = sema::check(*c.model, engine::languageCatalogue(), *c.diags);
   }
   if (!c.checked) {
     std::ostringstream out;
@@ -54,7 +54,7 @@ inline lower::LowerResult lowerText(const std::string& text,
 }
 
 inline RunResult runGraph(const ir::Graph& g, const std::map<std::string, Tensor>& inputs) {
-  cli::installStdlibProxProvider();
+  engine::installStdlibProxProvider();
   cpu::CpuBackend cpu;
   Executor ex(g, cpu);
   // The graph reads only the inputs the model uses.
@@ -86,7 +86,7 @@ inline Tensor randomKernel(int64_t size, std::mt19937& rng) {
 
 using Image = std::vector<double>; // row-major h x w
 
-// True periodic convolution with the kernel origin at (kh/2, kw/2) (runtime/cpu/kernels/conv.h).
+// True periodic convolution with the kernel origin at (kh/2, kw/2) (numerics/conv.h).
 inline Image convPeriodic(const Image& x, int64_t h, int64_t w, const Tensor& k, bool adjoint) {
   const int64_t kh = k.shape().h, kw = k.shape().w;
   Image y(x.size(), 0.0);

@@ -1,7 +1,7 @@
 // The lowering against plain-loop references (proximal gradient and FISTA on a periodic deblurring
 // problem), the exact L_f of circulant models, the F-step choice shown in the graph, and the clear
 // errors for what is not lowered.
-#include "compiler/ir/printer.h"
+#include "ir/printer.h"
 #include "lower_helpers.h"
 
 using namespace podm;

@@ -2,7 +2,7 @@
 // stdlib/nn through the CLI's network provider; the PODM stage built around it must equal a
 // hand-written loop of Network::forward, the closed-form F-step and the prox, stage by stage with
 // per-stage weights.
-#include "cli/network_provider.h"
+#include "engine/network_provider.h"
 #include "lower_helpers.h"
 #include "runtime/io/color.h"
 #include "runtime/io/image.h"
@@ -102,7 +102,7 @@ TEST_CASE("a naive model with a per-stage net equals a hand-written loop of Netw
   CHECK(node->attrs.getString("weights") == "net3.safetensors\nnet5.safetensors\nnet3.safetensors");
   CHECK(node->attrs.getString("spec") == nn::encodeSpec(spec));
 
-  cli::StdlibNetworkProvider provider(dir); // relative paths resolve against the model's folder
+  engine::StdlibNetworkProvider provider(dir); // relative paths resolve against the model's folder
   setDefaultNetworkProvider(&provider);
   RunResult got = runGraph(r.graph, {{"o", o}});
 
@@ -142,7 +142,7 @@ TEST_CASE("a naive model with a per-stage net equals a hand-written loop of Netw
   CHECK(findNetwork(layers.graph)->attrs.getString("weights") == "net3.safetensors");
 
   // A missing weight file names the node and the file when the executor binds it.
-  cli::StdlibNetworkProvider elsewhere(dir / "nowhere");
+  engine::StdlibNetworkProvider elsewhere(dir / "nowhere");
   setDefaultNetworkProvider(&elsewhere);
   CHECK_THROWS_WITH_AS(runGraph(r.graph, {{"o", o}}), doctest::Contains("network 'A'"),
                        std::exception);
@@ -187,7 +187,7 @@ TEST_CASE("podm run: net weights from --weights-dir, RGB input restored on its Y
 
   // The .npy result is the model run in-process on the luma of the input.
   Tensor y = io::luma(io::readImage((dir / "rgb.png").string()));
-  cli::StdlibNetworkProvider provider(dir / "weights");
+  engine::StdlibNetworkProvider provider(dir / "weights");
   setDefaultNetworkProvider(&provider);
   RunResult want = runGraph(lowerText(model, {{"o", {12, 10}}}).graph, {{"o", y}});
   setDefaultNetworkProvider(nullptr);

@@ -3,8 +3,8 @@
 // the mu mlp and the learnable DCT filters; at their initial values it computes exactly what the
 // fixed model (dct_filters, mu = init) computes; the mlp's output at init equals `init` for any
 // input; binding other values by name changes the result; bad bindings are clear errors.
-#include "compiler/ir/printer.h"
-#include "compiler/ir/serialize.h"
+#include "ir/printer.h"
+#include "ir/serialize.h"
 #include "lower_helpers.h"
 #include "runtime/io/image.h"
 #include "stdlib/nn/network.h"
@@ -172,7 +172,7 @@ TEST_CASE("params: the mlp's output at init equals init for every input") {
 TEST_CASE("params: binding values by name changes the result; bad bindings are errors") {
   Problem p = problem();
   lower::LowerResult r = lowerText(model(kLearnable, "mu_net[l]"), p.shapes);
-  cli::installStdlibProxProvider();
+  engine::installStdlibProxProvider();
   cpu::CpuBackend cpu;
   Executor ex(r.graph, cpu);
   const Tensor base = ex.run(p.inputs).outputs.at("u");

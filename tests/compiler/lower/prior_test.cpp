@@ -2,7 +2,7 @@
 // inputs (hardthre_box with lo = min(o), hi = max(o), the paper's Sec. 5.2 prior), the fused
 // prox of tv + box (examples/proxgrad_deblur.podm against a plain proximal-gradient loop with the
 // constrained TV prox), phi with a TV term, and the errors for sums that have no lowered prox.
-#include "compiler/ir/printer.h"
+#include "ir/printer.h"
 #include "lower_helpers.h"
 #include "runtime/io/image.h"
 #include "runtime/io/metrics.h"
@@ -56,7 +56,7 @@ size_t countOf(const std::string& text, const std::string& what) {
   return n;
 }
 
-// Half-sample symmetric extension (runtime/cpu/kernels/conv.h): x[-1] = x[0], x[n] = x[n-1].
+// Half-sample symmetric extension (numerics/conv.h): x[-1] = x[0], x[n] = x[n-1].
 int64_t reflect(int64_t i, int64_t n) {
   while (i < 0 || i >= n)
     i = i < 0 ? -i - 1 : 2 * n - i - 1;

@@ -2,7 +2,7 @@
 // admissible parameters (γ < 1/L_f, c ≤ μ/2 so that μ/4 - c²/μ ≥ 0), Φ(x^l) never increases,
 // whether the stage accepts x_G or falls back to the proximal-gradient step -- also when A is a
 // deliberately bad operator, where the naive iteration x = G(F(A(x))) does not converge.
-#include "compiler/ir/printer.h"
+#include "ir/printer.h"
 #include "lower_helpers.h"
 
 using namespace podm;

@@ -1,8 +1,8 @@
 // ∇f of the model's terms (compiler/lower/terms.cpp): a circulant f applies its normal operator
 // through one shared spectrum (one rfft2/irfft2 pair per gradient, no adjoint convolution), a
 // non-circulant one keeps A then A'; both give the gradient a plain loop computes.
-#include "cli/cpu_evaluator.h"
 #include "compiler/passes/passes.h"
+#include "engine/cpu_evaluator.h"
 #include "lower_helpers.h"
 
 #include <doctest/doctest.h>
@@ -34,7 +34,7 @@ std::string model(const std::string& boundary, const std::string& solver) {
 
 TEST_CASE("a circulant f applies grad f through the spectrum of its normal operator") {
   ir::Graph g = lowerText(model("periodic", "podm"), {{"o", {16, 16}}, {"k", {3, 3}}}).graph;
-  passes::PipelineOptions options{cli::cpuEvaluator(), nullptr};
+  passes::PipelineOptions options{engine::cpuEvaluator(), nullptr};
   options.fuse = false;
   ir::Graph opt = passes::optimize(g, options);
   // Per stage: the F-step and the gradients at x~, x_G and x (feedback) are one rfft2/irfft2 pair
@@ -65,7 +65,7 @@ TEST_CASE("grad f through the spectrum is K'(K x - o) for a periodic K") {
                      "stages 1 proxgrad { gamma = 1 }\n";
   ir::Graph g = lowerText(text, {{"o", {h, w}}, {"k", {5, 5}}}).graph;
   // The spectrum and K'o are built on first use, in the loop, and hoisted out of it.
-  passes::PipelineOptions options{cli::cpuEvaluator(), nullptr};
+  passes::PipelineOptions options{engine::cpuEvaluator(), nullptr};
   options.fuse = false;
   CHECK(countIn(passes::optimize(g, options), ir::Region::Body, Op::Conv2dAdjoint) == 0);
   RunResult r = runGraph(g, {{"o", o}, {"k", k}});

@@ -2,14 +2,14 @@
 // executor stay materialized, programs survive .pgraph and read in dumps, bad programs are
 // rejected with a message, and fused graphs compute exactly what the unfused ones compute.
 #include "../lower/lower_helpers.h"
-#include "cli/cpu_evaluator.h"
-#include "compiler/ir/builder.h"
-#include "compiler/ir/errors.h"
-#include "compiler/ir/fused_program.h"
-#include "compiler/ir/printer.h"
-#include "compiler/ir/serialize.h"
-#include "compiler/ir/verifier.h"
 #include "compiler/passes/passes.h"
+#include "engine/cpu_evaluator.h"
+#include "ir/builder.h"
+#include "ir/errors.h"
+#include "ir/fused_program.h"
+#include "ir/printer.h"
+#include "ir/serialize.h"
+#include "ir/verifier.h"
 
 #include <doctest/doctest.h>
 
@@ -145,8 +145,8 @@ TEST_CASE("the pipeline fuses a PODM stage and keeps its results") {
       "monitor phi, rel_change, opt_error, check_bound, branch\n";
   ir::Graph g = lowerText(text, {{"o", {24, 24}}, {"k", {5, 5}}}).graph;
   std::ostringstream log;
-  passes::PipelineOptions fused{cli::cpuEvaluator(), &log};
-  passes::PipelineOptions plain{cli::cpuEvaluator(), nullptr};
+  passes::PipelineOptions fused{engine::cpuEvaluator(), &log};
+  passes::PipelineOptions plain{engine::cpuEvaluator(), nullptr};
   plain.fuse = false;
   ir::Graph a = passes::optimize(g, plain), b = passes::optimize(g, fused);
   CHECK(log.str().find("// after fuse-elementwise") != std::string::npos);

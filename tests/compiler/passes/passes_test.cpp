@@ -1,11 +1,11 @@
 // The graph passes: each changes what it should, returns its input when it has nothing to do, and
 // the optimized graph of a lowered PODM model computes what the lowered graph computes.
 #include "../lower/lower_helpers.h"
-#include "cli/cpu_evaluator.h"
-#include "compiler/ir/builder.h"
-#include "compiler/ir/printer.h"
-#include "compiler/ir/verifier.h"
 #include "compiler/passes/passes.h"
+#include "engine/cpu_evaluator.h"
+#include "ir/builder.h"
+#include "ir/printer.h"
+#include "ir/verifier.h"
 
 #include <doctest/doctest.h>
 #include <sstream>
@@ -67,12 +67,12 @@ TEST_CASE("hoisting moves loop-invariant Body nodes to Pre") {
 
 TEST_CASE("constant folding evaluates constant subgraphs on the CPU") {
   ir::Graph g = passes::hoistInvariants(sample());
-  ir::Graph out = passes::removeDeadNodes(passes::foldConstants(g, cli::cpuEvaluator()));
+  ir::Graph out = passes::removeDeadNodes(passes::foldConstants(g, engine::cpuEvaluator()));
   ir::verify(out);
   std::string text = ir::dump(out);
   CHECK(text.find("value=[6]") != std::string::npos); // 2 * 3
   CHECK(text.find("mul(%1, %2)") == std::string::npos);
-  CHECK(passes::foldConstants(out, cli::cpuEvaluator()) == out);
+  CHECK(passes::foldConstants(out, engine::cpuEvaluator()) == out);
   CHECK(passes::foldConstants(g, {}) == g);
 }
 
@@ -87,7 +87,7 @@ TEST_CASE("the pipeline keeps a lowered PODM model's results and hoists its F-st
       "monitor phi, rel_change, opt_error, branch\n";
   ir::Graph g = lowerText(text, {{"o", {16, 16}}, {"k", {3, 3}}}).graph;
   std::ostringstream log;
-  ir::Graph opt = passes::optimize(g, {cli::cpuEvaluator(), &log});
+  ir::Graph opt = passes::optimize(g, {engine::cpuEvaluator(), &log});
   ir::verify(opt);
   CHECK(log.str().find("// after hoist-invariants") != std::string::npos);
   CHECK(log.str().find("// after remove-dead-nodes") != std::string::npos);
@@ -111,7 +111,7 @@ TEST_CASE("the pipeline keeps the results of every solver") {
         " { gamma = 0.9 / L(f)" + (withF ? "; mu = 0.3; A = 2 * identity" : "") +
         (solver == "podm" ? "; c = 0.1" : "") + " }\nmonitor phi, rel_change\n";
     ir::Graph g = lowerText(text, {{"o", {12, 12}}, {"k", {3, 3}}}).graph;
-    ir::Graph opt = passes::optimize(g, {cli::cpuEvaluator(), nullptr});
+    ir::Graph opt = passes::optimize(g, {engine::cpuEvaluator(), nullptr});
     RunResult a = runGraph(g, {{"o", o}, {"k", k}}), b = runGraph(opt, {{"o", o}, {"k", k}});
     CHECK(relativeError(b.outputs.at("x"), toImage(a.outputs.at("x"))) < 1e-6);
     CHECK(*a.monitors.find("phi") == *b.monitors.find("phi"));

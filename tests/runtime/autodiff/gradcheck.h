@@ -2,7 +2,7 @@
 // fake trainable network (a per-stage scalar weight), and providers for the rule checks.
 #pragma once
 
-#include "cli/stdlib_prox_provider.h"
+#include "engine/stdlib_prox_provider.h"
 #include "runtime/autodiff/rule.h"
 #include "runtime/ir_types.h"
 #include "runtime/network_provider.h"

@@ -74,7 +74,7 @@ TEST_CASE("tape: gradients of the learnable filters and the mu mlp match finite 
   params["param.mu_net.b3"] = initial(g, "param.mu_net.b3");
 
   cpu::CpuBackend cpu;
-  autodiff::TapeOptions options{&cli::installStdlibProxProvider(), nullptr, {"o", "k", "sigma"}};
+  autodiff::TapeOptions options{&engine::installStdlibProxProvider(), nullptr, {"o", "k", "sigma"}};
   autodiff::Tape tape(g, cpu, options);
   const Tensor u = tape.forward(inputs, params).outputs.at("u");
   Tensor cot(u.shape());

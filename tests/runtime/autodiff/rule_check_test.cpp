@@ -5,8 +5,8 @@
 // <= tol * (|<g, d>| + 0.01 ||g|| ||d|| / sqrt(n)), tol = 5e-3 unless a row says otherwise. A rule
 // that gives a wanted operand no cotangent (comparisons, sign, the select condition) must see a
 // zero finite difference. The coverage test fails when the rule table and kRows disagree.
-#include "compiler/ir/builder.h"
 #include "gradcheck.h"
+#include "ir/builder.h"
 #include "runtime/autodiff/rule.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/prox_provider.h"
@@ -226,7 +226,7 @@ struct Fixture {
   FakeNetworkProvider networks{{0.7f}};
   PrepareContext context() {
     PrepareContext c;
-    c.prox = &cli::installStdlibProxProvider();
+    c.prox = &engine::installStdlibProxProvider();
     c.network = &networks;
     return c;
   }
@@ -374,7 +374,7 @@ TEST_CASE("rules that cannot differentiate a wanted operand say which and why") 
 
 // tv has no derivative rule: the CLI provider reports it with the prox's name.
 TEST_CASE("a prox without a derivative rule is named when a gradient reaches it") {
-  const ProxProvider& provider = cli::installStdlibProxProvider();
+  const ProxProvider& provider = engine::installStdlibProxProvider();
   auto tv = provider.make("tv_iso", {});
   Tensor v = Tensor::image(4, 4), dOut = Tensor::image(4, 4), dV;
   CHECK_THROWS_WITH(tv->vjp(v, 0.1f, dOut, dV),

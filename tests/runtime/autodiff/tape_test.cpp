@@ -2,8 +2,8 @@
 // through unrolled stages (proximal gradient, relaxed PODM with A = identity, a fake trainable
 // network) agree with finite differences; params are bound by name and get gradients; network
 // weights get theirs most recent stage first; misuse fails with clear messages.
-#include "compiler/ir/builder.h"
 #include "gradcheck.h"
+#include "ir/builder.h"
 #include "runtime/autodiff/tape.h"
 #include "tests/compiler/lower/lower_helpers.h"
 
@@ -92,7 +92,7 @@ double lossGradientError(const ir::Graph& g, const std::string& name,
                          std::map<std::string, Tensor> inputs, std::mt19937& rng, double h) {
   cpu::CpuBackend cpu;
   TapeOptions options;
-  options.prox = &cli::installStdlibProxProvider();
+  options.prox = &engine::installStdlibProxProvider();
   for (ir::ValueId v : g.inputs())
     if (g.node(v).attrs.getString("name") != name)
       options.noGradient.insert(g.node(v).attrs.getString("name"));
@@ -136,7 +136,7 @@ std::string unrolledModel(const std::string& solver, const std::string& extra) {
 
 // Networks in the examples run as the fake network of gradcheck.h (no weight files needed).
 TEST_CASE("the tape's forward pass equals Executor::run on the lowered examples") {
-  cli::installStdlibProxProvider();
+  engine::installStdlibProxProvider();
   FakeNetworkProvider nets({0.5f}); // contractive on [0, 1]: the iterations stay finite
   const std::map<std::string, std::map<std::string, lower::InputShape>> examples = {
       {"deblur_podm", {{"o", {16, 16}}, {"k", {5, 5}}, {"ref", {16, 16}}}},
@@ -322,7 +322,7 @@ TEST_CASE("a gradient through run-time prox arguments is refused with a clear me
                                              {"k", randomKernel(5, rng)}};
   cpu::CpuBackend cpu;
   TapeOptions options;
-  options.prox = &cli::installStdlibProxProvider();
+  options.prox = &engine::installStdlibProxProvider();
   options.noGradient = {"k"};
   Tape tape(lowered.graph, cpu, options);
   const Tensor x = tape.forward(inputs).outputs.at("x");

@@ -1,6 +1,6 @@
 // The `ssim` op's CPU kernel (runtime/cpu/metric_kernels.cpp) against runtime/io/metrics' ssim,
 // which `podm run --ref` reports: the same figure to 1e-5 on random images, sizes and shaves.
-#include "compiler/ir/builder.h"
+#include "ir/builder.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
 #include "runtime/io/metrics.h"

@@ -91,7 +91,7 @@ TEST_CASE("kernel files: text rows, shared kernels12, errors") {
 
 TEST_CASE("degradations: blur keeps the mean (periodic), decimate/bicubic sizes, noise stats") {
   Tensor img = syntheticImage("scene", 64, 48, 5);
-  Tensor b = blur(img, gaussianKernel(9, 2.0), cpu::Boundary::Periodic);
+  Tensor b = blur(img, gaussianKernel(9, 2.0), numerics::Boundary::Periodic);
   CHECK(sum(b) == doctest::Approx(sum(img)).epsilon(1e-4));
   CHECK(psnr(b, img) < 40); // it did blur
   CHECK(decimate(img, 3).shape() == Shape{1, 1, 22, 16});
@@ -154,7 +154,7 @@ TEST_CASE("podm degrade: deterministic under a seed, exit codes 0/1/2") {
   REQUIRE(runPodm(args) == 0);
   CHECK(slurp(dir.file("a.npy")) != slurp(dir.file("c.npy")));
   // The noise is what was asked for: residual of the blurred image has std ~ 5/255.
-  Tensor blurred = blur(clean, gaussianKernel(7, 1.5), cpu::Boundary::Periodic);
+  Tensor blurred = blur(clean, gaussianKernel(7, 1.5), numerics::Boundary::Periodic);
   Tensor noisy = readImage(dir.file("a.npy"));
   double ss = 0;
   for (int64_t k = 0; k < noisy.numel(); ++k)

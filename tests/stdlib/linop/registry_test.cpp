@@ -72,7 +72,7 @@ TEST_CASE("create checks arguments and fills defaults") {
   LinopArgs kernelOnly;
   kernelOnly.tensors["kernel"] = randomTensor({1, 1, 3, 3}, 2);
   auto conv = linopRegistry().find("conv")->create(kernelOnly);
-  CHECK(dynamic_cast<const ConvOperator&>(*conv).boundary() == cpu::Boundary::Periodic);
+  CHECK(dynamic_cast<const ConvOperator&>(*conv).boundary() == numerics::Boundary::Periodic);
   auto filters = linopRegistry().find("dct_filters")->create({});
   CHECK(dynamic_cast<const DctFiltersOperator&>(*filters).filterCount() == 8);
 }

@@ -1,0 +1,33 @@
+// Command-line options shared by the verbs: --plugin, --set, --input/--shape, and strict number
+// parsing of flag values. Each `take*` removes its options from `args` and leaves the rest.
+#pragma once
+
+#include "engine/graph_build.h"
+#include "engine/model_loader.h"
+
+#include <string>
+#include <vector>
+
+namespace podm::cli {
+
+// Takes `--plugin PATH` / `--plugin=PATH` out of `args`; returns false (after a usage message)
+// when --plugin has no path.
+bool takePluginOptions(const std::string& verb, std::vector<std::string>& args,
+                       std::vector<std::string>& plugins);
+
+// Takes `--set NAME=VALUE` / `--set=NAME=VALUE` out of `args`; returns false (after a usage
+// message) when one is malformed or VALUE is not a number.
+bool takeSetOptions(const std::string& verb, std::vector<std::string>& args,
+                    std::vector<engine::ConstOverride>& overrides);
+
+// Takes --input NAME=FILE|NUMBER and --shape NAME=HxW (also --opt=VALUE forms) out of `args`,
+// reading the files. Returns false after printing `podm VERB: error: ...`; `status` is then the
+// exit code (2 usage, 1 unreadable or unsuitable data).
+bool takeInputOptions(const std::string& verb, std::vector<std::string>& args,
+                      engine::GraphInputs& in, int& status);
+
+// Flag values: the whole string must be a number (an integer within [lo, hi]; a finite double).
+bool parseInt(const std::string& s, long long lo, long long hi, long long& out);
+bool parseDouble(const std::string& s, double& out);
+
+} // namespace podm::cli

@@ -1,0 +1,36 @@
+// Model -> lowered -> optimized graph, with lowering errors printed as diagnostics
+// (file:line:col: error: ..., source line and caret), and the input images the graph is built for.
+#pragma once
+
+#include "compiler/lower/lower.h"
+#include "engine/model_loader.h"
+#include "runtime/io/color.h"
+#include "runtime/tensor.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace podm::engine {
+
+struct GraphInputs {
+  std::map<std::string, lower::InputShape> shapes; // --shape and the shapes of --input files
+  std::map<std::string, Tensor> tensors;           // --input name=FILE (1x1xHxW)
+  std::map<std::string, double> scalars;           // --input name=NUMBER
+  // RGB --input files are read as their luma Y (runtime/io/color.h); their chroma is kept here in
+  // command-line order, so `podm run` can recombine the result with the first one's colour.
+  std::vector<std::pair<std::string, io::LumaSplit>> color;
+};
+
+// Lowers a checked model. On a lowering error prints the diagnostic and returns nullopt.
+// Reads an input image (or a .txt kernel) as `name`: an RGB image as its luma Y, its chroma kept in
+// `in.color`. Returns an error message, empty on success.
+std::string readGraphInput(const std::string& name, const std::string& path, GraphInputs& in);
+
+std::optional<lower::LowerResult> lowerLoaded(const LoadedModel& m, const GraphInputs& in);
+
+// The pass pipeline with CPU constant folding; `verbose` logs the graph after every pass.
+ir::Graph optimizeGraph(const ir::Graph& g, std::ostream* verbose);
+
+} // namespace podm::engine

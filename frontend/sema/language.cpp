@@ -1,0 +1,181 @@
+// The language's built-in vocabulary (see catalogue.h): one table per category, as data.
+#include "frontend/sema/catalogue.h"
+
+namespace podm::sema {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+ParamSpec number(std::string name, bool required = false, double min = -kInf, double max = kInf) {
+  return {std::move(name), ArgType::Number, required, min, max, false, std::nullopt, false, {}};
+}
+ParamSpec integer(std::string name, bool required = false, double min = 1, double max = kInf) {
+  return {std::move(name), ArgType::Number, required, min, max, true, std::nullopt, false, {}};
+}
+ParamSpec typed(std::string name, ArgType type, bool required = false) {
+  return {std::move(name), type, required, -kInf, kInf, false, std::nullopt, false, {}};
+}
+// A string parameter that takes one of `choices`, checked by `podm check`.
+ParamSpec oneOf(std::string name, std::vector<std::string> choices) {
+  ParamSpec p = typed(std::move(name), ArgType::String);
+  p.choices = std::move(choices);
+  return p;
+}
+ParamSpec compilerOnly(ParamSpec p) {
+  p.compilerOnly = true;
+  return p;
+}
+ParamSpec withDefault(ParamSpec p, double value) {
+  p.defaultValue = value;
+  return p;
+}
+
+FunctionSpec fn(std::string name, std::string summary, std::vector<ParamSpec> params) {
+  FunctionSpec spec;
+  spec.name = std::move(name);
+  spec.summary = std::move(summary);
+  spec.params = std::move(params);
+  return spec;
+}
+
+template <typename T>
+void add(std::map<std::string, T>& table, T spec) {
+  std::string name = spec.name;
+  table.emplace(name, std::move(spec));
+}
+
+} // namespace
+
+Catalogue Catalogue::language() {
+  Catalogue c;
+
+  // Solvers: PODM with its check, relaxed PODM, and the baselines of the paper's Fig. 2.
+  add(c.solvers, {"podm",
+                  "PODM with the optimality check (Eqs. 3-7)",
+                  {"gamma", "mu", "c", "fstep", "A", "stop"},
+                  {"c"},
+                  true,
+                  true});
+  add(c.solvers, {"relaxed",
+                  "relaxed PODM x = G(F(A(x))), learnable F (Sec. 4.2)",
+                  {"gamma", "mu", "fstep", "A", "stop"},
+                  {},
+                  true,
+                  false});
+  add(c.solvers, {"naive",
+                  "the naive network iteration G(F(A(x))) without the check",
+                  {"gamma", "mu", "fstep", "A", "stop"},
+                  {},
+                  true,
+                  false});
+  add(c.solvers, {"proxgrad",
+                  "proximal gradient x = prox(x - gamma grad f(x))",
+                  {"gamma", "stop"},
+                  {},
+                  false,
+                  false});
+  add(c.solvers, {"fista", "FISTA (Beck & Teboulle)", {"gamma", "stop"}, {}, false, false});
+
+  add(c.netTemplates, fn("dilated_cnn", "IRCNN-style dilated CNN (3x3 convs, ReLU between)",
+                         {integer("depth", false, 2, 64), integer("channels", false, 1, 4096),
+                          typed("dilations", ArgType::List), integer("in", false, 1, 64)}));
+  add(c.netTemplates, fn("elu_cnn", "CNN with ELU activations after all but the last layer",
+                         {integer("depth", false, 2, 64), integer("channels", false, 1, 4096),
+                          integer("in", false, 1, 64)}));
+  add(c.netTemplates, fn("residual", "x - net(x): the net predicts the residual",
+                         {typed("net", ArgType::Any, true)}));
+
+  add(c.layers, fn("conv", "2-D convolution",
+                   {integer("in", true), integer("out", true), integer("k", false, 1, 31),
+                    integer("dilation", false, 1, 64), integer("stride", false, 1, 16),
+                    typed("padding", ArgType::String), typed("bias", ArgType::Bool)}));
+  add(c.layers, fn("relu", "ReLU", {}));
+  add(c.layers, fn("elu", "ELU", {number("alpha", false, 0)}));
+  add(c.layers, fn("leaky_relu", "leaky ReLU", {number("slope", false, 0)}));
+  add(c.layers, fn("batchnorm", "batch normalisation (folded into the convolution at load)",
+                   {integer("channels", true), number("eps", false, 0)}));
+  add(c.layers, fn("upsample", "nearest upsampling", {integer("factor", true, 1, 16)}));
+
+  add(c.paramKinds, fn("learned", "a learnable scalar", {number("init", true)}));
+  add(c.paramKinds, fn("mlp", "a small MLP mapping its inputs to a positive scalar",
+                       {typed("input", ArgType::Any, true), typed("hidden", ArgType::List),
+                        number("init", true)}));
+
+  add(c.fstepSolvers, fn("auto", "chosen from operator structure", {}));
+  add(c.fstepSolvers, fn("closed_form", "exact solve (elementwise, FFT or orthogonal)", {}));
+  add(c.fstepSolvers, fn("cg", "conjugate gradients", {integer("iters", false, 1, 10000)}));
+  add(c.fstepSolvers, fn("gradient", "gradient steps on f + d",
+                         {integer("steps", false, 1, 10000), number("step", false, 0)}));
+
+  add(c.monitors, fn("phi", "objective f + g", {}));
+  add(c.monitors, fn("rel_change", "||x^l - x^{l-1}|| / ||x^{l-1}||", {}));
+  add(c.monitors, fn("opt_error", "||psi||, the optimality error of Eq. (5)", {}));
+  add(c.monitors, fn("check_bound", "c_l ||x_G - x^{l-1}||", {}));
+  add(c.monitors, fn("branch", "accept (x_G) or feedback (Eq. 6)", {}));
+  add(c.monitors, fn("time", "seconds spent in the stage", {}));
+  // shave: border pixels left out (default: the super-resolution scale, docs/io.md).
+  add(c.monitors, fn("psnr", "PSNR against a reference",
+                     {typed("ref", ArgType::Image, true), integer("shave", false, 0, 1024)}));
+  add(c.monitors, fn("ssim", "SSIM against a reference",
+                     {typed("ref", ArgType::Image, true), integer("shave", false, 0, 1024)}));
+  add(c.monitors, fn("recon_error", "||x - ref|| / ||ref||", {typed("ref", ArgType::Image, true)}));
+  c.stopQuantities = {"rel_change", "phi", "opt_error"};
+
+  add(c.scalarFunctions, fn("L", "Lipschitz constant of grad f", {typed("f", ArgType::Any, true)}));
+  add(c.scalarFunctions, fn("min", "smallest pixel value", {typed("image", ArgType::Image, true)}));
+  add(c.scalarFunctions, fn("max", "largest pixel value", {typed("image", ArgType::Image, true)}));
+  add(c.scalarFunctions, fn("numel", "number of pixels", {typed("image", ArgType::Image, true)}));
+  add(c.scalarFunctions, fn("sqrt", "square root", {number("x", true, 0)}));
+  add(c.scalarFunctions, fn("exp", "exponential", {number("x", true)}));
+  add(c.scalarFunctions, fn("log", "natural logarithm", {number("x", true)}));
+
+  // Linear operators: how each is written and how it maps shapes. tests/cli checks that these
+  // match the stdlib linop registry name for name and parameter for parameter.
+  auto op = [&](FunctionSpec signature, ShapeRule rule = ShapeRule::Same, std::string param = "") {
+    std::string name = signature.name;
+    c.operators.emplace(name, OperatorSpec{std::move(signature), rule, std::move(param)});
+  };
+  op(fn("identity", "the identity", {}));
+  op(fn("conv", "2-D convolution with a kernel",
+        {typed("kernel", ArgType::Kernel, true),
+         oneOf("boundary", {"periodic", "symmetric", "zero"}),
+         oneOf("as", {"convolution", "correlation"})}));
+  op(fn("decimate", "keep every s-th pixel", {integer("s", true, 1, 64)}), ShapeRule::DownByParam,
+     "s");
+  op(fn("upsample", "zero-filling upsampling", {integer("s", true, 1, 64)}), ShapeRule::UpByParam,
+     "s");
+  op(fn("bicubic_down", "bicubic downscaling (MATLAB imresize)", {integer("s", true, 1, 64)}),
+     ShapeRule::DownByParam, "s");
+  op(fn("bicubic_up", "bicubic upscaling (MATLAB imresize)", {integer("s", true, 1, 64)}),
+     ShapeRule::UpByParam, "s");
+  op(fn("haar", "orthonormal multi-level 2-D Haar transform",
+        {withDefault(integer("levels", false, 1, 16), 1)}));
+  op(fn("dct", "orthonormal 2-D DCT-II", {}));
+  op(fn("grad", "forward differences in y and x", {oneOf("boundary", {"neumann", "periodic"})}),
+     ShapeRule::Gradient);
+  op(fn("mask", "pointwise multiplication by a mask", {typed("m", ArgType::Image, true)}));
+  op(fn("dct_filters", "bank of the size^2 - 1 non-constant DCT filters",
+        {withDefault(integer("size", false, 2, 15), 3), typed("boundary", ArgType::String),
+         compilerOnly(typed("learnable", ArgType::Bool))}),
+     ShapeRule::FilterBank, "size");
+  return c;
+}
+
+std::vector<std::string> Catalogue::allFunctionNames() const {
+  std::vector<std::string> names;
+  auto collect = [&](const auto& table) {
+    for (const auto& [name, spec] : table)
+      names.push_back(name);
+  };
+  collect(proxes);
+  collect(operators);
+  collect(netTemplates);
+  collect(layers);
+  collect(paramKinds);
+  collect(fstepSolvers);
+  collect(monitors);
+  collect(scalarFunctions);
+  return names;
+}
+
+} // namespace podm::sema
