@@ -3,6 +3,9 @@
 // nChw16c, which then flow from layer to layer without reorders), the activation after a
 // convolution fused as an eltwise post-op, weights reordered into the primitive's layout once at
 // plan time, and reorders only where the user's NCHW input enters and the output leaves.
+// Intermediate activations live in two buffers shared by every network of the process (see
+// SharedActivations), so a schedule of 25 denoisers costs two activation buffers, not fifty.
+#include "numerics/scratch.h"
 #include "stdlib/nn/network_impl.h"
 
 #include <algorithm>
@@ -10,6 +13,7 @@
 #include <dnnl.hpp>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <tuple>
 #include <unordered_map>
 
@@ -34,8 +38,45 @@ struct Step {
 struct Plan {
   memory userIn, userOut;
   std::vector<Step> steps;
-  // The two buffers all intermediate activations alternate between (see PlanBuilder::fresh).
-  std::shared_ptr<void> buffers[2];
+  // Every intermediate memory with the slot (0 or 1) of the two activation buffers it alternates
+  // between (see PlanBuilder::fresh), the bytes each slot needs, and the storage bound last.
+  std::vector<std::pair<memory, int>> slotted;
+  size_t slotBytes[2] = {0, 0};
+  void* boundTo[2] = {nullptr, nullptr};
+};
+
+// The two activation buffers, shared by all networks. A run switches networks stage by stage (the
+// PODM authors' schedule uses 25 denoisers over 30 stages); buffers owned per network and shape
+// made peak memory grow by two 64-channel planes per distinct network, and every first use of a
+// network paid the page faults of fresh buffers. Networks run one at a time on the buffers (the
+// lock), and oneDNN threads each primitive across the cores anyway.
+class SharedActivations {
+public:
+  static SharedActivations& instance() {
+    static SharedActivations arena;
+    return arena;
+  }
+  std::unique_lock<std::mutex> lock() { return std::unique_lock<std::mutex>(mutex_); }
+  // Slot `k` with at least `bytes`; grows (never shrinks) under the lock. Returns nullptr when
+  // out of memory.
+  void* slot(int k, size_t bytes) {
+    if (bytes > bytes_[k]) {
+      void* grown = numerics::allocateBuffer((bytes + 63) / 64 * 64, 64);
+      if (!grown)
+        return nullptr;
+      buffers_[k].reset(grown);
+      bytes_[k] = bytes;
+    }
+    return buffers_[k].get();
+  }
+
+private:
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  std::mutex mutex_;
+  std::unique_ptr<void, Free> buffers_[2];
+  size_t bytes_[2] = {0, 0};
 };
 
 using ShapeKey = std::tuple<int64_t, int64_t, int64_t, int64_t>;
@@ -250,16 +291,8 @@ public:
     if (!direct)
       p.steps.push_back(
           {dnnl::reorder(cur, p.userOut), {{DNNL_ARG_FROM, cur}, {DNNL_ARG_TO, p.userOut}}});
-    // Give every intermediate memory its slot's storage, sized for the largest user.
-    for (int k = 0; k < 2; ++k) {
-      size_t bytes = (slotBytes_[k] + 63) / 64 * 64;
-      if (bytes)
-        p.buffers[k] = std::shared_ptr<void>(std::aligned_alloc(64, bytes), std::free);
-      if (bytes && !p.buffers[k])
-        throw WeightsError("network: out of memory for activations of input " + in.str());
-    }
-    for (auto& [m, slot] : slotted_)
-      m.set_data_handle(p.buffers[slot].get());
+    p.slotted = std::move(slotted_);
+    p.slotBytes[0] = slotBytes_[0], p.slotBytes[1] = slotBytes_[1];
     return p;
   }
 
@@ -347,6 +380,19 @@ void dnnlForward(Network::Impl& net, const Tensor& in, Tensor& out, const Shape&
     }
   }
   Plan& p = it->second;
+  SharedActivations& arena = SharedActivations::instance();
+  std::unique_lock<std::mutex> lock = arena.lock();
+  void* slots[2];
+  for (int k = 0; k < 2; ++k) {
+    slots[k] = p.slotBytes[k] ? arena.slot(k, p.slotBytes[k]) : nullptr;
+    if (p.slotBytes[k] && !slots[k])
+      throw WeightsError("network: out of memory for activations of input " + s.str());
+  }
+  if (slots[0] != p.boundTo[0] || slots[1] != p.boundTo[1]) {
+    for (auto& [m, slot] : p.slotted)
+      m.set_data_handle(slots[slot]);
+    p.boundTo[0] = slots[0], p.boundTo[1] = slots[1];
+  }
   p.userIn.set_data_handle(const_cast<float*>(in.data()));
   p.userOut.set_data_handle(out.data());
   for (Step& step : p.steps) {
