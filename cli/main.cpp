@@ -1,5 +1,6 @@
 // The podm command: a table of verbs, global --help and --version.
 #include "cli/verbs.h"
+#include "engine/allocator_policy.h"
 
 #include <iostream>
 #include <string>
@@ -230,6 +231,7 @@ void printUsage(std::ostream& out) {
 
 int main(int argc, char** argv) {
   using namespace podm::cli;
+  podm::engine::useImageSizedHeapPolicy();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     printUsage(std::cerr);

@@ -21,6 +21,10 @@ public:
                                std::to_string(schedule_->stages()) + " given)");
     schedule_->at(l).forward(in, out);
   }
+  void prepare(const Shape& in) override {
+    for (size_t l = 0; l < schedule_->stages(); ++l)
+      schedule_->at(l).prepare(in); // a network shared by several stages plans once
+  }
 
 private:
   std::shared_ptr<nn::NetworkSchedule> schedule_;

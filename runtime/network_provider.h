@@ -28,6 +28,9 @@ class NetworkOperator {
 public:
   virtual ~NetworkOperator() = default;
   virtual void apply(const Tensor& in, int64_t stage, Tensor& out) = 0;
+  // Plans every stage's network for inputs of shape `in` now, so the stage loop only runs them
+  // (the executor calls it while it builds its kernels). Optional: apply() plans on first use.
+  virtual void prepare(const Shape& in) { (void)in; }
 
   // Training (runtime/autodiff). Operators bound from fixed weight files are not trainable and
   // throw std::runtime_error from both.

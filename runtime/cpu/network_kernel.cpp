@@ -52,6 +52,11 @@ CpuKernel buildNetwork(const CpuBuildContext& c) {
   if (!s->op)
     throw std::runtime_error(c.where() + ": the network provider has no network '" + desc.name +
                              "'");
+  try {
+    s->op->prepare(toShape(c.operand(0)));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(c.where() + ": network '" + desc.name + "': " + e.what());
+  }
   s->views.setShape(toShape(c.result()));
   s->where = c.where() + " network '" + desc.name + "'";
   CpuKernel k;

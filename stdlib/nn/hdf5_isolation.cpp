@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -107,17 +108,18 @@ void writeAll(int fd, const std::string& s) {
   }
 }
 
-// Runs `work` in a child; returns its payload or throws its WeightsError (or a crash report).
-std::string isolated(const std::string& path, const std::function<std::string()>& work) {
-  uint64_t fileBytes = 0;
-  {
-    std::ifstream f(path, std::ios::binary | std::ios::ate);
+// Runs `work` in a child; returns its payload or throws its WeightsError (or a crash report,
+// naming `path`: the file, or the files of a batch). `files` bound the size of a genuine result.
+std::string isolated(const std::string& path, const std::vector<std::string>& files,
+                     const std::function<std::string()>& work) {
+  // A genuine result holds at most the files' values as f32 (f16 doubles) plus names.
+  uint64_t cap = 1u << 20;
+  for (const std::string& file : files) {
+    std::ifstream f(file, std::ios::binary | std::ios::ate);
     if (!f)
-      throw WeightsError(path + ": cannot open file");
-    fileBytes = static_cast<uint64_t>(f.tellg());
+      throw WeightsError(file + ": cannot open file");
+    cap += 8 * static_cast<uint64_t>(f.tellg()) + (1u << 20);
   }
-  // A genuine result holds at most the file's values as f32 (f16 doubles) plus names.
-  const uint64_t cap = 8 * fileBytes + (1u << 20);
   int fds[2];
   if (pipe(fds) != 0)
     throw WeightsError(path + ": cannot create a pipe for the HDF5 reader");
@@ -174,57 +176,55 @@ std::string isolated(const std::string& path, const std::function<std::string()>
   return buf.substr(1);
 }
 
-} // namespace
+void encodeKeras(Writer& w, const KerasModel& m) {
+  w.i64(m.spec.inChannels);
+  w.u64(m.spec.residual);
+  w.u64(m.spec.layers.size());
+  for (const Layer& l : m.spec.layers) {
+    w.u64(static_cast<uint64_t>(l.kind));
+    w.str(l.name);
+    for (int64_t v : {l.in, l.out, l.kernel, l.dilation, l.stride, l.factor})
+      w.i64(v);
+    w.u64(static_cast<uint64_t>(l.padding));
+    w.u64(l.bias);
+    w.f32(l.alpha);
+    w.f32(l.eps);
+  }
+  w.u64(m.weights.size());
+  for (const auto& [name, t] : m.weights) {
+    w.str(name);
+    w.shape(t.shape);
+    w.u64(t.data.size());
+    for (float v : t.data)
+      w.f32(v);
+  }
+}
 
-KerasModel readKerasHdf5(const std::string& path) {
-  std::string payload = isolated(path, [&] {
-    KerasModel m = readKerasHdf5InProcess(path);
-    Writer w;
-    w.i64(m.spec.inChannels);
-    w.u64(m.spec.residual);
-    w.u64(m.spec.layers.size());
-    for (const Layer& l : m.spec.layers) {
-      w.u64(static_cast<uint64_t>(l.kind));
-      w.str(l.name);
-      for (int64_t v : {l.in, l.out, l.kernel, l.dilation, l.stride, l.factor})
-        w.i64(v);
-      w.u64(static_cast<uint64_t>(l.padding));
-      w.u64(l.bias);
-      w.f32(l.alpha);
-      w.f32(l.eps);
-    }
-    w.u64(m.weights.size());
-    for (const auto& [name, t] : m.weights) {
-      w.str(name);
-      w.shape(t.shape);
-      w.u64(t.data.size());
-      for (float v : t.data)
-        w.f32(v);
-    }
-    return w.take();
-  });
-  Reader r(payload, path);
+Layer decodeLayer(Reader& r) {
+  Layer l;
+  uint64_t kind = r.u64();
+  if (kind > static_cast<uint64_t>(LayerKind::Dense))
+    r.bad();
+  l.kind = static_cast<LayerKind>(kind);
+  l.name = r.str();
+  for (int64_t* v : {&l.in, &l.out, &l.kernel, &l.dilation, &l.stride, &l.factor})
+    *v = r.i64();
+  uint64_t padding = r.u64();
+  if (padding > static_cast<uint64_t>(Padding::Replicate))
+    r.bad();
+  l.padding = static_cast<Padding>(padding);
+  l.bias = r.u64() != 0;
+  l.alpha = r.f32();
+  l.eps = r.f32();
+  return l;
+}
+
+KerasModel decodeKeras(Reader& r) {
   KerasModel m;
   m.spec.inChannels = r.i64();
   m.spec.residual = r.u64() != 0;
-  for (uint64_t n = r.count(8 * 10), i = 0; i < n; ++i) {
-    Layer l;
-    uint64_t kind = r.u64();
-    if (kind > static_cast<uint64_t>(LayerKind::Dense))
-      r.bad();
-    l.kind = static_cast<LayerKind>(kind);
-    l.name = r.str();
-    for (int64_t* v : {&l.in, &l.out, &l.kernel, &l.dilation, &l.stride, &l.factor})
-      *v = r.i64();
-    uint64_t padding = r.u64();
-    if (padding > static_cast<uint64_t>(Padding::Replicate))
-      r.bad();
-    l.padding = static_cast<Padding>(padding);
-    l.bias = r.u64() != 0;
-    l.alpha = r.f32();
-    l.eps = r.f32();
-    m.spec.layers.push_back(std::move(l));
-  }
+  for (uint64_t n = r.count(8 * 10), i = 0; i < n; ++i)
+    m.spec.layers.push_back(decodeLayer(r));
   for (uint64_t n = r.count(24), i = 0; i < n; ++i) {
     std::string name = r.str();
     HostTensor t;
@@ -237,13 +237,77 @@ KerasModel readKerasHdf5(const std::string& path) {
       v = r.f32();
     m.weights[name] = std::move(t);
   }
-  if (!r.done())
-    r.bad();
   return m;
 }
 
+// Reads every file in one child: per file, 1 and the model, or 0 and the error message.
+std::vector<KerasRead> readBatch(const std::vector<std::string>& paths) {
+  std::string label = paths.size() == 1 ? paths[0] : "the HDF5 files " + paths[0] + ", ...";
+  std::string payload = isolated(label, paths, [&] {
+    Writer w;
+    for (const std::string& path : paths) {
+      try {
+        KerasModel m = readKerasHdf5InProcess(path);
+        w.u64(1);
+        encodeKeras(w, m);
+      } catch (const WeightsError& e) {
+        w.u64(0);
+        w.str(e.what());
+      } catch (const std::exception& e) {
+        w.u64(0);
+        w.str(path + ": " + e.what());
+      }
+    }
+    return w.take();
+  });
+  Reader r(payload, label);
+  std::vector<KerasRead> out(paths.size());
+  for (KerasRead& read : out) {
+    if (r.u64() == 1)
+      read.model = decodeKeras(r);
+    else
+      read.error = r.str();
+  }
+  if (!r.done())
+    r.bad();
+  return out;
+}
+
+} // namespace
+
+std::vector<KerasRead> readKerasHdf5All(const std::vector<std::string>& paths) {
+  if (paths.empty())
+    return {};
+  try {
+    return readBatch(paths);
+  } catch (const WeightsError&) {
+    if (paths.size() == 1)
+      throw;
+    // libhdf5 crashed (or the stream was bad) somewhere in the batch: read the files one by one,
+    // so the error names the file that did it.
+    std::vector<KerasRead> out;
+    for (const std::string& path : paths) {
+      KerasRead read;
+      try {
+        read = std::move(readBatch({path})[0]);
+      } catch (const WeightsError& e) {
+        read.error = e.what();
+      }
+      out.push_back(std::move(read));
+    }
+    return out;
+  }
+}
+
+KerasModel readKerasHdf5(const std::string& path) {
+  KerasRead read = std::move(readKerasHdf5All({path})[0]);
+  if (!read.model)
+    throw WeightsError(read.error);
+  return std::move(*read.model);
+}
+
 std::vector<TensorInfo> inspectHdf5(const std::string& path) {
-  std::string payload = isolated(path, [&] {
+  std::string payload = isolated(path, {path}, [&] {
     Writer w;
     std::vector<TensorInfo> list = inspectHdf5InProcess(path);
     w.u64(list.size());

@@ -12,6 +12,7 @@
 #include "stdlib/nn/network.h"
 #include "stdlib/nn/weights.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,19 @@ struct KerasModel {
 
 bool isHdf5File(const std::string& path);
 KerasModel readKerasHdf5(const std::string& path);
+
+// One file's result in a batch: the model, or the error message naming the file.
+struct KerasRead {
+  std::optional<KerasModel> model;
+  std::string error;
+};
+// Reads all `paths` in one isolated child process (a fork per file cost tens of milliseconds
+// each on a run with 25 denoisers). Errors are reported per file, not thrown.
+std::vector<KerasRead> readKerasHdf5All(const std::vector<std::string>& paths);
+// `spec` bound to the weights of a Keras file already read from `path`, after checking that the
+// file's model_config describes the same layers (errors name `path`).
+Network networkFromKeras(NetworkSpec spec, const KerasModel& m, const std::string& path,
+                         const std::string& prefix = "");
 // Every dataset in the file with its HDF5 path, element type and shape (no data read).
 std::vector<TensorInfo> inspectHdf5(const std::string& path);
 

@@ -417,33 +417,59 @@ void Network::forward(const Tensor& in, Tensor& out) {
   dnnlForward(*impl_, in, out, os);
 }
 
+void Network::prepare(const Shape& in) {
+  if (!impl_->bound)
+    throw WeightsError("network: planned before weights were bound");
+  dnnlPrepare(*impl_, in, outputShape(in));
+}
+
 size_t Network::cachedShapes() const {
   return dnnlCachedShapes(*impl_->dnnl);
 }
 
-Network loadNetwork(NetworkSpec spec, const std::string& path, const std::string& prefix) {
+// The error of a weight file, prefixed with its path unless it already names it.
+WeightsError fileError(const std::string& path, const WeightsError& e) {
+  std::string what = e.what();
+  return WeightsError(what.rfind(path, 0) == 0 ? what : path + ": " + what);
+}
+
+Network networkFromKeras(NetworkSpec spec, const KerasModel& m, const std::string& path,
+                         const std::string& prefix) {
   Network net(std::move(spec));
   try {
-    if (isHdf5File(path)) {
-      // A Keras file records its architecture: check it, since a network with other dilations
-      // (or activations) has the same tensor shapes and would bind silently.
-      KerasModel m = readKerasHdf5(path);
-      const auto& mine = net.spec().layers;
-      for (size_t i = 0; i < std::max(mine.size(), m.spec.layers.size()); ++i) {
-        std::string want = i < mine.size() ? layerText(mine[i]) : "nothing";
-        std::string have = i < m.spec.layers.size() ? layerText(m.spec.layers[i]) : "nothing";
-        if (want != have)
-          throw WeightsError("the file's model_config differs from the network at layer " +
-                             std::to_string(i) + ": the file has '" + have + "', the network '" +
-                             want + "'");
-      }
-      net.bind(m.weights, prefix);
-      return net;
+    // A Keras file records its architecture: check it, since a network with other dilations
+    // (or activations) has the same tensor shapes and would bind silently.
+    const auto& mine = net.spec().layers;
+    for (size_t i = 0; i < std::max(mine.size(), m.spec.layers.size()); ++i) {
+      std::string want = i < mine.size() ? layerText(mine[i]) : "nothing";
+      std::string have = i < m.spec.layers.size() ? layerText(m.spec.layers[i]) : "nothing";
+      if (want != have)
+        throw WeightsError("the file's model_config differs from the network at layer " +
+                           std::to_string(i) + ": the file has '" + have + "', the network '" +
+                           want + "'");
     }
+    net.bind(m.weights, prefix);
+  } catch (const WeightsError& e) {
+    throw fileError(path, e);
+  }
+  return net;
+}
+
+Network loadNetwork(NetworkSpec spec, const std::string& path, const std::string& prefix) {
+  if (isHdf5File(path)) {
+    KerasModel m;
+    try {
+      m = readKerasHdf5(path);
+    } catch (const WeightsError& e) {
+      throw fileError(path, e);
+    }
+    return networkFromKeras(std::move(spec), m, path, prefix);
+  }
+  Network net(std::move(spec));
+  try {
     net.bind(loadWeights(path), prefix);
   } catch (const WeightsError& e) {
-    std::string what = e.what();
-    throw WeightsError(what.rfind(path, 0) == 0 ? what : path + ": " + what);
+    throw fileError(path, e);
   }
   return net;
 }

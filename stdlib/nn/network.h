@@ -95,6 +95,9 @@ public:
   // intermediate buffers are created on the first call for each input shape and cached.
   // Not thread-safe: one Network per concurrent caller.
   void forward(const Tensor& in, Tensor& out);
+  // Creates the primitives and reorders the weights for inputs of shape `in` now (forward would
+  // do it on its first call with that shape).
+  void prepare(const Shape& in);
   // Number of distinct input shapes with cached primitives (for tests).
   size_t cachedShapes() const;
   // Multiply-accumulate count ×2 of one forward pass on `in` (convolutions and dense layers).

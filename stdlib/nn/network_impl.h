@@ -31,6 +31,7 @@ struct Network::Impl {
 
 std::unique_ptr<DnnlState> makeDnnlState();
 void dnnlForward(Network::Impl& net, const Tensor& in, Tensor& out, const Shape& outShape);
+void dnnlPrepare(Network::Impl& net, const Shape& in, const Shape& outShape);
 void dnnlClear(DnnlState& state);
 size_t dnnlCachedShapes(const DnnlState& state);
 

@@ -366,9 +366,10 @@ private:
 
 } // namespace
 
-void dnnlForward(Network::Impl& net, const Tensor& in, Tensor& out, const Shape& outShape) {
+namespace {
+
+Plan& planFor(Network::Impl& net, const Shape& s, const Shape& outShape) {
   DnnlState& st = *net.dnnl;
-  const Shape& s = in.shape();
   ShapeKey key{s.n, s.c, s.h, s.w};
   auto it = st.plans.find(key);
   if (it == st.plans.end()) {
@@ -379,7 +380,19 @@ void dnnlForward(Network::Impl& net, const Tensor& in, Tensor& out, const Shape&
                          s.str() + ": " + e.what());
     }
   }
-  Plan& p = it->second;
+  return it->second;
+}
+
+} // namespace
+
+void dnnlPrepare(Network::Impl& net, const Shape& in, const Shape& outShape) {
+  planFor(net, in, outShape);
+}
+
+void dnnlForward(Network::Impl& net, const Tensor& in, Tensor& out, const Shape& outShape) {
+  DnnlState& st = *net.dnnl;
+  const Shape& s = in.shape();
+  Plan& p = planFor(net, s, outShape);
   SharedActivations& arena = SharedActivations::instance();
   std::unique_lock<std::mutex> lock = arena.lock();
   void* slots[2];

@@ -1,18 +1,39 @@
 // NetworkSchedule: one loaded network per distinct weight source, shared by the stages using it.
 #include "stdlib/nn/schedule.h"
 
+#include "stdlib/nn/keras_hdf5.h"
+
+#include <algorithm>
+#include <map>
 #include <stdexcept>
 
 namespace podm::nn {
 
 NetworkSchedule::NetworkSchedule(const NetworkSpec& spec, const std::vector<WeightSource>& stages) {
+  // The Keras files of all stages are read together, in one isolated reader process.
+  std::vector<std::string> hdf5;
+  for (const WeightSource& s : stages)
+    if (std::find(hdf5.begin(), hdf5.end(), s.path) == hdf5.end() && isHdf5File(s.path))
+      hdf5.push_back(s.path);
+  std::vector<KerasRead> reads = readKerasHdf5All(hdf5);
+  std::map<std::string, const KerasRead*> readOf;
+  for (size_t i = 0; i < hdf5.size(); ++i)
+    readOf[hdf5[i]] = &reads[i];
+  auto load = [&](const WeightSource& s) {
+    auto it = readOf.find(s.path);
+    if (it == readOf.end())
+      return loadNetwork(spec, s.path, s.prefix);
+    if (const std::string& e = it->second->error; !it->second->model)
+      throw WeightsError(e.rfind(s.path, 0) == 0 ? e : s.path + ": " + e);
+    return networkFromKeras(spec, *it->second->model, s.path, s.prefix);
+  };
   for (size_t l = 0; l < stages.size(); ++l) {
     size_t k = 0;
     while (k < sources_.size() && !(sources_[k] == stages[l]))
       ++k;
     if (k == sources_.size()) {
       try {
-        nets_.push_back(loadNetwork(spec, stages[l].path, stages[l].prefix));
+        nets_.push_back(load(stages[l]));
       } catch (const WeightsError& e) {
         // Stages are numbered from 1 wherever a user reads them (as in the trace).
         throw WeightsError("stage " + std::to_string(l + 1) + ": " + e.what());
