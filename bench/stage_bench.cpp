@@ -378,6 +378,53 @@ struct Row {
   double rssMib;
 };
 
+// Where podm's stage time goes: per-op totals over one L-stage run (tracing on).
+void printProfile(const ir::Graph& gL, cpu::CpuBackend& cpuBackend,
+                  const std::map<std::string, Tensor>& inputs, const SizePlan& plan) {
+  ExecutorOptions traced;
+  traced.trace = true;
+  Executor prof(gL, cpuBackend, nullptr, traced);
+  prof.run(inputs);
+  prof.trace().reset();
+  prof.run(inputs);
+  std::printf("  profile of one %d-stage podm run at %lld² (per op, all regions):\n",
+              plan.longStages, static_cast<long long>(plan.n));
+  std::ostringstream table;
+  prof.trace().printByOp(table);
+  std::istringstream lines(table.str());
+  for (std::string line; std::getline(lines, line);)
+    std::printf("    %s\n", line.c_str());
+}
+
+// The tables over all sizes: stage times against the hand loops, then memory.
+void printSummary(const std::vector<Row>& rows) {
+  std::printf("stage time (median of interleaved repetitions; ratio = podm / hand, < 1 means podm "
+              "is faster)\n");
+  std::printf("%6s %6s %11s %11s %7s %12s %9s %14s %14s\n", "size", "conv", "podm ms", "hand ms",
+              "ratio", "literal ms", "podm/lit", "podm ns/NlgN", "hand ns/NlgN");
+  for (const Row& r : rows) {
+    double nlogn = static_cast<double>(r.n * r.n) * std::log2(static_cast<double>(r.n * r.n));
+    std::printf("%5lld² %6s %11.3f %11.3f %7.2f %12.3f %9.2f %14.4f %14.4f\n",
+                static_cast<long long>(r.n), r.conv, r.podmMs, r.handMs, r.podmMs / r.handMs,
+                r.literalMs, r.podmMs / r.literalMs, r.podmMs * 1e6 / nlogn,
+                r.handMs * 1e6 / nlogn);
+  }
+  std::printf(
+      "(literal = the hand loop doing podm's former graph arithmetic: K and K' as separate "
+      "FFT convolutions, feedback every stage; conv = podm's periodic 9x9 method for phi)\n");
+  std::printf("\nmemory (MiB; one plane = N float32; podm = the executor's CPU arena plan of the "
+              "L-stage graph)\n");
+  std::printf("%6s %6s %10s %10s %10s %8s %10s %12s\n", "size", "slots", "naive", "planned",
+              "peak live", "plane", "hand bufs", "peak RSS");
+  for (const Row& r : rows)
+    std::printf("%5lld² %6zu %10.1f %10.1f %10.1f %8.2f %10.1f %12.1f\n",
+                static_cast<long long>(r.n), r.mem.slots, mib(r.mem.naiveBytes),
+                mib(r.mem.plannedBytes), mib(r.mem.peakLiveBytes),
+                mib(static_cast<size_t>(r.n * r.n) * sizeof(float)), mib(r.handBytes), r.rssMib);
+  std::printf("(peak RSS is the process high-water mark after that size: two podm executors, the "
+              "hand buffers, inputs, graph constants and FFTW plans of every size so far)\n");
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -513,51 +560,13 @@ int main(int argc, char** argv) {
                 plan.longStages, plan.reps, setupMs, row.podmMs, row.handMs,
                 row.podmMs / row.handMs, row.literalMs);
 
-    if (n == profileSize) {
-      // Where podm's stage time goes: per-op totals over one L-stage run (tracing on).
-      ExecutorOptions traced;
-      traced.trace = true;
-      Executor prof(gL, cpuBackend, nullptr, traced);
-      prof.run(inputs);
-      prof.trace().reset();
-      prof.run(inputs);
-      std::printf("  profile of one %d-stage podm run at %lld² (per op, all regions):\n",
-                  plan.longStages, static_cast<long long>(n));
-      std::ostringstream table;
-      prof.trace().printByOp(table);
-      std::istringstream lines(table.str());
-      for (std::string line; std::getline(lines, line);)
-        std::printf("    %s\n", line.c_str());
-    }
+    if (n == profileSize)
+      printProfile(gL, cpuBackend, inputs, plan);
     std::printf("\n");
     std::fflush(stdout);
   }
 
-  std::printf("stage time (median of interleaved repetitions; ratio = podm / hand, < 1 means podm "
-              "is faster)\n");
-  std::printf("%6s %6s %11s %11s %7s %12s %9s %14s %14s\n", "size", "conv", "podm ms", "hand ms",
-              "ratio", "literal ms", "podm/lit", "podm ns/NlgN", "hand ns/NlgN");
-  for (const Row& r : rows) {
-    double nlogn = static_cast<double>(r.n * r.n) * std::log2(static_cast<double>(r.n * r.n));
-    std::printf("%5lld² %6s %11.3f %11.3f %7.2f %12.3f %9.2f %14.4f %14.4f\n",
-                static_cast<long long>(r.n), r.conv, r.podmMs, r.handMs, r.podmMs / r.handMs,
-                r.literalMs, r.podmMs / r.literalMs, r.podmMs * 1e6 / nlogn,
-                r.handMs * 1e6 / nlogn);
-  }
-  std::printf(
-      "(literal = the hand loop doing podm's former graph arithmetic: K and K' as separate "
-      "FFT convolutions, feedback every stage; conv = podm's periodic 9x9 method for phi)\n");
-  std::printf("\nmemory (MiB; one plane = N float32; podm = the executor's CPU arena plan of the "
-              "L-stage graph)\n");
-  std::printf("%6s %6s %10s %10s %10s %8s %10s %12s\n", "size", "slots", "naive", "planned",
-              "peak live", "plane", "hand bufs", "peak RSS");
-  for (const Row& r : rows)
-    std::printf("%5lld² %6zu %10.1f %10.1f %10.1f %8.2f %10.1f %12.1f\n",
-                static_cast<long long>(r.n), r.mem.slots, mib(r.mem.naiveBytes),
-                mib(r.mem.plannedBytes), mib(r.mem.peakLiveBytes),
-                mib(static_cast<size_t>(r.n * r.n) * sizeof(float)), mib(r.handBytes), r.rssMib);
-  std::printf("(peak RSS is the process high-water mark after that size: two podm executors, the "
-              "hand buffers, inputs, graph constants and FFTW plans of every size so far)\n");
+  printSummary(rows);
   std::printf("\ntotal %.1f s\n", (bench::nowMs() - t0) / 1000.0);
   return 0;
 }

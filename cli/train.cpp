@@ -440,41 +440,15 @@ int runE2e(const Args& a, const std::vector<std::string>& given, double sigma255
   return kOk;
 }
 
-} // namespace
-
-int runTrain(const std::vector<std::string>& given) {
-  std::vector<std::string> args = given, plugins;
-  if (!takePluginOptions(kVerb, args, plugins))
-    return kUsageError;
-  Args a;
-  if (int status = parseArgs(args, a); status != kOk)
-    return status;
-  double sigmaLo = 0, sigmaHi = 0;
-  if (!a.sigma.empty() && !parseSigma(a.sigma, sigmaLo, sigmaHi))
-    return usageError(kVerb, "--sigma needs a noise level in 0..255 or a range LOW:HIGH");
-  if (!engine::loadPlugins(kVerb, plugins))
-    return kUsageError;
-  if (a.mode == "e2e") {
-    if (sigmaHi != sigmaLo)
-      return usageError(kVerb, "--mode e2e takes one noise level (--sigma S), not a range");
-    if (a.sigma.empty())
-      return usageError(kVerb, "--mode e2e needs the noise level of the observations: --sigma S "
-                               "(0-255 scale)");
-    return runE2e(a, given, sigmaLo);
-  }
-
-  // The network node, from a lowering with placeholder sizes (weights are not read here).
-  std::optional<engine::LoadedModel> m = engine::loadModel(a.model, engine::Stop::AfterSema);
-  if (!m)
-    return kUsageError;
-  if (!m->checked)
-    return kModelError;
+// The net to train: its node in a lowering with placeholder sizes (weights are not read here),
+// the one --net names or the model's only one.
+int findNet(const Args& a, const engine::LoadedModel& m, NetworkDesc& net) {
   engine::GraphInputs placeholder;
-  for (const ast::Decl& d : m->ast->decls)
+  for (const ast::Decl& d : m.ast->decls)
     if (d.kind == ast::DeclKind::Input && (d.type.name == "image" || d.type.name == "kernel"))
       placeholder.shapes[d.name] =
           d.type.name == "image" ? lower::InputShape{64, 64} : lower::InputShape{5, 5};
-  std::optional<lower::LowerResult> lowered = engine::lowerLoaded(*m, placeholder);
+  std::optional<lower::LowerResult> lowered = engine::lowerLoaded(m, placeholder);
   if (!lowered)
     return kModelError;
   std::vector<NetworkDesc> nets;
@@ -493,21 +467,33 @@ int runTrain(const std::vector<std::string>& given) {
   if (nets.size() > 1 && nets[0].name != nets[1].name)
     return dataError(a.model + ": the model has several nets (" + nets[0].name + ", " +
                      nets[1].name + "); choose one with --net NAME");
-  const NetworkDesc& net = nets.front();
+  net = nets.front();
+  return kOk;
+}
 
-  // Group the distinct weight files by the noise level of their stages.
+// What trainGreedy trains: one job per denoising problem. The net's distinct weight files are
+// grouped by the noise level of their stages (--sigma, or the model's `schedule sigma`); files
+// whose stages share a level are one problem, and one network serves them all.
+struct JobPlan {
+  std::vector<train::GreedyJob> jobs;
+  std::vector<std::vector<int64_t>> stages; // per job, the stages it serves
+  std::vector<std::string> files;           // distinct, by first stage
+};
+
+int planJobs(const Args& a, const engine::LoadedModel& m, const NetworkDesc& net, double sigmaLo,
+             double sigmaHi, JobPlan& plan) {
   std::vector<double> schedule;
   if (a.sigma.empty()) {
     std::string error;
-    schedule = sigmaSchedule(*m->ast, error);
+    schedule = sigmaSchedule(*m.ast, error);
     if (!error.empty())
       return dataError(a.model + ": " + error);
     if (schedule.empty())
       return usageError(kVerb, "give the noise level with --sigma, or add `schedule sigma = "
                                "[...]` (one level per stage) to the model");
   }
-  const int64_t stages = std::max<int64_t>(m->checked->stages, 1);
-  std::vector<std::string> files; // distinct, by first stage
+  const int64_t stages = std::max<int64_t>(m.checked->stages, 1);
+  std::vector<std::string>& files = plan.files;
   std::map<std::string, std::vector<int64_t>> stagesOf;
   for (int64_t l = 0; l < stages; ++l) {
     const std::string& f = net.weights[net.weights.size() == 1 ? 0 : static_cast<size_t>(l)];
@@ -515,8 +501,8 @@ int runTrain(const std::vector<std::string>& given) {
       files.push_back(f);
     stagesOf[f].push_back(l);
   }
-  std::vector<train::GreedyJob> jobs;
-  std::vector<std::vector<int64_t>> jobStages;
+  std::vector<train::GreedyJob>& jobs = plan.jobs;
+  std::vector<std::vector<int64_t>>& jobStages = plan.stages;
   for (const std::string& f : files) {
     double lo = sigmaLo, hi = sigmaHi;
     if (!schedule.empty()) {
@@ -553,6 +539,78 @@ int runTrain(const std::vector<std::string>& given) {
     jobs.push_back(job);
     jobStages.push_back(stagesOf[f]);
   }
+  return kOk;
+}
+
+// The final weights, each file atomically, where `podm run` looks for them: -o itself for a net
+// with one weight file, else the model's paths under the folder -o.
+int writeTrainedWeights(const Args& a, const std::string& modelName, const NetworkDesc& net,
+                        const JobPlan& plan, const train::GreedyResult& r) {
+  const std::vector<train::GreedyJob>& jobs = plan.jobs;
+  const bool oneFile = plan.files.size() == 1;
+  try {
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      std::map<std::string, std::string> meta{{"podm.model", modelName},
+                                              {"podm.net", net.name},
+                                              {"podm.trained", r.jobs[j].label},
+                                              {"podm.steps", std::to_string(r.jobs[j].steps)}};
+      for (const std::string& f : jobs[j].outputs) {
+        std::filesystem::path target = a.output;
+        if (!oneFile) {
+          std::filesystem::path rel(f);
+          target /= rel.is_relative() ? rel : rel.filename();
+          std::filesystem::create_directories(target.parent_path());
+        }
+        io::writeFileAtomic(target.string(), [&](const std::string& tmp) {
+          nn::writeSafetensors(tmp, r.jobs[j].weights, meta);
+        });
+        std::cerr << "podm train: wrote " << target.string() << "\n";
+      }
+    }
+  } catch (const std::exception& e) {
+    return dataError(e.what());
+  }
+  return kOk;
+}
+
+} // namespace
+
+int runTrain(const std::vector<std::string>& given) {
+  std::vector<std::string> args = given, plugins;
+  if (!takePluginOptions(kVerb, args, plugins))
+    return kUsageError;
+  Args a;
+  if (int status = parseArgs(args, a); status != kOk)
+    return status;
+  double sigmaLo = 0, sigmaHi = 0;
+  if (!a.sigma.empty() && !parseSigma(a.sigma, sigmaLo, sigmaHi))
+    return usageError(kVerb, "--sigma needs a noise level in 0..255 or a range LOW:HIGH");
+  if (!engine::loadPlugins(kVerb, plugins))
+    return kUsageError;
+  if (a.mode == "e2e") {
+    if (sigmaHi != sigmaLo)
+      return usageError(kVerb, "--mode e2e takes one noise level (--sigma S), not a range");
+    if (a.sigma.empty())
+      return usageError(kVerb, "--mode e2e needs the noise level of the observations: --sigma S "
+                               "(0-255 scale)");
+    return runE2e(a, given, sigmaLo);
+  }
+
+  std::optional<engine::LoadedModel> m = engine::loadModel(a.model, engine::Stop::AfterSema);
+  if (!m)
+    return kUsageError;
+  if (!m->checked)
+    return kModelError;
+  NetworkDesc net;
+  if (int status = findNet(a, *m, net); status != kOk)
+    return status;
+
+  JobPlan plan;
+  if (int status = planJobs(a, *m, net, sigmaLo, sigmaHi, plan); status != kOk)
+    return status;
+  const std::vector<train::GreedyJob>& jobs = plan.jobs;
+  const std::vector<std::vector<int64_t>>& jobStages = plan.stages;
+  const std::vector<std::string>& files = plan.files;
   const bool oneFile = files.size() == 1;
   if (!oneFile && std::filesystem::exists(a.output) && !std::filesystem::is_directory(a.output))
     return usageError(kVerb, "net " + net.name + " has " + std::to_string(files.size()) +
@@ -598,29 +656,8 @@ int runTrain(const std::vector<std::string>& given) {
     return kModelError;
   }
 
-  // Final weights, atomically, where `podm run` looks for them.
-  try {
-    for (size_t j = 0; j < jobs.size(); ++j) {
-      std::map<std::string, std::string> meta{{"podm.model", o.modelName},
-                                              {"podm.net", net.name},
-                                              {"podm.trained", r.jobs[j].label},
-                                              {"podm.steps", std::to_string(r.jobs[j].steps)}};
-      for (const std::string& f : jobs[j].outputs) {
-        std::filesystem::path target = a.output;
-        if (!oneFile) {
-          std::filesystem::path rel(f);
-          target /= rel.is_relative() ? rel : rel.filename();
-          std::filesystem::create_directories(target.parent_path());
-        }
-        io::writeFileAtomic(target.string(), [&](const std::string& tmp) {
-          nn::writeSafetensors(tmp, r.jobs[j].weights, meta);
-        });
-        std::cerr << "podm train: wrote " << target.string() << "\n";
-      }
-    }
-  } catch (const std::exception& e) {
-    return dataError(e.what());
-  }
+  if (int status = writeTrainedWeights(a, o.modelName, net, plan, r); status != kOk)
+    return status;
   for (const train::JobReport& j : r.jobs)
     if (!valSet.empty())
       std::cerr << "podm train: " << j.label << ": validation PSNR " << std::fixed

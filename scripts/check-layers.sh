@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the include graph against the floors of docs/architecture.md: a file may include headers
 # of its own unit or of a lower floor, never of a higher floor or of another unit on its own floor;
-# and the libraries that must not leak (FFTW, oneDNN, CUDA) are included only where they live.
+# and the libraries that must not leak (FFTW, oneDNN, CUDA) are included only where they live
+# (CUDA headers also inside `#ifdef __CUDACC__`, which only nvcc compiles).
 # Prints each offending include as FILE:LINE: message and exits 1 when there is one. Run by
 # scripts/test.sh; usage: scripts/check-layers.sh [REPO_ROOT]
 set -euo pipefail
@@ -67,7 +68,15 @@ awk -v floors="$FLOORS" -v libs="$PRIVATE_LIBS" '
     }
     bad = 0
   }
-  FNR == 1 { from = unitOf(FILENAME) }
+  FNR == 1 { from = unitOf(FILENAME); depth = 0; cudaDepth = 0 }
+  # Inside `#ifdef __CUDACC__` a shared header may include CUDA headers: only nvcc sees them.
+  /^[ \t]*#[ \t]*if/ {
+    ++depth
+    if ($0 ~ /__CUDACC__/ && $0 !~ /!/)
+      cudaDepth = depth
+  }
+  /^[ \t]*#[ \t]*else/ { if (depth == cudaDepth) cudaDepth = 0 }
+  /^[ \t]*#[ \t]*endif/ { if (depth == cudaDepth) cudaDepth = 0; --depth }
   /^[ \t]*#[ \t]*include[ \t]*"/ {
     inc = $0
     sub(/^[^"]*"/, "", inc); sub(/".*$/, "", inc)
@@ -90,6 +99,8 @@ awk -v floors="$FLOORS" -v libs="$PRIVATE_LIBS" '
     inc = $0
     sub(/^[^<]*</, "", inc); sub(/>.*$/, "", inc)
     for (lib in allowed) {
+      if (cudaDepth > 0 && lib ~ /^cu/)
+        continue
       if (index(inc, lib) != 1)
         continue
       rest = substr(inc, length(lib) + 1, 1)

@@ -7,6 +7,8 @@ scripts/deps.sh
 # The include graph keeps to the floors of docs/architecture.md.
 scripts/check-layers.sh
 scripts/build.sh
+# The size limits: no source file over 800 lines, no function over 150 outside the tests.
+scripts/check-sizes.py
 # Would the install list alone build this tree on a fresh machine? CI runs on a machine where
 # packages once installed by hand stay installed, so the build passing here proves nothing.
 closure=../shared/tools/deps-closure-check

@@ -229,31 +229,11 @@ Figures evaluate(Trainer& t, const std::vector<Sample>& val) {
   return f;
 }
 
-} // namespace
-
-EndToEndResult trainEndToEnd(const EndToEndOptions& o) {
-  if (o.steps <= 0 && o.seconds <= 0)
-    throw std::invalid_argument("give a number of steps or a time bound");
-  if (o.batch < 1)
-    throw std::invalid_argument("the batch size must be at least 1");
-  if (o.kernels.empty())
-    throw std::invalid_argument("end-to-end training needs at least one blur kernel");
-  if (!o.lowerFor)
-    throw std::invalid_argument("no model to train");
-  const LossKind lossKind = parseLoss(o.loss);
-  const std::string config = configText(o);
-
-  Trainer trainer(o);
-  trainer.tapeFor(o.sampler.crop, o.sampler.crop); // builds the networks and the params
-  ParameterList params = trainer.paramList();
-  ParameterList netParams = o.networkParameters ? o.networkParameters() : ParameterList{};
-  if (params.empty() && (o.freezeNet || netParams.empty()))
-    throw std::invalid_argument("the model has nothing to train end to end (no param and no "
-                                "trainable network)");
-
-  // The fixed validation set: centre crops, kernel i mod K, noise seeded by the position.
+// The validation set, fixed for the whole run: centre crops, kernel i mod K, noise seeded by the
+// position. obsPsnr gets the observations' mean PSNR, the figure training must beat.
+std::vector<Sample> validationSamples(Trainer& trainer, const EndToEndOptions& o, double& obsPsnr) {
   std::vector<Sample> val;
-  double obsPsnr = 0;
+  obsPsnr = 0;
   for (size_t i = 0; const Batch& b : validationSet(o.valImages, o.valCrop, Degradation{})) {
     val.push_back(trainer.degrade(b.clean, i % o.kernels.size(), 0x7e57ull + i));
     obsPsnr += io::psnr(clamped(val.back().inputs.at(o.observation)), b.clean);
@@ -261,16 +241,34 @@ EndToEndResult trainEndToEnd(const EndToEndOptions& o) {
   }
   if (!val.empty())
     obsPsnr /= double(val.size());
+  return val;
+}
 
-  std::unique_ptr<Optimizer> opt = newOptimizer(o, o.lr);
-  std::unique_ptr<Optimizer> netOpt = newOptimizer(o, o.netLr);
-  BatchSampler sampler(o.trainImages, o.sampler, Degradation{}, o.seed ^ 0x5a5a5a5a5a5a5a5aull);
-  std::mt19937_64 rng(o.seed * 0x9e3779b97f4a7c15ull + 17);
+std::string netKey(const std::string& n) {
+  return "net/" + n;
+}
+
+// What a checkpoint holds and a resumed run restores: the trained values, both optimizers' state,
+// the crop sampler's and the degradation's generators, the step count and the elapsed time.
+struct LoopState {
+  const EndToEndOptions& o;
+  const std::string config;
+  ParameterList params, netParams;
+  std::unique_ptr<Optimizer> opt, netOpt;
+  BatchSampler sampler;
+  std::mt19937_64 rng;
   int64_t step = 0;
   double seconds = 0;
 
-  auto netKey = [](const std::string& n) { return "net/" + n; };
-  auto save = [&] {
+  LoopState(const EndToEndOptions& options, std::string configText, ParameterList trained,
+            ParameterList netTrained)
+      : o(options), config(std::move(configText)), params(std::move(trained)),
+        netParams(std::move(netTrained)), opt(newOptimizer(o, o.lr)),
+        netOpt(newOptimizer(o, o.netLr)),
+        sampler(o.trainImages, o.sampler, Degradation{}, o.seed ^ 0x5a5a5a5a5a5a5a5aull),
+        rng(o.seed * 0x9e3779b97f4a7c15ull + 17) {}
+
+  void save() {
     if (o.checkpoint.empty())
       return;
     Checkpoint c;
@@ -294,15 +292,10 @@ EndToEndResult trainEndToEnd(const EndToEndOptions& o) {
     c.extra["degrade_rng"] = r.str();
     c.extra["seconds"] = secs.str();
     saveCheckpoint(o.checkpoint, c);
-  };
+  }
 
-  auto note = [&](const std::string& text) {
-    if (o.progress)
-      *o.progress << (o.tty ? "\r\x1b[K" : "") << text << "\n" << std::flush;
-  };
-
-  Figures init = evaluate(trainer, val);
-  if (o.resume && !o.checkpoint.empty()) {
+  // Throws CheckpointError when the checkpoint is of another model or other settings.
+  void resume() {
     Checkpoint c = loadCheckpoint(o.checkpoint);
     nn::TensorMap expected;
     for (Parameter* p : params)
@@ -338,7 +331,90 @@ EndToEndResult trainEndToEnd(const EndToEndOptions& o) {
     } catch (const std::exception&) {
       throw CheckpointError(o.checkpoint + ": checkpoint lacks its elapsed time");
     }
-    note("resuming from " + o.checkpoint + " at step " + std::to_string(step));
+  }
+};
+
+// One step's gradient: the mean loss over a fresh batch (each crop with a random kernel and noise)
+// into `loss`, its gradient into the params' and networks' grads. Returns why the step must not
+// be taken (a non-finite loss or gradient), or an empty string.
+std::string batchGradient(Trainer& trainer, LoopState& st, LossKind lossKind,
+                          std::uniform_int_distribution<size_t>& pickKernel, double& loss) {
+  const EndToEndOptions& o = st.o;
+  Batch b = st.sampler.next(o.batch);
+  Optimizer::zeroGrad(st.params);
+  Optimizer::zeroGrad(st.netParams);
+  const int64_t stepNo = st.step + 1;
+  loss = 0;
+  for (int64_t i = 0; i < o.batch; ++i) {
+    size_t k = pickKernel(st.rng);
+    uint64_t noiseSeed = st.rng();
+    Sample s = trainer.degrade(sample(b.clean, i), k, noiseSeed);
+    double li = trainer.lossAndGrad(s, lossKind, 1.0 / double(o.batch));
+    if (o.debugNanAtStep == stepNo)
+      li = std::numeric_limits<double>::quiet_NaN();
+    loss += li / double(o.batch);
+    if (!std::isfinite(li))
+      return "non-finite loss at step " + std::to_string(stepNo);
+  }
+  std::string p = nonFiniteGrad(st.params);
+  if (p.empty() && !o.freezeNet)
+    p = nonFiniteGrad(st.netParams);
+  if (!p.empty())
+    return "non-finite gradient at step " + std::to_string(stepNo) + " (parameter " + p + ")";
+  return "";
+}
+
+// The final figures and the trained params' values.
+void finish(const LoopState& st, const Figures& init, const Figures& f, double obsPsnr,
+            EndToEndResult& result) {
+  result.steps = st.step;
+  result.seconds = st.seconds;
+  result.valObsPsnr = obsPsnr;
+  result.valInitPsnr = init.psnr;
+  result.valInitSsim = init.ssim;
+  result.valPsnr = f.psnr;
+  result.valSsim = f.ssim;
+  for (Parameter* p : st.params) {
+    result.params[p->name] = p->value.clone();
+    result.weights[p->name] = toHost(p->value);
+  }
+}
+
+} // namespace
+
+EndToEndResult trainEndToEnd(const EndToEndOptions& o) {
+  if (o.steps <= 0 && o.seconds <= 0)
+    throw std::invalid_argument("give a number of steps or a time bound");
+  if (o.batch < 1)
+    throw std::invalid_argument("the batch size must be at least 1");
+  if (o.kernels.empty())
+    throw std::invalid_argument("end-to-end training needs at least one blur kernel");
+  if (!o.lowerFor)
+    throw std::invalid_argument("no model to train");
+  const LossKind lossKind = parseLoss(o.loss);
+  std::string config = configText(o);
+
+  Trainer trainer(o);
+  trainer.tapeFor(o.sampler.crop, o.sampler.crop); // builds the networks and the params
+  ParameterList params = trainer.paramList();
+  ParameterList netParams = o.networkParameters ? o.networkParameters() : ParameterList{};
+  if (params.empty() && (o.freezeNet || netParams.empty()))
+    throw std::invalid_argument("the model has nothing to train end to end (no param and no "
+                                "trainable network)");
+
+  double obsPsnr = 0;
+  const std::vector<Sample> val = validationSamples(trainer, o, obsPsnr);
+  LoopState st(o, std::move(config), std::move(params), std::move(netParams));
+
+  auto note = [&](const std::string& text) {
+    if (o.progress)
+      *o.progress << (o.tty ? "\r\x1b[K" : "") << text << "\n" << std::flush;
+  };
+
+  Figures init = evaluate(trainer, val);
+  if (o.resume && !o.checkpoint.empty()) {
+    st.resume();
+    note("resuming from " + o.checkpoint + " at step " + std::to_string(st.step));
   }
   if (!val.empty())
     note("validation at the start values: PSNR " + fmt(init.psnr) + " dB, SSIM " +
@@ -349,93 +425,61 @@ EndToEndResult trainEndToEnd(const EndToEndOptions& o) {
   double lossSum = 0;
   int64_t lossCount = 0;
   auto stepsLeft = [&] {
-    return (o.steps <= 0 || step < o.steps) && (o.seconds <= 0 || seconds < o.seconds);
+    return (o.steps <= 0 || st.step < o.steps) && (o.seconds <= 0 || st.seconds < o.seconds);
   };
   std::uniform_int_distribution<size_t> pickKernel(0, o.kernels.size() - 1);
   while (stepsLeft()) {
     if (o.stop && o.stop->load()) {
-      save();
+      st.save();
       result.status = EndToEndResult::Status::Stopped;
-      result.steps = step;
-      result.message = interruptedMessage(step, o.checkpoint);
+      result.steps = st.step;
+      result.message = interruptedMessage(st.step, o.checkpoint);
       note(result.message);
       return result;
     }
     auto t0 = Clock::now();
-    Batch b = sampler.next(o.batch);
-    Optimizer::zeroGrad(params);
-    Optimizer::zeroGrad(netParams);
-    const int64_t stepNo = step + 1;
     double l = 0;
-    std::string bad;
-    for (int64_t i = 0; i < o.batch && bad.empty(); ++i) {
-      size_t k = pickKernel(rng);
-      uint64_t noiseSeed = rng();
-      Sample s = trainer.degrade(sample(b.clean, i), k, noiseSeed);
-      double li = trainer.lossAndGrad(s, lossKind, 1.0 / double(o.batch));
-      if (o.debugNanAtStep == stepNo)
-        li = std::numeric_limits<double>::quiet_NaN();
-      if (!std::isfinite(li))
-        bad = "non-finite loss at step " + std::to_string(stepNo);
-      l += li / double(o.batch);
-    }
-    if (bad.empty()) {
-      std::string p = nonFiniteGrad(params);
-      if (p.empty() && !o.freezeNet)
-        p = nonFiniteGrad(netParams);
-      if (!p.empty())
-        bad = "non-finite gradient at step " + std::to_string(stepNo) + " (parameter " + p + ")";
-    }
+    std::string bad = batchGradient(trainer, st, lossKind, pickKernel, l);
     if (!bad.empty()) {
       result.status = EndToEndResult::Status::NonFinite;
-      result.steps = step;
+      result.steps = st.step;
       result.message =
           bad +
           (o.checkpoint.empty() ? "" : "; " + o.checkpoint + " still holds the last good state");
       note(result.message);
       return result;
     }
-    if (!params.empty())
-      opt->step(params);
-    if (!o.freezeNet && !netParams.empty())
-      netOpt->step(netParams);
-    ++step;
-    seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+    if (!st.params.empty())
+      st.opt->step(st.params);
+    if (!o.freezeNet && !st.netParams.empty())
+      st.netOpt->step(st.netParams);
+    ++st.step;
+    st.seconds += std::chrono::duration<double>(Clock::now() - t0).count();
     lossSum += l;
     ++lossCount;
     std::string valText;
-    if (o.valEvery > 0 && step % o.valEvery == 0 && !val.empty()) {
+    if (o.valEvery > 0 && st.step % o.valEvery == 0 && !val.empty()) {
       Figures f = evaluate(trainer, val);
       valText = "  val " + fmt(f.psnr) + " dB SSIM " + std::to_string(f.ssim).substr(0, 6);
     }
-    if (o.progress && (step % every == 0 || !valText.empty())) {
+    if (o.progress && (st.step % every == 0 || !valText.empty())) {
       std::ostringstream line;
-      line << "e2e: step " << step;
+      line << "e2e: step " << st.step;
       if (o.steps > 0)
         line << "/" << o.steps;
       line << std::setprecision(4) << "  loss " << lossSum / double(lossCount) << valText
-           << std::fixed << std::setprecision(1) << "  " << seconds << " s";
+           << std::fixed << std::setprecision(1) << "  " << st.seconds << " s";
       *o.progress << (o.tty ? "\r" : "") << line.str() << (o.tty ? "\x1b[K" : "\n") << std::flush;
       lossSum = 0;
       lossCount = 0;
     }
-    if (o.checkpointEvery > 0 && step % o.checkpointEvery == 0)
-      save();
+    if (o.checkpointEvery > 0 && st.step % o.checkpointEvery == 0)
+      st.save();
   }
-  save();
+  st.save();
   Figures f = evaluate(trainer, val);
-  result.steps = step;
-  result.seconds = seconds;
-  result.valObsPsnr = obsPsnr;
-  result.valInitPsnr = init.psnr;
-  result.valInitSsim = init.ssim;
-  result.valPsnr = f.psnr;
-  result.valSsim = f.ssim;
-  for (Parameter* p : params) {
-    result.params[p->name] = p->value.clone();
-    result.weights[p->name] = toHost(p->value);
-  }
-  note("e2e: " + std::to_string(step) + " steps in " + fmt(seconds) + " s" +
+  finish(st, init, f, obsPsnr, result);
+  note("e2e: " + std::to_string(st.step) + " steps in " + fmt(st.seconds) + " s" +
        (val.empty() ? ""
                     : ", validation PSNR " + fmt(f.psnr) + " dB SSIM " +
                           std::to_string(f.ssim).substr(0, 6) + " (start values " + fmt(init.psnr) +

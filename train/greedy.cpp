@@ -187,44 +187,40 @@ std::string fmt(double v) {
   return s.str();
 }
 
-} // namespace
-
-GreedyResult trainGreedy(const GreedyOptions& o) {
-  if (o.jobs.empty())
-    throw std::invalid_argument("no network to train");
-  if (o.steps <= 0 && o.seconds <= 0)
-    throw std::invalid_argument("give a number of steps or a time bound");
-  if (o.batch < 1)
-    throw std::invalid_argument("the batch size must be at least 1");
-  const LossKind lossKind = parseLoss(o.loss);
-  const size_t jobs = o.jobs.size();
-  const double jobSecondsBudget = o.seconds > 0 ? o.seconds / double(jobs) : 0;
-  const std::string config = configText(o);
-
-  std::vector<nn::TrainableNetwork> nets;
-  for (size_t j = 0; j < jobs; ++j) {
-    nets.emplace_back(o.spec);
-    nets.back().initialize(mixSeed(o.seed, j));
-  }
-  auto allWeights = [&] {
-    nn::TensorMap all;
-    for (size_t j = 0; j < jobs; ++j)
-      all.merge(nets[j].weights(netPrefix(j)));
-    return all;
-  };
-
+// The run's position and everything a checkpoint holds: every job's network, the optimizer and
+// crop sampler of the job in progress, and where it stands (job, its step and time, all steps).
+struct GreedyState {
+  const GreedyOptions& o;
+  const std::string config;
+  std::vector<nn::TrainableNetwork> nets; // one per job
   size_t job = 0;
   int64_t jobStep = 0, totalStep = 0;
   double jobSeconds = 0;
-  std::unique_ptr<Optimizer> opt = newOptimizer(o);
-  auto newSampler = [&](size_t j) {
+  std::unique_ptr<Optimizer> opt;
+  std::unique_ptr<BatchSampler> sampler;
+
+  explicit GreedyState(const GreedyOptions& options)
+      : o(options), config(configText(o)), opt(newOptimizer(o)) {
+    for (size_t j = 0; j < o.jobs.size(); ++j) {
+      nets.emplace_back(o.spec);
+      nets.back().initialize(mixSeed(o.seed, j));
+    }
+    sampler = newSampler(0);
+  }
+
+  std::unique_ptr<BatchSampler> newSampler(size_t j) const {
     return std::make_unique<BatchSampler>(o.trainImages, o.sampler, noiseOf(o.jobs[j]),
                                           mixSeed(o.seed ^ 0x5a5a5a5a5a5a5a5aull, j));
-  };
-  std::unique_ptr<BatchSampler> sampler = newSampler(0);
-  Progress progress(o);
+  }
 
-  auto save = [&] {
+  nn::TensorMap allWeights() const {
+    nn::TensorMap all;
+    for (size_t j = 0; j < nets.size(); ++j)
+      all.merge(nets[j].weights(netPrefix(j)));
+    return all;
+  }
+
+  void save() const {
     if (o.checkpoint.empty())
       return;
     Checkpoint c;
@@ -243,9 +239,11 @@ GreedyResult trainGreedy(const GreedyOptions& o) {
     secs << std::setprecision(17) << jobSeconds;
     c.extra["job_seconds"] = secs.str();
     saveCheckpoint(o.checkpoint, c);
-  };
+  }
 
-  if (o.resume && !o.checkpoint.empty()) {
+  // Throws CheckpointError when the checkpoint is of another model or other settings.
+  void resume() {
+    const size_t jobs = nets.size();
     Checkpoint c = loadCheckpoint(o.checkpoint);
     checkCompatible(o.checkpoint, c, o.modelName, "greedy", allWeights());
     if (c.extra["config"] != config)
@@ -273,101 +271,134 @@ GreedyResult trainGreedy(const GreedyOptions& o) {
     for (const auto& [name, h] : c.optimizer)
       state[name] = fromHost(name, h);
     opt->loadState(state);
+  }
+
+  // The next network starts fresh: new optimizer, its own sample stream.
+  void nextJob(size_t finished) {
+    job = finished + 1;
+    jobStep = 0;
+    jobSeconds = 0;
+    opt = newOptimizer(o);
+    if (job < nets.size())
+      sampler = newSampler(job);
+  }
+};
+
+// One step's gradient for `net` over a fresh batch: the loss into `l`, the gradient into the
+// params' grads. Returns why the step must not be taken (a non-finite loss or gradient), or an
+// empty string.
+std::string batchGradient(GreedyState& st, nn::TrainableNetwork& net, const ParameterList& params,
+                          LossKind lossKind, Tensor& out, Tensor& grad, double& l) {
+  Batch b = st.sampler->next(st.o.batch);
+  net.zeroGrad();
+  net.forward(b.degraded, out);
+  l = loss(lossKind, out, b.clean, &grad);
+  const int64_t stepNo = st.totalStep + 1;
+  if (st.o.debugNanAtStep == stepNo)
+    l = std::numeric_limits<double>::quiet_NaN();
+  if (!std::isfinite(l))
+    return "non-finite loss at step " + std::to_string(stepNo);
+  net.backward(grad, nullptr);
+  if (std::string p = nonFiniteGrad(params); !p.empty())
+    return "non-finite gradient at step " + std::to_string(stepNo) + " (parameter " + p + ")";
+  return "";
+}
+
+// The report of a finished network: its validation figures and trained weights.
+JobReport jobReport(const GreedyOptions& o, const GreedyJob& spec, nn::TrainableNetwork& net,
+                    const Figures& f) {
+  JobReport report;
+  report.label = spec.label;
+  report.valNoisyPsnr = f.noisy;
+  report.valPsnr = f.restored;
+  report.weights = net.weights(o.prefix);
+  return report;
+}
+
+} // namespace
+
+GreedyResult trainGreedy(const GreedyOptions& o) {
+  if (o.jobs.empty())
+    throw std::invalid_argument("no network to train");
+  if (o.steps <= 0 && o.seconds <= 0)
+    throw std::invalid_argument("give a number of steps or a time bound");
+  if (o.batch < 1)
+    throw std::invalid_argument("the batch size must be at least 1");
+  const LossKind lossKind = parseLoss(o.loss);
+  const size_t jobs = o.jobs.size();
+  const double jobSecondsBudget = o.seconds > 0 ? o.seconds / double(jobs) : 0;
+
+  GreedyState st(o);
+  Progress progress(o);
+  if (o.resume && !o.checkpoint.empty()) {
+    st.resume();
     progress.note(
-        "resuming from " + o.checkpoint + " at step " + std::to_string(totalStep) +
-        (jobs > 1 ? " (network " + std::to_string(job + 1) + " of " + std::to_string(jobs) + ")"
+        "resuming from " + o.checkpoint + " at step " + std::to_string(st.totalStep) +
+        (jobs > 1 ? " (network " + std::to_string(st.job + 1) + " of " + std::to_string(jobs) + ")"
                   : ""));
   }
 
   GreedyResult result;
   Tensor out, grad;
   for (size_t j = 0; j < jobs; ++j) {
-    nn::TrainableNetwork& net = nets[j];
+    nn::TrainableNetwork& net = st.nets[j];
     const GreedyJob& spec = o.jobs[j];
     std::vector<Batch> val = validationSet(o.valImages, o.valCrop, noiseOf(spec));
-    JobReport report;
-    report.label = spec.label;
-    if (j < job) { // finished before the checkpoint
-      Figures f = evaluate(net, val);
-      report.valNoisyPsnr = f.noisy;
-      report.valPsnr = f.restored;
-      report.weights = net.weights(o.prefix);
-      result.jobs.push_back(std::move(report));
+    if (j < st.job) { // finished before the checkpoint
+      result.jobs.push_back(jobReport(o, spec, net, evaluate(net, val)));
       continue;
     }
     ParameterList params = net.parameters();
-    progress.newJob(jobStep);
+    progress.newJob(st.jobStep);
     auto stepsLeft = [&] {
-      bool byStep = o.steps <= 0 || jobStep < o.steps;
-      bool byTime = jobSecondsBudget <= 0 || jobSeconds < jobSecondsBudget;
+      bool byStep = o.steps <= 0 || st.jobStep < o.steps;
+      bool byTime = jobSecondsBudget <= 0 || st.jobSeconds < jobSecondsBudget;
       return byStep && byTime;
     };
     while (stepsLeft()) {
       if (o.stop && o.stop->load()) {
-        save();
+        st.save();
         result.status = GreedyResult::Status::Stopped;
-        result.steps = totalStep;
-        result.message = interruptedMessage(totalStep, o.checkpoint);
+        result.steps = st.totalStep;
+        result.message = interruptedMessage(st.totalStep, o.checkpoint);
         progress.note(result.message);
         return result;
       }
       auto t0 = Clock::now();
-      Batch b = sampler->next(o.batch);
-      net.zeroGrad();
-      net.forward(b.degraded, out);
-      double l = loss(lossKind, out, b.clean, &grad);
-      const int64_t stepNo = totalStep + 1;
-      if (o.debugNanAtStep == stepNo)
-        l = std::numeric_limits<double>::quiet_NaN();
-      std::string bad;
-      if (!std::isfinite(l)) {
-        bad = "non-finite loss at step " + std::to_string(stepNo);
-      } else {
-        net.backward(grad, nullptr);
-        if (std::string p = nonFiniteGrad(params); !p.empty())
-          bad = "non-finite gradient at step " + std::to_string(stepNo) + " (parameter " + p + ")";
-      }
-      if (!bad.empty()) {
+      double l = 0;
+      if (std::string bad = batchGradient(st, net, params, lossKind, out, grad, l); !bad.empty()) {
         result.status = GreedyResult::Status::NonFinite;
-        result.steps = totalStep;
+        result.steps = st.totalStep;
         result.message =
             bad +
             (o.checkpoint.empty() ? "" : "; " + o.checkpoint + " still holds the last good state");
         progress.note(result.message);
         return result;
       }
-      opt->step(params);
-      ++jobStep;
-      ++totalStep;
-      jobSeconds += std::chrono::duration<double>(Clock::now() - t0).count();
-      if (o.valEvery > 0 && jobStep % o.valEvery == 0)
+      st.opt->step(params);
+      ++st.jobStep;
+      ++st.totalStep;
+      st.jobSeconds += std::chrono::duration<double>(Clock::now() - t0).count();
+      if (o.valEvery > 0 && st.jobStep % o.valEvery == 0)
         progress.validation(evaluate(net, val));
-      progress.step(spec.label, jobStep, o.steps, l);
-      if (o.checkpointEvery > 0 && totalStep % o.checkpointEvery == 0)
-        save();
+      progress.step(spec.label, st.jobStep, o.steps, l);
+      if (o.checkpointEvery > 0 && st.totalStep % o.checkpointEvery == 0)
+        st.save();
     }
     Figures f = evaluate(net, val);
-    report.steps = jobStep;
-    report.seconds = jobSeconds;
-    report.valNoisyPsnr = f.noisy;
-    report.valPsnr = f.restored;
-    report.weights = net.weights(o.prefix);
-    progress.note(spec.label + ": " + std::to_string(jobStep) + " steps in " + fmt(jobSeconds) +
-                  " s" +
+    JobReport report = jobReport(o, spec, net, f);
+    report.steps = st.jobStep;
+    report.seconds = st.jobSeconds;
+    progress.note(spec.label + ": " + std::to_string(st.jobStep) + " steps in " +
+                  fmt(st.jobSeconds) + " s" +
                   (val.empty() ? ""
                                : ", validation PSNR " + fmt(f.restored) + " dB (noisy input " +
                                      fmt(f.noisy) + " dB, +" + fmt(f.restored - f.noisy) + " dB)"));
     result.jobs.push_back(std::move(report));
-    // The next network starts fresh: new optimizer, its own sample stream.
-    job = j + 1;
-    jobStep = 0;
-    jobSeconds = 0;
-    opt = newOptimizer(o);
-    if (job < jobs)
-      sampler = newSampler(job);
+    st.nextJob(j);
   }
-  save();
-  result.steps = totalStep;
+  st.save();
+  result.steps = st.totalStep;
   return result;
 }
 

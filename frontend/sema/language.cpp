@@ -161,21 +161,4 @@ Catalogue Catalogue::language() {
   return c;
 }
 
-std::vector<std::string> Catalogue::allFunctionNames() const {
-  std::vector<std::string> names;
-  auto collect = [&](const auto& table) {
-    for (const auto& [name, spec] : table)
-      names.push_back(name);
-  };
-  collect(proxes);
-  collect(operators);
-  collect(netTemplates);
-  collect(layers);
-  collect(paramKinds);
-  collect(fstepSolvers);
-  collect(monitors);
-  collect(scalarFunctions);
-  return names;
-}
-
 } // namespace podm::sema

@@ -1,69 +1,20 @@
 // Elementwise CPU kernels: unary, binary (a scalar operand broadcasts), fma and axpby, on f32 and
 // c64. Each builder picks, once, the loop instantiated for the node's operand classes, so the
-// loops themselves are branch-free and vectorizable.
+// loops themselves are branch-free and vectorizable. The per-element math is the CUDA kernels'
+// (runtime/elementwise_math.h).
 #include "runtime/cpu/cpu_kernel.h"
+#include "runtime/elementwise_math.h"
 
-#include <cmath>
 #include <stdexcept>
 
 namespace podm::cpu {
 namespace {
-
-// Complex products written out: std::complex's operator* and / call NaN-recovering helpers that
-// block vectorization; spectra here are finite.
-inline cf cmul(cf a, cf b) {
-  return {a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real()};
-}
-inline cf cdiv(cf a, cf b) {
-  float d = b.real() * b.real() + b.imag() * b.imag();
-  return {(a.real() * b.real() + a.imag() * b.imag()) / d,
-          (a.imag() * b.real() - a.real() * b.imag()) / d};
-}
 
 // Operand classes: f32 tensor, c64 tensor, scalar.
 enum class Cls { R, C, S };
 Cls cls(const ir::Type& t) {
   return t.isScalar() ? Cls::S : t.elem == ir::ElemType::F32 ? Cls::R : Cls::C;
 }
-
-// Binary functors. `complex`: defined on c64 with c64 or a real scalar; `mixed`: also c64 with an
-// f32 tensor of the same shape.
-struct AddF {
-  static constexpr bool complex = true, mixed = false;
-  static float f(float a, float b) { return a + b; }
-  static cf f(cf a, cf b) { return a + b; }
-  static cf f(cf a, float b) { return {a.real() + b, a.imag()}; }
-  static cf f(float a, cf b) { return {a + b.real(), b.imag()}; }
-};
-struct SubF {
-  static constexpr bool complex = true, mixed = false;
-  static float f(float a, float b) { return a - b; }
-  static cf f(cf a, cf b) { return a - b; }
-  static cf f(cf a, float b) { return {a.real() - b, a.imag()}; }
-  static cf f(float a, cf b) { return {a - b.real(), -b.imag()}; }
-};
-struct MulF {
-  static constexpr bool complex = true, mixed = true;
-  static float f(float a, float b) { return a * b; }
-  static cf f(cf a, cf b) { return cmul(a, b); }
-  static cf f(cf a, float b) { return {a.real() * b, a.imag() * b}; }
-  static cf f(float a, cf b) { return {a * b.real(), a * b.imag()}; }
-};
-struct DivF {
-  static constexpr bool complex = true, mixed = true;
-  static float f(float a, float b) { return a / b; }
-  static cf f(cf a, cf b) { return cdiv(a, b); }
-  static cf f(cf a, float b) { return {a.real() / b, a.imag() / b}; }
-  static cf f(float a, cf b) { return cdiv(cf(a, 0.f), b); }
-};
-struct MaxF {
-  static constexpr bool complex = false, mixed = false;
-  static float f(float a, float b) { return a > b ? a : b; }
-};
-struct MinF {
-  static constexpr bool complex = false, mixed = false;
-  static float f(float a, float b) { return a < b ? a : b; }
-};
 
 template <class F, class A, class B, bool ScalarA, bool ScalarB>
 void binaryLoop(const CpuKernel& k, const KernelIO& io) {
@@ -133,74 +84,32 @@ CpuKernel buildBinary(const CpuBuildContext& c) {
   return k;
 }
 
-// Unary functors see the kernel for their attributes (alpha; lo, hi).
-struct NegF {
-  static float f(float x, const CpuKernel&) { return -x; }
-  static cf f(cf x, const CpuKernel&) { return -x; }
-};
-struct ScaleF {
-  static float f(float x, const CpuKernel& k) { return k.f0 * x; }
-  static cf f(cf x, const CpuKernel& k) { return {k.f0 * x.real(), k.f0 * x.imag()}; }
-};
-struct AbsF {
-  static float f(float x, const CpuKernel&) { return std::fabs(x); }
-};
-struct SignF {
-  static float f(float x, const CpuKernel&) { return static_cast<float>((x > 0.f) - (x < 0.f)); }
-};
-struct ClampF {
-  static float f(float x, const CpuKernel& k) {
-    float y = x < k.f0 ? k.f0 : x;
-    return y > k.f1 ? k.f1 : y;
-  }
-};
-struct SqrtF {
-  static float f(float x, const CpuKernel&) { return std::sqrt(x); }
-};
-struct ExpF {
-  static float f(float x, const CpuKernel&) { return std::exp(x); }
-};
-struct LogF {
-  static float f(float x, const CpuKernel&) { return std::log(x); }
-};
-struct ConjF {
-  static cf f(cf x, const CpuKernel&) { return {x.real(), -x.imag()}; }
-};
-struct RealF {
-  static float f(cf x, const CpuKernel&) { return x.real(); }
-};
-struct Abs2F {
-  static float f(float x, const CpuKernel&) { return x * x; }
-  static float f(cf x, const CpuKernel&) { return x.real() * x.real() + x.imag() * x.imag(); }
-};
-
 template <class F, class In>
 void unaryLoop(const CpuKernel& k, const KernelIO& io) {
-  using O = decltype(F::f(In{}, k));
+  using O = decltype(F::f(In{}, 0.f, 0.f));
   const In* __restrict a = static_cast<const In*>(io.inputs[0].raw);
   O* __restrict o = static_cast<O*>(io.output.raw);
   const int64_t n = k.n;
+  const float p0 = k.f0, p1 = k.f1;
   for (int64_t i = 0; i < n; ++i)
-    o[i] = F::f(a[i], k);
+    o[i] = F::f(a[i], p0, p1);
 }
 
-// Real: f32 tensors and scalars; Complex: c64 tensors; Both: either.
-enum class Domain { Real, Complex, Both };
-
-template <class F, Domain D>
+// F::real: f32 tensors and scalars; F::complex: c64 tensors.
+template <class F>
 CpuKernel buildUnary(const CpuBuildContext& c) {
   CpuKernel k;
   const bool complex = cls(c.operand(0)) == Cls::C;
-  if constexpr (D == Domain::Real) {
+  if constexpr (F::real && F::complex) {
+    k.run = complex ? unaryLoop<F, cf> : unaryLoop<F, float>;
+  } else if constexpr (F::real) {
     if (complex)
       unsupportedTypes(c);
     k.run = unaryLoop<F, float>;
-  } else if constexpr (D == Domain::Complex) {
+  } else {
     if (!complex)
       unsupportedTypes(c);
     k.run = unaryLoop<F, cf>;
-  } else {
-    k.run = complex ? unaryLoop<F, cf> : unaryLoop<F, float>;
   }
   k.n = c.operand(0).numel();
   return k;
@@ -214,7 +123,7 @@ void fmaLoop(const CpuKernel& k, const KernelIO& io) {
   float* __restrict o = static_cast<float*>(io.output.raw);
   const int64_t n = k.n;
   for (int64_t i = 0; i < n; ++i)
-    o[i] = (SA ? a[0] : a[i]) * (SB ? b[0] : b[i]) + (SC ? c[0] : c[i]);
+    o[i] = ew::fma3(SA ? a[0] : a[i], SB ? b[0] : b[i], SC ? c[0] : c[i]);
 }
 
 template <class T>
@@ -227,67 +136,67 @@ void axpbyLoop(const CpuKernel& k, const KernelIO& io) {
   float* __restrict o = static_cast<float*>(io.output.raw);
   const int64_t n = k.n * static_cast<int64_t>(sizeof(T) / sizeof(float));
   for (int64_t i = 0; i < n; ++i)
-    o[i] = a * x[i] + b * y[i];
+    o[i] = ew::axpby(a, x[i], b, y[i]);
 }
 
 } // namespace
 
 CpuKernel buildAdd(const CpuBuildContext& c) {
-  return buildBinary<AddF>(c);
+  return buildBinary<ew::Add>(c);
 }
 CpuKernel buildSub(const CpuBuildContext& c) {
-  return buildBinary<SubF>(c);
+  return buildBinary<ew::Sub>(c);
 }
 CpuKernel buildMul(const CpuBuildContext& c) {
-  return buildBinary<MulF>(c);
+  return buildBinary<ew::Mul>(c);
 }
 CpuKernel buildDiv(const CpuBuildContext& c) {
-  return buildBinary<DivF>(c);
+  return buildBinary<ew::Div>(c);
 }
 CpuKernel buildMax(const CpuBuildContext& c) {
-  return buildBinary<MaxF>(c);
+  return buildBinary<ew::Max>(c);
 }
 CpuKernel buildMin(const CpuBuildContext& c) {
-  return buildBinary<MinF>(c);
+  return buildBinary<ew::Min>(c);
 }
 
 CpuKernel buildNeg(const CpuBuildContext& c) {
-  return buildUnary<NegF, Domain::Both>(c);
+  return buildUnary<ew::Neg>(c);
 }
 CpuKernel buildScale(const CpuBuildContext& c) {
-  CpuKernel k = buildUnary<ScaleF, Domain::Both>(c);
+  CpuKernel k = buildUnary<ew::Scale>(c);
   k.f0 = static_cast<float>(c.node().attrs.getFloat("alpha"));
   return k;
 }
 CpuKernel buildAbs(const CpuBuildContext& c) {
-  return buildUnary<AbsF, Domain::Real>(c);
+  return buildUnary<ew::Abs>(c);
 }
 CpuKernel buildSign(const CpuBuildContext& c) {
-  return buildUnary<SignF, Domain::Real>(c);
+  return buildUnary<ew::Sign>(c);
 }
 CpuKernel buildClamp(const CpuBuildContext& c) {
-  CpuKernel k = buildUnary<ClampF, Domain::Real>(c);
+  CpuKernel k = buildUnary<ew::Clamp>(c);
   k.f0 = static_cast<float>(c.node().attrs.getFloat("lo"));
   k.f1 = static_cast<float>(c.node().attrs.getFloat("hi"));
   return k;
 }
 CpuKernel buildSqrt(const CpuBuildContext& c) {
-  return buildUnary<SqrtF, Domain::Real>(c);
+  return buildUnary<ew::Sqrt>(c);
 }
 CpuKernel buildExp(const CpuBuildContext& c) {
-  return buildUnary<ExpF, Domain::Real>(c);
+  return buildUnary<ew::Exp>(c);
 }
 CpuKernel buildLog(const CpuBuildContext& c) {
-  return buildUnary<LogF, Domain::Real>(c);
+  return buildUnary<ew::Log>(c);
 }
 CpuKernel buildConj(const CpuBuildContext& c) {
-  return buildUnary<ConjF, Domain::Complex>(c);
+  return buildUnary<ew::Conj>(c);
 }
 CpuKernel buildReal(const CpuBuildContext& c) {
-  return buildUnary<RealF, Domain::Complex>(c);
+  return buildUnary<ew::Real>(c);
 }
 CpuKernel buildAbs2(const CpuBuildContext& c) {
-  return buildUnary<Abs2F, Domain::Both>(c);
+  return buildUnary<ew::Abs2>(c);
 }
 
 CpuKernel buildFma(const CpuBuildContext& c) {

@@ -4,9 +4,9 @@
 // runs block by block (kBlock floats, so every temporary stays in L1/L2), each instruction one
 // tight vectorizable loop over the block, the last one writing the output (or feeding a
 // reduction). Each program op computes exactly the float expression of the unfused kernel it
-// replaces (elementwise_kernels.cpp), and reductions accumulate in double over the same 8 lanes in
-// the same element order as reduction_kernels.cpp, so results are bitwise those of the unfused
-// graph.
+// replaces (the same functor, runtime/elementwise_math.h), and reductions accumulate in double over
+// the same 8 lanes in the same element order as reduction_kernels.cpp, so results are bitwise those
+// of the unfused graph.
 //
 // `irfft2_product`: irfft2(a * b) or irfft2(a / b) with the product computed straight into the
 // transform's input workspace, scaled by 1/(h*w) there as irfft2 does (spectral_kernels.cpp), so
@@ -14,6 +14,7 @@
 #include "ir/fused_program.h"
 #include "numerics/fft.h"
 #include "runtime/cpu/cpu_kernel.h"
+#include "runtime/elementwise_math.h"
 
 #include <cmath>
 #include <memory>
@@ -56,54 +57,17 @@ void axpby(const float* const* a, float* __restrict o, int64_t n) {
   const float* __restrict t = a[2];
   const float* __restrict y = a[3];
   for (int64_t i = 0; i < n; ++i)
-    o[i] = s[i] * x[i] + t[i] * y[i];
+    o[i] = ew::axpby(s[i], x[i], t[i], y[i]);
 }
 
-// The expressions of elementwise_kernels.cpp.
-struct Add {
-  static float f(float a, float b) { return a + b; }
-};
-struct Sub {
-  static float f(float a, float b) { return a - b; }
-};
-struct Mul {
-  static float f(float a, float b) { return a * b; }
-};
-struct Div {
-  static float f(float a, float b) { return a / b; }
-};
-struct Max {
-  static float f(float a, float b) { return a > b ? a : b; }
-};
-struct Min {
-  static float f(float a, float b) { return a < b ? a : b; }
-};
-struct Neg {
-  static float f(float a) { return -a; }
-};
-struct Abs {
-  static float f(float a) { return std::fabs(a); }
-};
-struct Sign {
-  static float f(float a) { return static_cast<float>((a > 0.f) - (a < 0.f)); }
-};
-struct Sqrt {
-  static float f(float a) { return std::sqrt(a); }
-};
-struct Exp {
-  static float f(float a) { return std::exp(a); }
-};
-struct Log {
-  static float f(float a) { return std::log(a); }
+// The unfused kernels' functors (runtime/elementwise_math.h) seen through the fused program's
+// calling convention: unary ops without attributes, clamp's bounds as operands.
+template <class F>
+struct NoAttrs {
+  static float f(float a) { return F::f(a, 0.f, 0.f); }
 };
 struct Fma {
-  static float f(float a, float b, float c) { return a * b + c; }
-};
-struct Clamp {
-  static float f(float x, float lo, float hi) {
-    float y = x < lo ? lo : x;
-    return y > hi ? hi : y;
-  }
+  static float f(float a, float b, float c) { return ew::fma3(a, b, c); }
 };
 
 // Reductions: accumulate one block into the running lanes (tail elements go to lane 0, which
@@ -154,15 +118,24 @@ struct ProgramOp {
   bool usesMax;
 };
 constexpr ProgramOp kProgramOps[] = {
-    {"add", binary<Add>, nullptr, false},      {"sub", binary<Sub>, nullptr, false},
-    {"mul", binary<Mul>, nullptr, false},      {"div", binary<Div>, nullptr, false},
-    {"max", binary<Max>, nullptr, false},      {"min", binary<Min>, nullptr, false},
-    {"neg", unary<Neg>, nullptr, false},       {"abs", unary<Abs>, nullptr, false},
-    {"sign", unary<Sign>, nullptr, false},     {"sqrt", unary<Sqrt>, nullptr, false},
-    {"exp", unary<Exp>, nullptr, false},       {"log", unary<Log>, nullptr, false},
-    {"fma", ternary<Fma>, nullptr, false},     {"axpby", axpby, nullptr, false},
-    {"clamp", ternary<Clamp>, nullptr, false}, {"sum", nullptr, sumBlock, false},
-    {"dot", nullptr, dotBlock, false},         {"norm2sq", nullptr, norm2sqBlock, false},
+    {"add", binary<ew::Add>, nullptr, false},
+    {"sub", binary<ew::Sub>, nullptr, false},
+    {"mul", binary<ew::Mul>, nullptr, false},
+    {"div", binary<ew::Div>, nullptr, false},
+    {"max", binary<ew::Max>, nullptr, false},
+    {"min", binary<ew::Min>, nullptr, false},
+    {"neg", unary<NoAttrs<ew::Neg>>, nullptr, false},
+    {"abs", unary<NoAttrs<ew::Abs>>, nullptr, false},
+    {"sign", unary<NoAttrs<ew::Sign>>, nullptr, false},
+    {"sqrt", unary<NoAttrs<ew::Sqrt>>, nullptr, false},
+    {"exp", unary<NoAttrs<ew::Exp>>, nullptr, false},
+    {"log", unary<NoAttrs<ew::Log>>, nullptr, false},
+    {"fma", ternary<Fma>, nullptr, false},
+    {"axpby", axpby, nullptr, false},
+    {"clamp", ternary<ew::Clamp>, nullptr, false},
+    {"sum", nullptr, sumBlock, false},
+    {"dot", nullptr, dotBlock, false},
+    {"norm2sq", nullptr, norm2sqBlock, false},
     {"maxabs", nullptr, maxAbsBlock, true},
 };
 

@@ -16,21 +16,46 @@ void check(cudaError_t e, const char* what) {
     throw std::runtime_error(std::string("cuda: ") + what + ": " + cudaGetErrorString(e));
 }
 
-struct CudaProgram : BackendProgram {
-  CudaBackend* backend = nullptr;
-  std::vector<CudaKernel> kernels;
-
-  ~CudaProgram() override {
-    for (CudaKernel& k : kernels) {
-      if (k.table)
-        backend->deallocate(k.table);
-      if (k.workspace)
-        backend->deallocate(k.workspace);
-    }
-  }
-};
-
 } // namespace
+
+DeviceBuffer::DeviceBuffer(Backend& backend, size_t bytes)
+    : backend_(&backend), ptr_(backend.allocate(bytes)) {
+}
+
+DeviceBuffer::~DeviceBuffer() {
+  if (ptr_.raw)
+    backend_->deallocate(ptr_);
+}
+
+DeviceBuffer::DeviceBuffer(DeviceBuffer&& other) noexcept
+    : backend_(other.backend_), ptr_(other.ptr_) {
+  other.ptr_ = DevicePtr{};
+}
+
+DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& other) noexcept {
+  if (this != &other) {
+    if (ptr_.raw)
+      backend_->deallocate(ptr_);
+    backend_ = other.backend_;
+    ptr_ = other.ptr_;
+    other.ptr_ = DevicePtr{};
+  }
+  return *this;
+}
+
+LaunchArgs launchArgs(const CudaKernel& k, const KernelIO& io) {
+  LaunchArgs args;
+  for (int i = 0; i < k.arity; ++i)
+    args.in[i] = io.inputs[i].raw;
+  args.out = io.output.raw;
+  args.n = k.n;
+  args.p0 = k.p0;
+  args.p1 = k.p1;
+  args.stage = io.stage;
+  if (k.state)
+    k.state->bind(args);
+  return args;
+}
 
 CudaBackend::CudaBackend() {
   registerCudaKernels(table_);
@@ -70,13 +95,13 @@ std::unique_ptr<BackendProgram> CudaBackend::prepare(const ir::Graph& g,
                                                      std::span<const ir::ValueId> nodes,
                                                      const PrepareContext&) {
   auto program = std::make_unique<CudaProgram>();
-  program->backend = this;
   for (ir::ValueId v : nodes) {
     const CudaKernelBuilder* build = table_.find(g.node(v).op);
     CudaKernel k = build ? (*build)(CudaBuildContext{g, v, this}) : CudaKernel{};
     k.arity = static_cast<int>(g.node(v).operands.size());
-    program->kernels.push_back(k);
-    if (!k.launch)
+    const bool launchable = k.launch != nullptr;
+    program->kernels.push_back(std::move(k));
+    if (!launchable)
       throw std::runtime_error(ir::describeNode(v.index, g.node(v).op, g.node(v).label) +
                                ": cuda " + unsupportedReason(g, v));
   }
@@ -85,17 +110,7 @@ std::unique_ptr<BackendProgram> CudaBackend::prepare(const ir::Graph& g,
 
 void CudaBackend::execute(BackendProgram& program, size_t index, const KernelIO& io) {
   const CudaKernel& k = static_cast<CudaProgram&>(program).kernels[index];
-  LaunchArgs args;
-  for (int i = 0; i < k.arity; ++i)
-    args.in[i] = io.inputs[i].raw;
-  args.out = io.output.raw;
-  args.n = k.n;
-  args.p0 = k.p0;
-  args.p1 = k.p1;
-  args.stage = io.stage;
-  args.table = static_cast<const float*>(k.table.raw);
-  args.workspace = k.workspace.raw;
-  k.launch(args);
+  k.launch(launchArgs(k, io));
 }
 
 DevicePtr CudaBackend::allocate(size_t bytes) {

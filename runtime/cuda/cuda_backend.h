@@ -7,25 +7,65 @@
 #include "runtime/cuda/cuda_kernels.h"
 #include "runtime/kernel_table.h"
 
+#include <memory>
+#include <vector>
+
 namespace podm::cuda {
 
-class CudaBackend;
+// Device memory owned by one node, returned to the backend that allocated it when the owner goes.
+class DeviceBuffer {
+public:
+  DeviceBuffer() = default;
+  DeviceBuffer(Backend& backend, size_t bytes);
+  ~DeviceBuffer();
+  DeviceBuffer(DeviceBuffer&& other) noexcept;
+  DeviceBuffer& operator=(DeviceBuffer&& other) noexcept;
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
 
-// A prepared node: the launch chosen for its operand classes and what it needs on the device.
+  void* get() const { return ptr_.raw; }
+  DevicePtr ptr() const { return ptr_; }
+  explicit operator bool() const { return ptr_.raw != nullptr; }
+
+private:
+  Backend* backend_ = nullptr;
+  DevicePtr ptr_;
+};
+
+// What a prepared node owns beyond its launch parameters: device buffers (reduction partials,
+// schedule tables) now, cuFFT plans and cuDNN descriptors as those ops arrive. A builder creates
+// it at prepare time, the node's kernel record owns it, and its destructor releases what it holds,
+// so the program needs no list of resource kinds to free.
+class NodeState {
+public:
+  virtual ~NodeState() = default;
+  // Points a launch at what the state holds (its workspace, its table).
+  virtual void bind(LaunchArgs& args) const = 0;
+};
+
+// A prepared node: the launch chosen for its operand classes and what it owns.
 struct CudaKernel {
   Launch launch = nullptr;
   int arity = 0; // operands passed to the launch (at most 4)
   int64_t n = 0;
   float p0 = 0, p1 = 0;
-  DevicePtr table;     // schedule values
-  DevicePtr workspace; // reduction partials
+  std::unique_ptr<NodeState> state; // nullptr when the launch needs nothing more
 };
+
+// The kernels prepared for one executor, in execute() order; destroying the program releases
+// every node's state.
+struct CudaProgram : BackendProgram {
+  std::vector<CudaKernel> kernels;
+};
+
+// The arguments of kernel `k` for one execution: the node's buffers, its parameters and state.
+LaunchArgs launchArgs(const CudaKernel& k, const KernelIO& io);
 
 struct CudaBuildContext {
   const ir::Graph& graph;
   ir::ValueId id;
-  // nullptr when only probing support: builders then allocate nothing.
-  CudaBackend* allocator;
+  // Where node state lives; nullptr when only probing support: builders then allocate nothing.
+  Backend* allocator;
 
   const ir::Node& node() const { return graph.node(id); }
   const ir::Type& operand(size_t i) const { return graph.type(node().operands[i]); }

@@ -1,7 +1,9 @@
 // CUDA elementwise kernels: unary, binary with scalar broadcast, fma, axpby, comparisons, select,
 // schedules and monitors. One grid-stride kernel template per family; the launch tables at the
-// end map (function, operand classes) to an instantiation.
+// end map (function, operand classes) to an instantiation. The per-element math is the CPU
+// kernels' (runtime/elementwise_math.h).
 #include "runtime/cuda/cuda_kernels.h"
+#include "runtime/elementwise_math.h"
 
 #include <cuda_runtime.h>
 #include <stdexcept>
@@ -23,52 +25,6 @@ __device__ inline int64_t firstIndex() {
 __device__ inline int64_t stride() {
   return static_cast<int64_t>(gridDim.x) * blockDim.x;
 }
-
-// Complex numbers as float2 (the same layout as std::complex<float>).
-__device__ inline float2 cmul(float2 a, float2 b) {
-  return make_float2(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
-}
-__device__ inline float2 cdiv(float2 a, float2 b) {
-  float d = b.x * b.x + b.y * b.y;
-  return make_float2((a.x * b.x + a.y * b.y) / d, (a.y * b.x - a.x * b.y) / d);
-}
-
-struct AddF {
-  static constexpr bool complex = true, mixed = false;
-  __device__ static float f(float a, float b) { return a + b; }
-  __device__ static float2 f(float2 a, float2 b) { return make_float2(a.x + b.x, a.y + b.y); }
-  __device__ static float2 f(float2 a, float b) { return make_float2(a.x + b, a.y); }
-  __device__ static float2 f(float a, float2 b) { return make_float2(a + b.x, b.y); }
-};
-struct SubF {
-  static constexpr bool complex = true, mixed = false;
-  __device__ static float f(float a, float b) { return a - b; }
-  __device__ static float2 f(float2 a, float2 b) { return make_float2(a.x - b.x, a.y - b.y); }
-  __device__ static float2 f(float2 a, float b) { return make_float2(a.x - b, a.y); }
-  __device__ static float2 f(float a, float2 b) { return make_float2(a - b.x, -b.y); }
-};
-struct MulF {
-  static constexpr bool complex = true, mixed = true;
-  __device__ static float f(float a, float b) { return a * b; }
-  __device__ static float2 f(float2 a, float2 b) { return cmul(a, b); }
-  __device__ static float2 f(float2 a, float b) { return make_float2(a.x * b, a.y * b); }
-  __device__ static float2 f(float a, float2 b) { return make_float2(a * b.x, a * b.y); }
-};
-struct DivF {
-  static constexpr bool complex = true, mixed = true;
-  __device__ static float f(float a, float b) { return a / b; }
-  __device__ static float2 f(float2 a, float2 b) { return cdiv(a, b); }
-  __device__ static float2 f(float2 a, float b) { return make_float2(a.x / b, a.y / b); }
-  __device__ static float2 f(float a, float2 b) { return cdiv(make_float2(a, 0.f), b); }
-};
-struct MaxF {
-  static constexpr bool complex = false, mixed = false;
-  __device__ static float f(float a, float b) { return a > b ? a : b; }
-};
-struct MinF {
-  static constexpr bool complex = false, mixed = false;
-  __device__ static float f(float a, float b) { return a < b ? a : b; }
-};
 
 template <class F, class A, class B, class O, bool SA, bool SB>
 __global__ void binaryKernel(const A* a, const B* b, O* o, int64_t n) {
@@ -112,49 +68,6 @@ Launch pickBinary(Operand a, Operand b) {
   return nullptr;
 }
 
-// Unary functors get the two float parameters (alpha; lo, hi).
-struct NegF {
-  __device__ static float f(float x, float, float) { return -x; }
-  __device__ static float2 f(float2 x, float, float) { return make_float2(-x.x, -x.y); }
-};
-struct ScaleF {
-  __device__ static float f(float x, float a, float) { return a * x; }
-  __device__ static float2 f(float2 x, float a, float) { return make_float2(a * x.x, a * x.y); }
-};
-struct AbsF {
-  __device__ static float f(float x, float, float) { return fabsf(x); }
-};
-struct SignF {
-  __device__ static float f(float x, float, float) {
-    return static_cast<float>((x > 0.f) - (x < 0.f));
-  }
-};
-struct ClampF {
-  __device__ static float f(float x, float lo, float hi) {
-    float y = x < lo ? lo : x;
-    return y > hi ? hi : y;
-  }
-};
-struct SqrtF {
-  __device__ static float f(float x, float, float) { return sqrtf(x); }
-};
-struct ExpF {
-  __device__ static float f(float x, float, float) { return expf(x); }
-};
-struct LogF {
-  __device__ static float f(float x, float, float) { return logf(x); }
-};
-struct ConjF {
-  __device__ static float2 f(float2 x, float, float) { return make_float2(x.x, -x.y); }
-};
-struct RealF {
-  __device__ static float f(float2 x, float, float) { return x.x; }
-};
-struct Abs2F {
-  __device__ static float f(float x, float, float) { return x * x; }
-  __device__ static float f(float2 x, float, float) { return x.x * x.x + x.y * x.y; }
-};
-
 template <class F, class In, class O>
 __global__ void unaryKernel(const In* a, O* o, int64_t n, float p0, float p1) {
   for (int64_t i = firstIndex(); i < n; i += stride())
@@ -168,22 +81,22 @@ void unaryLaunchImpl(const LaunchArgs& x) {
   checkLaunch("unary kernel");
 }
 
-// Domains: which operand classes a unary function accepts (scalars count as real).
-template <class F, bool Real, bool Complex, class ComplexOut = float2>
+// F::real, F::complex: which operand classes a unary function accepts (scalars count as real).
+template <class F>
 Launch pickUnary(Operand a) {
-  if constexpr (Real)
+  if constexpr (F::real)
     if (a != Operand::Complex)
       return unaryLaunchImpl<F, float, float>;
-  if constexpr (Complex)
+  if constexpr (F::complex)
     if (a == Operand::Complex)
-      return unaryLaunchImpl<F, float2, ComplexOut>;
+      return unaryLaunchImpl<F, float2, decltype(F::f(float2{}, 0.f, 0.f))>;
   return nullptr;
 }
 
 template <bool SA, bool SB, bool SC>
 __global__ void fmaKernel(const float* a, const float* b, const float* c, float* o, int64_t n) {
   for (int64_t i = firstIndex(); i < n; i += stride())
-    o[i] = a[SA ? 0 : i] * b[SB ? 0 : i] + c[SC ? 0 : i];
+    o[i] = ew::fma3(a[SA ? 0 : i], b[SB ? 0 : i], c[SC ? 0 : i]);
 }
 template <bool SA, bool SB, bool SC>
 void fmaLaunchImpl(const LaunchArgs& x) {
@@ -198,7 +111,7 @@ __global__ void axpbyKernel(const float* a, const float* x, const float* b, cons
                             float* o, int64_t n) {
   const float av = a[0], bv = b[0];
   for (int64_t i = firstIndex(); i < n; i += stride())
-    o[i] = av * x[i] + bv * y[i];
+    o[i] = ew::axpby(av, x[i], bv, y[i]);
 }
 void axpbyLaunchImpl(const LaunchArgs& x) {
   axpbyKernel<<<gridFor(x.n), kBlock>>>(
@@ -249,18 +162,15 @@ void copyScalarLaunchImpl(const LaunchArgs& x) {
 }
 
 using BinaryPicker = Launch (*)(Operand, Operand);
-constexpr BinaryPicker kBinary[] = {pickBinary<AddF>, pickBinary<SubF>, pickBinary<MulF>,
-                                    pickBinary<DivF>, pickBinary<MaxF>, pickBinary<MinF>};
+constexpr BinaryPicker kBinary[] = {pickBinary<ew::Add>, pickBinary<ew::Sub>, pickBinary<ew::Mul>,
+                                    pickBinary<ew::Div>, pickBinary<ew::Max>, pickBinary<ew::Min>};
 
 using UnaryPicker = Launch (*)(Operand);
 // Indexed by Unary; Real and Abs2 of a c64 tensor produce f32.
-constexpr UnaryPicker kUnary[] = {
-    pickUnary<NegF, true, true>,        pickUnary<ScaleF, true, true>,
-    pickUnary<AbsF, true, false>,       pickUnary<SignF, true, false>,
-    pickUnary<ClampF, true, false>,     pickUnary<SqrtF, true, false>,
-    pickUnary<ExpF, true, false>,       pickUnary<LogF, true, false>,
-    pickUnary<ConjF, false, true>,      pickUnary<RealF, false, true, float>,
-    pickUnary<Abs2F, true, true, float>};
+constexpr UnaryPicker kUnary[] = {pickUnary<ew::Neg>,  pickUnary<ew::Scale>, pickUnary<ew::Abs>,
+                                  pickUnary<ew::Sign>, pickUnary<ew::Clamp>, pickUnary<ew::Sqrt>,
+                                  pickUnary<ew::Exp>,  pickUnary<ew::Log>,   pickUnary<ew::Conj>,
+                                  pickUnary<ew::Real>, pickUnary<ew::Abs2>};
 
 constexpr Launch kFma[8] = {fmaLaunchImpl<false, false, false>, fmaLaunchImpl<false, false, true>,
                             fmaLaunchImpl<false, true, false>,  fmaLaunchImpl<false, true, true>,

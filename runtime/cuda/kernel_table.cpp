@@ -33,12 +33,22 @@ float attr(const CudaBuildContext& c, const char* name) {
   return static_cast<float>(c.node().attrs.getFloat(name));
 }
 
+// A reduction's per-block partial sums (reduce.cu's first pass writes them, its second combines).
+struct ReductionScratch final : NodeState {
+  DeviceBuffer partials;
+  void bind(LaunchArgs& args) const override { args.workspace = partials.get(); }
+};
+
 CudaKernel reduction(const CudaBuildContext& c, Reduce f, int64_t n) {
   CudaKernel k;
   k.launch = reduceLaunch(f);
   k.n = n;
-  if (c.allocator)
-    k.workspace = c.allocator->allocate(static_cast<size_t>(reduceWorkspaceDoubles()) * 8);
+  if (c.allocator) {
+    auto scratch = std::make_unique<ReductionScratch>();
+    scratch->partials =
+        DeviceBuffer(*c.allocator, static_cast<size_t>(reduceWorkspaceDoubles()) * sizeof(double));
+    k.state = std::move(scratch);
+  }
   return k;
 }
 
@@ -137,14 +147,24 @@ CudaKernel buildSelect(const CudaBuildContext& c) {
   return k;
 }
 
+// A schedule's values, one per stage, uploaded once: the launch indexes them by the stage.
+struct ScheduleTable final : NodeState {
+  DeviceBuffer values;
+  void bind(LaunchArgs& args) const override {
+    args.table = static_cast<const float*>(values.get());
+  }
+};
+
 CudaKernel buildSchedule(const CudaBuildContext& c) {
   CudaKernel k = scalarKernel(scheduleLaunch());
   if (c.allocator) {
     std::vector<float> values;
     for (double v : c.node().attrs.getFloats("values"))
       values.push_back(static_cast<float>(v));
-    k.table = c.allocator->allocate(values.size() * 4);
-    c.allocator->upload(k.table, values.data(), values.size() * 4);
+    auto table = std::make_unique<ScheduleTable>();
+    table->values = DeviceBuffer(*c.allocator, values.size() * sizeof(float));
+    c.allocator->upload(table->values.ptr(), values.data(), values.size() * sizeof(float));
+    k.state = std::move(table);
   }
   return k;
 }

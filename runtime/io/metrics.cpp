@@ -2,6 +2,7 @@
 // relative errors of the paper. Accumulation is in double so that large images do not lose digits.
 #include "runtime/io/metrics.h"
 
+#include "numerics/ssim.h"
 #include "runtime/io/color.h"
 
 #include <algorithm>
@@ -35,36 +36,6 @@ void sameShape(const Tensor& a, const Tensor& b, const char* what) {
                                 b.shape().str() + ")");
 }
 
-// Valid-region correlation with the separable 11-tap Gaussian: out is (h-10) x (w-10).
-void filterValid(const std::vector<double>& in, int64_t h, int64_t w, const double* g,
-                 std::vector<double>& tmp, std::vector<double>& out) {
-  int64_t oh = h - 10, ow = w - 10;
-  tmp.assign(size_t(h * ow), 0.0);
-  for (int64_t y = 0; y < h; ++y)
-    for (int64_t x = 0; x < ow; ++x) {
-      double acc = 0;
-      for (int k = 0; k < 11; ++k)
-        acc += g[k] * in[size_t(y * w + x + k)];
-      tmp[size_t(y * ow + x)] = acc;
-    }
-  out.assign(size_t(oh * ow), 0.0);
-  for (int64_t y = 0; y < oh; ++y)
-    for (int k = 0; k < 11; ++k)
-      for (int64_t x = 0; x < ow; ++x)
-        out[size_t(y * ow + x)] += g[k] * tmp[size_t((y + k) * ow + x)];
-}
-
-void gaussian1d(double g[11]) {
-  double sum = 0;
-  for (int i = 0; i < 11; ++i) {
-    double t = i - 5;
-    g[i] = std::exp(-t * t / (2 * 1.5 * 1.5));
-    sum += g[i];
-  }
-  for (int i = 0; i < 11; ++i)
-    g[i] /= sum;
-}
-
 double norm2(const Tensor& t) {
   double s = 0;
   const float* d = t.data();
@@ -88,7 +59,8 @@ double diffNorm(const Tensor& a, const Tensor& b) {
 
 void ssimWindow(double window[121]) {
   double g[11];
-  gaussian1d(g); // the 2-D window is separable: fspecial's normalised product equals g g^T
+  numerics::ssimGaussian(
+      g); // the 2-D window is separable: fspecial's normalised product equals g g^T
   for (int i = 0; i < 11; ++i)
     for (int j = 0; j < 11; ++j)
       window[i * 11 + j] = g[i] * g[j];
@@ -114,35 +86,9 @@ double ssim(const Tensor& x, const Tensor& ref, int shave, double dataRange) {
   View a = shaved(x, shave, "ssim"), b = shaved(ref, shave, "ssim");
   if (a.h < 11 || a.w < 11)
     throw std::invalid_argument("ssim: image smaller than the 11x11 window after shaving");
-  int64_t h = a.h, w = a.w, n = h * w;
-  std::vector<double> p(static_cast<size_t>(n)), q(p.size()), pp(p.size()), qq(p.size()),
-      pq(p.size());
-  for (int64_t y = 0; y < h; ++y)
-    for (int64_t i = 0; i < w; ++i) {
-      size_t k = size_t(y * w + i);
-      p[k] = a.d[y * a.stride + i];
-      q[k] = b.d[y * b.stride + i];
-      pp[k] = p[k] * p[k];
-      qq[k] = q[k] * q[k];
-      pq[k] = p[k] * q[k];
-    }
-  double g[11];
-  gaussian1d(g);
-  std::vector<double> tmp, mp, mq, spp, sqq, spq;
-  filterValid(p, h, w, g, tmp, mp);
-  filterValid(q, h, w, g, tmp, mq);
-  filterValid(pp, h, w, g, tmp, spp);
-  filterValid(qq, h, w, g, tmp, sqq);
-  filterValid(pq, h, w, g, tmp, spq);
-  double c1 = (0.01 * dataRange) * (0.01 * dataRange), c2 = (0.03 * dataRange) * (0.03 * dataRange);
-  double sum = 0;
-  for (size_t k = 0; k < mp.size(); ++k) {
-    double mu1 = mp[k], mu2 = mq[k];
-    double s1 = spp[k] - mu1 * mu1, s2 = sqq[k] - mu2 * mu2, s12 = spq[k] - mu1 * mu2;
-    sum +=
-        ((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) / ((mu1 * mu1 + mu2 * mu2 + c1) * (s1 + s2 + c2));
-  }
-  return sum / double(mp.size());
+  numerics::SsimScratch scratch;
+  scratch.resize(a.h, a.w);
+  return numerics::ssimMean(a.d, a.stride, b.d, b.stride, a.h, a.w, dataRange, scratch);
 }
 
 double reconstructionError(const Tensor& x, const Tensor& ref) {

@@ -243,6 +243,48 @@ void appendActivation(NetworkSpec& spec, const std::string& act, const std::stri
     fail(path, "layer '" + layer + "': unsupported activation '" + act + "'");
 }
 
+// A layer of its own for an activation: Activation (by name), ReLU, ELU or LeakyReLU with Keras's
+// default alpha where the config gives none.
+void appendActivationLayer(NetworkSpec& spec, const std::string& cls, const json::Value& cfg,
+                           const std::string& path, const std::string& name) {
+  if (cls == "Activation") {
+    appendActivation(spec, strOf(cfg, "activation", ""), path, name);
+  } else if (cls == "ReLU") {
+    spec.layers.push_back(Layer::relu());
+  } else {
+    const json::Value* a = cfg.find("alpha");
+    float alpha =
+        a && a->isNumber() ? static_cast<float>(a->asDouble()) : (cls == "ELU" ? 1.0f : 0.3f);
+    spec.layers.push_back(cls == "ELU" ? Layer::elu(alpha) : Layer::leakyRelu(alpha));
+  }
+}
+
+// Keras keeps a conv kernel as (kh, kw, in, out); podm as (out, in, kh, kw).
+HostTensor hwioToOihw(const HostTensor& k) {
+  const int64_t kh = k.shape[0], kw = k.shape[1], ci = k.shape[2], co = k.shape[3];
+  HostTensor oihw;
+  oihw.shape = {co, ci, kh, kw};
+  oihw.data.resize(k.data.size());
+  for (int64_t y = 0; y < kh; ++y)
+    for (int64_t x = 0; x < kw; ++x)
+      for (int64_t i = 0; i < ci; ++i)
+        for (int64_t o = 0; o < co; ++o)
+          oihw.data[((o * ci + i) * kh + y) * kw + x] = k.data[((y * kw + x) * ci + i) * co + o];
+  return oihw;
+}
+
+// Keras keeps a dense kernel as (in, out); podm as (out, in).
+HostTensor transposed(const HostTensor& k) {
+  const int64_t fi = k.shape[0], fo = k.shape[1];
+  HostTensor t;
+  t.shape = {fo, fi};
+  t.data.resize(k.data.size());
+  for (int64_t i = 0; i < fi; ++i)
+    for (int64_t o = 0; o < fo; ++o)
+      t.data[o * fi + i] = k.data[i * fo + o];
+  return t;
+}
+
 std::string suffixOf(const std::string& weightName) {
   size_t slash = weightName.rfind('/');
   std::string s = slash == std::string::npos ? weightName : weightName.substr(slash + 1);
@@ -307,16 +349,7 @@ KerasModel readKerasHdf5InProcess(const std::string& path) {
     if (cls == "InputLayer" || cls == "Dropout")
       continue;
     if (cls == "Activation" || cls == "ReLU" || cls == "ELU" || cls == "LeakyReLU") {
-      if (cls == "Activation")
-        appendActivation(model.spec, strOf(cfg, "activation", ""), path, name);
-      else if (cls == "ReLU")
-        model.spec.layers.push_back(Layer::relu());
-      else {
-        const json::Value* a = cfg.find("alpha");
-        float alpha =
-            a && a->isNumber() ? static_cast<float>(a->asDouble()) : (cls == "ELU" ? 1.0f : 0.3f);
-        model.spec.layers.push_back(cls == "ELU" ? Layer::elu(alpha) : Layer::leakyRelu(alpha));
-      }
+      appendActivationLayer(model.spec, cls, cfg, path, name);
       continue;
     }
     // Layers with weights: read the weight list of the layer's group.
@@ -357,16 +390,7 @@ KerasModel readKerasHdf5InProcess(const std::string& path) {
                             intOf(cfg, "strides", 1, path, name),
                             padding == "same" ? Padding::Same : Padding::Valid, useBias);
       std::string prefix = "conv" + std::to_string(convs++);
-      HostTensor oihw;
-      oihw.shape = {co, ci, kh, kw};
-      oihw.data.resize(k.data.size());
-      for (int64_t y = 0; y < kh; ++y)
-        for (int64_t x = 0; x < kw; ++x)
-          for (int64_t i = 0; i < ci; ++i)
-            for (int64_t o = 0; o < co; ++o)
-              oihw.data[((o * ci + i) * kh + y) * kw + x] =
-                  k.data[((y * kw + x) * ci + i) * co + o];
-      model.weights[prefix + ".weight"] = std::move(oihw);
+      model.weights[prefix + ".weight"] = hwioToOihw(k);
       if (useBias)
         model.weights[prefix + ".bias"] = std::move(take("bias"));
       model.spec.layers.push_back(l);
@@ -379,13 +403,7 @@ KerasModel readKerasHdf5InProcess(const std::string& path) {
       int64_t fi = k.shape[0], fo = k.shape[1];
       bool useBias = !cfg.find("use_bias") || cfg.find("use_bias")->boolean;
       std::string prefix = "fc" + std::to_string(fcs++);
-      HostTensor t;
-      t.shape = {fo, fi};
-      t.data.resize(k.data.size());
-      for (int64_t i = 0; i < fi; ++i)
-        for (int64_t o = 0; o < fo; ++o)
-          t.data[o * fi + i] = k.data[i * fo + o];
-      model.weights[prefix + ".weight"] = std::move(t);
+      model.weights[prefix + ".weight"] = transposed(k);
       if (useBias)
         model.weights[prefix + ".bias"] = std::move(take("bias"));
       model.spec.layers.push_back(Layer::dense(fi, fo, useBias));

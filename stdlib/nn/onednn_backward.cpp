@@ -189,6 +189,40 @@ private:
     return Shape{1, 1, (h + l.stride - 1) / l.stride, (w + l.stride - 1) / l.stride};
   }
 
+  // Padding amounts (top, left, bottom, right) of a 'same' or replicate convolution, as
+  // onednn_exec.cpp computes them; zero for 'valid'.
+  struct Pads {
+    int64_t top = 0, left = 0, bottom = 0, right = 0;
+  };
+  static Pads convPadding(const Layer& l, int64_t h, int64_t w, const Shape& o) {
+    Pads pads;
+    if (l.padding != Padding::Valid) {
+      int64_t ext = l.dilation * (l.kernel - 1) + 1;
+      int64_t th = std::max<int64_t>((o.h - 1) * l.stride + ext - h, 0);
+      int64_t tw = std::max<int64_t>((o.w - 1) * l.stride + ext - w, 0);
+      pads.top = th / 2, pads.bottom = th - pads.top, pads.left = tw / 2,
+      pads.right = tw - pads.left;
+    }
+    return pads;
+  }
+
+  // Layer i's weights and bias as the forward primitive reads them: the user's OIHW weights
+  // reordered into the primitive's layout wm each run, the bias bound in place (zeros without one).
+  void bindWeights(Plan& p, size_t i, const memory::dims& wdims, const memory::desc& fW,
+                   const memory::desc& bDesc, memory& wm, memory& bm) {
+    memory userW(memory::desc(wdims, dt::f32, tag::oihw), st_.engine, DNNL_MEMORY_NONE);
+    p.userWeights.push_back({userW, net_.weight[i]});
+    wm = owned(fW);
+    p.fwd.push_back(reorderStep(userW, wm));
+    if (net_.bias[i]) {
+      bm = memory(bDesc, st_.engine, DNNL_MEMORY_NONE);
+      p.userWeights.push_back({bm, net_.bias[i]});
+    } else {
+      bm = owned(bDesc);
+      std::memset(bm.get_data_handle(), 0, bDesc.get_size());
+    }
+  }
+
   // Forward and backward of a convolution or dense layer with an optional fused activation.
   void weightLayer(Plan& p, size_t i, const memory::dims& d, const Layer* act, const memory& F,
                    const memory& G, memory& Fn, memory& Gn, std::vector<Step>& bwd) {
@@ -203,16 +237,10 @@ private:
       attr.set_post_ops(po);
     }
     bool conv = l.kind == LayerKind::Conv2d;
-    // Geometry (conv): padding amounts as onednn_exec.cpp computes them.
-    int64_t ph = 0, pw = 0, phr = 0, pwr = 0, sh = h, sw = w;
+    int64_t sh = h, sw = w;
     Shape o = conv ? convOut(l, h, w) : Shape{1, 1, 1, 1};
     bool replicate = conv && l.padding == Padding::Replicate;
-    if (conv && l.padding != Padding::Valid) {
-      int64_t ext = l.dilation * (l.kernel - 1) + 1;
-      int64_t th = std::max<int64_t>((o.h - 1) * l.stride + ext - h, 0);
-      int64_t tw = std::max<int64_t>((o.w - 1) * l.stride + ext - w, 0);
-      ph = th / 2, phr = th - ph, pw = tw / 2, pwr = tw - pw;
-    }
+    auto [ph, pw, phr, pwr] = conv ? convPadding(l, h, w, o) : Pads{};
     memory src = F;
     memory::desc plainIn({n, c, h, w}, dt::f32, tag::nchw);
     memory plainSrc, padded;
@@ -258,18 +286,8 @@ private:
       fprim = dnnl::inner_product_forward(ipd);
     }
     memory s = toLayout(p.fwd, src, fSrc);
-    memory userW(memory::desc(wdims, dt::f32, tag::oihw), st_.engine, DNNL_MEMORY_NONE);
-    p.userWeights.push_back({userW, net_.weight[i]});
-    memory wm = owned(fW);
-    p.fwd.push_back(reorderStep(userW, wm));
-    memory bm;
-    if (net_.bias[i]) {
-      bm = memory(bDesc, st_.engine, DNNL_MEMORY_NONE);
-      p.userWeights.push_back({bm, net_.bias[i]});
-    } else {
-      bm = owned(bDesc);
-      std::memset(bm.get_data_handle(), 0, bDesc.get_size());
-    }
+    memory wm, bm;
+    bindWeights(p, i, wdims, fW, bDesc, wm, bm);
     memory dst = owned(fDst);
     p.fwd.push_back(
         {fprim,

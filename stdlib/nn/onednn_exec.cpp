@@ -156,49 +156,9 @@ public:
         attr.set_post_ops(po);
       }
       switch (l.kind) {
-      case LayerKind::Conv2d: {
-        int64_t ext = l.dilation * (l.kernel - 1) + 1;
-        int64_t oh, ow, ph = 0, pw = 0, phr = 0, pwr = 0;
-        if (l.padding != Padding::Valid) {
-          oh = (h + l.stride - 1) / l.stride;
-          ow = (w + l.stride - 1) / l.stride;
-          int64_t th = std::max<int64_t>((oh - 1) * l.stride + ext - h, 0);
-          int64_t tw = std::max<int64_t>((ow - 1) * l.stride + ext - w, 0);
-          ph = th / 2, phr = th - ph, pw = tw / 2, pwr = tw - pw;
-        } else {
-          oh = (h - ext) / l.stride + 1;
-          ow = (w - ext) / l.stride + 1;
-        }
-        int64_t sh = h, sw = w; // the source extent the primitive sees
-        memory source = cur;
-        if (l.padding == Padding::Replicate) {
-          // oneDNN pads with zeros only: pad explicitly in plain layout, then convolve 'valid'.
-          source = replicatePad(p, cur, {n, c, h, w}, ph, phr, pw, pwr);
-          sh = h + ph + phr, sw = w + pw + pwr;
-          ph = phr = pw = pwr = 0;
-        }
-        memory::desc src({n, c, sh, sw}, dt::f32, tag::any);
-        memory::desc wts({l.out, l.in, l.kernel, l.kernel}, dt::f32, tag::any);
-        memory::desc bias({l.out}, dt::f32, tag::x);
-        memory::desc dst({n, l.out, oh, ow}, dt::f32, tag::any);
-        dnnl::convolution_forward::desc d(
-            dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, wts, bias,
-            dst, {l.stride, l.stride}, {l.dilation - 1, l.dilation - 1}, {ph, pw}, {phr, pwr});
-        dnnl::convolution_forward::primitive_desc pd(d, attr, st_.engine);
-        memory s = toLayout(p, source, pd.src_desc());
-        memory wm = weights(net_.params[i].weight, {l.out, l.in, l.kernel, l.kernel}, tag::oihw,
-                            pd.weights_desc());
-        memory bm = weights(net_.params[i].bias, {l.out}, tag::x, pd.bias_desc());
-        memory out = fresh(pd.dst_desc());
-        p.steps.push_back({dnnl::convolution_forward(pd),
-                           {{DNNL_ARG_SRC, s},
-                            {DNNL_ARG_WEIGHTS, wm},
-                            {DNNL_ARG_BIAS, bm},
-                            {DNNL_ARG_DST, out}}});
-        cur = out;
-        c = l.out, h = oh, w = ow;
+      case LayerKind::Conv2d:
+        cur = convolution(p, i, attr, cur, n, c, h, w);
         break;
-      }
       case LayerKind::Dense: {
         memory::desc srcAny = flat ? memory::desc({n, c}, dt::f32, tag::any)
                                    : memory::desc({n, c, h, w}, dt::f32, tag::any);
@@ -270,12 +230,66 @@ public:
       if (l.kind != LayerKind::BatchNorm)
         curIsInput = false; // every other layer wrote a buffer of its own
     }
+    bindOutput(p, cur, curIsInput, flat, outShape);
+    p.slotted = std::move(slotted_);
+    p.slotBytes[0] = slotBytes_[0], p.slotBytes[1] = slotBytes_[1];
+    return p;
+  }
+
+private:
+  // A convolution step (with the activation in attr fused) reading cur, of n x c x h x w; c, h
+  // and w become the output's. Returns the output memory.
+  memory convolution(Plan& p, size_t i, const dnnl::primitive_attr& attr, const memory& cur,
+                     int64_t n, int64_t& c, int64_t& h, int64_t& w) {
+    const Layer& l = net_.spec.layers[i];
+    int64_t ext = l.dilation * (l.kernel - 1) + 1;
+    int64_t oh, ow, ph = 0, pw = 0, phr = 0, pwr = 0;
+    if (l.padding != Padding::Valid) {
+      oh = (h + l.stride - 1) / l.stride;
+      ow = (w + l.stride - 1) / l.stride;
+      int64_t th = std::max<int64_t>((oh - 1) * l.stride + ext - h, 0);
+      int64_t tw = std::max<int64_t>((ow - 1) * l.stride + ext - w, 0);
+      ph = th / 2, phr = th - ph, pw = tw / 2, pwr = tw - pw;
+    } else {
+      oh = (h - ext) / l.stride + 1;
+      ow = (w - ext) / l.stride + 1;
+    }
+    int64_t sh = h, sw = w; // the source extent the primitive sees
+    memory source = cur;
+    if (l.padding == Padding::Replicate) {
+      // oneDNN pads with zeros only: pad explicitly in plain layout, then convolve 'valid'.
+      source = replicatePad(p, cur, {n, c, h, w}, ph, phr, pw, pwr);
+      sh = h + ph + phr, sw = w + pw + pwr;
+      ph = phr = pw = pwr = 0;
+    }
+    memory::desc src({n, c, sh, sw}, dt::f32, tag::any);
+    memory::desc wts({l.out, l.in, l.kernel, l.kernel}, dt::f32, tag::any);
+    memory::desc bias({l.out}, dt::f32, tag::x);
+    memory::desc dst({n, l.out, oh, ow}, dt::f32, tag::any);
+    dnnl::convolution_forward::desc d(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, wts, bias,
+        dst, {l.stride, l.stride}, {l.dilation - 1, l.dilation - 1}, {ph, pw}, {phr, pwr});
+    dnnl::convolution_forward::primitive_desc pd(d, attr, st_.engine);
+    memory s = toLayout(p, source, pd.src_desc());
+    memory wm = weights(net_.params[i].weight, {l.out, l.in, l.kernel, l.kernel}, tag::oihw,
+                        pd.weights_desc());
+    memory bm = weights(net_.params[i].bias, {l.out}, tag::x, pd.bias_desc());
+    memory out = fresh(pd.dst_desc());
+    p.steps.push_back(
+        {dnnl::convolution_forward(pd),
+         {{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_BIAS, bm}, {DNNL_ARG_DST, out}}});
+    c = l.out, h = oh, w = ow;
+    return out;
+  }
+
+  // The caller's output buffer as the plan's last write: the last primitive writes straight into
+  // it when its layout is already plain (the usual case: a 1-channel output), else a reorder
+  // copies cur there.
+  void bindOutput(Plan& p, const memory& cur, bool curIsInput, bool flat, const Shape& outShape) {
     memory::desc outDesc =
         flat ? memory::desc({outShape.n, outShape.c}, dt::f32, tag::nc)
              : memory::desc({outShape.n, outShape.c, outShape.h, outShape.w}, dt::f32, tag::nchw);
     p.userOut = memory(outDesc, st_.engine, DNNL_MEMORY_NONE);
-    // Let the last primitive write straight into the caller's buffer when its layout is already
-    // plain (the usual case: a 1-channel output), instead of adding a copy.
     bool direct = false;
     if (!p.steps.empty() && !curIsInput) {
       auto& args = p.steps.back().args;
@@ -291,12 +305,8 @@ public:
     if (!direct)
       p.steps.push_back(
           {dnnl::reorder(cur, p.userOut), {{DNNL_ARG_FROM, cur}, {DNNL_ARG_TO, p.userOut}}});
-    p.slotted = std::move(slotted_);
-    p.slotBytes[0] = slotBytes_[0], p.slotBytes[1] = slotBytes_[1];
-    return p;
   }
 
-private:
   // A new intermediate memory. Each step reads only the most recent intermediate (or the
   // caller's input), so consecutive intermediates alternate between two buffers and a deep
   // network needs two activation buffers, not one per layer. Storage is bound after planning.

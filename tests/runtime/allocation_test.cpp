@@ -4,7 +4,7 @@
 #include "ir/builder.h"
 #include "runtime/executor.h"
 #include "sim_backend.h"
-#include "test_prox.h"
+#include "prox_test_util.h"
 
 #include <atomic>
 #include <cstdlib>

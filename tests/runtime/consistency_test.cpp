@@ -7,7 +7,7 @@
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
 #include "sim_backend.h"
-#include "test_prox.h"
+#include "prox_test_util.h"
 
 #include <cmath>
 #include <cstdio>

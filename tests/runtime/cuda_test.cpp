@@ -4,7 +4,7 @@
 #include "ir/builder.h"
 #include "runtime/backend_factory.h"
 #include "runtime/executor.h"
-#include "test_prox.h"
+#include "prox_test_util.h"
 
 #include <cmath>
 #include <doctest/doctest.h>

@@ -4,7 +4,7 @@
 #include "ir/builder.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
-#include "test_prox.h"
+#include "prox_test_util.h"
 
 #include <algorithm>
 #include <atomic>

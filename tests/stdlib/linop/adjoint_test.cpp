@@ -1,7 +1,7 @@
 // The adjoint dot-product test <A x, y> = <x, A' y> for every registered operator (found through
 // the registry, so a new operator is covered as soon as it is registered) and for combinators.
 #include "stdlib/linop/ops.h"
-#include "tests/stdlib/linop/test_ops.h"
+#include "tests/stdlib/linop/op_test_cases.h"
 
 #include <doctest/doctest.h>
 
@@ -25,7 +25,7 @@ TEST_CASE("every registered operator passes the adjoint test on random sizes") {
     if (cases.empty()) {
       FAIL_CHECK("operator '" << entry->name
                               << "' has no test construction arguments: add a case for it in "
-                                 "tests/stdlib/linop/test_ops.cpp");
+                                 "tests/stdlib/linop/op_test_cases.cpp");
       continue;
     }
     std::mt19937_64 rng(std::hash<std::string>{}(entry->name));

@@ -1,6 +1,6 @@
 // Operator-norm estimates by power iteration against norms known in closed form.
 #include "stdlib/linop/ops.h"
-#include "tests/stdlib/linop/test_ops.h"
+#include "tests/stdlib/linop/op_test_cases.h"
 
 #include <cmath>
 #include <doctest/doctest.h>

@@ -1,6 +1,6 @@
 // The registry: contents, parameter specs, argument checking, errors for bad sizes, extension.
 #include "stdlib/linop/ops.h"
-#include "tests/stdlib/linop/test_ops.h"
+#include "tests/stdlib/linop/op_test_cases.h"
 
 #include <doctest/doctest.h>
 

@@ -1,7 +1,7 @@
 // Structure flags: each operator reports the expected flags, and every flag is checked against
 // the operator's numbers (a claimed property must hold, a denied one must fail on random data).
 #include "stdlib/linop/ops.h"
-#include "tests/stdlib/linop/test_ops.h"
+#include "tests/stdlib/linop/op_test_cases.h"
 
 #include <doctest/doctest.h>
 
@@ -106,7 +106,7 @@ TEST_CASE("every registered operator reports the expected structure, and it is t
     CAPTURE(entry->name);
     auto cases = casesFor(entry->name);
     if (cases.empty()) {
-      FAIL_CHECK("operator '" << entry->name << "' has no test cases in test_ops.cpp");
+      FAIL_CHECK("operator '" << entry->name << "' has no test cases in op_test_cases.cpp");
       continue;
     }
     std::mt19937_64 rng(42);

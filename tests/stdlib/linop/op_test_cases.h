@@ -32,7 +32,7 @@ double relativeMaxError(const Tensor& a, const Tensor& b);
 
 // Adjoint mismatch |<Ax, y> - <x, A'y>| / max(|<Ax,y>|, |<x,A'y>|) for random x of `in` and two
 // choices of y (independent random, and A x plus noise); returns the worse. For the independent y
-// the denominator is at least the typical size of such an inner product (see test_ops.cpp).
+// the denominator is at least the typical size of such an inner product (see op_test_cases.cpp).
 double adjointMismatch(const LinearOperator& op, const Shape& in, uint64_t seed);
 
 } // namespace podm::stdlib::test

@@ -4,7 +4,7 @@
 // plus a deterministic fuzz of a few thousand mutations of a valid file.
 #include "stdlib/nn/json.h"
 #include "stdlib/nn/safetensors.h"
-#include "test_util.h"
+#include "nn_test_util.h"
 
 #include <cstring>
 #include <doctest/doctest.h>

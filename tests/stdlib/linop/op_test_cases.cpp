@@ -1,5 +1,5 @@
-// Construction cases for every standard operator (see test_ops.h).
-#include "tests/stdlib/linop/test_ops.h"
+// Construction cases for every standard operator (see op_test_cases.h).
+#include "tests/stdlib/linop/op_test_cases.h"
 
 #include <algorithm>
 #include <cmath>

@@ -5,7 +5,7 @@
 #include "reference.h"
 #include "stdlib/nn/keras_hdf5.h"
 #include "stdlib/nn/network.h"
-#include "test_util.h"
+#include "nn_test_util.h"
 
 #include <doctest/doctest.h>
 #include <hdf5.h>

@@ -3,7 +3,7 @@
 #include "reference.h"
 #include "stdlib/nn/safetensors.h"
 #include "stdlib/nn/schedule.h"
-#include "test_util.h"
+#include "nn_test_util.h"
 
 #include <doctest/doctest.h>
 

@@ -7,7 +7,7 @@
 #include "stdlib/nn/network.h"
 #include "stdlib/nn/safetensors.h"
 #include "stdlib/nn/trainable_network.h"
-#include "test_util.h"
+#include "nn_test_util.h"
 
 #include <algorithm>
 #include <cmath>
@@ -29,7 +29,7 @@ Tensor randomTensor(Shape s, uint32_t seed, float scale = 1.0f) {
 }
 
 // L(x, θ) = <R, net(x)> on the double-precision reference network (reference.h, checked against
-// the oneDNN forward by test_layers.cpp): smooth enough at h ~ 1e-5 that ReLU kinks are almost
+// the oneDNN forward by layers_test.cpp): smooth enough at h ~ 1e-5 that ReLU kinks are almost
 // never crossed, unlike a float forward, where h must be ~1e-3 and kinks blur the differences.
 double refObjective(const NetworkSpec& spec, const testref::RefTensor& x, const TensorMap& w,
                     const Tensor& r) {
