@@ -47,6 +47,7 @@ struct EvalOptions {
   int shave = -1, align = 0;
   bool correlationKernels = false; // --kernel-as correlation
   bool wisdom = true;
+  bool bf16 = false; // --precision bf16
   std::vector<std::string> plugins;
   std::vector<engine::ConstOverride> overrides; // --set NAME=VALUE
   engine::GraphInputs fixed; // --input NAME=FILE|NUMBER: the same for every image
@@ -157,6 +158,9 @@ int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
       o.align = static_cast<int>(n);
     } else if (a == "--no-wisdom") {
       o.wisdom = false;
+    } else if (a == "--precision") {
+      if (!value(v) || !parsePrecision(v, o.bf16))
+        return usageError(kVerb, "--precision needs fp32 or bf16");
     } else if (a.rfind("-", 0) == 0) {
       return usageError(kVerb, "unknown option '" + a + "'");
     } else if (o.model.empty()) {
@@ -599,7 +603,7 @@ int runEval(const std::vector<std::string>& args) {
   engine::installStdlibProxProvider();
   const fs::path baseDir =
       o.weightsDir.empty() ? fs::absolute(o.model).parent_path() : fs::path(o.weightsDir);
-  engine::StdlibNetworkProvider networks(baseDir);
+  engine::StdlibNetworkProvider networks(baseDir, useBf16(kVerb, o.bf16, false));
   cpu::CpuBackend cpu;
   EvalContext ctx{o, *m, *roles, nonImageInputs(*m->ast), cpu, networks, baseDir, {}};
   size_t failed = 0;

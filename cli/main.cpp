@@ -45,7 +45,8 @@ constexpr const char* kEvalHelp =
     "  --csv F           image,kernel,psnr,ssim,stages,accepted,seconds per image\n"
     "  --markdown F      the table printed at the end\n"
     "  --save DIR        keep the restorations (IMAGE[_KERNEL].png)\n"
-    "  --weights-dir DIR, --plugin LIB, --no-wisdom, --set NAME=VALUE   as for `podm run`\n\n"
+    "  --weights-dir DIR, --plugin LIB, --no-wisdom, --precision P, --set NAME=VALUE\n"
+    "                    as for `podm run`\n\n"
     "A bad image is reported by name and skipped; the exit status is then 1.\n"
     "exit status: 0 every image scored, 1 model or data errors, 2 usage error\n";
 
@@ -134,6 +135,9 @@ const std::vector<Verb>& verbs() {
        "  --weights-dir DIR  resolve relative net weight paths against DIR (default: the\n"
        "                model file's folder)\n"
        "  --no-wisdom   neither read nor write the FFT plan cache (also PODM_FFTW_WISDOM=off)\n"
+       "  --precision fp32|bf16  the networks' convolutions in bfloat16 with f32 accumulation\n"
+       "                (about twice as fast on CPUs with AVX512_BF16 or AMX; elsewhere a note\n"
+       "                says so and they stay fp32). Default fp32\n"
        "  --set NAME=VALUE  give the model's const NAME another value, checked where it is used\n"
        "                as if written in the file (e.g. --set s=3 for another SR scale)\n\n"
        "FFT plans measured once are kept in $XDG_CACHE_HOME/podm (else ~/.cache/podm), so\n"

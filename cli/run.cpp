@@ -153,6 +153,7 @@ struct RunOptions {
   int align = 0;                   // --align N: best integer shift within +-N pixels
   bool correlationKernels = false; // --kernel-as correlation: kernel files flipped when read
   bool profile = false, wisdom = true, quiet = false;
+  bool bf16 = false;               // --precision bf16
   std::ostream* info = &std::cerr; // notes, warnings and the summary; --quiet: nowhere
   std::vector<std::string> plugins;
   std::vector<engine::ConstOverride> overrides; // --set NAME=VALUE
@@ -213,6 +214,10 @@ int parseRunOptions(const std::vector<std::string>& given, RunOptions& o) {
       o.profile = true;
     } else if (a == "--no-wisdom") {
       o.wisdom = false;
+    } else if (a == "--precision") {
+      if (i + 1 >= args.size() || !parsePrecision(args[i + 1], o.bf16))
+        return usageError("run", "--precision needs fp32 or bf16");
+      ++i;
     } else if (a == "--quiet" || a == "-q") {
       o.quiet = true;
     } else if (a.rfind("-", 0) == 0) {
@@ -512,7 +517,7 @@ int runRun(const std::vector<std::string>& given) {
     std::cerr << (model ? "" : "podm run: error: ") << *missing << (model ? "" : "\n");
     return kModelError;
   }
-  engine::StdlibNetworkProvider networks(baseDir);
+  engine::StdlibNetworkProvider networks(baseDir, useBf16("run", o.bf16, o.quiet));
   // Learnable params (mlp weights, filters) come from the net's weight file when it holds them.
   engine::ParamValues params;
   try {

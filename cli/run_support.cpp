@@ -3,8 +3,10 @@
 
 #include "frontend/ast/ast.h"
 #include "runtime/network_provider.h"
+#include "stdlib/nn/network.h"
 
 #include <algorithm>
+#include <iostream>
 #include <sstream>
 
 namespace podm::cli {
@@ -145,6 +147,22 @@ int qualityShave(const ir::Graph& g, const Shape& result,
 int64_t acceptedStages(const RunResult& r) {
   const std::vector<float>* branch = r.monitors.find("branch");
   return branch ? std::count(branch->begin(), branch->end(), 1.f) : -1;
+}
+
+bool parsePrecision(const std::string& value, bool& bf16) {
+  if (value != "fp32" && value != "bf16")
+    return false;
+  bf16 = value == "bf16";
+  return true;
+}
+
+bool useBf16(const std::string& verb, bool requested, bool quiet) {
+  if (!requested || nn::bf16Supported())
+    return requested;
+  if (!quiet)
+    std::cerr << "podm " << verb << ": note: --precision bf16: this CPU has no native bf16 "
+              << "arithmetic (AVX512_BF16 or AMX); the networks run in fp32\n";
+  return false;
 }
 
 } // namespace podm::cli

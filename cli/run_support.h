@@ -49,6 +49,12 @@ int qualityShave(const ir::Graph& g, const Shape& result,
                  const std::map<std::string, Tensor>& inputs,
                  const std::set<std::string>& notImages, int requested);
 
+// `--precision fp32|bf16`: false when VALUE is neither.
+bool parsePrecision(const std::string& value, bool& bf16);
+// Whether the networks run in bf16: `requested`, unless this CPU lacks native bf16, which a note
+// on stderr then says (the run stays fp32, as `--precision bf16` documents).
+bool useBf16(const std::string& verb, bool requested, bool quiet);
+
 // Stages the optimality check accepted x_G (the `branch` monitor), -1 when it is not monitored.
 int64_t acceptedStages(const RunResult& r);
 

@@ -46,7 +46,8 @@ std::unique_ptr<NetworkOperator> StdlibNetworkProvider::make(const NetworkDesc& 
   std::shared_ptr<nn::NetworkSchedule>& schedule =
       schedules_[desc.spec + '\0' + joinWeightPaths(desc.weights) + '\0' + desc.prefix];
   if (!schedule)
-    schedule = std::make_shared<nn::NetworkSchedule>(spec, sources);
+    schedule = std::make_shared<nn::NetworkSchedule>(
+        spec, sources, bf16_ ? nn::Precision::BF16 : nn::Precision::F32);
   return std::make_unique<ScheduledNetwork>(schedule);
 }
 

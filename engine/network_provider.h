@@ -22,11 +22,16 @@ namespace podm::engine {
 
 class StdlibNetworkProvider final : public NetworkProvider {
 public:
-  explicit StdlibNetworkProvider(std::filesystem::path baseDir) : baseDir_(std::move(baseDir)) {}
+  // bf16: run the networks' convolutions in bfloat16 (`--precision bf16`); the caller checks
+  // nn::bf16Supported() first. A network that cannot take it (one concatenating its input) is
+  // refused with a message rather than run in another precision than asked.
+  explicit StdlibNetworkProvider(std::filesystem::path baseDir, bool bf16 = false)
+      : baseDir_(std::move(baseDir)), bf16_(bf16) {}
   std::unique_ptr<NetworkOperator> make(const NetworkDesc& desc) const override;
 
 private:
   std::filesystem::path baseDir_;
+  bool bf16_ = false;
   mutable std::map<std::string, std::shared_ptr<nn::NetworkSchedule>> schedules_;
 };
 

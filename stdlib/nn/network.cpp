@@ -417,6 +417,29 @@ void Network::forward(const Tensor& in, Tensor& out) {
   dnnlForward(*impl_, in, out, os);
 }
 
+bool bf16Supported() {
+  return dnnlHasBf16();
+}
+
+void Network::setPrecision(Precision p) {
+  if (p == impl_->precision)
+    return;
+  if (p == Precision::BF16) {
+    if (!bf16Supported())
+      throw WeightsError("network: this CPU has no native bf16 arithmetic (AVX512_BF16 or AMX)");
+    for (const Layer& l : impl_->spec.layers)
+      if (l.kind == LayerKind::ConcatInput)
+        throw WeightsError("network: bf16 is not available for networks that concatenate "
+                           "their input");
+  }
+  impl_->precision = p;
+  dnnlClear(*impl_->dnnl);
+}
+
+Precision Network::precision() const {
+  return impl_->precision;
+}
+
 void Network::prepare(const Shape& in) {
   if (!impl_->bound)
     throw WeightsError("network: planned before weights were bound");

@@ -22,6 +22,7 @@ struct Network::Impl {
   std::vector<std::string> prefixes; // weight-name prefix per layer ("" for weightless layers)
   std::vector<LayerParams> params;   // per layer; batch norms folded into the conv before them
   bool bound = false;
+  Precision precision = Precision::F32;
   std::unique_ptr<DnnlState> dnnl;
 
   Impl();
@@ -33,6 +34,7 @@ std::unique_ptr<DnnlState> makeDnnlState();
 void dnnlForward(Network::Impl& net, const Tensor& in, Tensor& out, const Shape& outShape);
 void dnnlPrepare(Network::Impl& net, const Shape& in, const Shape& outShape);
 void dnnlClear(DnnlState& state);
+bool dnnlHasBf16();
 size_t dnnlCachedShapes(const DnnlState& state);
 
 } // namespace podm::nn

@@ -112,6 +112,11 @@ Network::Impl::~Impl() = default;
 std::unique_ptr<DnnlState> makeDnnlState() {
   return std::make_unique<DnnlState>();
 }
+bool dnnlHasBf16() {
+  const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+  return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+}
+
 void dnnlClear(DnnlState& state) {
   state.plans.clear();
 }
@@ -262,10 +267,13 @@ private:
       sh = h + ph + phr, sw = w + pw + pwr;
       ph = phr = pw = pwr = 0;
     }
-    memory::desc src({n, c, sh, sw}, dt::f32, tag::any);
-    memory::desc wts({l.out, l.in, l.kernel, l.kernel}, dt::f32, tag::any);
+    // In bf16 the reorders into the primitive's layouts also convert: the input once where it
+    // enters, the weights once at plan time, the output where it leaves (bindOutput).
+    const dt type = net_.precision == Precision::BF16 ? dt::bf16 : dt::f32;
+    memory::desc src({n, c, sh, sw}, type, tag::any);
+    memory::desc wts({l.out, l.in, l.kernel, l.kernel}, type, tag::any);
     memory::desc bias({l.out}, dt::f32, tag::x);
-    memory::desc dst({n, l.out, oh, ow}, dt::f32, tag::any);
+    memory::desc dst({n, l.out, oh, ow}, type, tag::any);
     dnnl::convolution_forward::desc d(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, wts, bias,
         dst, {l.stride, l.stride}, {l.dilation - 1, l.dilation - 1}, {ph, pw}, {phr, pwr});

@@ -9,7 +9,8 @@
 
 namespace podm::nn {
 
-NetworkSchedule::NetworkSchedule(const NetworkSpec& spec, const std::vector<WeightSource>& stages) {
+NetworkSchedule::NetworkSchedule(const NetworkSpec& spec, const std::vector<WeightSource>& stages,
+                                 Precision precision) {
   // The Keras files of all stages are read together, in one isolated reader process.
   std::vector<std::string> hdf5;
   for (const WeightSource& s : stages)
@@ -34,6 +35,7 @@ NetworkSchedule::NetworkSchedule(const NetworkSpec& spec, const std::vector<Weig
     if (k == sources_.size()) {
       try {
         nets_.push_back(load(stages[l]));
+        nets_.back().setPrecision(precision);
       } catch (const WeightsError& e) {
         // Stages are numbered from 1 wherever a user reads them (as in the trace).
         throw WeightsError("stage " + std::to_string(l + 1) + ": " + e.what());

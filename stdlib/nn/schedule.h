@@ -21,7 +21,8 @@ class NetworkSchedule {
 public:
   // Loads every distinct source eagerly (errors surface before the first stage runs, naming the
   // stage and the file). All stages share the architecture `spec`.
-  NetworkSchedule(const NetworkSpec& spec, const std::vector<WeightSource>& stages);
+  NetworkSchedule(const NetworkSpec& spec, const std::vector<WeightSource>& stages,
+                  Precision precision = Precision::F32);
 
   size_t stages() const { return stageToNet_.size(); }
   size_t distinctNetworks() const { return nets_.size(); }

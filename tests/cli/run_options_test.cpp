@@ -226,3 +226,22 @@ TEST_CASE("phi with a plugin prox is an error at the monitor that asks for it") 
   CHECK(r.out.find("m.podm:7:21: error: phi = f + g needs the value of every term of g, and prox "
                    "'elastic_net'") != std::string::npos);
 }
+
+TEST_CASE("--precision takes fp32 or bf16; a model without networks runs the same in both") {
+  SrFixture fx;
+  const std::string model = fx.write(srModel("4", "gamma = 0.9 / L(f); mu = 0.5; c = 0.2"));
+  PodmResult bad = fx.run(model, "--precision fp16");
+  CHECK(bad.status == 2);
+  CHECK(bad.out.find("--precision needs fp32 or bf16") != std::string::npos);
+  PodmResult f32 = fx.run(model, "--precision fp32");
+  REQUIRE(f32.status == 0);
+  PodmResult bf16 = fx.run(model, "--precision bf16");
+  REQUIRE(bf16.status == 0);
+  // The same PSNR line: only network convolutions change precision.
+  auto psnrLine = [](const std::string& out) {
+    std::smatch m;
+    return std::regex_search(out, m, std::regex("PSNR [0-9.]+ dB, SSIM [0-9.]+")) ? m.str() : "";
+  };
+  CHECK(!psnrLine(f32.out).empty());
+  CHECK(psnrLine(f32.out) == psnrLine(bf16.out));
+}
