@@ -248,7 +248,8 @@ struct SetupTimes {
   }
 };
 
-void printSetup(const SetupTimes& t, const RunResult& r) {
+void printSetup(const SetupTimes& t, const RunResult& r, const MemoryReport& memory,
+                const engine::StdlibNetworkProvider& networks) {
   double total = r.preSeconds;
   std::string parts;
   char buf[96];
@@ -272,6 +273,21 @@ void printSetup(const SetupTimes& t, const RunResult& r) {
                static_cast<long long>(fft.fromWisdom), static_cast<long long>(fft.estimated),
                fft.planSeconds * 1e3, loop * 1e3, static_cast<long long>(r.stages),
                r.postSeconds * 1e3);
+  const double mb = 1.0 / (1 << 20);
+  std::string arenas;
+  for (const MemoryReport::PerBackend& b : memory.backends) {
+    std::snprintf(buf, sizeof buf, "%s%s arena %.1f MB", arenas.empty() ? "" : ", ",
+                  b.backend.c_str(), b.plannedBytes * mb);
+    arenas += buf;
+  }
+  const engine::StdlibNetworkProvider::Footprint nets = networks.footprint();
+  std::fprintf(stderr, "memory: %s", arenas.empty() ? "no arena" : arenas.c_str());
+  if (nets.networks)
+    std::fprintf(stderr,
+                 "; networks: %zu distinct, weights %.1f MB, activations %.1f MB (shared by "
+                 "all networks)",
+                 nets.networks, nets.weightBytes * mb, nets.activationBytes * mb);
+  std::fprintf(stderr, "\n");
 }
 
 // The graph to run: a compiled .pgraph as it is, or the model lowered for the inputs' shapes and
@@ -549,7 +565,7 @@ int runRun(const std::vector<std::string>& given) {
       std::cerr << "\n";
     if (o.profile) {
       ex.trace().print(std::cerr);
-      printSetup(times, r);
+      printSetup(times, r, ex.memory(), networks);
     }
   } catch (const std::exception& e) {
     std::cerr << "podm run: error: " << e.what() << "\n";

@@ -32,6 +32,16 @@ private:
 
 } // namespace
 
+StdlibNetworkProvider::Footprint StdlibNetworkProvider::footprint() const {
+  Footprint f;
+  for (const auto& [key, schedule] : schedules_) {
+    f.networks += schedule->distinctNetworks();
+    f.weightBytes += schedule->weightBytes();
+  }
+  f.activationBytes = nn::sharedActivationBytes();
+  return f;
+}
+
 std::unique_ptr<NetworkOperator> StdlibNetworkProvider::make(const NetworkDesc& desc) const {
   nn::NetworkSpec spec = nn::decodeSpec(desc.spec);
   std::vector<nn::WeightSource> sources;

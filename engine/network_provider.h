@@ -29,6 +29,14 @@ public:
       : baseDir_(std::move(baseDir)), bf16_(bf16) {}
   std::unique_ptr<NetworkOperator> make(const NetworkDesc& desc) const override;
 
+  // What the networks it made hold, for `--profile`.
+  struct Footprint {
+    size_t networks = 0;        // distinct weight sources loaded
+    size_t weightBytes = 0;     // their weights (host copy)
+    size_t activationBytes = 0; // the activation buffers all networks share
+  };
+  Footprint footprint() const;
+
 private:
   std::filesystem::path baseDir_;
   bool bf16_ = false;

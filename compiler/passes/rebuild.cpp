@@ -37,8 +37,7 @@ ir::Graph rebuild(const ir::Graph& g, const Rewrite& rw) {
       return;
     }
     if (auto c = rw.constants.find(i); c != rw.constants.end()) {
-      map[i] = b.create(ir::Op::Constant, {}, ir::Attrs{{"value", ir::TensorData(c->second)}},
-                        n.type, n.label);
+      map[i] = b.create(ir::Op::Constant, {}, ir::Attrs{{"value", c->second}}, n.type, n.label);
       return;
     }
     if (auto r = rw.replacements.find(i); r != rw.replacements.end()) {

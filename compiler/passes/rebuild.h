@@ -12,9 +12,9 @@
 namespace podm::passes {
 
 struct Rewrite {
-  std::vector<bool> keep;                           // per node
-  std::vector<ir::Region> region;                   // per node: where it goes
-  std::map<uint32_t, std::vector<float>> constants; // node -> its value (becomes a constant)
+  std::vector<bool> keep;                       // per node
+  std::vector<ir::Region> region;               // per node: where it goes
+  std::map<uint32_t, ir::TensorData> constants; // node -> its value (becomes a constant)
   std::map<uint32_t, uint32_t> aliases; // node -> an earlier node with the same value (dropped)
   // node -> a different node computing the same value in its place (operands are old ids, all
   // earlier than the node; the label is kept)

@@ -417,6 +417,10 @@ void Network::forward(const Tensor& in, Tensor& out) {
   dnnlForward(*impl_, in, out, os);
 }
 
+size_t sharedActivationBytes() {
+  return dnnlSharedActivationBytes();
+}
+
 bool bf16Supported() {
   return dnnlHasBf16();
 }
@@ -444,6 +448,13 @@ void Network::prepare(const Shape& in) {
   if (!impl_->bound)
     throw WeightsError("network: planned before weights were bound");
   dnnlPrepare(*impl_, in, outputShape(in));
+}
+
+size_t Network::weightBytes() const {
+  size_t floats = 0;
+  for (const LayerParams& p : impl_->params)
+    floats += p.weight.size() + p.bias.size();
+  return floats * sizeof(float);
 }
 
 size_t Network::cachedShapes() const {

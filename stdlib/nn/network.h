@@ -111,6 +111,8 @@ public:
   // Creates the primitives and reorders the weights for inputs of shape `in` now (forward would
   // do it on its first call with that shape).
   void prepare(const Shape& in);
+  // Bytes of the bound weights (the primitives hold one more copy in their own layouts).
+  size_t weightBytes() const;
   // Number of distinct input shapes with cached primitives (for tests).
   size_t cachedShapes() const;
   // Multiply-accumulate count ×2 of one forward pass on `in` (convolutions and dense layers).
@@ -121,6 +123,9 @@ public:
 private:
   std::unique_ptr<Impl> impl_;
 };
+
+// Bytes of the two activation buffers every network of the process shares (onednn_exec.cpp).
+size_t sharedActivationBytes();
 
 // Builds `spec` and binds the weights of `path` (any format loadWeights reads) under `prefix`.
 Network loadNetwork(NetworkSpec spec, const std::string& path, const std::string& prefix = "");

@@ -35,6 +35,7 @@ void dnnlForward(Network::Impl& net, const Tensor& in, Tensor& out, const Shape&
 void dnnlPrepare(Network::Impl& net, const Shape& in, const Shape& outShape);
 void dnnlClear(DnnlState& state);
 bool dnnlHasBf16();
+size_t dnnlSharedActivationBytes();
 size_t dnnlCachedShapes(const DnnlState& state);
 
 } // namespace podm::nn

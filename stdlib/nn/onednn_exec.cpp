@@ -57,6 +57,10 @@ public:
     return arena;
   }
   std::unique_lock<std::mutex> lock() { return std::unique_lock<std::mutex>(mutex_); }
+  size_t bytes() {
+    std::lock_guard<std::mutex> hold(mutex_);
+    return bytes_[0] + bytes_[1];
+  }
   // Slot `k` with at least `bytes`; grows (never shrinks) under the lock. Returns nullptr when
   // out of memory.
   void* slot(int k, size_t bytes) {
@@ -112,6 +116,10 @@ Network::Impl::~Impl() = default;
 std::unique_ptr<DnnlState> makeDnnlState() {
   return std::make_unique<DnnlState>();
 }
+size_t dnnlSharedActivationBytes() {
+  return SharedActivations::instance().bytes();
+}
+
 bool dnnlHasBf16() {
   const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
   return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
@@ -269,7 +277,11 @@ private:
     }
     // In bf16 the reorders into the primitive's layouts also convert: the input once where it
     // enters, the weights once at plan time, the output where it leaves (bindOutput).
-    const dt type = net_.precision == Precision::BF16 ? dt::bf16 : dt::f32;
+    // Only the wide layers: the first and last convolution of a denoiser (1 channel in or out) cost
+    // little and stay f32, which keeps the network's output (a residual, the noise estimate)
+    // closer to f32's.
+    const bool wide = l.in >= 16 && l.out >= 16;
+    const dt type = net_.precision == Precision::BF16 && wide ? dt::bf16 : dt::f32;
     memory::desc src({n, c, sh, sw}, type, tag::any);
     memory::desc wts({l.out, l.in, l.kernel, l.kernel}, type, tag::any);
     memory::desc bias({l.out}, dt::f32, tag::x);

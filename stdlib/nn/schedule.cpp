@@ -46,6 +46,13 @@ NetworkSchedule::NetworkSchedule(const NetworkSpec& spec, const std::vector<Weig
   }
 }
 
+size_t NetworkSchedule::weightBytes() const {
+  size_t bytes = 0;
+  for (const Network& net : nets_)
+    bytes += net.weightBytes();
+  return bytes;
+}
+
 Network& NetworkSchedule::at(size_t stage) {
   return nets_[stageToNet_.at(stage)];
 }

@@ -26,6 +26,7 @@ public:
 
   size_t stages() const { return stageToNet_.size(); }
   size_t distinctNetworks() const { return nets_.size(); }
+  size_t weightBytes() const; // of the distinct networks
   // The network of stage `l` (0-based); throws std::out_of_range past the last stage.
   Network& at(size_t stage);
   const WeightSource& source(size_t stage) const;
