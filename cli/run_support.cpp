@@ -2,6 +2,7 @@
 #include "cli/run_support.h"
 
 #include "frontend/ast/ast.h"
+#include "ir/attr.h"
 #include "runtime/network_provider.h"
 #include "stdlib/nn/network.h"
 
@@ -68,7 +69,7 @@ std::optional<std::string> checkWeightFiles(const ir::Graph& g, const engine::Lo
     if (n.op != ir::Op::Network)
       continue;
     const std::string net = n.attrs.getString("net");
-    const std::vector<std::string> paths = splitWeightPaths(n.attrs.getString("weights"));
+    const std::vector<std::string> paths = ir::splitWeightPaths(n.attrs.getString("weights"));
     for (size_t l = 0; l < paths.size(); ++l) {
       std::filesystem::path p(paths[l]);
       if (p.is_relative())

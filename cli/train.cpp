@@ -12,6 +12,7 @@
 #include "engine/param_binding.h"
 #include "engine/stdlib_prox_provider.h"
 #include "engine/trainable_network_provider.h"
+#include "ir/attr.h"
 #include "runtime/io/atomic_file.h"
 #include "runtime/network_provider.h"
 #include "stdlib/nn/safetensors.h"
@@ -455,7 +456,7 @@ int findNet(const Args& a, const engine::LoadedModel& m, NetworkDesc& net) {
   for (const ir::Node& n : lowered->graph.nodes())
     if (n.op == ir::Op::Network) {
       NetworkDesc d{n.attrs.getString("net"), n.attrs.getString("spec"),
-                    splitWeightPaths(n.attrs.getString("weights")),
+                    ir::splitWeightPaths(n.attrs.getString("weights")),
                     n.attrs.has("prefix") ? n.attrs.getString("prefix") : ""};
       if (a.net.empty() || d.name == a.net)
         nets.push_back(d);

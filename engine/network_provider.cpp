@@ -1,6 +1,7 @@
 // StdlibNetworkProvider: a `network` node bound to an nn::NetworkSchedule (see network_provider.h).
 #include "engine/network_provider.h"
 
+#include "ir/attr.h"
 #include "stdlib/nn/schedule.h"
 #include "stdlib/nn/spec_text.h"
 
@@ -54,7 +55,7 @@ std::unique_ptr<NetworkOperator> StdlibNetworkProvider::make(const NetworkDesc& 
   if (sources.empty())
     throw std::runtime_error("no weight file");
   std::shared_ptr<nn::NetworkSchedule>& schedule =
-      schedules_[desc.spec + '\0' + joinWeightPaths(desc.weights) + '\0' + desc.prefix];
+      schedules_[desc.spec + '\0' + ir::joinWeightPaths(desc.weights) + '\0' + desc.prefix];
   if (!schedule)
     schedule = std::make_shared<nn::NetworkSchedule>(
         spec, sources, bf16_ ? nn::Precision::BF16 : nn::Precision::F32);

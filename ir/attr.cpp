@@ -115,4 +115,25 @@ std::string joinNames(const std::vector<std::string>& names) {
   return out;
 }
 
+std::string joinWeightPaths(const std::vector<std::string>& paths) {
+  std::string out;
+  for (size_t i = 0; i < paths.size(); ++i)
+    out += (i ? "\n" : "") + paths[i];
+  return out;
+}
+
+std::vector<std::string> splitWeightPaths(const std::string& joined) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= joined.size()) {
+    size_t end = joined.find('\n', start);
+    if (end == std::string::npos)
+      end = joined.size();
+    if (end > start)
+      out.push_back(joined.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 } // namespace podm::ir

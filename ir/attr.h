@@ -84,4 +84,9 @@ private:
 std::vector<std::string> splitNames(std::string_view list);
 std::string joinNames(const std::vector<std::string>& names);
 
+// The weight files of a network node, one per stage, stored in its "weights" attribute one per
+// line (paths may contain commas).
+std::string joinWeightPaths(const std::vector<std::string>& paths);
+std::vector<std::string> splitWeightPaths(const std::string& joined);
+
 } // namespace podm::ir

@@ -54,7 +54,5 @@ void setDefaultNetworkProvider(const NetworkProvider* provider);
 const NetworkProvider* defaultNetworkProvider();
 
 // The per-stage weight files are stored on the node joined by newlines; these convert.
-std::string joinWeightPaths(const std::vector<std::string>& paths);
-std::vector<std::string> splitWeightPaths(const std::string& joined);
 
 } // namespace podm

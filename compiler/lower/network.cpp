@@ -4,7 +4,7 @@
 // the weight path is expanded once per stage (`"nets/net{net_idx[l]}.hdf5"`). Paths are stored as
 // written: the CLI resolves relative ones against the model's folder or `--weights-dir`.
 #include "compiler/lower/context.h"
-#include "runtime/network_provider.h"
+#include "ir/attr.h"
 #include "stdlib/nn/spec_text.h"
 
 #include <cmath>
@@ -199,7 +199,7 @@ ir::ValueId Context::applyNet(const ast::Decl& net, ir::ValueId x) {
   for (int64_t l = 0; l < (perStage ? checked.stages : 1); ++l)
     paths.push_back(netWeightPath(net, l));
   ir::Attrs attrs{
-      {"net", net.name}, {"spec", nn::encodeSpec(spec)}, {"weights", joinWeightPaths(paths)}};
+      {"net", net.name}, {"spec", nn::encodeSpec(spec)}, {"weights", ir::joinWeightPaths(paths)}};
   if (net.prefix) {
     if (net.prefix->kind != ExprKind::String || net.prefix->pieces.size() != 1)
       fail(net.prefix->loc, "a tensor-name prefix is one plain string: per-stage prefixes are not "

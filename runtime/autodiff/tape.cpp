@@ -315,7 +315,7 @@ Tape::backward(const std::map<std::string, Tensor>& outputCotangents) {
       if (!op) {
         const ir::Attrs& a = n.attrs;
         op = m.context.network->make(NetworkDesc{a.getString("net"), a.getString("spec"),
-                                                 splitWeightPaths(a.getString("weights")),
+                                                 ir::splitWeightPaths(a.getString("weights")),
                                                  a.has("prefix") ? a.getString("prefix") : ""});
       }
       network = op.get();

@@ -2,6 +2,7 @@
 // through the runtime's NetworkProvider hook (the runtime never includes stdlib) and run with the
 // stage index of the execution (stage 0 outside the loop). Like the prox kernel it keeps tensor
 // views of the few arena addresses it sees.
+#include "ir/attr.h"
 #include "runtime/cpu/cpu_kernel.h"
 #include "runtime/cpu/view_cache.h"
 #include "runtime/ir_types.h"
@@ -34,7 +35,7 @@ void networkKernel(const CpuKernel& k, const KernelIO& io) {
 CpuKernel buildNetwork(const CpuBuildContext& c) {
   const ir::Attrs& a = c.node().attrs;
   NetworkDesc desc{a.getString("net"), a.getString("spec"),
-                   splitWeightPaths(a.getString("weights")),
+                   ir::splitWeightPaths(a.getString("weights")),
                    a.has("prefix") ? a.getString("prefix") : std::string()};
   const NetworkProvider* provider =
       c.prepare.network ? c.prepare.network : defaultNetworkProvider();

@@ -206,7 +206,7 @@ TEST_CASE("network weights and inputs get gradients through the stages, latest s
   ir::ValueId a = b.op(Op::Network, {x},
                        {{"net", std::string("A")},
                         {"spec", std::string("fake")},
-                        {"weights", joinWeightPaths({"s0", "s1", "s2"})},
+                        {"weights", ir::joinWeightPaths({"s0", "s1", "s2"})},
                         {"prefix", std::string("")}},
                        "x_A");
   b.carry(x, b.op(Op::Axpby, {half, x, half, a}));
