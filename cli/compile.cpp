@@ -10,21 +10,47 @@
 #include "ir/serialize.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
+#include "runtime/network_provider.h"
 
 #include <iostream>
+#include <stdexcept>
 
 namespace podm::cli {
 namespace {
 
-// The CPU executor's view of the graph: backend, its notes, and the memory plan.
-void printPlan(const ir::Graph& g) {
+// Networks as the plan sees them: their nodes need kernels, not weights (the memory plan and the
+// placement do not depend on them), so --emit=plan works without the weight files.
+class UnloadedNetworks final : public NetworkProvider {
+  class Unloaded final : public NetworkOperator {
+  public:
+    void apply(const Tensor&, int64_t, Tensor&) override {
+      throw std::runtime_error("podm compile --emit=plan does not load network weights");
+    }
+  };
+
+public:
+  std::unique_ptr<NetworkOperator> make(const NetworkDesc&) const override {
+    return std::make_unique<Unloaded>();
+  }
+};
+
+// The CPU executor's view of the graph: backend, its notes, and the memory plan. False (message
+// printed) when a kernel cannot be prepared (e.g. a prox no plugin provides).
+bool printPlan(const ir::Graph& g) {
   engine::installStdlibProxProvider();
   cpu::CpuBackend cpu;
-  Executor ex(g, cpu);
-  std::cout << "// backend: cpu\n";
-  for (const std::string& note : ex.notes())
-    std::cout << "// " << note << "\n";
-  std::cout << ex.memory().str();
+  UnloadedNetworks networks;
+  try {
+    Executor ex(g, cpu, nullptr, ExecutorOptions{.network = &networks});
+    std::cout << "// backend: cpu\n";
+    for (const std::string& note : ex.notes())
+      std::cout << "// " << note << "\n";
+    std::cout << ex.memory().str();
+  } catch (const std::exception& e) {
+    std::cerr << "podm compile: error: " << e.what() << "\n";
+    return false;
+  }
+  return true;
 }
 
 } // namespace
@@ -95,9 +121,10 @@ int runCompile(const std::vector<std::string>& given) {
   } else {
     for (const std::string& note : lowered->notes)
       std::cout << "// " << note << "\n";
-    if (emit == "plan")
-      printPlan(g);
-    else
+    if (emit == "plan") {
+      if (!printPlan(g))
+        return kModelError;
+    } else
       ir::dump(g, std::cout);
   }
   if (!out.empty()) {

@@ -83,6 +83,15 @@ TEST_CASE("compile --emit=ast prints the tree; unknown stages are usage errors")
   CHECK(runPodm("compile " + example("fista_sr.podm") + " --emit=nonsense").status == 2);
 }
 
+TEST_CASE("compile --emit=plan of a model with networks needs no weight files") {
+  // sr_lp's 25 denoisers are not in the repository: the plan is memory and placement only.
+  Result r = runPodm("compile " + example("sr_lp.podm") + " --emit=plan --shape o=32x32");
+  CHECK(r.status == 0);
+  CHECK(r.out.find("// backend: cpu\n") != std::string::npos);
+  CHECK(r.out.find("cpu: ") != std::string::npos);
+  CHECK(r.out.find("internal error") == std::string::npos);
+}
+
 TEST_CASE("a prox from a plugin is usable in a model with --plugin") {
   podm::test::ScratchDir dir;
   std::string model = writeFile(dir, "plugin.podm",
