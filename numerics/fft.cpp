@@ -152,6 +152,29 @@ bool simdAligned(const void* p) {
 
 } // namespace
 
+namespace {
+
+// Plane p of a tensor starts p*h*w floats after the first, which is aligned (arena and tensor
+// buffers are): later planes need the unaligned plans unless h*w keeps them aligned.
+void preparePlans(PlanKind a, PlanKind b, int64_t planes, int64_t h, int64_t w) {
+  const bool unalignedToo = planes > 1 && (h * w * int64_t{sizeof(float)}) % 64 != 0;
+  for (PlanKind kind : {a, b}) {
+    planCache().get({kind, h, w, true});
+    if (unalignedToo)
+      planCache().get({kind, h, w, false});
+  }
+}
+
+} // namespace
+
+void fftPrepare(int64_t planes, int64_t h, int64_t w) {
+  preparePlans(PlanKind::RealToComplex, PlanKind::ComplexToReal, planes, h, w);
+}
+
+void dctPrepare(int64_t planes, int64_t h, int64_t w) {
+  preparePlans(PlanKind::Dct2, PlanKind::Dct3InPlace, planes, h, w);
+}
+
 int fftThreadsFor(int64_t pixels) {
   if (pixels < kThreadedPixels)
     return 1;

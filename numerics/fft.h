@@ -48,6 +48,12 @@ void dct2Unnormalized(const float* in, float* out, int64_t h, int64_t w);
 // Unnormalized 2-D DCT-III (FFTW REDFT01 on both axes), in place on `data`.
 void dct3UnnormalizedInPlace(float* data, int64_t h, int64_t w);
 
+// Make the plans of `planes` consecutive h x w planes now (forward and inverse DFT; DCT-II and
+// DCT-III), so that planning, FFTW_MEASURE included, happens while a program is prepared rather
+// than in its first stage. The calls above then find their plans in the cache.
+void fftPrepare(int64_t planes, int64_t h, int64_t w);
+void dctPrepare(int64_t planes, int64_t h, int64_t w);
+
 // Number of threads FFTW uses for planes of `pixels` pixels under the policy above.
 int fftThreadsFor(int64_t pixels);
 

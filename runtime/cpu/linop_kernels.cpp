@@ -5,6 +5,7 @@
 #include "numerics/conv.h"
 #include "numerics/dct.h"
 #include "numerics/dct_filters.h"
+#include "numerics/fft.h"
 #include "numerics/finite_diff.h"
 #include "numerics/haar.h"
 #include "numerics/mask.h"
@@ -245,10 +246,14 @@ CpuKernel buildHaarInv(const CpuBuildContext& c) {
 }
 
 CpuKernel buildDct2(const CpuBuildContext& c) {
-  return planeKernel(c, dctKernel);
+  CpuKernel k = planeKernel(c, dctKernel);
+  numerics::dctPrepare(k.planes, k.h, k.w); // planning belongs to preparation, not stage 1
+  return k;
 }
 CpuKernel buildIdct2(const CpuBuildContext& c) {
-  return planeKernel(c, idctKernel);
+  CpuKernel k = planeKernel(c, idctKernel);
+  numerics::dctPrepare(k.planes, k.h, k.w);
+  return k;
 }
 
 CpuKernel buildFdGrad(const CpuBuildContext& c) {

@@ -44,6 +44,7 @@ CpuKernel buildRfft2(const CpuBuildContext& c) {
   k.planes = d.n * d.c;
   k.h = d.h;
   k.w = d.w;
+  numerics::fftPrepare(k.planes, k.h, k.w); // planning belongs to preparation, not stage 1
   return k;
 }
 
@@ -54,6 +55,7 @@ CpuKernel buildIrfft2(const CpuBuildContext& c) {
   k.planes = d.n * d.c;
   k.h = d.h;
   k.outW = d.w;
+  numerics::fftPrepare(k.planes, k.h, k.outW);
   k.state = std::make_unique<InverseWorkspace>(
       static_cast<size_t>(d.h * numerics::halfSpectrumWidth(d.w)));
   return k;
