@@ -1,6 +1,8 @@
-// Builds sema's catalogue from the stdlib prox registry (see catalogue.h).
+// Builds sema's catalogue from the stdlib registries of prox functions and linear operators (see
+// catalogue.h): their entries are the one declaration of each, sema reads a copy.
 #include "engine/catalogue.h"
 
+#include "stdlib/linop/registry.h"
 #include "stdlib/prox/prox.h"
 
 #include <cmath>
@@ -35,6 +37,62 @@ sema::FunctionSpec proxSignature(const stdlib::ProxEntry& entry) {
   return spec;
 }
 
+sema::ParamSpec operatorParam(const stdlib::LinopParam& p) {
+  sema::ParamSpec param;
+  param.name = p.name;
+  param.required = p.required;
+  switch (p.kind) {
+  case stdlib::LinopParamKind::Number:
+    param.type = sema::ArgType::Number;
+    param.integer = p.integer;
+    param.min = p.min;
+    param.max = p.max;
+    if (!p.required)
+      param.defaultValue = p.defaultValue;
+    break;
+  case stdlib::LinopParamKind::String:
+    param.type = sema::ArgType::String;
+    param.choices = p.choices;
+    break;
+  case stdlib::LinopParamKind::Tensor:
+    param.type =
+        p.role == stdlib::TensorRole::Kernel ? sema::ArgType::Kernel : sema::ArgType::Image;
+    break;
+  case stdlib::LinopParamKind::Flag:
+    param.type = sema::ArgType::Bool;
+    param.compilerOnly = true;
+    break;
+  }
+  return param;
+}
+
+sema::ShapeRule shapeRule(stdlib::LinopShape shape) {
+  switch (shape) {
+  case stdlib::LinopShape::Same:
+    return sema::ShapeRule::Same;
+  case stdlib::LinopShape::DownByParam:
+    return sema::ShapeRule::DownByParam;
+  case stdlib::LinopShape::UpByParam:
+    return sema::ShapeRule::UpByParam;
+  case stdlib::LinopShape::Gradient:
+    return sema::ShapeRule::Gradient;
+  case stdlib::LinopShape::FilterBank:
+    return sema::ShapeRule::FilterBank;
+  }
+  return sema::ShapeRule::Same;
+}
+
+sema::OperatorSpec operatorSignature(const stdlib::LinopEntry& entry) {
+  sema::OperatorSpec spec;
+  spec.signature.name = entry.name;
+  spec.signature.summary = entry.summary;
+  for (const stdlib::LinopParam& p : entry.params)
+    spec.signature.params.push_back(operatorParam(p));
+  spec.shape = shapeRule(entry.shape);
+  spec.shapeParam = entry.shapeParam;
+  return spec;
+}
+
 } // namespace
 
 const sema::Catalogue& languageCatalogue() {
@@ -42,6 +100,8 @@ const sema::Catalogue& languageCatalogue() {
     sema::Catalogue c = sema::Catalogue::language();
     for (const stdlib::ProxEntry* entry : stdlib::proxRegistry().all())
       c.proxes.emplace(entry->name, proxSignature(*entry));
+    for (const stdlib::LinopEntry* entry : stdlib::linopRegistry().all())
+      c.operators.emplace(entry->name, operatorSignature(*entry));
     return c;
   }();
   return catalogue;

@@ -7,6 +7,7 @@
 
 #include "compiler/lower/lower.h"
 #include "ir/builder.h"
+#include "stdlib/linop/registry.h"
 #include "stdlib/nn/network.h"
 
 #include <functional>
@@ -32,39 +33,23 @@ struct Scalar {
   static Scalar of(ir::ValueId n) { return {std::nullopt, n}; }
 };
 
-// One primitive linear operator: an IR op with its fixed attributes and (for conv, mask) its
-// second operand. Ops whose attributes depend on the input size (bicubic resizing) are completed
-// when applied.
-enum class PrimKind {
-  Conv,
-  Decimate,
-  Upsample,
-  BicubicDown,
-  BicubicUp,
-  Haar,
-  Dct,
-  Grad,
-  Mask,
-  DctFilters,
-  FilterBank // learnable filters: operand is the param bank 1 x K x s x s (params.cpp)
-};
+// One primitive linear operator: a call of a stdlib operator, which its declaration
+// (stdlib/linop/registry.h) lowers to IR ops, or a learnable filter bank (params.cpp).
 struct Prim {
-  PrimKind kind{};
+  const stdlib::LinopEntry* entry = nullptr; // nullptr: the learnable filter bank
+  stdlib::LinopIrArgs args;                  // the call's arguments, defaults filled in
+  ir::ValueId bank;                          // learnable filter bank: the param 1 x K x s x s
   bool adjoint = false;
-  std::string boundary;                    // conv, grad, dct_filters
-  std::string orientation = "convolution"; // conv: how the kernel input is read (as = ...)
-  int64_t factor = 1;  // decimate, upsample, bicubic, haar levels, dct_filters size
-  ir::ValueId operand; // conv kernel, mask
-  std::string text;    // source text, for messages
-  SourceLoc loc;       // where the operator is written
-  // Structure of the matrix (the same for the adjoint).
-  bool diagonal() const { return kind == PrimKind::Mask; }
-  bool circulant() const {
-    return (kind == PrimKind::Conv || kind == PrimKind::Grad || kind == PrimKind::DctFilters ||
-            kind == PrimKind::FilterBank) &&
-           boundary == "periodic";
+  std::string text; // source text, for messages
+  SourceLoc loc;    // where the operator is written
+  bool learnable() const { return entry == nullptr; }
+  // Structure of the matrix (the same for the adjoint); filter banks are periodic convolutions.
+  bool diagonal() const { return entry && entry->traits.diagonal; }
+  bool circulant() const { return !entry || entry->circulant(args); }
+  bool orthogonal() const { return entry && entry->traits.orthogonal; }
+  bool sameOperator(const Prim& o) const {
+    return entry == o.entry && adjoint == o.adjoint && args == o.args && bank == o.bank;
   }
-  bool orthogonal() const { return kind == PrimKind::Haar || kind == PrimKind::Dct; }
 };
 
 // scale * prims[n-1](...prims[0](x)): applied first to last. No prims is scale * identity.
@@ -170,6 +155,8 @@ struct Context {
   bool splitApply(const ast::Expr& e, LinOp& op, const ast::Expr*& arg);
   ir::ValueId apply(const LinOp& op, ir::ValueId x, std::string label = {});
   ir::ValueId applyPrim(const Prim& p, ir::ValueId x);
+  // The arguments of a stdlib operator call, by name or position, defaults filled in.
+  stdlib::LinopIrArgs callArguments(const ast::Expr& call, const stdlib::LinopEntry& entry);
   // An image expression evaluated once (Pre): inputs, operators applied to inputs, sums.
   ir::ValueId image(const ast::Expr& e);
 

@@ -27,8 +27,7 @@ const ast::Setting* findSetting(const ast::Decl* stages, const std::string& name
 }
 
 bool samePrim(const Prim& a, const Prim& b) {
-  return a.kind == b.kind && a.adjoint == b.adjoint && a.factor == b.factor &&
-         a.boundary == b.boundary && a.operand == b.operand;
+  return a.sameOperator(b);
 }
 
 // Every chain is W followed by diagonal prims (or a bare scaling, which commutes with W), for one

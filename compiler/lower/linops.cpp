@@ -1,6 +1,7 @@
-// Linear operators of the model as sums of scaled chains of IR ops (Prim), their adjoints (each
-// prim's adjoint op, order reversed: the ops.def adjoint column), their structure (what the F-step
-// solver choice reads) and their application as graph nodes.
+// Linear operators of the model as sums of scaled chains of primitive operators (Prim: a call of a
+// stdlib operator, read from its declaration in stdlib/linop), their adjoints (each prim's adjoint,
+// order reversed), their structure (what the F-step solver choice reads) and their application as
+// graph nodes, which each operator's declaration builds.
 #include "compiler/lower/context.h"
 
 namespace podm::lower {
@@ -63,6 +64,14 @@ const Expr* argument(const Expr& call, size_t position, const std::string& name)
       return a.value.get();
   }
   return nullptr;
+}
+
+// The position of a parameter in the operator's declaration (its positional order in a call).
+size_t paramPosition(const stdlib::LinopEntry& entry, const std::string& name) {
+  for (size_t i = 0; i < entry.params.size(); ++i)
+    if (entry.params[i].name == name)
+      return i;
+  return entry.params.size();
 }
 
 LinOp single(Prim p) {
@@ -135,83 +144,65 @@ LinOp Context::linop(const Expr& e) {
     break;
   }
   case ExprKind::Call: {
-    const std::string& n = e.text;
-    if (n == "identity")
+    if (e.text == "identity")
       return LinOp::identity();
+    const stdlib::LinopEntry* entry = stdlib::linopRegistry().find(e.text);
+    if (!entry || !entry->lower)
+      fail(e.loc, "linear operator '" + e.text + "' has no lowering");
     Prim p;
     p.text = ast::unparse(e);
     p.loc = e.loc;
-    auto integer = [&](size_t pos, const std::string& name, int64_t fallback) {
-      const Expr* a = argument(e, pos, name);
-      if (!a)
-        return fallback;
-      Scalar s = number(*a);
-      if (!s.value)
-        fail(a->loc, "'" + name + "' must be known when the model is compiled");
-      return static_cast<int64_t>(*s.value);
-    };
-    // A string argument; sema checked it is one of the operator's choices.
-    auto text = [&](size_t pos, const std::string& name, const std::string& fallback) {
-      const Expr* a = argument(e, pos, name);
-      if (!a)
-        return fallback;
-      if (a->kind != ExprKind::String || !a->pieces.size() || a->operands.size())
-        fail(a->loc, "'" + name + "' must be a string");
-      return a->pieces[0];
-    };
-    auto tensorArg = [&](size_t pos, const std::string& name) {
-      const Expr* a = argument(e, pos, name);
-      if (!a || a->kind != ExprKind::Name)
-        fail(e.loc, n + "(...) needs '" + name + "' as the name of an input");
-      return input(a->text, a->loc);
-    };
-    if (n == "conv") {
-      p.kind = PrimKind::Conv;
-      p.operand = tensorArg(0, "kernel");
-      p.boundary = text(1, "boundary", "periodic");
-      p.orientation = text(2, "as", "convolution");
-    } else if (n == "decimate" || n == "upsample" || n == "bicubic_down" || n == "bicubic_up") {
-      p.kind = n == "decimate"       ? PrimKind::Decimate
-               : n == "upsample"     ? PrimKind::Upsample
-               : n == "bicubic_down" ? PrimKind::BicubicDown
-                                     : PrimKind::BicubicUp;
-      p.factor = integer(0, "s", 1);
-    } else if (n == "haar") {
-      p.kind = PrimKind::Haar;
-      p.factor = integer(0, "levels", 1);
-    } else if (n == "dct") {
-      p.kind = PrimKind::Dct;
-    } else if (n == "grad") {
-      p.kind = PrimKind::Grad;
-      p.boundary = text(0, "boundary", "neumann");
-    } else if (n == "mask") {
-      p.kind = PrimKind::Mask;
-      p.operand = tensorArg(0, "m");
-    } else if (n == "dct_filters") {
-      if (const Expr* l = argument(e, 1, "learnable");
-          l && l->kind == ExprKind::Bool && l->boolean) {
-        std::optional<ir::ValueId> bank = learnableFilterBank(e);
-        if (!bank)
-          fail(l->loc, "learnable filters need a name: declare them as "
-                       "op F = dct_filters(..., learnable = true)");
-        p.kind = PrimKind::FilterBank;
-        p.operand = *bank;
-        p.factor = integer(0, "size", 3);
-        p.boundary = "periodic";
-        return single(std::move(p));
-      }
-      p.kind = PrimKind::DctFilters;
-      p.factor = integer(0, "size", 3);
-      p.boundary = "periodic";
-    } else {
-      fail(e.loc, "linear operator '" + n + "' has no lowering");
+    p.args = callArguments(e, *entry);
+    if (const Expr* l = argument(e, paramPosition(*entry, "learnable"), "learnable");
+        l && l->kind == ExprKind::Bool && l->boolean) {
+      std::optional<ir::ValueId> bank = learnableFilterBank(e);
+      if (!bank)
+        fail(l->loc, "learnable filters need a name: declare them as "
+                     "op F = dct_filters(..., learnable = true)");
+      p.bank = *bank; // entry stays null: the bank's own ops, not the fixed filters
+      return single(std::move(p));
     }
+    p.entry = entry;
     return single(std::move(p));
   }
   default:
     break;
   }
   fail(e.loc, "expected a linear operator");
+}
+
+stdlib::LinopIrArgs Context::callArguments(const Expr& call, const stdlib::LinopEntry& entry) {
+  stdlib::LinopIrArgs args;
+  for (size_t i = 0; i < entry.params.size(); ++i) {
+    const stdlib::LinopParam& param = entry.params[i];
+    const Expr* a = argument(call, i, param.name);
+    switch (param.kind) {
+    case stdlib::LinopParamKind::Number: {
+      if (!a) {
+        args.numbers[param.name] = param.defaultValue; // sema rejected a missing required one
+        break;
+      }
+      Scalar s = number(*a);
+      if (!s.value)
+        fail(a->loc, "'" + param.name + "' must be known when the model is compiled");
+      args.numbers[param.name] = *s.value;
+      break;
+    }
+    case stdlib::LinopParamKind::String:
+      if (a && (a->kind != ExprKind::String || a->pieces.empty() || !a->operands.empty()))
+        fail(a->loc, "'" + param.name + "' must be a string");
+      args.strings[param.name] = a ? a->pieces[0] : param.defaultString;
+      break;
+    case stdlib::LinopParamKind::Tensor:
+      if (!a || a->kind != ExprKind::Name)
+        fail(call.loc, call.text + "(...) needs '" + param.name + "' as the name of an input");
+      args.tensors[param.name] = input(a->text, a->loc);
+      break;
+    case stdlib::LinopParamKind::Flag:
+      break; // read by the caller (dct_filters' learnable)
+    }
+  }
+  return args;
 }
 
 bool Context::splitApply(const Expr& e, LinOp& op, const Expr*& arg) {
@@ -233,47 +224,13 @@ bool Context::splitApply(const Expr& e, LinOp& op, const Expr*& arg) {
 ir::ValueId Context::applyPrim(const Prim& p, ir::ValueId x) {
   if (p.loc.known())
     where = p.loc;
-  const ir::Dims d = graph.type(x).dims;
-  const bool adj = p.adjoint;
-  auto boundary = [&] { return ir::Attrs{{"boundary", p.boundary}}; };
-  switch (p.kind) {
-  case PrimKind::Conv:
-    return b.op(adj ? Op::Conv2dAdjoint : Op::Conv2d, {x, p.operand},
-                {{"boundary", p.boundary}, {"orientation", p.orientation}});
-  case PrimKind::Decimate:
-  case PrimKind::Upsample: {
-    bool down = (p.kind == PrimKind::Decimate) != adj;
-    return b.op(down ? Op::Decimate : Op::UpsampleZero, {x}, {{"factor", p.factor}});
+  if (p.learnable())
+    return b.op(p.adjoint ? Op::FilterBankAdjoint : Op::FilterBank, {x, p.bank});
+  try {
+    return p.entry->lower({b, x, graph.type(x).dims, p.adjoint, p.args});
+  } catch (const std::invalid_argument& e) {
+    fail(p.loc, p.text + ": " + e.what());
   }
-  case PrimKind::BicubicDown:
-  case PrimKind::BicubicUp: {
-    const int64_t s = p.factor;
-    const bool shrink = p.kind == PrimKind::BicubicDown;
-    const double scale = shrink ? 1.0 / static_cast<double>(s) : static_cast<double>(s);
-    // The forward map is (big -> small) when shrinking; the adjoint runs the other way.
-    const bool toSmall = shrink != adj;
-    if (toSmall && (d.h % s != 0 || d.w % s != 0))
-      fail(p.loc, p.text + ": image size " + std::to_string(d.h) + "x" + std::to_string(d.w) +
-                      " is not divisible by " + std::to_string(s));
-    int64_t h = toSmall ? d.h / s : d.h * s, w = toSmall ? d.w / s : d.w * s;
-    return b.op(adj ? Op::ResizeBicubicAdjoint : Op::ResizeBicubic, {x},
-                {{"scale", scale}, {"h", h}, {"w", w}});
-  }
-  case PrimKind::Haar:
-    return b.op(adj ? Op::HaarInv : Op::Haar, {x}, {{"levels", p.factor}});
-  case PrimKind::Dct:
-    return b.op(adj ? Op::Idct2 : Op::Dct2, {x});
-  case PrimKind::Grad:
-    return b.op(adj ? Op::FdGradAdjoint : Op::FdGrad, {x}, boundary());
-  case PrimKind::Mask:
-    return b.op(Op::Mask, {x, p.operand});
-  case PrimKind::DctFilters:
-    return b.op(adj ? Op::DctFiltersAdjoint : Op::DctFilters, {x},
-                {{"size", p.factor}, {"boundary", p.boundary}});
-  case PrimKind::FilterBank:
-    return b.op(adj ? Op::FilterBankAdjoint : Op::FilterBank, {x, p.operand});
-  }
-  throw LowerError({}, "internal: unknown operator kind");
 }
 
 ir::ValueId Context::apply(const LinOp& op, ir::ValueId x, std::string label) {

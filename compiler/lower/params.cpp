@@ -223,11 +223,11 @@ std::optional<ir::ValueId> Context::filterBankSpectrum(const LinOp& op) {
   if (op.terms.size() != 1 || op.terms[0].prims.size() != 1)
     return std::nullopt;
   const Prim& p = op.terms[0].prims[0];
-  if (p.kind != PrimKind::FilterBank || p.adjoint)
+  if (!p.learnable() || p.adjoint)
     return std::nullopt;
   const double s = op.terms[0].scale;
   ir::ValueId spec =
-      b.op(Op::FilterSpectrum, {p.operand}, {{"h", varType.dims.h}, {"w", varType.dims.w}},
+      b.op(Op::FilterSpectrum, {p.bank}, {{"h", varType.dims.h}, {"w", varType.dims.w}},
            "F-step spectrum of the learnable filters");
   return s == 1 ? spec : b.op(Op::Scale, {spec}, {{"alpha", s * s}});
 }

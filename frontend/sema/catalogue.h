@@ -40,7 +40,8 @@ struct FunctionSpec {
   std::function<std::string(const std::map<std::string, double>&)> validate;
 };
 
-// How a linear operator maps the (channels, height, width) of its input.
+// How a linear operator maps the (channels, height, width) of its input (stdlib/linop declares it
+// per operator).
 enum class ShapeRule {
   Same,        // conv, dct, haar, mask, identity
   DownByParam, // decimate(s), bicubic_down(s): h/s, w/s
@@ -76,7 +77,8 @@ struct Catalogue {
   std::map<std::string, FunctionSpec> monitors;        // phi, psnr(ref), ...
   std::map<std::string, FunctionSpec> scalarFunctions; // L, min, max, sqrt, ...
   std::vector<std::string> stopQuantities;             // names a stopping rule may compare
-  // The language's own built-ins (operators included), with an empty prox table.
+  // The language's own built-ins, with empty prox and operator tables (the driver fills them from
+  // the stdlib registries).
   static Catalogue language();
   // Every name sema would accept for a call, for "did you mean" suggestions.
   std::vector<std::string> allFunctionNames() const;

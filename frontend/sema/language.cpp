@@ -15,21 +15,6 @@ ParamSpec integer(std::string name, bool required = false, double min = 1, doubl
 ParamSpec typed(std::string name, ArgType type, bool required = false) {
   return {std::move(name), type, required, -kInf, kInf, false, std::nullopt, false, {}};
 }
-// A string parameter that takes one of `choices`, checked by `podm check`.
-ParamSpec oneOf(std::string name, std::vector<std::string> choices) {
-  ParamSpec p = typed(std::move(name), ArgType::String);
-  p.choices = std::move(choices);
-  return p;
-}
-ParamSpec compilerOnly(ParamSpec p) {
-  p.compilerOnly = true;
-  return p;
-}
-ParamSpec withDefault(ParamSpec p, double value) {
-  p.defaultValue = value;
-  return p;
-}
-
 FunctionSpec fn(std::string name, std::string summary, std::vector<ParamSpec> params) {
   FunctionSpec spec;
   spec.name = std::move(name);
@@ -129,35 +114,6 @@ Catalogue Catalogue::language() {
   add(c.scalarFunctions, fn("exp", "exponential", {number("x", true)}));
   add(c.scalarFunctions, fn("log", "natural logarithm", {number("x", true)}));
 
-  // Linear operators: how each is written and how it maps shapes. tests/cli checks that these
-  // match the stdlib linop registry name for name and parameter for parameter.
-  auto op = [&](FunctionSpec signature, ShapeRule rule = ShapeRule::Same, std::string param = "") {
-    std::string name = signature.name;
-    c.operators.emplace(name, OperatorSpec{std::move(signature), rule, std::move(param)});
-  };
-  op(fn("identity", "the identity", {}));
-  op(fn("conv", "2-D convolution with a kernel",
-        {typed("kernel", ArgType::Kernel, true),
-         oneOf("boundary", {"periodic", "symmetric", "zero"}),
-         oneOf("as", {"convolution", "correlation"})}));
-  op(fn("decimate", "keep every s-th pixel", {integer("s", true, 1, 64)}), ShapeRule::DownByParam,
-     "s");
-  op(fn("upsample", "zero-filling upsampling", {integer("s", true, 1, 64)}), ShapeRule::UpByParam,
-     "s");
-  op(fn("bicubic_down", "bicubic downscaling (MATLAB imresize)", {integer("s", true, 1, 64)}),
-     ShapeRule::DownByParam, "s");
-  op(fn("bicubic_up", "bicubic upscaling (MATLAB imresize)", {integer("s", true, 1, 64)}),
-     ShapeRule::UpByParam, "s");
-  op(fn("haar", "orthonormal multi-level 2-D Haar transform",
-        {withDefault(integer("levels", false, 1, 16), 1)}));
-  op(fn("dct", "orthonormal 2-D DCT-II", {}));
-  op(fn("grad", "forward differences in y and x", {oneOf("boundary", {"neumann", "periodic"})}),
-     ShapeRule::Gradient);
-  op(fn("mask", "pointwise multiplication by a mask", {typed("m", ArgType::Image, true)}));
-  op(fn("dct_filters", "bank of the size^2 - 1 non-constant DCT filters",
-        {withDefault(integer("size", false, 2, 15), 3), typed("boundary", ArgType::String),
-         compilerOnly(typed("learnable", ArgType::Bool))}),
-     ShapeRule::FilterBank, "size");
   return c;
 }
 

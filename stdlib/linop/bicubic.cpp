@@ -61,25 +61,52 @@ void BicubicOperator::adjoint(const Tensor& y, Tensor& x) const {
   prepared(x.shape())->adjoint(y.data(), x.data(), planesOf(x.shape()));
 }
 
+namespace {
+
+// MATLAB's imresize to an exact size: the forward map goes big -> small when shrinking, the
+// adjoint the other way.
+ir::ValueId lowerBicubic(const LinopApplication& a, bool shrink) {
+  const int64_t s = static_cast<int64_t>(a.args.numbers.at("s"));
+  const double scale = shrink ? 1.0 / static_cast<double>(s) : static_cast<double>(s);
+  const bool toSmall = shrink != a.adjoint;
+  if (toSmall && (a.in.h % s != 0 || a.in.w % s != 0))
+    throw std::invalid_argument("image size " + std::to_string(a.in.h) + "x" +
+                                std::to_string(a.in.w) + " is not divisible by " +
+                                std::to_string(s));
+  const int64_t h = toSmall ? a.in.h / s : a.in.h * s, w = toSmall ? a.in.w / s : a.in.w * s;
+  return a.b.op(a.adjoint ? ir::Op::ResizeBicubicAdjoint : ir::Op::ResizeBicubic, {a.x},
+                {{"scale", scale}, {"h", h}, {"w", w}});
+}
+
+} // namespace
+
 LinopEntry bicubicDownLinopEntry() {
-  return {"bicubic_down",
-          "MATLAB imresize(x, 1/s, 'bicubic') with antialiasing; H and W divisible by s",
-          {{"s", 0.0, true, "downscaling factor"}},
-          [](const LinopArgs& args) -> LinopPtr {
-            return std::make_shared<BicubicOperator>(
-                integerArg(args, "bicubic_down", "s", 1, kMaxFactor),
-                BicubicOperator::Direction::Down);
-          }};
+  LinopEntry e = declareLinop(
+      "bicubic_down",
+      "MATLAB imresize(x, 1/s, 'bicubic') with antialiasing; H and W divisible by s",
+      {LinopParam("s", 0.0, true, "downscaling factor").whole(1, 64)},
+      [](const LinopArgs& args) -> LinopPtr {
+        return std::make_shared<BicubicOperator>(
+            integerArg(args, "bicubic_down", "s", 1, kMaxFactor), BicubicOperator::Direction::Down);
+      });
+  e.shape = LinopShape::DownByParam;
+  e.shapeParam = "s";
+  e.lower = [](const LinopApplication& a) { return lowerBicubic(a, true); };
+  return e;
 }
 
 LinopEntry bicubicUpLinopEntry() {
-  return {"bicubic_up",
-          "MATLAB imresize(x, s, 'bicubic'): an HxW image becomes (sH)x(sW)",
-          {{"s", 0.0, true, "upscaling factor"}},
-          [](const LinopArgs& args) -> LinopPtr {
-            return std::make_shared<BicubicOperator>(
-                integerArg(args, "bicubic_up", "s", 1, kMaxFactor), BicubicOperator::Direction::Up);
-          }};
+  LinopEntry e = declareLinop(
+      "bicubic_up", "MATLAB imresize(x, s, 'bicubic'): an HxW image becomes (sH)x(sW)",
+      {LinopParam("s", 0.0, true, "upscaling factor").whole(1, 64)},
+      [](const LinopArgs& args) -> LinopPtr {
+        return std::make_shared<BicubicOperator>(integerArg(args, "bicubic_up", "s", 1, kMaxFactor),
+                                                 BicubicOperator::Direction::Up);
+      });
+  e.shape = LinopShape::UpByParam;
+  e.shapeParam = "s";
+  e.lower = [](const LinopApplication& a) { return lowerBicubic(a, false); };
+  return e;
 }
 
 } // namespace podm::stdlib

@@ -82,10 +82,18 @@ LinopEntry convLinopEntry() {
   e.name = "conv";
   e.summary = "2-D convolution of each channel with a kernel (origin at (kh/2, kw/2)), same size";
   e.params = {
-      LinopParam::tensor("kernel", "the kernel, a 1x1xKHxKW tensor"),
-      LinopParam::text("boundary", "periodic", false, "periodic, symmetric (half-sample) or zero"),
+      LinopParam::tensor("kernel", "the kernel, a 1x1xKHxKW tensor", TensorRole::Kernel),
+      LinopParam::text("boundary", "periodic", false, "periodic, symmetric (half-sample) or zero")
+          .oneOf({"periodic", "symmetric", "zero"}),
       LinopParam::text("as", "convolution", false,
-                       "how the kernel is read: convolution, or correlation (flipped 180 degrees)"),
+                       "how the kernel is read: convolution, or correlation (flipped 180 degrees)")
+          .oneOf({"convolution", "correlation"}),
+  };
+  e.traits.circulant = Circulance::WhenPeriodic;
+  e.lower = [](const LinopApplication& a) {
+    return a.b.op(
+        a.adjoint ? ir::Op::Conv2dAdjoint : ir::Op::Conv2d, {a.x, a.args.tensors.at("kernel")},
+        {{"boundary", a.args.strings.at("boundary")}, {"orientation", a.args.strings.at("as")}});
   };
   e.make = [](const LinopArgs& args) -> LinopPtr {
     const std::string& text = args.strings.at("boundary");

@@ -26,10 +26,14 @@ void DctOperator::adjoint(const Tensor& y, Tensor& x) const {
 }
 
 LinopEntry dctLinopEntry() {
-  return {"dct",
-          "orthonormal 2-D DCT-II of each channel (MATLAB dct2)",
-          {},
-          [](const LinopArgs&) -> LinopPtr { return std::make_shared<DctOperator>(); }};
+  LinopEntry e =
+      declareLinop("dct", "orthonormal 2-D DCT-II of each channel (MATLAB dct2)", {},
+                   [](const LinopArgs&) -> LinopPtr { return std::make_shared<DctOperator>(); });
+  e.traits.orthogonal = true;
+  e.lower = [](const LinopApplication& a) {
+    return a.b.op(a.adjoint ? ir::Op::Idct2 : ir::Op::Dct2, {a.x});
+  };
+  return e;
 }
 
 } // namespace podm::stdlib

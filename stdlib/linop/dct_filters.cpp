@@ -64,8 +64,19 @@ LinopEntry dctFiltersLinopEntry() {
   e.name = "dct_filters";
   e.summary = "the size^2-1 non-constant DCT basis filters (C channels in, C*(size^2-1) out)";
   e.params = {
-      {"size", 3.0, false, "filter size k (k x k filters, k^2 - 1 of them)"},
-      LinopParam::text("boundary", "periodic", false, "periodic, symmetric or zero"),
+      LinopParam("size", 3.0, false, "filter size k (k x k filters, k^2 - 1 of them)").whole(2, 15),
+      LinopParam::text("boundary", "periodic", false, "periodic, symmetric or zero")
+          .oneOf({"periodic", "symmetric", "zero"}),
+      // The lowering replaces the fixed DCT filters by a learnable bank (params.cpp).
+      LinopParam::flag("learnable", "train the filters (a param bank initialised to the DCT's)"),
+  };
+  e.shape = LinopShape::FilterBank;
+  e.shapeParam = "size";
+  e.traits.circulant = Circulance::WhenPeriodic;
+  e.lower = [](const LinopApplication& a) {
+    return a.b.op(a.adjoint ? ir::Op::DctFiltersAdjoint : ir::Op::DctFilters, {a.x},
+                  {{"size", static_cast<int64_t>(a.args.numbers.at("size"))},
+                   {"boundary", a.args.strings.at("boundary")}});
   };
   e.make = [](const LinopArgs& args) -> LinopPtr {
     int64_t size = integerArg(args, "dct_filters", "size", 2, kMaxSize);

@@ -48,7 +48,14 @@ LinopEntry gradLinopEntry() {
   e.name = "grad";
   e.summary = "forward differences d/dx, d/dy (2 channels per input channel)";
   e.params = {LinopParam::text("boundary", "neumann", false,
-                               "neumann (zero difference at the last row/column) or periodic")};
+                               "neumann (zero difference at the last row/column) or periodic")
+                  .oneOf({"neumann", "periodic"})};
+  e.shape = LinopShape::Gradient;
+  e.traits.circulant = Circulance::WhenPeriodic;
+  e.lower = [](const LinopApplication& a) {
+    return a.b.op(a.adjoint ? ir::Op::FdGradAdjoint : ir::Op::FdGrad, {a.x},
+                  {{"boundary", a.args.strings.at("boundary")}});
+  };
   e.make = [](const LinopArgs& args) -> LinopPtr {
     const std::string& text = args.strings.at("boundary");
     if (text == "neumann")

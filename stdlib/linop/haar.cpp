@@ -35,13 +35,19 @@ void HaarOperator::adjoint(const Tensor& y, Tensor& x) const {
 }
 
 LinopEntry haarLinopEntry() {
-  return {"haar",
-          "orthonormal 2-D Haar wavelet transform; H and W divisible by 2^levels",
-          {{"levels", 1.0, false, "number of decomposition levels"}},
-          [](const LinopArgs& args) -> LinopPtr {
-            return std::make_shared<HaarOperator>(
-                static_cast<int>(integerArg(args, "haar", "levels", 1, 30)));
-          }};
+  LinopEntry e = declareLinop(
+      "haar", "orthonormal 2-D Haar wavelet transform; H and W divisible by 2^levels",
+      {LinopParam("levels", 1.0, false, "number of decomposition levels").whole(1, 16)},
+      [](const LinopArgs& args) -> LinopPtr {
+        return std::make_shared<HaarOperator>(
+            static_cast<int>(integerArg(args, "haar", "levels", 1, 30)));
+      });
+  e.traits.orthogonal = true;
+  e.lower = [](const LinopApplication& a) {
+    return a.b.op(a.adjoint ? ir::Op::HaarInv : ir::Op::Haar, {a.x},
+                  {{"levels", static_cast<int64_t>(a.args.numbers.at("levels"))}});
+  };
+  return e;
 }
 
 } // namespace podm::stdlib

@@ -17,9 +17,12 @@ void IdentityOperator::adjoint(const Tensor& y, Tensor& x) const {
 }
 
 LinopEntry identityLinopEntry() {
-  return {"identity", "x -> x", {}, [](const LinopArgs&) {
-            return std::make_shared<IdentityOperator>();
-          }};
+  LinopEntry e = declareLinop("identity", "x -> x", {}, [](const LinopArgs&) -> LinopPtr {
+    return std::make_shared<IdentityOperator>();
+  });
+  e.traits = {.orthogonal = true, .diagonal = true, .circulant = Circulance::Always};
+  e.lower = [](const LinopApplication& a) { return a.x; };
+  return e;
 }
 
 } // namespace podm::stdlib

@@ -40,12 +40,17 @@ void MaskOperator::apply(const Tensor& x, Tensor& y) const {
 }
 
 LinopEntry maskLinopEntry() {
-  return {"mask",
-          "pointwise product with m (one HxW plane broadcast over channels, or the image shape)",
-          {LinopParam::tensor("m", "the mask tensor")},
-          [](const LinopArgs& args) -> LinopPtr {
-            return std::make_shared<MaskOperator>(args.tensors.at("m"));
-          }};
+  LinopEntry e = declareLinop(
+      "mask",
+      "pointwise product with m (one HxW plane broadcast over channels, or the image shape)",
+      {LinopParam::tensor("m", "the mask tensor")}, [](const LinopArgs& args) -> LinopPtr {
+        return std::make_shared<MaskOperator>(args.tensors.at("m"));
+      });
+  e.traits.diagonal = true;
+  e.lower = [](const LinopApplication& a) { // self-adjoint
+    return a.b.op(ir::Op::Mask, {a.x, a.args.tensors.at("m")});
+  };
+  return e;
 }
 
 } // namespace podm::stdlib

@@ -16,6 +16,8 @@ const char* kindName(LinopParamKind kind) {
     return "a string";
   case LinopParamKind::Tensor:
     return "a tensor";
+  case LinopParamKind::Flag:
+    return "true or false";
   }
   return "?";
 }
@@ -50,7 +52,7 @@ LinopPtr LinopEntry::create(const LinopArgs& args) const {
     bool present = (p.kind == LinopParamKind::Number && args.numbers.count(p.name)) ||
                    (p.kind == LinopParamKind::String && args.strings.count(p.name)) ||
                    (p.kind == LinopParamKind::Tensor && args.tensors.count(p.name));
-    if (present)
+    if (present || p.kind == LinopParamKind::Flag) // flags are the compiler's, not make()'s
       continue;
     if (p.required || p.kind == LinopParamKind::Tensor)
       throw std::invalid_argument(name + ": missing required parameter '" + p.name + "' (" + p.doc +
@@ -64,6 +66,13 @@ LinopPtr LinopEntry::create(const LinopArgs& args) const {
   if (!op)
     throw std::logic_error(name + ": make returned no operator");
   return op;
+}
+
+bool LinopEntry::circulant(const LinopIrArgs& args) const {
+  if (traits.circulant != Circulance::WhenPeriodic)
+    return traits.circulant == Circulance::Always;
+  auto boundary = args.strings.find("boundary");
+  return boundary != args.strings.end() && boundary->second == "periodic";
 }
 
 void LinopRegistry::add(LinopEntry entry) {

@@ -35,7 +35,14 @@ Shape grow(const Shape& s, int64_t f) {
 }
 
 LinopParam factorParam(const char* doc) {
-  return {"s", 0.0, true, doc};
+  return LinopParam("s", 0.0, true, doc).whole(1, 64);
+}
+
+// decimate(s) and upsample(s) are each other's adjoints.
+ir::ValueId lowerResample(const LinopApplication& a, bool decimate) {
+  const bool down = decimate != a.adjoint;
+  return a.b.op(down ? ir::Op::Decimate : ir::Op::UpsampleZero, {a.x},
+                {{"factor", static_cast<int64_t>(a.args.numbers.at("s"))}});
 }
 
 } // namespace
@@ -97,23 +104,28 @@ void UpsampleOperator::adjoint(const Tensor& y, Tensor& x) const {
 }
 
 LinopEntry decimateLinopEntry() {
-  return {"decimate",
-          "keep pixel (i*s, j*s): an HxW image becomes (H/s)x(W/s)",
-          {factorParam("decimation factor; H and W must be divisible by it")},
-          [](const LinopArgs& args) -> LinopPtr {
-            return std::make_shared<DecimateOperator>(
-                integerArg(args, "decimate", "s", 1, kMaxFactor));
-          }};
+  LinopEntry e = declareLinop("decimate", "keep pixel (i*s, j*s): an HxW image becomes (H/s)x(W/s)",
+                              {factorParam("decimation factor; H and W must be divisible by it")},
+                              [](const LinopArgs& args) -> LinopPtr {
+                                return std::make_shared<DecimateOperator>(
+                                    integerArg(args, "decimate", "s", 1, kMaxFactor));
+                              });
+  e.shape = LinopShape::DownByParam;
+  e.shapeParam = "s";
+  e.lower = [](const LinopApplication& a) { return lowerResample(a, true); };
+  return e;
 }
 
 LinopEntry upsampleLinopEntry() {
-  return {"upsample",
-          "zero-filling upsampling by s (the adjoint of decimate(s))",
-          {factorParam("upsampling factor")},
-          [](const LinopArgs& args) -> LinopPtr {
-            return std::make_shared<UpsampleOperator>(
-                integerArg(args, "upsample", "s", 1, kMaxFactor));
-          }};
+  LinopEntry e = declareLinop(
+      "upsample", "zero-filling upsampling by s (the adjoint of decimate(s))",
+      {factorParam("upsampling factor")}, [](const LinopArgs& args) -> LinopPtr {
+        return std::make_shared<UpsampleOperator>(integerArg(args, "upsample", "s", 1, kMaxFactor));
+      });
+  e.shape = LinopShape::UpByParam;
+  e.shapeParam = "s";
+  e.lower = [](const LinopApplication& a) { return lowerResample(a, false); };
+  return e;
 }
 
 } // namespace podm::stdlib

@@ -111,9 +111,9 @@ TEST_CASE("a new operator is one entry added to a registry") {
   LinopRegistry registry;
   registerStandardLinops(registry);
   CHECK_THROWS_AS(registry.add(*linopRegistry().find("dct")), std::invalid_argument);
-  LinopEntry negate{"negate", "x -> -x", {}, [](const LinopArgs&) {
-                      return scaled(-1.0, std::make_shared<IdentityOperator>());
-                    }};
+  LinopEntry negate = declareLinop("negate", "x -> -x", {}, [](const LinopArgs&) {
+    return scaled(-1.0, std::make_shared<IdentityOperator>());
+  });
   registry.add(negate);
   REQUIRE(registry.find("negate") != nullptr);
   auto op = registry.find("negate")->create({});
