@@ -120,6 +120,28 @@ TEST_CASE("every registered operator reports the expected structure, and it is t
   }
 }
 
+TEST_CASE("each declaration's traits hold for its operator (what the F-step relies on)") {
+  // The traits are guarantees for every argument: an operator may be more (decimate(1) is the
+  // identity), never less.
+  for (const LinopEntry* entry : linopRegistry().all()) {
+    CAPTURE(entry->name);
+    for (const OpCase& c : casesFor(entry->name)) {
+      CAPTURE(c.label);
+      LinopPtr op = entry->create(c.args);
+      const LinopStructure got = op->structure();
+      LinopIrArgs args;
+      args.strings = c.args.strings;
+      for (const LinopParam& p : entry->params)
+        if (p.kind == LinopParamKind::String && !args.strings.count(p.name))
+          args.strings[p.name] = p.defaultString;
+      CHECK((!entry->traits.orthogonal || got.orthogonal));
+      CHECK((!entry->traits.diagonal || got.diagonal));
+      CHECK((!entry->circulant(args) || got.circulant));
+      CHECK(static_cast<bool>(entry->lower)); // every standard operator lowers
+    }
+  }
+}
+
 TEST_CASE("combinators derive their structure from their operands") {
   auto make = [](const char* name, LinopArgs args = {}) {
     return linopRegistry().find(name)->create(args);
