@@ -15,6 +15,8 @@ namespace podm::stdlib {
   X(haarLinopEntry)                                                                                \
   X(dctLinopEntry)                                                                                 \
   X(gradLinopEntry)                                                                                \
+  X(dxLinopEntry)                                                                                  \
+  X(dyLinopEntry)                                                                                  \
   X(maskLinopEntry)                                                                                \
   X(dctFiltersLinopEntry)
 

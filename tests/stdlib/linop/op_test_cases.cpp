@@ -97,6 +97,19 @@ std::vector<OpCase> withFactors(std::initializer_list<int64_t> factors, bool ful
   return cases;
 }
 
+// dx and dy: a circulant convolution only with the periodic boundary; never self-adjoint.
+std::vector<OpCase> differenceCases() {
+  std::vector<OpCase> cases;
+  for (const char* boundary : {"periodic", "symmetric", "zero"}) {
+    LinopArgs a;
+    a.strings["boundary"] = boundary;
+    const bool periodic = std::string(boundary) == "periodic";
+    cases.push_back({std::string(boundary), a, anyShape, flags(0, periodic, 0, 0)});
+  }
+  cases.push_back({"default boundary", {}, anyShape, flags(0, 1, 0, 0)});
+  return cases;
+}
+
 std::map<std::string, std::function<std::vector<OpCase>()>> caseTable() {
   return {
       {"identity",
@@ -144,6 +157,8 @@ std::map<std::string, std::function<std::vector<OpCase>()>> caseTable() {
                                     {"grad periodic", periodic, anyShape, flags(0, 1, 0, 0)},
                                     {"grad default", {}, anyShape, flags(0, 0, 0, 0)}};
        }},
+      {"dx", [] { return differenceCases(); }},
+      {"dy", [] { return differenceCases(); }},
       {"mask",
        [] {
          // A 0/1 pattern on a fixed plane size (the mask fixes H and W).

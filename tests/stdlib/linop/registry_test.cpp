@@ -13,8 +13,8 @@ TEST_CASE("the standard operators are registered under their language names") {
   for (const LinopEntry* e : linopRegistry().all())
     names.push_back(e->name);
   CHECK(names == std::vector<std::string>{"identity", "conv", "decimate", "upsample",
-                                          "bicubic_down", "bicubic_up", "haar", "dct", "grad",
-                                          "mask", "dct_filters"});
+                                          "bicubic_down", "bicubic_up", "haar", "dct", "grad", "dx",
+                                          "dy", "mask", "dct_filters"});
   CHECK(linopRegistry().find("haar")->name == "haar");
   CHECK(linopRegistry().find("wavelet") == nullptr);
   for (const LinopEntry* e : linopRegistry().all()) {
