@@ -3,6 +3,7 @@
 // file under solvers/, found in the table kSolvers. A new solver is one file and one table line.
 #include "compiler/lower/context.h"
 #include "compiler/lower/solvers/solver.h"
+#include "frontend/sema/catalogue.h"
 
 #include <cmath>
 
@@ -61,7 +62,7 @@ void Context::buildLoop() {
   monitorInputs();
   std::vector<const ast::Setting*> staged;
   for (const ast::Setting& s : stages->settings) {
-    if (s.name != "gamma" && s.name != "mu" && s.name != "c")
+    if (!sema::isStageParameter(s.name))
       continue;
     if (callsL(*s.value))
       lipschitzConstant(s.value->loc); // a Pre value, also when the setting is per stage

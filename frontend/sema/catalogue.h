@@ -5,11 +5,14 @@
 // registries stay the single source of truth.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <functional>
 #include <limits>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace podm::sema {
@@ -55,6 +58,15 @@ struct OperatorSpec {
   ShapeRule shape = ShapeRule::Same;
   std::string shapeParam; // the factor or size parameter the rule reads
 };
+
+// The stage parameters: the scalar settings of a stages block that the model's expressions may
+// name (d(x, a) = mu / 2 * ...) and that may change from stage to stage (a schedule in l). Named
+// here once for sema and the lowering.
+inline constexpr std::array<std::string_view, 3> kStageParameters = {"gamma", "mu", "c"};
+inline bool isStageParameter(std::string_view name) {
+  return std::find(kStageParameters.begin(), kStageParameters.end(), name) !=
+         kStageParameters.end();
+}
 
 // The settings a stages block accepts for a solver, and which are required.
 struct SolverSpec {

@@ -600,7 +600,7 @@ std::optional<CheckedModel> Checker::run() {
   collectDeclarations();
   if (stages_) {
     for (const ast::Setting& s : stages_->settings)
-      if (s.name == "mu" || s.name == "gamma" || s.name == "c")
+      if (isStageParameter(s.name))
         stageSettings_.insert(s.name);
     Type count = expr(*stages_->value, Context::General);
     if (count.value && *count.value >= 0 && *count.value == std::floor(*count.value) &&

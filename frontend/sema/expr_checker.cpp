@@ -216,11 +216,9 @@ Type Checker::name(const Expr& e, Context ctx) {
                         "per-stage declarations such as net A[l]");
     return Type::error();
   }
-  for (const char* setting : {"mu", "gamma", "c"}) {
-    if (n == setting) {
-      diags_.error(e.loc, "'" + n + "' is a stage parameter, but the stages block does not set it");
-      return Type::error();
-    }
+  if (isStageParameter(n)) {
+    diags_.error(e.loc, "'" + n + "' is a stage parameter, but the stages block does not set it");
+    return Type::error();
   }
   // A known name used where it does not belong says what it is rather than "unknown".
   if (ctx == Context::General && catalogue_.proxes.count(n)) {
