@@ -2,9 +2,9 @@
 // of stages (outputs and monitor logs are allocated once per run). Counted by replacing the
 // global operator new of this test program.
 #include "ir/builder.h"
+#include "prox_test_util.h"
 #include "runtime/executor.h"
 #include "sim_backend.h"
-#include "prox_test_util.h"
 
 #include <atomic>
 #include <cstdlib>

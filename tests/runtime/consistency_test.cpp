@@ -3,11 +3,11 @@
 // kernel table lists the op as pending with a reason; other backends may fall back to the CPU
 // (the table says which ran natively). CUDA rows skip when no GPU is visible.
 #include "op_cases.h"
+#include "prox_test_util.h"
 #include "runtime/backend_factory.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
 #include "sim_backend.h"
-#include "prox_test_util.h"
 
 #include <cmath>
 #include <cstdio>

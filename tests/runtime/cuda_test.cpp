@@ -2,9 +2,9 @@
 // build) the factory says why and these tests skip; with one, memory round trips, native kernels
 // and a stage loop with CPU fallback (prox, conv) must match the CPU.
 #include "ir/builder.h"
+#include "prox_test_util.h"
 #include "runtime/backend_factory.h"
 #include "runtime/executor.h"
-#include "prox_test_util.h"
 
 #include <cmath>
 #include <doctest/doctest.h>

@@ -1,9 +1,9 @@
 // The executor runs graphs with a stage loop: schedules, carries, select, monitors, stop
 // predicate, Pre and Post regions. The reference is a hand-written loop on the same arithmetic.
 #include "ir/builder.h"
+#include "prox_test_util.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
-#include "prox_test_util.h"
 
 #include <cmath>
 #include <doctest/doctest.h>

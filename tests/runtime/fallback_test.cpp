@@ -2,9 +2,9 @@
 // explicit transfers between the two memories, and the same results as a CPU-only run. The
 // primary here is SimBackend, whose addresses fault if the executor ever dereferences them.
 #include "ir/builder.h"
+#include "prox_test_util.h"
 #include "runtime/executor.h"
 #include "sim_backend.h"
-#include "prox_test_util.h"
 
 #include <cstring>
 #include <doctest/doctest.h>

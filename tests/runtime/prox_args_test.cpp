@@ -2,9 +2,9 @@
 // operand values, re-binds only when a value changes (so a per-stage call with fixed bounds binds
 // once), and a value the provider rejects stops the run with an error naming the argument.
 #include "ir/builder.h"
+#include "prox_test_util.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
-#include "prox_test_util.h"
 
 #include <algorithm>
 #include <atomic>

@@ -2,10 +2,10 @@
 // (model_config JSON attribute, model_weights/<layer>/<layer>/kernel:0, weight_names lists):
 // architecture and HWIO → OIHW conversion, the imported network against the reference, hostile
 // files, and a deterministic fuzz of byte mutations.
+#include "nn_test_util.h"
 #include "reference.h"
 #include "stdlib/nn/keras_hdf5.h"
 #include "stdlib/nn/network.h"
-#include "nn_test_util.h"
 
 #include <doctest/doctest.h>
 #include <hdf5.h>

@@ -2,9 +2,9 @@
 // lengths, bad JSON, unsupported dtypes, overflowing shapes, offsets outside the file,
 // overlapping tensors) that must give a clear WeightsError and never crash or over-allocate;
 // plus a deterministic fuzz of a few thousand mutations of a valid file.
+#include "nn_test_util.h"
 #include "stdlib/nn/json.h"
 #include "stdlib/nn/safetensors.h"
-#include "nn_test_util.h"
 
 #include <cstring>
 #include <doctest/doctest.h>

@@ -1,9 +1,9 @@
 // NetworkSchedule: stages mapped to weight files / prefixes, each distinct source loaded once,
 // stage errors naming the stage; and the weight-path pattern expansion.
+#include "nn_test_util.h"
 #include "reference.h"
 #include "stdlib/nn/safetensors.h"
 #include "stdlib/nn/schedule.h"
-#include "nn_test_util.h"
 
 #include <doctest/doctest.h>
 

@@ -3,11 +3,11 @@
 // ReLU / ELU / LeakyReLU, replicate padding, residual output, dense layers), the forward against
 // nn::Network with the same weights, the weight-file round trip `podm run` relies on, He
 // initialisation, gradient accumulation and the error messages.
+#include "nn_test_util.h"
 #include "reference.h"
 #include "stdlib/nn/network.h"
 #include "stdlib/nn/safetensors.h"
 #include "stdlib/nn/trainable_network.h"
-#include "nn_test_util.h"
 
 #include <algorithm>
 #include <cmath>
