@@ -4,7 +4,9 @@
 # output, 30 stages) by `podm run --profile` in fp32 and bf16, next to the 7-layer network
 # (podm_bench_nn) and the DCT (podm_bench_kernels) benchmarked alone at 512². A gap between a
 # node's in-run time and its benchmark, or between the process and the sum of its parts, shows
-# as a ratio (docs/performance.md, "A whole network-driven run").
+# as a ratio (docs/performance.md, "A whole network-driven run"). Then the RPODM deblurring of
+# one Levin image (examples/deblur_rpodm.podm, 10 stages, the shipped network): the process
+# against the sum of its nodes and its set-up.
 #   bench/whole_run_bench.sh [DATA]   (default ../shared/data; needs podm-official/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,3 +43,20 @@ for precision in fp32 bf16; do
     }' profile.txt
   sed 's/^/  /' ref.txt
 done
+
+# RPODM on Levin im1 with kernel 1 (periodic blur, sigma 2.55/255, as docs/training.md scores it).
+"$podm" degrade "$data/levin/gt/im1.png" --kernel "$data/levin/kernels/kernel1.txt" --noise 2.55 \
+  --seed 1 -o lo.png >/dev/null
+/usr/bin/time -f "%e %M" -o time.txt "$podm" run "$(dirname "$model")/deblur_rpodm.podm" \
+  --input o=lo.png --input k="$data/levin/kernels/kernel1.txt" --ref "$data/levin/gt/im1.png" \
+  -o x.png --profile >ref.txt 2>profile.txt
+read -r wall peak <time.txt
+awk -v wall="$wall" -v peak="$peak" '
+  /^ *[0-9.]+ +[0-9.]+% / && !/total/ { nodes += $1 }
+  /^set-up before stage 1:/ { setup = $5 }
+  /network "/ { net = $1 }
+  END {
+    printf "rpodm (Levin im1, kernel 1): process %.2f s, peak %.0f MB; set-up %.0f ms + nodes %.0f ms (network %.0f ms): process / (set-up + nodes) %.2fx\n",
+           wall, peak / 1024, setup, nodes, net, wall * 1000 / (setup + nodes)
+  }' profile.txt
+sed 's/^/  /' ref.txt
