@@ -52,6 +52,12 @@ struct Prim {
   }
 };
 
+// The argument of a call by name, else the position-th unnamed one; nullptr when absent.
+const ast::Expr* callArgument(const ast::Expr& call, size_t position, const std::string& name);
+// The argument for the stdlib operator parameter `name`, at its declared position.
+const ast::Expr* declaredArgument(const ast::Expr& call, const stdlib::LinopEntry& entry,
+                                  const std::string& name);
+
 // scale * prims[n-1](...prims[0](x)): applied first to last. No prims is scale * identity.
 struct Chain {
   double scale = 1;

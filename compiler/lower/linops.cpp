@@ -54,26 +54,6 @@ LinOp LinOp::adjoint() const {
 
 namespace {
 
-// The argument of a call by name, else by position; nullptr when absent.
-const Expr* argument(const Expr& call, size_t position, const std::string& name) {
-  size_t positional = 0;
-  for (const ast::Arg& a : call.args) {
-    if (a.name == name)
-      return a.value.get();
-    if (a.name.empty() && positional++ == position)
-      return a.value.get();
-  }
-  return nullptr;
-}
-
-// The position of a parameter in the operator's declaration (its positional order in a call).
-size_t paramPosition(const stdlib::LinopEntry& entry, const std::string& name) {
-  for (size_t i = 0; i < entry.params.size(); ++i)
-    if (entry.params[i].name == name)
-      return i;
-  return entry.params.size();
-}
-
 LinOp single(Prim p) {
   return LinOp{{Chain{1, {std::move(p)}}}};
 }
@@ -97,6 +77,26 @@ LinOp scaledOp(const LinOp& a, double s) {
 }
 
 } // namespace
+
+const Expr* callArgument(const Expr& call, size_t position, const std::string& name) {
+  size_t positional = 0;
+  for (const ast::Arg& a : call.args) {
+    if (a.name == name)
+      return a.value.get();
+    if (a.name.empty() && positional++ == position)
+      return a.value.get();
+  }
+  return nullptr;
+}
+
+const Expr* declaredArgument(const Expr& call, const stdlib::LinopEntry& entry,
+                             const std::string& name) {
+  size_t position = entry.params.size();
+  for (size_t i = 0; i < entry.params.size(); ++i)
+    if (entry.params[i].name == name)
+      position = i;
+  return callArgument(call, position, name);
+}
 
 LinOp Context::linop(const Expr& e) {
   switch (e.kind) {
@@ -153,7 +153,7 @@ LinOp Context::linop(const Expr& e) {
     p.text = ast::unparse(e);
     p.loc = e.loc;
     p.args = callArguments(e, *entry);
-    if (const Expr* l = argument(e, paramPosition(*entry, "learnable"), "learnable");
+    if (const Expr* l = declaredArgument(e, *entry, "learnable");
         l && l->kind == ExprKind::Bool && l->boolean) {
       std::optional<ir::ValueId> bank = learnableFilterBank(e);
       if (!bank)
@@ -175,7 +175,7 @@ stdlib::LinopIrArgs Context::callArguments(const Expr& call, const stdlib::Linop
   stdlib::LinopIrArgs args;
   for (size_t i = 0; i < entry.params.size(); ++i) {
     const stdlib::LinopParam& param = entry.params[i];
-    const Expr* a = argument(call, i, param.name);
+    const Expr* a = callArgument(call, i, param.name);
     switch (param.kind) {
     case stdlib::LinopParamKind::Number: {
       if (!a) {

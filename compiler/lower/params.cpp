@@ -49,17 +49,14 @@ std::vector<float> uniform(const std::string& name, size_t count, double a) {
   return out;
 }
 
-const Expr* namedArg(const Expr& call, size_t pos, const std::string& name) {
-  for (size_t i = 0; i < call.args.size(); ++i)
-    if (call.args[i].name == name || (call.args[i].name.empty() && i == pos))
-      return call.args[i].value.get();
-  return nullptr;
+const stdlib::LinopEntry& dctFilters() {
+  return *stdlib::linopRegistry().find("dct_filters");
 }
 
 bool learnableFilterCall(const Expr& e) {
   if (e.kind != ExprKind::Call || e.text != "dct_filters")
     return false;
-  const Expr* l = namedArg(e, 1, "learnable");
+  const Expr* l = declaredArgument(e, dctFilters(), "learnable");
   return l && l->kind == ExprKind::Bool && l->boolean;
 }
 
@@ -86,13 +83,13 @@ void Context::declareParams() {
     if (decl.kind == ast::DeclKind::Op && decl.value && learnableFilterCall(*decl.value)) {
       const Expr& e = *decl.value;
       int64_t size = 3;
-      if (const Expr* s = namedArg(e, 0, "size")) {
-        Scalar v = number(*s);
-        if (!v.value || *v.value < 2 || *v.value > 16)
-          fail(s->loc, "the filter size must be a whole number from 2 to 16");
+      if (const Expr* s = declaredArgument(e, dctFilters(), "size")) {
+        Scalar v = number(*s); // sema checked the declared range
+        if (!v.value)
+          fail(s->loc, "the filter size must be known when the model is compiled");
         size = static_cast<int64_t>(*v.value);
       }
-      if (const Expr* bd = namedArg(e, 2, "boundary");
+      if (const Expr* bd = declaredArgument(e, dctFilters(), "boundary");
           bd &&
           !(bd->kind == ExprKind::String && bd->pieces.size() == 1 && bd->pieces[0] == "periodic"))
         fail(bd->loc, "learnable filters are lowered with the periodic boundary only");
@@ -113,7 +110,7 @@ void Context::declareParams() {
     lp.decl = &decl;
     lp.perStage = !decl.index.empty();
     lp.mlp = e.text == "mlp";
-    const Expr* initExpr = namedArg(e, lp.mlp ? 2 : 0, "init");
+    const Expr* initExpr = callArgument(e, lp.mlp ? 2 : 0, "init");
     if (!initExpr)
       fail(e.loc, "param '" + decl.name + "' needs init = V");
     Scalar init = number(*initExpr);
@@ -138,12 +135,12 @@ void Context::declareParams() {
     } else {
       if (!(lp.init > 0))
         fail(initExpr->loc, "the mlp's init must be positive (its output is a weight of d)");
-      const Expr* in = namedArg(e, 0, "input");
+      const Expr* in = callArgument(e, 0, "input");
       if (!in || in->kind == ExprKind::List)
         fail(e.loc, "mlp(...) takes one scalar input, such as mlp(sigma, ...)");
       lp.input = node(number(*in));
       std::vector<int64_t> widths{1};
-      if (const Expr* hidden = namedArg(e, 1, "hidden")) {
+      if (const Expr* hidden = callArgument(e, 1, "hidden")) {
         if (hidden->kind != ExprKind::List)
           fail(hidden->loc, "hidden must be a list of layer widths such as [16, 16]");
         for (const auto& h : hidden->operands) {

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <new>
 #include <tuple>
 #include <unordered_map>
 
@@ -61,14 +62,10 @@ public:
     std::lock_guard<std::mutex> hold(mutex_);
     return bytes_[0] + bytes_[1];
   }
-  // Slot `k` with at least `bytes`; grows (never shrinks) under the lock. Returns nullptr when
-  // out of memory.
+  // Slot `k` with at least `bytes`; grows (never shrinks) under the lock. Throws std::bad_alloc.
   void* slot(int k, size_t bytes) {
     if (bytes > bytes_[k]) {
-      void* grown = numerics::allocateBuffer((bytes + 63) / 64 * 64, 64);
-      if (!grown)
-        return nullptr;
-      buffers_[k].reset(grown);
+      buffers_[k].reset(numerics::allocateBuffer((bytes + 63) / 64 * 64, 64));
       bytes_[k] = bytes;
     }
     return buffers_[k].get();
@@ -426,10 +423,11 @@ void dnnlForward(Network::Impl& net, const Tensor& in, Tensor& out, const Shape&
   SharedActivations& arena = SharedActivations::instance();
   std::unique_lock<std::mutex> lock = arena.lock();
   void* slots[2];
-  for (int k = 0; k < 2; ++k) {
-    slots[k] = p.slotBytes[k] ? arena.slot(k, p.slotBytes[k]) : nullptr;
-    if (p.slotBytes[k] && !slots[k])
-      throw WeightsError("network: out of memory for activations of input " + s.str());
+  try {
+    for (int k = 0; k < 2; ++k)
+      slots[k] = p.slotBytes[k] ? arena.slot(k, p.slotBytes[k]) : nullptr;
+  } catch (const std::bad_alloc&) {
+    throw WeightsError("network: out of memory for activations of input " + s.str());
   }
   if (slots[0] != p.boundTo[0] || slots[1] != p.boundTo[1]) {
     for (auto& [m, slot] : p.slotted)

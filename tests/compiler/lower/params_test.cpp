@@ -127,6 +127,16 @@ TEST_CASE("params: deblur_rpodm lowers to param nodes named param.<name>.<tensor
   CHECK(std::any_of(w2.begin(), w2.end(), [](float v) { return v != 0.f; }));
 }
 
+TEST_CASE("params: dct_filters' arguments are read at their declared positions") {
+  // size, boundary, learnable: written without names, the filters are still the learnable bank.
+  Problem p = problem();
+  lower::LowerResult r =
+      lowerText(model("dct_filters(5, \"periodic\", true)", "mu_net[l]"), p.shapes);
+  const ir::Node* filters = param(r.graph, "param.F.filters");
+  REQUIRE(filters);
+  CHECK(filters->type.dims == ir::Dims{1, 24, 5, 5});
+}
+
 TEST_CASE("params: at their initial values the learnable model equals the fixed one") {
   Problem p = problem();
   lower::LowerResult learn = lowerText(model(kLearnable, "mu_net[l]"), p.shapes);
