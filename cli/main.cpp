@@ -153,8 +153,8 @@ const std::vector<Verb>& verbs() {
        "One panel per monitor with data in some trace, over the stages: relative error,\n"
        "reconstruction error (log y), PSNR (dB), SSIM, and optimality error with the check\n"
        "bound dashed (log y); one line per trace. Trace columns: stage,phi,rel_change,\n"
-       "recon_error,psnr,ssim,opt_error,check_bound,branch,time; empty cells or absent\n"
-       "columns are skipped.\n\n"
+       "recon_error,psnr,ssim,opt_error,check_bound,branch,primal_res,dual_res,time,best;\n"
+       "empty cells or absent columns are skipped.\n\n"
        "exit status: 0 success, 1 unreadable trace or nothing to plot, 2 usage error\n",
        runPlot},
       {"test-prox", "run the prox property tests on a (plugin) prox function",

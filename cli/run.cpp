@@ -81,6 +81,8 @@ std::vector<io::TraceRecord> traceRecords(const RunResult& r) {
   const std::vector<float>* opt = column("opt_error");
   const std::vector<float>* bound = column("check_bound");
   const std::vector<float>* branch = column("branch");
+  const std::vector<float>* primal = column("primal_res");
+  const std::vector<float>* dual = column("dual_res");
   for (int64_t l = 0; l < r.stages; ++l) {
     const size_t i = static_cast<size_t>(l);
     auto at = [&](const std::vector<float>* v) {
@@ -95,6 +97,8 @@ std::vector<io::TraceRecord> traceRecords(const RunResult& r) {
     row.ssim = at(ssim);
     row.optError = at(opt);
     row.checkBound = at(bound);
+    row.primalRes = at(primal);
+    row.dualRes = at(dual);
     if (branch && i < branch->size())
       row.branch = (*branch)[i] != 0 ? "accept" : "feedback";
     row.time = i < r.stageSeconds.size() ? r.stageSeconds[i] : NAN;

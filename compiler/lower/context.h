@@ -83,13 +83,14 @@ struct LsqTerm {
   SourceLoc loc;
 };
 
-// One prox term lambda * name(W x, args) of g.
+// One prox term lambda * name(W x, args) of g. For the splitting solvers (admm, hqs, pdhg) W is
+// any linear operator K: the term is split as z = K x and its prox runs on z.
 struct ProxTerm {
   Scalar weight;
   std::string name;
   ir::NamedFloats args;                                         // known when compiling, sorted
   std::vector<std::pair<std::string, ir::ValueId>> runtimeArgs; // Pre scalars (lo = min(o))
-  std::optional<LinOp> transform; // orthogonal W, or none for the variable itself
+  std::optional<LinOp> transform; // W (orthogonal unless splitting), or none for the variable
   bool indicator = false, separable = false, convex = false;
   SourceLoc loc;
   std::string text;  // as written, for messages
@@ -127,7 +128,8 @@ struct Context {
   std::map<std::string, ir::ValueId> inputs; // graph inputs made so far
   std::map<std::string, Scalar> settings;    // gamma, mu, c (Pre or Body values)
   std::optional<int64_t> stage;              // set while evaluating a per-stage value
-  bool staged = false; // evaluating a per-stage setting symbolically (l -> schedules)
+  bool splitting = false; // a splitting solver: every g term is split, K need not be orthogonal
+  bool staged = false;    // evaluating a per-stage setting symbolically (l -> schedules)
   std::optional<ir::ValueId> lipschitz; // L(f), once computed
 
   std::string var;  // the variable's name
@@ -183,14 +185,24 @@ struct Context {
   ir::ValueId fValue(ir::ValueId x);
   ir::ValueId applyH(ir::ValueId v, std::string label = {}); // H v = Σ w F'F v
   ir::ValueId lipschitzConstant(SourceLoc use);              // L_f (Pre)
+  // The largest eigenvalue of a symmetric positive semidefinite operator on `type` (Pre): power
+  // iteration from a seeded random start, options.powerIterations steps.
+  ir::ValueId largestEigenvalue(const std::function<ir::ValueId(ir::ValueId)>& op,
+                                const ir::Type& type, const std::string& what);
 
   // --- prior.cpp: g
   void readPrior();
   ir::ValueId proxG(ir::ValueId v, ir::ValueId gamma, std::string label = {});
   ir::ValueId gValue(ir::ValueId x, SourceLoc use);
+  // prox_{step λ h}(v) of one term, its operator not applied (the splitting solvers' z-update).
+  ir::ValueId proxTerm(const ProxTerm& t, ir::ValueId v, ir::ValueId step, std::string label = {});
 
   // --- fstep.cpp: x~ = argmin f(x) + d(x, xA)
   ir::ValueId fstep(ir::ValueId xA);
+  // The same quadratic with any right-hand side: (N + 2H) x = -Σ 2 w A'c + extra, from `start`
+  // (CG, gradient). The splitting solvers' x-update, with H = ρ/2 Σ K'K set as d.parts.
+  ir::ValueId solveQuadratic(ir::ValueId extra, ir::ValueId start);
+  std::string fstepName = "F-step"; // "x-update" for the splitting solvers, in notes and labels
   // The model text being lowered now (an operator's use), so that a node the graph builder refuses
   // for these input sizes is reported there, in the model's words (lowerModel).
   SourceLoc where;
@@ -229,6 +241,27 @@ struct Context {
 
   // --- solvers.cpp
   void buildLoop();
+
+  // --- splitting.cpp: what the splitting solvers (admm, hqs, pdhg) share
+  // One split z = K x: a term of g (its prox runs on z), the denoiser's split z = x (plug-and-
+  // play: the network replaces the prox), or, for pdhg, a term of f as a dual block.
+  struct Split {
+    const ProxTerm* term = nullptr;    // a term of g
+    const LsqTerm* fidelity = nullptr; // pdhg: a term w ||A x + c||^2 of f, K = A
+    LinOp K = LinOp::identity();
+    ir::ValueId start, zero; // K x0 and 0 in K's range (Pre): where z and u (or y) start
+  };
+  std::vector<Split> splits;
+  const ast::Decl* denoiser = nullptr;  // the `denoiser = A` setting: its network
+  const ProxTerm* primalTerm = nullptr; // pdhg: the term of g on the variable, proxed on x
+  // Pre: one split per term of g (and the denoiser's); for admm and hqs also the x-update's
+  // quadratic (N + ρ Σ K'K), planned as an F-step with d.parts = {(ρ/2, K)}.
+  void planSplits(bool quadratic);
+  // The x-update argmin f(x) + penalty/2 Σ ||K_j x - v_j||^2, from `start` (CG, gradient).
+  ir::ValueId xUpdate(const Scalar& penalty, const std::vector<ir::ValueId>& v, ir::ValueId start);
+  // z = argmin h(z) + penalty/2 ||z - v||^2 for the split's term (prox_{λh/penalty}(v)), or the
+  // denoiser's output at v.
+  ir::ValueId zUpdate(const Split& s, ir::ValueId v, const Scalar& penalty, std::string label);
 
   // --- monitors.cpp
   std::map<const ast::Expr*, ir::ValueId> monitorRefs; // monitor item -> reference image (Pre)

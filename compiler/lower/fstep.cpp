@@ -148,7 +148,7 @@ void Context::planFStep() {
   } else {
     fail(call->loc, "unknown F-step solver '" + requested + "'");
   }
-  notes.push_back("F-step: " + fstepChoice);
+  notes.push_back(fstepName + ": " + fstepChoice);
 
   // Pre: the constant right-hand side and what the closed forms divide by.
   std::optional<ir::ValueId> rhs;
@@ -213,40 +213,48 @@ void Context::planFStep() {
 
 ir::ValueId Context::fstep(ir::ValueId xA) {
   // 2H = Σ 2 w F'F with the (possibly per-stage) weights of d.
-  ir::ValueId twoHxA = b.op(Op::Scale, {applyH(xA)}, {{"alpha", 2.0}});
-  ir::ValueId rhs = fs.rhsF ? b.op(Op::Add, {fs.rhsF, twoHxA}) : twoHxA;
-  // The closed forms precompute the response of F'F; its weight is applied per stage.
+  return solveQuadratic(b.op(Op::Scale, {applyH(xA)}, {{"alpha", 2.0}}), xA);
+}
+
+ir::ValueId Context::solveQuadratic(ir::ValueId extra, ir::ValueId start) {
+  ir::ValueId rhs = fs.rhsF ? b.op(Op::Add, {fs.rhsF, extra}) : extra;
+  const std::string what = fstepName == "F-step" ? "x~ [F-step: " : "x+ [x-update: ";
+  // The closed forms precompute the response of Σ F'F; its weight, one for all parts, is applied
+  // per stage.
   auto twoW = [&] {
-    if (d.parts.size() != 1)
-      throw LowerError(stages ? stages->loc : SourceLoc{},
-                       "a closed-form F-step with a d of several terms is not lowered; use "
-                       "fstep = cg(iters = N)");
-    return node(mul(Scalar::constant(2), d.parts[0].first));
+    const Scalar& w = d.parts.at(0).first;
+    for (const auto& [wi, op] : d.parts)
+      if (wi.value != w.value || wi.node != w.node)
+        throw LowerError(stages ? stages->loc : SourceLoc{},
+                         "a closed-form " + fstepName +
+                             " with terms of different weights is not lowered; use "
+                             "fstep = cg(iters = N)");
+    return node(mul(Scalar::constant(2), w));
   };
   switch (fs.kind) {
   case FStepState::Elementwise: {
     ir::ValueId denom = b.op(Op::Fma, {fs.diagH, twoW(), fs.diagN});
-    return b.op(Op::Div, {rhs, denom}, {}, "x~ [F-step: elementwise]");
+    return b.op(Op::Div, {rhs, denom}, {}, what + "elementwise]");
   }
   case FStepState::Orthogonal: {
     LinOp w{{Chain{1, fs.transform}}};
     ir::ValueId denom = b.op(Op::Fma, {fs.diagH, twoW(), fs.diagN});
     ir::ValueId z = b.op(Op::Div, {apply(w, rhs), denom});
     ir::ValueId x = apply(w.adjoint(), z);
-    graph.mutableNode(x).label = "x~ [F-step: orthogonal transform]";
+    graph.mutableNode(x).label = what + "orthogonal transform]";
     return x;
   }
   case FStepState::Fft: {
     ir::ValueId denom = b.op(Op::Fma, {fs.specH, twoW(), fs.specN});
     ir::ValueId spec = b.op(Op::Div, {b.op(Op::Rfft2, {rhs}), denom});
-    return b.op(Op::Irfft2, {spec}, {{"width", varType.dims.w}}, "x~ [F-step: FFT closed form]");
+    return b.op(Op::Irfft2, {spec}, {{"width", varType.dims.w}}, what + "FFT closed form]");
   }
   case FStepState::Cg: {
     auto m = [&](ir::ValueId v) {
       return b.op(Op::Add, {normalOp(v), b.op(Op::Scale, {applyH(v)}, {{"alpha", 2.0}})});
     };
     ir::ValueId tiny = b.scalar(1e-30f);
-    ir::ValueId x = xA;
+    ir::ValueId x = start;
     ir::ValueId r = b.op(Op::Sub, {rhs, m(x)});
     ir::ValueId p = r;
     ir::ValueId rs = b.op(Op::Norm2Sq, {r});
@@ -262,17 +270,18 @@ ir::ValueId Context::fstep(ir::ValueId xA) {
       }
       rs = rsNew;
     }
-    graph.mutableNode(x).label = "x~ [F-step: cg, " + std::to_string(fs.iters) + " iterations]";
+    graph.mutableNode(x).label = what + "cg, " + std::to_string(fs.iters) + " iterations]";
     return x;
   }
   case FStepState::Gradient: {
-    ir::ValueId x = xA;
+    // ∇(f + d) = ∇f(x) + 2H x - extra (for the F-step, extra = 2H x_A).
+    ir::ValueId x = start;
     for (int64_t k = 0; k < fs.iters; ++k) {
-      ir::ValueId grad = b.op(
-          Op::Add, {gradF(x), b.op(Op::Scale, {applyH(b.op(Op::Sub, {x, xA}))}, {{"alpha", 2.0}})});
+      ir::ValueId twoHx = b.op(Op::Scale, {applyH(x)}, {{"alpha", 2.0}});
+      ir::ValueId grad = b.op(Op::Add, {gradF(x), b.op(Op::Sub, {twoHx, extra})});
       x = b.op(Op::Sub, {x, b.op(Op::Scale, {grad}, {{"alpha", fs.step}})});
     }
-    graph.mutableNode(x).label = "x~ [F-step: gradient, " + std::to_string(fs.iters) + " steps]";
+    graph.mutableNode(x).label = what + "gradient, " + std::to_string(fs.iters) + " steps]";
     return x;
   }
   }

@@ -3,6 +3,7 @@
 #include "compiler/lower/lower.h"
 
 #include "compiler/lower/context.h"
+#include "compiler/lower/solvers/solver.h"
 #include "ir/errors.h"
 #include "ir/verifier.h"
 
@@ -19,9 +20,11 @@ void collect(Context& cx) {
     else if (d.kind != ast::DeclKind::Monitor)
       cx.decls[d.name] = &d;
   }
-  if (!cx.stages || !cx.terms.count("f") || !cx.terms.count("g") || cx.checked.variable.empty())
+  if (!cx.stages || !cx.terms.count("f") || cx.checked.variable.empty())
     fail(cx.model.loc, "internal: lowering a model that sema did not accept");
   cx.var = cx.checked.variable;
+  const SolverLowering* solver = findSolverLowering(cx.checked.solver);
+  cx.splitting = solver && solver->splitting;
 }
 
 void variableShape(Context& cx) {

@@ -117,7 +117,8 @@ void Context::buildMonitors(ir::ValueId next, const std::map<std::string, ir::Va
       const std::string& n = item->text;
       if (n == "phi") {
         b.monitor("phi", phi(item->loc));
-      } else if (n == "rel_change" || n == "opt_error" || n == "check_bound" || n == "branch") {
+      } else if (n == "rel_change" || n == "opt_error" || n == "check_bound" || n == "branch" ||
+                 n == "primal_res" || n == "dual_res") { // quantities the solver provides
         auto it = q.find(n);
         if (it == q.end())
           fail(item->loc, "monitor '" + n + "' is not available for " + solver + " stages");

@@ -126,9 +126,10 @@ static ProxTerm readProxTerm(Context& cx, const Expr& part) {
   if (arg->kind == ExprKind::Apply && arg->operand(1).kind == ExprKind::Name &&
       arg->operand(1).text == cx.var) {
     LinOp w = cx.linop(arg->operand(0));
-    if (!w.orthogonal())
+    if (!w.orthogonal() && !cx.splitting)
       fail(arg->loc, "g on a transformed variable is lowered for orthogonal transforms only "
-                     "(haar, dct and their adjoints): prox of g(W x) = W' prox_g(W x)");
+                     "(haar, dct and their adjoints): prox of g(W x) = W' prox_g(W x); the "
+                     "splitting solvers (admm, hqs, pdhg) take any operator");
     t.transform = std::move(w);
   } else if (arg->kind != ExprKind::Name || arg->text != cx.var) {
     fail(arg->loc, "the argument of " + t.name + " must be the variable '" + cx.var +
@@ -163,11 +164,15 @@ static ProxTerm fuseTvBox(Context& cx, ProxTerm tv, const ProxTerm& box) {
 }
 
 void Context::readPrior() {
+  if (!terms.count("g"))
+    return; // plug-and-play: the denoiser is the prior (sema allows no g only then)
   const Expr& value = *terms.at("g")->value;
   std::vector<const Expr*> parts;
   summands(value, parts);
   for (const Expr* part : parts)
     g.push_back(readProxTerm(*this, *part));
+  if (splitting)
+    return; // each term is split on its own: no prox of a sum is needed
   if (g.size() > 2) {
     std::string names;
     for (const ProxTerm& t : g)
@@ -197,26 +202,32 @@ void Context::readPrior() {
     std::swap(g[0], g[1]); // the indicator's projection runs last
 }
 
+ir::ValueId Context::proxTerm(const ProxTerm& t, ir::ValueId v, ir::ValueId step,
+                              std::string label) {
+  ir::ValueId gl = node(mul(Scalar::of(step), t.weight));
+  ir::Attrs attrs{{"fn", t.name}};
+  if (!t.args.empty())
+    attrs.set("args", t.args);
+  std::vector<ir::ValueId> operands{v, gl};
+  std::vector<std::string> names;
+  for (const auto& [name, value] : t.runtimeArgs) {
+    operands.push_back(value);
+    names.push_back(name);
+  }
+  if (!names.empty())
+    attrs.set("operand_args", ir::joinNames(names));
+  if (!t.fused.empty())
+    label = label.empty() ? "prox " + t.fused : label + " [" + t.fused + "]";
+  return b.create(Op::Prox, operands, attrs, std::nullopt, label);
+}
+
 ir::ValueId Context::proxG(ir::ValueId v, ir::ValueId gamma, std::string label) {
   ir::ValueId out = v;
   std::string fused;
   for (size_t i = 0; i < g.size(); ++i) {
     const ProxTerm& t = g[i];
-    ir::ValueId gl = node(mul(Scalar::of(gamma), t.weight));
     ir::ValueId in = t.transform ? apply(*t.transform, out) : out;
-    ir::Attrs attrs{{"fn", t.name}};
-    if (!t.args.empty())
-      attrs.set("args", t.args);
-    std::vector<ir::ValueId> operands{in, gl};
-    std::vector<std::string> names;
-    for (const auto& [name, value] : t.runtimeArgs) {
-      operands.push_back(value);
-      names.push_back(name);
-    }
-    if (!names.empty())
-      attrs.set("operand_args", ir::joinNames(names));
-    ir::ValueId p =
-        b.create(Op::Prox, operands, attrs, std::nullopt, t.fused.empty() ? "" : "prox " + t.fused);
+    ir::ValueId p = proxTerm(t, in, gamma);
     out = t.transform ? apply(t.transform->adjoint(), p) : p;
     if (!t.fused.empty())
       fused = t.fused;
@@ -271,6 +282,15 @@ ir::ValueId Context::gValue(ir::ValueId x, SourceLoc use) {
     ir::ValueId v;
     if (t.name == "l1") {
       v = b.op(Op::Sum, {b.op(Op::Abs, {u})});
+    } else if (t.name == "l21") {
+      // Σ over pixels of the norm across channels: the channel sum of u² is filter_bank_adjoint
+      // with C 1x1 filters of ones (a periodic 1x1 convolution is the identity).
+      const int64_t channels = graph.type(u).dims.c;
+      ir::ValueId ones =
+          b.constant(ir::Type::real({1, channels, 1, 1}),
+                     std::vector<float>(static_cast<size_t>(channels), 1.f), "channel sum");
+      ir::ValueId sq = b.op(Op::FilterBankAdjoint, {b.op(Op::Mul, {u, u}), ones});
+      v = b.op(Op::Sum, {b.op(Op::Sqrt, {sq})});
     } else if (t.name == "l0") {
       v = b.op(Op::Sum, {b.op(Op::Sign, {b.op(Op::Abs, {u})})});
     } else if (t.name == "lp") {

@@ -71,7 +71,9 @@ void Context::buildLoop() {
     else
       settings[s.name] = number(*s.value);
   }
-  if (!findSetting(stages, "gamma")) {
+  if (lowering->plan)
+    lowering->plan(*this);
+  if (!lowering->splitting && !findSetting(stages, "gamma")) {
     settings["gamma"] = div(Scalar::constant(0.99), Scalar::of(lipschitzConstant(stages->loc)));
     notes.push_back("gamma = 0.99 / L(f) (no gamma setting)");
   }
@@ -106,7 +108,7 @@ void Context::buildLoop() {
     settings[s->name] = setting(*s);
   if (d.present)
     distanceWeights();
-  ir::ValueId gamma = node(settings.at("gamma"));
+  ir::ValueId gamma = lowering->splitting ? ir::ValueId{} : node(settings.at("gamma"));
   ir::ValueId x = b.loopState(x0, var);
   std::map<std::string, ir::ValueId> q; // quantities for monitors and the stop rule
   StageLowering stage{*this, solver, x, gamma, A, net, q};

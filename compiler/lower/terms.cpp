@@ -255,31 +255,34 @@ ir::ValueId Context::lipschitzConstant(SourceLoc use) {
     lipschitz = b.op(Op::MaxAbs, {normalSpectrum()}, {}, "L_f (exact: circulant spectrum)");
     notes.push_back("L(f): exact, the largest eigenvalue of the circulant normal operator (FFT)");
   } else {
-    std::mt19937_64 rng(options.seed);
-    std::normal_distribution<float> gauss;
-    std::vector<float> start(type.numel());
-    double norm = 0;
-    for (float& s : start) {
-      s = gauss(rng);
-      norm += double(s) * s;
-    }
-    for (float& s : start)
-      s = static_cast<float>(s / std::sqrt(norm));
-    ir::ValueId v = b.constant(type, std::move(start), "power iteration start");
-    ir::ValueId tiny = b.scalar(1e-30f);
-    ir::ValueId lambda;
-    for (int k = 0; k < options.powerIterations; ++k) {
-      ir::ValueId w = normalOp(v);
-      lambda = b.op(Op::Max, {b.op(Op::Sqrt, {b.op(Op::Norm2Sq, {w})}), tiny});
-      v = b.op(Op::Div, {w, lambda});
-    }
-    lipschitz =
-        b.op(Op::Sqrt, {b.op(Op::Norm2Sq, {normalOp(v)})}, {},
-             "L_f (power iteration, " + std::to_string(options.powerIterations) + " steps)");
+    lipschitz = largestEigenvalue([&](ir::ValueId v) { return normalOp(v); }, type, "L_f");
     notes.push_back("L(f): power iteration on the normal operator, " +
                     std::to_string(options.powerIterations) + " steps (an estimate from below)");
   }
   return *lipschitz;
+}
+
+ir::ValueId Context::largestEigenvalue(const std::function<ir::ValueId(ir::ValueId)>& op,
+                                       const ir::Type& type, const std::string& what) {
+  std::mt19937_64 rng(options.seed);
+  std::normal_distribution<float> gauss;
+  std::vector<float> start(type.numel());
+  double norm = 0;
+  for (float& s : start) {
+    s = gauss(rng);
+    norm += double(s) * s;
+  }
+  for (float& s : start)
+    s = static_cast<float>(s / std::sqrt(norm));
+  ir::ValueId v = b.constant(type, std::move(start), "power iteration start");
+  ir::ValueId tiny = b.scalar(1e-30f);
+  for (int k = 0; k < options.powerIterations; ++k) {
+    ir::ValueId w = op(v);
+    ir::ValueId lambda = b.op(Op::Max, {b.op(Op::Sqrt, {b.op(Op::Norm2Sq, {w})}), tiny});
+    v = b.op(Op::Div, {w, lambda});
+  }
+  return b.op(Op::Sqrt, {b.op(Op::Norm2Sq, {op(v)})}, {},
+              what + " (power iteration, " + std::to_string(options.powerIterations) + " steps)");
 }
 
 // ------------------------------------------------------------------------------------ d --

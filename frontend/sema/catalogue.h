@@ -62,7 +62,8 @@ struct OperatorSpec {
 // The stage parameters: the scalar settings of a stages block that the model's expressions may
 // name (d(x, a) = mu / 2 * ...) and that may change from stage to stage (a schedule in l). Named
 // here once for sema and the lowering.
-inline constexpr std::array<std::string_view, 3> kStageParameters = {"gamma", "mu", "c"};
+inline constexpr std::array<std::string_view, 6> kStageParameters = {"gamma", "mu",  "c",
+                                                                     "rho",   "tau", "sigma"};
 inline bool isStageParameter(std::string_view name) {
   return std::find(kStageParameters.begin(), kStageParameters.end(), name) !=
          kStageParameters.end();
@@ -76,6 +77,7 @@ struct SolverSpec {
   std::vector<std::string> required;
   bool usesDistance = false; // needs d(x, a) and a network or A
   bool hasCheck = false;     // reports opt_error and branch
+  bool residuals = false;    // reports primal_res and dual_res (splitting solvers)
 };
 
 struct Catalogue {

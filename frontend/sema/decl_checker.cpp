@@ -531,6 +531,11 @@ void Checker::checkStages(const Decl& d) {
       Type t = expr(*s.value, Context::General);
       if (!t.is(Kind::Net) && !t.is(Kind::Operator) && !t.is(Kind::Error))
         diags_.error(s.value->loc, "A must be a network or a linear operator such as identity");
+    } else if (s.name == "denoiser") {
+      Type t = expr(*s.value, Context::General);
+      if (!t.is(Kind::Net) && !t.is(Kind::Error))
+        diags_.error(s.value->loc, "denoiser must be a network (net A = ...): plug-and-play "
+                                   "replaces the prox of the split z = x by A(x + u)");
     } else {
       Type t = expr(*s.value, Context::General);
       requireNumber(t, *s.value, s.name);
@@ -588,6 +593,11 @@ void Checker::checkMonitors(const Decl& d) {
                                   "' is only defined for stages with the optimality "
                                   "check (podm), not " +
                                   solver->name);
+    if ((n == "primal_res" || n == "dual_res") && solver && !solver->residuals)
+      diags_.error(item->loc, "'" + n +
+                                  "' is only defined for the splitting solvers (admm, hqs, "
+                                  "pdhg), not " +
+                                  solver->name);
     out_.monitors.push_back(ast::unparse(*item));
   }
 }
@@ -620,7 +630,11 @@ std::optional<CheckedModel> Checker::run() {
                                  "' declares no variable; add one such as var x : image = o");
   if (!terms_.count("f"))
     diags_.error(model_.loc, "model '" + model_.name + "' has no fidelity term f(x)");
-  if (!terms_.count("g"))
+  // Plug-and-play stages (`denoiser = A`) may leave the prior to the network.
+  bool denoiser =
+      stages_ && std::any_of(stages_->settings.begin(), stages_->settings.end(),
+                             [](const ast::Setting& s) { return s.name == "denoiser"; });
+  if (!terms_.count("g") && !denoiser)
     diags_.error(model_.loc, "model '" + model_.name + "' has no prior g(x)");
   checkTerms();
   if (stages_)

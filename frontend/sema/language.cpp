@@ -60,6 +60,28 @@ Catalogue Catalogue::language() {
                   false,
                   false});
   add(c.solvers, {"fista", "FISTA (Beck & Teboulle)", {"gamma", "stop"}, {}, false, false});
+  // Splitting solvers: every term lambda * h(K x) of g is split as z = K x (docs/language.md).
+  add(c.solvers, {"admm",
+                  "ADMM, scaled form: x-update by a quadratic solve, z = prox, u += K x - z",
+                  {"rho", "fstep", "denoiser", "stop"},
+                  {"rho"},
+                  false,
+                  false,
+                  true});
+  add(c.solvers, {"hqs",
+                  "half-quadratic splitting: z = prox(K x), x = argmin f + mu/2 ||K x - z||^2",
+                  {"mu", "fstep", "denoiser", "stop"},
+                  {"mu"},
+                  false,
+                  false,
+                  true});
+  add(c.solvers, {"pdhg",
+                  "primal-dual hybrid gradient (Chambolle-Pock) with f and g as dual terms",
+                  {"tau", "sigma", "stop"},
+                  {},
+                  false,
+                  false,
+                  true});
 
   add(c.netTemplates, fn("dilated_cnn", "IRCNN-style dilated CNN (3x3 convs, ReLU between)",
                          {integer("depth", false, 2, 64), integer("channels", false, 1, 4096),
@@ -97,6 +119,9 @@ Catalogue Catalogue::language() {
   add(c.monitors, fn("opt_error", "||psi||, the optimality error of Eq. (5)", {}));
   add(c.monitors, fn("check_bound", "c_l ||x_G - x^{l-1}||", {}));
   add(c.monitors, fn("branch", "accept (x_G) or feedback (Eq. 6)", {}));
+  add(c.monitors, fn("primal_res", "splitting solvers: ||K x - z|| (pdhg: Goldstein et al.)", {}));
+  add(c.monitors,
+      fn("dual_res", "splitting solvers: rho ||K'(z - z_prev)|| (pdhg: Goldstein)", {}));
   add(c.monitors, fn("time", "seconds spent in the stage", {}));
   // shave: border pixels left out (default: the super-resolution scale, docs/io.md).
   add(c.monitors, fn("psnr", "PSNR against a reference",
@@ -104,7 +129,7 @@ Catalogue Catalogue::language() {
   add(c.monitors, fn("ssim", "SSIM against a reference",
                      {typed("ref", ArgType::Image, true), integer("shave", false, 0, 1024)}));
   add(c.monitors, fn("recon_error", "||x - ref|| / ||ref||", {typed("ref", ArgType::Image, true)}));
-  c.stopQuantities = {"rel_change", "phi", "opt_error"};
+  c.stopQuantities = {"rel_change", "phi", "opt_error", "primal_res", "dual_res"};
 
   add(c.scalarFunctions, fn("L", "Lipschitz constant of grad f", {typed("f", ArgType::Any, true)}));
   add(c.scalarFunctions, fn("min", "smallest pixel value", {typed("image", ArgType::Image, true)}));

@@ -74,6 +74,7 @@ constexpr PanelSpec kPanelCandidates[] = {
     {"PSNR (dB)", "psnr", nullptr, false},
     {"SSIM", "ssim", nullptr, false},
     {"optimality error ||psi|| (dashed: check bound)", "opt_error", "check_bound", true},
+    {"primal residual (dashed: dual residual)", "primal_res", "dual_res", true},
 };
 
 // Text and margins grow with the figure: the font's scale is 2 at the default 1400x1000 and
@@ -107,6 +108,8 @@ void writeTraceCsv(const std::string& path, const std::vector<TraceRecord>& rows
     for (double v : {r.phi, r.relChange, r.reconError, r.psnr, r.ssim, r.optError, r.checkBound})
       cell(v);
     out << "," << r.branch;
+    cell(r.primalRes);
+    cell(r.dualRes);
     cell(r.time);
     out << "," << r.best << "\n";
   }

@@ -16,9 +16,9 @@
 namespace podm::io {
 
 // One trace CSV (`podm run --trace`): header `stage,phi,rel_change,recon_error,psnr,ssim,
-// opt_error,check_bound,branch,time`. Numeric columns are kept by header name; empty or
-// non-numeric cells (and "nan") become NaN and are skipped when plotted. A missing `stage` column
-// numbers rows 1, 2, ...
+// opt_error,check_bound,branch,primal_res,dual_res,time,best`. Numeric columns are kept by header
+// name; empty or non-numeric cells (and "nan") become NaN and are skipped when plotted. A missing
+// `stage` column numbers rows 1, 2, ...
 struct TraceRun {
   std::string path; // the file it was read from (messages); empty when built in memory
   std::string label;
@@ -33,13 +33,14 @@ struct TraceRecord {
   int64_t stage = 0;
   double phi = NAN, relChange = NAN, reconError = NAN, psnr = NAN, ssim = NAN, optError = NAN,
          checkBound = NAN;
-  std::string branch; // "accept", "feedback" (Eq. 6), or empty (no check)
-  double time = NAN;  // seconds for the stage
-  std::string best;   // "psnr", "ssim" or "psnr+ssim" on the stage that scored best, else empty
+  std::string branch;                    // "accept", "feedback" (Eq. 6), or empty (no check)
+  double primalRes = NAN, dualRes = NAN; // the splitting solvers' residuals (admm, hqs, pdhg)
+  double time = NAN;                     // seconds for the stage
+  std::string best; // "psnr", "ssim" or "psnr+ssim" on the stage that scored best, else empty
 };
 // The header readTraceCsv and `podm plot` expect.
-inline constexpr const char* kTraceHeader =
-    "stage,phi,rel_change,recon_error,psnr,ssim,opt_error,check_bound,branch,time,best";
+inline constexpr const char* kTraceHeader = "stage,phi,rel_change,recon_error,psnr,ssim,opt_error,"
+                                            "check_bound,branch,primal_res,dual_res,time,best";
 // Writes the header and the rows with full double precision (atomically).
 void writeTraceCsv(const std::string& path, const std::vector<TraceRecord>& rows);
 

@@ -75,6 +75,9 @@ TEST_CASE("three identical runs of every example write identical bytes") {
                            " --input ref=" + tmp.file("gt.png")},
       {"denoise_ircnn",
        " --input o=" + tmp.file("noisy.png") + " --input ref=" + tmp.file("gt.png")},
+      {"admm_tv_deblur", blurred},
+      {"pdhg_inpaint", " --input o=" + tmp.file("masked.png") + " --input m=" + tmp.file("m.png") +
+                           " --input ref=" + tmp.file("gt.png")},
   };
 #ifdef PODM_SANITIZED
   const bool withNets = false; // 30 network stages each, three times: minutes under ASan
@@ -86,6 +89,9 @@ TEST_CASE("three identical runs of every example write identical bytes") {
     fs::create_symlink(shared, tmp.path() / "w" / "nets");
     for (const char* m : {"sr_lp", "naive_sr"})
       runs.emplace_back(m, lr + " --weights-dir " + tmp.file("w"));
+    const std::string data = std::string(PODM_SOURCE_DIR) + "/../shared/data";
+    if (fs::exists(data + "/ircnn"))
+      runs.emplace_back("pnp_hqs_deblur", blurred + " --weights-dir " + data);
   } else {
     MESSAGE("sr_lp and naive_sr skipped: ../shared/data is absent (or a sanitizer build)");
   }

@@ -27,6 +27,10 @@ struct SolverLowering {
   // Uses the network A, the F-step and d (podm, relaxed, naive): the loop plans the F-step.
   bool networkDriven;
   ir::ValueId (*stage)(StageLowering& s); // returns x^l
+  // Splitting solvers (admm, hqs, pdhg): g's terms are split (any operator), no step gamma; `plan`
+  // builds their Pre part (splitting.cpp, or the solver's own).
+  bool splitting = false;
+  void (*plan)(Context& cx) = nullptr;
 };
 
 // The solver's lowering, nullptr for a name without one.
@@ -36,5 +40,9 @@ const SolverLowering* findSolverLowering(const std::string& name);
 ir::ValueId proxgradStage(StageLowering& s);      // proxgrad.cpp
 ir::ValueId fistaStage(StageLowering& s);         // fista.cpp
 ir::ValueId networkDrivenStage(StageLowering& s); // network_driven.cpp: podm, relaxed, naive
+ir::ValueId admmStage(StageLowering& s);          // admm.cpp
+ir::ValueId hqsStage(StageLowering& s);           // hqs.cpp
+ir::ValueId pdhgStage(StageLowering& s);          // pdhg.cpp
+void pdhgPlan(Context& cx);                       // pdhg.cpp: dual blocks, steps tau and sigma
 
 } // namespace podm::lower

@@ -6,9 +6,14 @@ namespace podm::lower {
 
 const SolverLowering* findSolverLowering(const std::string& name) {
   static const SolverLowering kSolvers[] = {
-      {"proxgrad", false, proxgradStage},  {"fista", false, fistaStage},
-      {"podm", true, networkDrivenStage},  {"relaxed", true, networkDrivenStage},
+      {"proxgrad", false, proxgradStage},
+      {"fista", false, fistaStage},
+      {"podm", true, networkDrivenStage},
+      {"relaxed", true, networkDrivenStage},
       {"naive", true, networkDrivenStage},
+      {"admm", false, admmStage, true, [](Context& cx) { cx.planSplits(true); }},
+      {"hqs", false, hqsStage, true, [](Context& cx) { cx.planSplits(true); }},
+      {"pdhg", false, pdhgStage, true, pdhgPlan},
   };
   for (const SolverLowering& s : kSolvers)
     if (name == s.name)

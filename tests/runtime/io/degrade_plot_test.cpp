@@ -247,9 +247,9 @@ TEST_CASE("plot panels: only monitors with data, in order; nothing to plot is an
   ScratchDir dir;
   // The quick start's monitors: psnr but no ssim; rel_change at stage 0 is empty.
   spit(dir.file("q.csv"), std::string(kTraceHeader) +
-                              "\n0,1,,0.5,20,,,,,0.1,\n"
-                              "1,0.9,0.1,0.2,24,,0.01,0.02,accept,0.1,\n"
-                              "2,0.8,0.05,0.1,26,,0.005,0.01,accept,0.1,psnr\n");
+                              "\n0,1,,0.5,20,,,,,,,0.1,\n"
+                              "1,0.9,0.1,0.2,24,,0.01,0.02,accept,,,0.1,\n"
+                              "2,0.8,0.05,0.1,26,,0.005,0.01,accept,,,0.1,psnr\n");
   std::vector<TraceRun> runs{readTraceCsv(dir.file("q.csv"))};
   std::vector<std::string> columns;
   for (const PanelSpec& p : panelsWithData(runs))
