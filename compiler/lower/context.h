@@ -212,11 +212,11 @@ struct Context {
   std::string fstepChoice; // what was chosen, for notes and labels
   void planFStep();        // Pre part (spectra, denominators)
   struct FStepState {
-    enum Kind { Elementwise, Fft, Orthogonal, Cg, Gradient } kind = Cg;
+    enum Kind { Elementwise, Fft, Orthogonal, Cg, Pcg, Gradient } kind = Cg;
     int64_t iters = 10;
     double step = 0;
     ir::ValueId diagN, diagH;    // elementwise: N(1), F'F(1)
-    ir::ValueId specN, specH;    // fft: real spectra of N and F'F
+    ir::ValueId specN, specH;    // fft: real spectra of N and F'F; pcg: of their periodic variants
     std::vector<Prim> transform; // orthogonal: W; diagN, diagH are then W N W'(1), W F'F W'(1)
     ir::ValueId rhsF;            // -Σ 2 w A' c
   } fs;

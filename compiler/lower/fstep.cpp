@@ -69,6 +69,29 @@ LinOp withoutPrefix(const LinOp& op, size_t k) {
   return out;
 }
 
+// The operator with every boundary-dependent prim made periodic (conv with symmetric or zero
+// boundary, grad with Neumann): a circulant operator close to it, whose FFT solve preconditions
+// CG. Nothing when some prim is neither circulant nor has a periodic variant.
+std::optional<LinOp> periodicVariant(const LinOp& op) {
+  LinOp out = op;
+  for (Chain& c : out.terms)
+    for (Prim& p : c.prims) {
+      if (p.circulant())
+        continue;
+      if (!p.entry || p.entry->traits.circulant != stdlib::Circulance::WhenPeriodic)
+        return std::nullopt;
+      p.args.strings["boundary"] = "periodic";
+    }
+  return out;
+}
+
+bool periodicOps(const std::vector<const LinOp*>& ops) {
+  for (const LinOp* op : ops)
+    if (!periodicVariant(*op))
+      return false;
+  return true;
+}
+
 } // namespace
 
 void Context::planFStep() {
@@ -119,11 +142,25 @@ void Context::planFStep() {
       fail(call->loc, "fstep = closed_form needs operators that are all diagonal, all circulant "
                       "(periodic convolutions) or one orthogonal transform followed by diagonal "
                       "ones; use cg(iters = N) or gradient(...)");
+    } else if (fstepName == "x-update" && periodicOps(ops)) {
+      // Warm-started from the previous iterate, which is close: one PCG step per stage.
+      fs.kind = FStepState::Pcg;
+      fs.iters = 1;
+      fstepChoice = "pcg, 1 iteration, preconditioned by the FFT solve with periodic boundaries";
     } else {
       fs.kind = FStepState::Cg;
       fs.iters = 10;
       fstepChoice = "cg, 10 iterations (no diagonal, circulant or orthogonal structure)";
     }
+  } else if (requested == "pcg") {
+    if (!periodicOps(ops))
+      fail(call->loc, "pcg needs operators that are circulant or become so with periodic "
+                      "boundaries (conv, grad, dx, dy); use cg(iters = N)");
+    fs.kind = FStepState::Pcg;
+    fs.iters = intArg("iters", 1);
+    fstepChoice = "pcg, " + std::to_string(fs.iters) +
+                  " iterations, preconditioned by the FFT solve with periodic boundaries (fstep = "
+                  "pcg)";
   } else if (requested == "cg") {
     fs.kind = FStepState::Cg;
     fs.iters = intArg("iters", 10);
@@ -181,6 +218,22 @@ void Context::planFStep() {
       h = h ? b.op(Op::Add, {h, hi}) : hi;
     }
     fs.diagH = b.op(Op::Scale, {h}, {{"alpha", 1.0}}, "F-step W F'F W'(1)");
+  }
+  if (fs.kind == FStepState::Pcg) {
+    // The preconditioner: the spectra of N and F'F with every operator made periodic.
+    ir::ValueId p = impulse(), n, h;
+    for (const LsqTerm& t : f) {
+      LinOp a = *periodicVariant(t.op);
+      ir::ValueId ni = scaled(apply(a.adjoint(), apply(a, p)), mul(Scalar::constant(2), t.weight));
+      n = n ? b.op(Op::Add, {n, ni}) : ni;
+    }
+    for (const auto& [w, op] : d.parts) {
+      LinOp a = *periodicVariant(op);
+      ir::ValueId hi = apply(a.adjoint(), apply(a, p));
+      h = h ? b.op(Op::Add, {h, hi}) : hi;
+    }
+    fs.specN = b.op(Op::Real, {b.op(Op::Rfft2, {n})}, {}, "PCG preconditioner: spectrum of N");
+    fs.specH = b.op(Op::Real, {b.op(Op::Rfft2, {h})}, {}, "PCG preconditioner: spectrum of F'F");
   }
   if (fs.kind == FStepState::Elementwise || fs.kind == FStepState::Fft) {
     bool fft = fs.kind == FStepState::Fft;
@@ -271,6 +324,46 @@ ir::ValueId Context::solveQuadratic(ir::ValueId extra, ir::ValueId start) {
       rs = rsNew;
     }
     graph.mutableNode(x).label = what + "cg, " + std::to_string(fs.iters) + " iterations]";
+    return x;
+  }
+  case FStepState::Pcg: {
+    // Preconditioned CG on M = N + 2H with P = M's periodic variant, solved by FFT. M applies N
+    // through its spectrum when N is circulant; the spectrum of P^-1 r is reused for N z.
+    const ir::ValueId denom = b.op(Op::Fma, {fs.specH, twoW(), fs.specN});
+    const int64_t width = varType.dims.w;
+    auto applyM = [&](ir::ValueId v, std::optional<ir::ValueId> spectrum) {
+      ir::ValueId nv;
+      if (normalCirculant())
+        nv = b.op(Op::Irfft2,
+                  {b.op(Op::Mul, {spectrum ? *spectrum : b.op(Op::Rfft2, {v}), normalSpectrum()})},
+                  {{"width", width}});
+      else
+        nv = normalOp(v);
+      return b.op(Op::Add, {nv, b.op(Op::Scale, {applyH(v)}, {{"alpha", 2.0}})});
+    };
+    ir::ValueId tiny = b.scalar(1e-30f);
+    ir::ValueId x = start;
+    ir::ValueId r = b.op(Op::Sub, {rhs, applyM(x, std::nullopt)});
+    ir::ValueId zSpec = b.op(Op::Div, {b.op(Op::Rfft2, {r}), denom});
+    ir::ValueId p = b.op(Op::Irfft2, {zSpec}, {{"width", width}});
+    std::optional<ir::ValueId> pSpec = zSpec; // the spectrum of p while p = P^-1 r
+    ir::ValueId rz = b.op(Op::Dot, {r, p});
+    for (int64_t k = 0; k < fs.iters; ++k) {
+      ir::ValueId mp = applyM(p, pSpec);
+      ir::ValueId alpha = b.op(Op::Div, {rz, b.op(Op::Max, {b.op(Op::Dot, {p, mp}), tiny})});
+      x = b.op(Op::Fma, {alpha, p, x});
+      if (k + 1 == fs.iters)
+        break;
+      r = b.op(Op::Sub, {r, b.op(Op::Mul, {alpha, mp})});
+      zSpec = b.op(Op::Div, {b.op(Op::Rfft2, {r}), denom});
+      ir::ValueId z = b.op(Op::Irfft2, {zSpec}, {{"width", width}});
+      ir::ValueId rzNew = b.op(Op::Dot, {r, z});
+      ir::ValueId beta = b.op(Op::Div, {rzNew, b.op(Op::Max, {rz, tiny})});
+      p = b.op(Op::Fma, {beta, p, z});
+      pSpec = std::nullopt;
+      rz = rzNew;
+    }
+    graph.mutableNode(x).label = what + "pcg, " + std::to_string(fs.iters) + " iterations]";
     return x;
   }
   case FStepState::Gradient: {

@@ -204,6 +204,16 @@ void Context::readPrior() {
 
 ir::ValueId Context::proxTerm(const ProxTerm& t, ir::ValueId v, ir::ValueId step,
                               std::string label) {
+  // A projection onto constant bounds is an elementwise op, which the fusion pass merges with its
+  // neighbours; as a prox node it would be a memory pass of its own.
+  if (t.runtimeArgs.empty() && t.fused.empty() && (t.name == "nonneg" || t.name == "box")) {
+    if (t.name == "nonneg")
+      return b.op(Op::Max, {v, b.scalar(0.f)}, {}, label);
+    ir::Attrs bounds;
+    for (const auto& [n, value] : t.args)
+      bounds.set(n, value);
+    return b.op(Op::Clamp, {v}, bounds, label);
+  }
   ir::ValueId gl = node(mul(Scalar::of(step), t.weight));
   ir::Attrs attrs{{"fn", t.name}};
   if (!t.args.empty())

@@ -111,6 +111,8 @@ Catalogue Catalogue::language() {
   add(c.fstepSolvers, fn("auto", "chosen from operator structure", {}));
   add(c.fstepSolvers, fn("closed_form", "exact solve (elementwise, FFT or orthogonal)", {}));
   add(c.fstepSolvers, fn("cg", "conjugate gradients", {integer("iters", false, 1, 10000)}));
+  add(c.fstepSolvers, fn("pcg", "CG preconditioned by the FFT solve with periodic boundaries",
+                         {integer("iters", false, 1, 10000)}));
   add(c.fstepSolvers, fn("gradient", "gradient steps on f + d",
                          {integer("steps", false, 1, 10000), number("step", false, 0)}));
 

@@ -7,6 +7,9 @@
 // clang-format on
 // z starts at K x0 and u at 0. ρ may be a schedule in l; u (the dual divided by ρ) is then not
 // rescaled when ρ changes: keep ρ constant for the textbook method and its convergence proof.
+// The loop carries z and s = K x + u (the prox's input) rather than z and u: u = s - z and
+// z - u = 2z - s are then expressions the fusion pass folds into their consumers, and the u
+// update is not a memory pass of its own. The iterates are those of the equations above.
 #include "compiler/lower/solvers/solver.h"
 
 namespace podm::lower {
@@ -18,30 +21,30 @@ ir::ValueId admmStage(StageLowering& s) {
   ir::Builder& b = cx.b;
   const Scalar rho = cx.settings.at("rho");
   const size_t n = cx.splits.size();
-  std::vector<ir::ValueId> z(n), u(n), v(n);
+  std::vector<ir::ValueId> z(n), sum(n), v(n);
   for (size_t j = 0; j < n; ++j) {
     const ir::ValueId start = cx.splits[j].start;
     z[j] = b.loopState(start, "z" + std::to_string(j));
-    u[j] = b.loopState(cx.splits[j].zero, "u" + std::to_string(j));
-    v[j] = b.op(Op::Sub, {z[j], u[j]});
+    sum[j] = b.loopState(start, "s" + std::to_string(j)); // K x + u; u = 0 at the start
+    v[j] = b.op(Op::Sub, {b.op(Op::Scale, {z[j]}, {{"alpha", 2.0}}), sum[j]}, {}, "z - u");
   }
   ir::ValueId x = cx.xUpdate(rho, v, s.x);
   ir::ValueId primal, change;
   for (size_t j = 0; j < n; ++j) {
     ir::ValueId kx = cx.apply(cx.splits[j].K, x);
-    ir::ValueId w = b.op(Op::Add, {kx, u[j]});
+    ir::ValueId w = b.op(Op::Add, {kx, b.op(Op::Sub, {sum[j], z[j]})}, {},
+                         "s" + std::to_string(j) + "+ = K x + u [admm]");
     ir::ValueId zn = cx.zUpdate(cx.splits[j], w, rho, "z" + std::to_string(j) + "+ [admm]");
-    ir::ValueId un = b.op(Op::Sub, {w, zn}, {}, "u" + std::to_string(j) + "+ [admm]");
     ir::ValueId r = b.op(Op::Norm2Sq, {b.op(Op::Sub, {kx, zn})});
     primal = primal ? b.op(Op::Add, {primal, r}) : r;
     ir::ValueId dz = cx.apply(cx.splits[j].K.adjoint(), b.op(Op::Sub, {zn, z[j]}));
     change = change ? b.op(Op::Add, {change, dz}) : dz;
     b.carry(z[j], zn);
-    b.carry(u[j], un);
+    b.carry(sum[j], w);
   }
   s.q["primal_res"] = b.op(Op::Sqrt, {primal}, {}, "primal_res");
-  s.q["dual_res"] = cx.node(
-      cx.mul(rho, Scalar::of(b.op(Op::Sqrt, {b.op(Op::Norm2Sq, {change})}, {}, "||K'(z+ - z)||"))));
+  s.q["dual_res"] = cx.node(cx.mul(
+      rho, Scalar::of(b.op(Op::Sqrt, {b.op(Op::Norm2Sq, {change})}, {}, "||K'(z+ - z)||"))));
   return x;
 }
 
