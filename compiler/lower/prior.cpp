@@ -204,8 +204,16 @@ void Context::readPrior() {
 
 ir::ValueId Context::proxTerm(const ProxTerm& t, ir::ValueId v, ir::ValueId step,
                               std::string label) {
-  // A projection onto constant bounds is an elementwise op, which the fusion pass merges with its
-  // neighbours; as a prox node it would be a memory pass of its own.
+  // Separable proxes with an elementwise closed form are elementwise ops, which the fusion pass
+  // merges with their neighbours (l1 + nonneg: one pass); as prox nodes each would be a memory
+  // pass of its own. Soft thresholding: sign(v) max(|v| - γλ, 0).
+  if (t.name == "l1" && t.args.empty() && t.runtimeArgs.empty()) {
+    ir::ValueId gl = node(mul(Scalar::of(step), t.weight));
+    ir::ValueId shrunk =
+        b.op(Op::Max, {b.op(Op::Sub, {b.op(Op::Abs, {v}), gl}), b.scalar(0.f)});
+    return b.op(Op::Mul, {b.op(Op::Sign, {v}), shrunk}, {}, label);
+  }
+  // A projection onto constant bounds: clamp or max.
   if (t.runtimeArgs.empty() && t.fused.empty() && (t.name == "nonneg" || t.name == "box")) {
     if (t.name == "nonneg")
       return b.op(Op::Max, {v, b.scalar(0.f)}, {}, label);
