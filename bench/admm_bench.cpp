@@ -89,8 +89,8 @@ public:
       : n_(n), np_(static_cast<size_t>(n * n)), half_(static_cast<size_t>(n * (n / 2 + 1))),
         o_(np_), kto_(np_), x_(np_), rhs_(np_), z1_(2 * np_), u1_(2 * np_), z2_(np_), u2_(np_),
         spec_(2 * half_), den_(half_) {
-    unsigned flags = static_cast<int64_t>(np_) >= numerics::kMeasurePixels ? FFTW_MEASURE
-                                                                            : FFTW_ESTIMATE;
+    unsigned flags =
+        static_cast<int64_t>(np_) >= numerics::kMeasurePixels ? FFTW_MEASURE : FFTW_ESTIMATE;
     fftwf_plan_with_nthreads(numerics::fftThreadsFor(static_cast<int64_t>(np_)));
     const int ni = static_cast<int>(n);
     fwd_ = fftwf_plan_dft_r2c_2d(ni, ni, rhs_.p, spec_.c(), flags);
@@ -114,7 +114,8 @@ public:
                      sx = std::sin(pi * double(j) / double(n));
         const double dd = 4 * sx * sx + 4 * sy * sy;
         const size_t q = static_cast<size_t>(i * hw + j);
-        den_.p[q] = static_cast<float>(1.0 / (double(np_) * (std::norm(khat[q]) + kRho * (dd + 1))));
+        den_.p[q] =
+            static_cast<float>(1.0 / (double(np_) * (std::norm(khat[q]) + kRho * (dd + 1))));
       }
     // K'o = F^-1(conj(K^) O).
     fftwf_execute_dft_r2c(fwd_, o_.p, spec_.c());
@@ -168,8 +169,8 @@ public:
       for (int64_t i = 0; i < n; ++i) {
         const int64_t row = i * n, down = (i + 1 == n ? 0 : i + 1) * n;
         float change = 0, prev = 0;
-        splitRow(rhs + row, rhs + down, x + row, z1 + row, z1 + np_ + row, u1 + row,
-                 u1 + np_ + row, z2 + row, u2 + row, n, thr, change, prev);
+        splitRow(rhs + row, rhs + down, x + row, z1 + row, z1 + np_ + row, u1 + row, u1 + np_ + row,
+                 z2 + row, u2 + row, n, thr, change, prev);
         change2 += change;
         prev2 += prev;
       }
@@ -293,8 +294,8 @@ int main(int argc, char** argv) {
       handStage.push_back(((e - d) - (d - c)) / (longStages - 1));
     }
     const double p = bench::median(podmStage), h = bench::median(handStage);
-    std::printf("%5lld² %4d %11.3f %11.3f %7.2f %14.3g\n", static_cast<long long>(n), longStages,
-                p, h, p / h, diff);
+    std::printf("%5lld² %4d %11.3f %11.3f %7.2f %14.3g\n", static_cast<long long>(n), longStages, p,
+                h, p / h, diff);
     if (n == profileSize) {
       ExecutorOptions traced;
       traced.trace = true;

@@ -2,6 +2,7 @@
 #include "numerics/conv.h"
 
 #include "numerics/fft.h"
+#include "numerics/parallel.h"
 #include "numerics/scratch.h"
 
 #include <algorithm>
@@ -9,30 +10,9 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
 namespace podm::numerics {
 namespace {
-
-// Runs body(r0, r1) over [0, rows) in contiguous bands, one per thread, with the thread policy of
-// the FFTs (fftThreadsFor: one thread below kThreadedPixels, every core from there), so a direct
-// convolution of a large plane uses the cores an FFT of it would. The caller's thread takes the
-// first band.
-template <class Body>
-void parallelRows(int64_t rows, int64_t pixels, const Body& body) {
-  const int64_t threads = std::min<int64_t>(fftThreadsFor(pixels), rows);
-  if (threads <= 1) {
-    body(int64_t{0}, rows);
-    return;
-  }
-  std::vector<std::thread> workers;
-  workers.reserve(static_cast<size_t>(threads - 1));
-  for (int64_t t = 1; t < threads; ++t)
-    workers.emplace_back(body, rows * t / threads, rows * (t + 1) / threads);
-  body(int64_t{0}, rows / threads);
-  for (std::thread& w : workers)
-    w.join();
-}
 
 // Cost model constants, in nanoseconds, fitted to podm_bench_kernels' crossover sweep on the
 // reference machine (2-core AMD EPYC, SSE2 build, see docs/performance.md):

@@ -1,13 +1,17 @@
-// Forward differences and negative divergence, row by row so every inner loop is contiguous.
+// Forward differences and negative divergence, row by row so every inner loop is contiguous; rows
+// in bands on every core for large planes (numerics/parallel.h).
 #include "numerics/finite_diff.h"
+
+#include "numerics/parallel.h"
 
 namespace podm::numerics {
 namespace {
 
+// Rows [i0, i1) of one plane; a row reads its own and the next (or, wrapped, the first) row.
 void gradientPlane(const float* x, float* dx, float* dy, int64_t h, int64_t w,
-                   DiffBoundary boundary) {
+                   DiffBoundary boundary, int64_t i0, int64_t i1) {
   const bool periodic = boundary == DiffBoundary::Periodic;
-  for (int64_t i = 0; i < h; ++i) {
+  for (int64_t i = i0; i < i1; ++i) {
     const float* __restrict row = x + i * w;
     float* __restrict outX = dx + i * w;
     for (int64_t j = 0; j + 1 < w; ++j)
@@ -30,10 +34,11 @@ void gradientPlane(const float* x, float* dx, float* dy, int64_t h, int64_t w,
 }
 
 // Transpose of gradientPlane: each difference g = x[b] - x[a] sends +g to b and -g to a.
+// Rows [i0, i1) of one plane; a row reads its own and the previous (or, wrapped, the last) row.
 void gradientAdjointPlane(const float* dx, const float* dy, float* x, int64_t h, int64_t w,
-                          DiffBoundary boundary) {
+                          DiffBoundary boundary, int64_t i0, int64_t i1) {
   const bool periodic = boundary == DiffBoundary::Periodic;
-  for (int64_t i = 0; i < h; ++i) {
+  for (int64_t i = i0; i < i1; ++i) {
     const float* __restrict gx = dx + i * w;
     float* __restrict out = x + i * w;
     // x-part: out[j] = gx[j-1] - gx[j], with the wrap or the zeroed last column.
@@ -76,14 +81,20 @@ void gradient(const float* x, float* g, int64_t planes, int64_t h, int64_t w,
               DiffBoundary boundary) {
   const int64_t plane = h * w;
   for (int64_t p = 0; p < planes; ++p)
-    gradientPlane(x + p * plane, g + 2 * p * plane, g + (2 * p + 1) * plane, h, w, boundary);
+    parallelRows(h, plane, [&](int64_t i0, int64_t i1) {
+      gradientPlane(x + p * plane, g + 2 * p * plane, g + (2 * p + 1) * plane, h, w, boundary, i0,
+                    i1);
+    });
 }
 
 void gradientAdjoint(const float* g, float* x, int64_t planes, int64_t h, int64_t w,
                      DiffBoundary boundary) {
   const int64_t plane = h * w;
   for (int64_t p = 0; p < planes; ++p)
-    gradientAdjointPlane(g + 2 * p * plane, g + (2 * p + 1) * plane, x + p * plane, h, w, boundary);
+    parallelRows(h, plane, [&](int64_t i0, int64_t i1) {
+      gradientAdjointPlane(g + 2 * p * plane, g + (2 * p + 1) * plane, x + p * plane, h, w,
+                           boundary, i0, i1);
+    });
 }
 
 } // namespace podm::numerics

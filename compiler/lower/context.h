@@ -211,6 +211,7 @@ struct Context {
   void admissibility(ir::ValueId gamma, const std::optional<Scalar>& mu);
   std::string fstepChoice; // what was chosen, for notes and labels
   void planFStep();        // Pre part (spectra, denominators)
+  void fstepPreValues();   // planFStep's Pre values for the chosen solver
   struct FStepState {
     enum Kind { Elementwise, Fft, Orthogonal, Cg, Pcg, Gradient } kind = Cg;
     int64_t iters = 10;

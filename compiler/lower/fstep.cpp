@@ -187,7 +187,11 @@ void Context::planFStep() {
   }
   notes.push_back(fstepName + ": " + fstepChoice);
 
-  // Pre: the constant right-hand side and what the closed forms divide by.
+  fstepPreValues();
+}
+
+// Pre: the constant right-hand side and what the closed forms divide by (or precondition with).
+void Context::fstepPreValues() {
   std::optional<ir::ValueId> rhs;
   for (const LsqTerm& t : f) {
     if (!t.offset)

@@ -209,8 +209,7 @@ ir::ValueId Context::proxTerm(const ProxTerm& t, ir::ValueId v, ir::ValueId step
   // pass of its own. Soft thresholding: sign(v) max(|v| - γλ, 0).
   if (t.name == "l1" && t.args.empty() && t.runtimeArgs.empty()) {
     ir::ValueId gl = node(mul(Scalar::of(step), t.weight));
-    ir::ValueId shrunk =
-        b.op(Op::Max, {b.op(Op::Sub, {b.op(Op::Abs, {v}), gl}), b.scalar(0.f)});
+    ir::ValueId shrunk = b.op(Op::Max, {b.op(Op::Sub, {b.op(Op::Abs, {v}), gl}), b.scalar(0.f)});
     return b.op(Op::Mul, {b.op(Op::Sign, {v}), shrunk}, {}, label);
   }
   // A projection onto constant bounds: clamp or max.

@@ -2,13 +2,25 @@
 // c64. Each builder picks, once, the loop instantiated for the node's operand classes, so the
 // loops themselves are branch-free and vectorizable. The per-element math is the CUDA kernels'
 // (runtime/elementwise_math.h).
+#include "numerics/parallel.h"
 #include "runtime/cpu/cpu_kernel.h"
 #include "runtime/elementwise_math.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace podm::cpu {
 namespace {
+
+// Elementwise loops write disjoint elements: body(i0, i1) in bands on every core for large
+// tensors (the FFTs' thread policy, numerics/parallel.h), on the caller's thread otherwise.
+template <class Body>
+void forBands(int64_t n, const Body& body) {
+  constexpr int64_t kChunk = 4096;
+  numerics::parallelRows((n + kChunk - 1) / kChunk, n, [&](int64_t c0, int64_t c1) {
+    body(c0 * kChunk, std::min(n, c1 * kChunk));
+  });
+}
 
 // Operand classes: f32 tensor, c64 tensor, scalar.
 enum class Cls { R, C, S };
@@ -27,15 +39,21 @@ void binaryLoop(const CpuKernel& k, const KernelIO& io) {
     o[0] = F::f(a[0], b[0]);
   } else if constexpr (ScalarA) {
     const A av = a[0];
-    for (int64_t i = 0; i < n; ++i)
-      o[i] = F::f(av, b[i]);
+    forBands(n, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i)
+        o[i] = F::f(av, b[i]);
+    });
   } else if constexpr (ScalarB) {
     const B bv = b[0];
-    for (int64_t i = 0; i < n; ++i)
-      o[i] = F::f(a[i], bv);
+    forBands(n, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i)
+        o[i] = F::f(a[i], bv);
+    });
   } else {
-    for (int64_t i = 0; i < n; ++i)
-      o[i] = F::f(a[i], b[i]);
+    forBands(n, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i)
+        o[i] = F::f(a[i], b[i]);
+    });
   }
 }
 
@@ -91,8 +109,10 @@ void unaryLoop(const CpuKernel& k, const KernelIO& io) {
   O* __restrict o = static_cast<O*>(io.output.raw);
   const int64_t n = k.n;
   const float p0 = k.f0, p1 = k.f1;
-  for (int64_t i = 0; i < n; ++i)
-    o[i] = F::f(a[i], p0, p1);
+  forBands(n, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i)
+      o[i] = F::f(a[i], p0, p1);
+  });
 }
 
 // F::real: f32 tensors and scalars; F::complex: c64 tensors.

@@ -13,6 +13,7 @@
 // the result is bitwise that of the unfused mul/div followed by irfft2.
 #include "ir/fused_program.h"
 #include "numerics/fft.h"
+#include "numerics/parallel.h"
 #include "runtime/cpu/cpu_kernel.h"
 #include "runtime/elementwise_math.h"
 
@@ -165,8 +166,9 @@ struct FusedState : KernelState {
   bool reduction = false;
 };
 
-void fusedKernel(const CpuKernel& k, const KernelIO& io) {
-  const auto& s = static_cast<const FusedState&>(*k.state);
+// Runs the program over elements [begin, end) (whole blocks but the last), accumulating a
+// reduction into acc. Each thread has its own scratch (temporaries and broadcast blocks).
+void runBlocks(const FusedState& s, const KernelIO& io, int64_t begin, int64_t end, Acc& acc) {
   const size_t broadcasts = s.literal.size();
   thread_local std::vector<float> scratch;
   scratch.resize((s.temps + broadcasts) * kBlock);
@@ -178,11 +180,10 @@ void fusedKernel(const CpuKernel& k, const KernelIO& io) {
                   : s.literal[b];
     std::fill(bcast + b * kBlock, bcast + (b + 1) * kBlock, v);
   }
-  Acc acc;
   const float* args[4];
   float* out = static_cast<float*>(io.output.raw);
-  for (int64_t base = 0; base < k.n; base += kBlock) {
-    const int64_t len = std::min(kBlock, k.n - base);
+  for (int64_t base = begin; base < end; base += kBlock) {
+    const int64_t len = std::min(kBlock, end - base);
     for (size_t i = 0; i < s.instrs.size(); ++i) {
       const Instr& in = s.instrs[i];
       for (size_t a = 0; a < in.args.size(); ++a) {
@@ -198,7 +199,25 @@ void fusedKernel(const CpuKernel& k, const KernelIO& io) {
         in.op->op(args, i + 1 == s.instrs.size() ? out + base : temps + i * kBlock, len);
     }
   }
+}
+
+void fusedKernel(const CpuKernel& k, const KernelIO& io) {
+  const auto& s = static_cast<const FusedState&>(*k.state);
+  Acc acc;
+  // A program without a reduction writes disjoint blocks: from the size where the FFTs use every
+  // core, the blocks run in one contiguous band per thread (numerics/parallel.h). Reductions stay
+  // on one thread, so their sums keep the unfused kernels' order bit for bit.
   if (s.reduction) {
+    runBlocks(s, io, 0, k.n, acc);
+  } else {
+    const int64_t blocks = (k.n + kBlock - 1) / kBlock;
+    numerics::parallelRows(blocks, k.n, [&](int64_t b0, int64_t b1) {
+      Acc unused;
+      runBlocks(s, io, b0 * kBlock, std::min(k.n, b1 * kBlock), unused);
+    });
+  }
+  if (s.reduction) {
+    float* out = static_cast<float*>(io.output.raw);
     double total = 0;
     for (double l : acc.lanes)
       total += l;

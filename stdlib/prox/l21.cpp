@@ -5,6 +5,7 @@
 // written, which keeps out == v safe; the block buffer lives on the stack (no allocation).
 #include "stdlib/prox/l21.h"
 
+#include "numerics/parallel.h"
 #include "stdlib/prox/prox_util.h"
 
 #include <algorithm>
@@ -39,30 +40,35 @@ void L21Prox::prox(const Tensor& v, float gamma, Tensor& out) const {
   detail::prepareProxOutput("l21", v, out);
   const Shape& shape = v.shape();
   const int64_t plane = shape.plane();
-  float scale[kPixelBlock];
+  const int64_t blocks = (plane + kPixelBlock - 1) / kPixelBlock;
   for (int64_t sample = 0; sample < shape.n; ++sample) {
     const float* in = v.data() + sample * shape.c * plane;
     float* result = out.data() + sample * shape.c * plane;
-    for (int64_t start = 0; start < plane; start += kPixelBlock) {
-      const int64_t count = std::min(kPixelBlock, plane - start);
-      std::fill(scale, scale + count, 0.0f);
-      for (int64_t channel = 0; channel < shape.c; ++channel) {
-        const float* row = in + channel * plane + start;
-        for (int64_t k = 0; k < count; ++k)
-          scale[k] += row[k] * row[k];
+    // Pixel blocks are independent: bands of them on every core for large planes.
+    numerics::parallelRows(blocks, plane * shape.c, [&](int64_t b0, int64_t b1) {
+      float scale[kPixelBlock];
+      for (int64_t start = b0 * kPixelBlock; start < std::min(plane, b1 * kPixelBlock);
+           start += kPixelBlock) {
+        const int64_t count = std::min(kPixelBlock, plane - start);
+        std::fill(scale, scale + count, 0.0f);
+        for (int64_t channel = 0; channel < shape.c; ++channel) {
+          const float* row = in + channel * plane + start;
+          for (int64_t k = 0; k < count; ++k)
+            scale[k] += row[k] * row[k];
+        }
+        // max(0, 1 - gamma/||v||) without dividing by zero: a zero group has norm 0 < gamma.
+        for (int64_t k = 0; k < count; ++k) {
+          float norm = std::sqrt(scale[k]);
+          scale[k] = norm > gamma ? 1.0f - gamma / norm : 0.0f;
+        }
+        for (int64_t channel = 0; channel < shape.c; ++channel) {
+          const float* row = in + channel * plane + start;
+          float* target = result + channel * plane + start;
+          for (int64_t k = 0; k < count; ++k)
+            target[k] = row[k] * scale[k];
+        }
       }
-      // max(0, 1 - gamma/||v||) without dividing by zero: a zero group has norm 0 < gamma.
-      for (int64_t k = 0; k < count; ++k) {
-        float norm = std::sqrt(scale[k]);
-        scale[k] = norm > gamma ? 1.0f - gamma / norm : 0.0f;
-      }
-      for (int64_t channel = 0; channel < shape.c; ++channel) {
-        const float* row = in + channel * plane + start;
-        float* target = result + channel * plane + start;
-        for (int64_t k = 0; k < count; ++k)
-          target[k] = row[k] * scale[k];
-      }
-    }
+    });
   }
 }
 

@@ -1,0 +1,33 @@
+// Band parallelism with the FFTs' thread policy: body(r0, r1) over [0, rows) in contiguous bands,
+// one per thread (fftThreadsFor(pixels): one thread below kThreadedPixels, every core from
+// there), so a large plane's direct convolution, finite differences, fused elementwise program
+// or group prox uses the cores an FFT of it would. The caller's thread takes the first band.
+// Bands are disjoint and fixed by (rows, threads), so results do not depend on scheduling.
+#pragma once
+
+#include "numerics/fft.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+namespace podm::numerics {
+
+template <class Body>
+void parallelRows(int64_t rows, int64_t pixels, const Body& body) {
+  const int64_t threads = std::min<int64_t>(fftThreadsFor(pixels), rows);
+  if (threads <= 1) {
+    body(int64_t{0}, rows);
+    return;
+  }
+  std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(threads - 1));
+  for (int64_t t = 1; t < threads; ++t)
+    workers.emplace_back(body, rows * t / threads, rows * (t + 1) / threads);
+  body(int64_t{0}, rows / threads);
+  for (std::thread& w : workers)
+    w.join();
+}
+
+} // namespace podm::numerics
