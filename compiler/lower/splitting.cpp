@@ -47,8 +47,10 @@ void Context::planSplits(bool quadratic) {
     return;
   fstepName = "x-update";
   d.parts.clear();
+  // Only K'K enters the quadratic: an orthogonal K (haar, dct) contributes the identity, which
+  // keeps a mask or a circulant f solvable in closed form. Weights are set per stage by xUpdate.
   for (const Split& s : splits)
-    d.parts.push_back({Scalar::constant(0.5), s.K}); // weights set per stage by xUpdate
+    d.parts.push_back({Scalar::constant(0.5), s.K.orthogonal() ? LinOp::identity() : s.K});
   planFStep();
 }
 

@@ -19,6 +19,10 @@ namespace podm::lower {
 using ir::Op;
 
 void pdhgPlan(Context& cx) {
+  for (const ast::Setting& st : cx.stages->settings)
+    if ((st.name == "tau" || st.name == "sigma") && cx.usesStageIndex(*st.value))
+      fail(st.value->loc, "pdhg's steps tau and sigma are fixed for the run (tau sigma ||K||^2 < 1 "
+                          "is checked once); give them without the stage index l");
   cx.splits.clear();
   for (const LsqTerm& t : cx.f) {
     Context::Split s;

@@ -361,6 +361,11 @@ TEST_CASE("the x-update is chosen by structure: elementwise, FFT, CG") {
       lowerText(mask + "op D = grad\ng(x) = 0.1 * l21(D x)\nstages 3 admm { rho = 1 }\n",
                 {{"o", {8, 8}}, {"m", {8, 8}}});
   CHECK(hasLabel(cg.graph, "x-update: cg"));
+  // An orthogonal split contributes W'W = I: the mask's x-update stays elementwise.
+  lower::LowerResult haar =
+      lowerText(mask + "op W = haar(2)\ng(x) = 0.1 * l1(W x)\nstages 3 admm { rho = 1 }\n",
+                {{"o", {8, 8}}, {"m", {8, 8}}});
+  CHECK(hasLabel(haar.graph, "x-update: elementwise"));
   lower::LowerResult pdhg =
       lowerText(mask + "op D = grad\ng(x) = 0.1 * l21(D x)\nstages 3 pdhg { }\n",
                 {{"o", {8, 8}}, {"m", {8, 8}}});
@@ -423,6 +428,9 @@ TEST_CASE("what a solver cannot take is an error naming the place") {
   // proxgrad needs the prox of g(D x), which has no closed form for a non-orthogonal D.
   CHECK(lowerError(head + "g(x) = 0.1 * l21(D x)\nstages 3 fista { }\n")
             .find("splitting solvers (admm, hqs, pdhg) take any operator") != std::string::npos);
+  // pdhg's steps are fixed.
+  CHECK(lowerError(head + "g(x) = 0.1 * l21(D x)\nstages 3 pdhg { tau = 0.1 * l }\n")
+            .find("pdhg's steps tau and sigma are fixed") != std::string::npos);
   // hqs has no dual residual.
   CHECK(lowerError(head + "g(x) = 0.1 * l21(D x)\nstages 3 hqs { mu = 1 }\nmonitor dual_res\n")
             .find("'dual_res' is not available for hqs") != std::string::npos);
