@@ -19,6 +19,7 @@
 // median over interleaved repetitions; before timing, x after L stages is compared.
 //
 //   podm_bench_admm [--sizes 512,2048] [--profile-size N]
+#include "bench/hand_side.h"
 #include "bench/harness.h"
 #include "engine/graph_build.h"
 #include "engine/model_loader.h"
@@ -43,6 +44,8 @@
 #endif
 
 using namespace podm;
+using bench::FftwFloats;
+using bench::readFile;
 
 namespace {
 
@@ -56,32 +59,8 @@ ir::Graph compileModel(const std::string& modelText, int stages, int64_t n) {
                                         "stages " + std::to_string(stages) + " admm");
   text = std::regex_replace(text, std::regex(R"(\n\s*stop[^\n]*)"), "");
   text = std::regex_replace(text, std::regex(R"(\nmonitor[^\n]*)"), "\nmonitor rel_change");
-  auto path = std::filesystem::temp_directory_path() /
-              ("podm_admm_bench_" + std::to_string(getpid()) + ".podm");
-  std::ofstream(path) << text;
-  std::optional<engine::LoadedModel> m = engine::loadModel(path.string(), engine::Stop::AfterSema);
-  std::filesystem::remove(path);
-  if (!m || !m->checked)
-    throw std::runtime_error("the model did not pass sema");
-  engine::GraphInputs in;
-  in.shapes = {{"o", {n, n}}, {"k", {kKernelSize, kKernelSize}}};
-  std::optional<lower::LowerResult> lowered = engine::lowerLoaded(*m, in);
-  if (!lowered)
-    throw std::runtime_error("the model did not lower");
-  return engine::optimizeGraph(lowered->graph, nullptr);
+  return bench::compileModelText(text, {{"o", {n, n}}, {"k", {kKernelSize, kKernelSize}}});
 }
-
-struct FftwFloats {
-  explicit FftwFloats(size_t n) : p(static_cast<float*>(fftwf_malloc(n * sizeof(float)))) {
-    if (!p)
-      throw std::bad_alloc();
-  }
-  ~FftwFloats() { fftwf_free(p); }
-  FftwFloats(const FftwFloats&) = delete;
-  FftwFloats& operator=(const FftwFloats&) = delete;
-  fftwf_complex* c() { return reinterpret_cast<fftwf_complex*>(p); }
-  float* p;
-};
 
 class HandAdmm {
 public:
@@ -223,15 +202,6 @@ private:
   FftwFloats o_, kto_, x_, rhs_, z1_, u1_, z2_, u2_, spec_, den_;
   fftwf_plan fwd_ = nullptr, inv_ = nullptr;
 };
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in)
-    throw std::runtime_error("cannot read " + path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 } // namespace
 

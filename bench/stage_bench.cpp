@@ -25,6 +25,7 @@
 // of x and of the stage-1 monitors, and the accept/feedback sequence).
 //
 //   podm_bench_stage [--sizes 256,512,1024,2048] [--model PATH] [--profile-size N]
+#include "bench/hand_side.h"
 #include "bench/harness.h"
 #include "engine/graph_build.h"
 #include "engine/model_loader.h"
@@ -57,6 +58,8 @@
 #endif
 
 using namespace podm;
+using bench::FftwFloats;
+using bench::readFile;
 
 namespace {
 
@@ -87,55 +90,17 @@ double peakRssMib() {
 // ---------------------------------------------------------------------------------------------
 // podm side: the CLI's library calls on the model file with the stage count replaced.
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in)
-    throw std::runtime_error("cannot read " + path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 ir::Graph compileModel(const std::string& modelText, int stages, int64_t n) {
   static const std::regex stagesLine(R"(stages\s+\d+\s+podm)");
   if (!std::regex_search(modelText, stagesLine))
     throw std::runtime_error("the model has no 'stages N podm' line");
   std::string text =
       std::regex_replace(modelText, stagesLine, "stages " + std::to_string(stages) + " podm");
-  auto path = std::filesystem::temp_directory_path() /
-              ("podm_stage_bench_" + std::to_string(getpid()) + ".podm");
-  {
-    std::ofstream out(path);
-    out << text;
-  }
-  std::optional<engine::LoadedModel> m = engine::loadModel(path.string(), engine::Stop::AfterSema);
-  std::filesystem::remove(path);
-  if (!m || !m->checked)
-    throw std::runtime_error("the model did not pass sema");
-  engine::GraphInputs in;
-  in.shapes = {{"o", {n, n}}, {"k", {kKernelSize, kKernelSize}}};
-  std::optional<lower::LowerResult> lowered = engine::lowerLoaded(*m, in);
-  if (!lowered)
-    throw std::runtime_error("the model did not lower");
-  return engine::optimizeGraph(lowered->graph, nullptr);
+  return bench::compileModelText(text, {{"o", {n, n}}, {"k", {kKernelSize, kKernelSize}}});
 }
 
 // ---------------------------------------------------------------------------------------------
 // Hand side: raw FFTW and plain loops.
-
-struct FftwFloats {
-  explicit FftwFloats(size_t n)
-      : p(static_cast<float*>(fftwf_malloc(n * sizeof(float)))), count(n) {
-    if (!p)
-      throw std::bad_alloc();
-  }
-  ~FftwFloats() { fftwf_free(p); }
-  FftwFloats(const FftwFloats&) = delete;
-  FftwFloats& operator=(const FftwFloats&) = delete;
-  fftwf_complex* c() { return reinterpret_cast<fftwf_complex*>(p); }
-  float* p;
-  size_t count;
-};
 
 struct StageLog {
   float phi = 0, relChange = 0, optError = 0, checkBound = 0;

@@ -25,6 +25,9 @@ namespace podm::lower {
 // The terms of a sum `a + b + ...` in source order (a single term for anything else).
 void summands(const ast::Expr& e, std::vector<const ast::Expr*>& out);
 
+// The stages block's setting `name`, or nullptr (also when there is no stages block).
+const ast::Setting* findSetting(const ast::Decl* stages, const std::string& name);
+
 // A scalar of the model: known when compiling, or a graph value (f32 scalar node).
 struct Scalar {
   std::optional<double> value;

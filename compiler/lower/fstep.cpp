@@ -17,15 +17,6 @@ using ir::Op;
 
 namespace {
 
-const ast::Setting* findSetting(const ast::Decl* stages, const std::string& name) {
-  if (!stages)
-    return nullptr;
-  for (const ast::Setting& s : stages->settings)
-    if (s.name == name)
-      return &s;
-  return nullptr;
-}
-
 bool samePrim(const Prim& a, const Prim& b) {
   return a.sameOperator(b);
 }

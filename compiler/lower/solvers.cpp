@@ -15,13 +15,6 @@ using ir::Op;
 
 namespace {
 
-const ast::Setting* findSetting(const ast::Decl* stages, const std::string& name) {
-  for (const ast::Setting& s : stages->settings)
-    if (s.name == name)
-      return &s;
-  return nullptr;
-}
-
 // Scalar inputs that d's weights read must exist before the loop (inputs are Pre nodes).
 void preloadScalarInputs(Context& cx, const Expr& e) {
   if (e.kind == ExprKind::Name) {
@@ -39,6 +32,15 @@ ir::ValueId norm(ir::Builder& b, ir::ValueId v) {
 }
 
 } // namespace
+
+const ast::Setting* findSetting(const ast::Decl* stages, const std::string& name) {
+  if (!stages)
+    return nullptr;
+  for (const ast::Setting& s : stages->settings)
+    if (s.name == name)
+      return &s;
+  return nullptr;
+}
 
 void Context::buildLoop() {
   const std::string& solver = checked.solver;

@@ -11,17 +11,6 @@ namespace podm::lower {
 
 using ir::Op;
 
-namespace {
-
-const ast::Setting* findSetting(const ast::Decl* stages, const std::string& name) {
-  for (const ast::Setting& s : stages->settings)
-    if (s.name == name)
-      return &s;
-  return nullptr;
-}
-
-} // namespace
-
 void Context::planSplits(bool quadratic) {
   if (const ast::Setting* s = findSetting(stages, "denoiser")) {
     auto it = decls.find(s->value->text);

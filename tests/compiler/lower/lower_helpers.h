@@ -9,6 +9,8 @@
 #include "frontend/sema/sema.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
+#include "stdlib/nn/network.h"
+#include "stdlib/nn/safetensors.h"
 
 #include <cmath>
 #include <doctest/doctest.h>
@@ -63,6 +65,23 @@ inline RunResult runGraph(const ir::Graph& g, const std::map<std::string, Tensor
     if (g.findInput(name))
       used.emplace(name, t);
   return ex.run(used);
+}
+
+// Random weights N(0, stddev) for `spec`, written as safetensors to `path`.
+inline void writeRandomWeights(const nn::NetworkSpec& spec, const std::string& path,
+                               std::mt19937& rng, float stddev = 0.3f) {
+  nn::Network net(spec);
+  nn::TensorMap weights;
+  std::normal_distribution<float> n(0.f, stddev);
+  for (const nn::TensorInfo& info : net.expectedWeights()) {
+    nn::HostTensor t;
+    t.shape = info.shape;
+    t.data.resize(static_cast<size_t>(nn::checkedNumel(info.shape)));
+    for (float& v : t.data)
+      v = n(rng);
+    weights[info.name] = t;
+  }
+  nn::writeSafetensors(path, weights);
 }
 
 inline Tensor randomImage(int64_t h, int64_t w, std::mt19937& rng, float lo = 0, float hi = 1) {

@@ -22,22 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Random weights for `spec`, written as safetensors to `path`.
-void writeRandomWeights(const nn::NetworkSpec& spec, const fs::path& path, std::mt19937& rng) {
-  nn::Network net(spec);
-  nn::TensorMap weights;
-  std::normal_distribution<float> n(0.f, 0.3f);
-  for (const nn::TensorInfo& info : net.expectedWeights()) {
-    nn::HostTensor t;
-    t.shape = info.shape;
-    t.data.resize(static_cast<size_t>(nn::checkedNumel(info.shape)));
-    for (float& v : t.data)
-      v = n(rng);
-    weights[info.name] = t;
-  }
-  nn::writeSafetensors(path.string(), weights);
-}
-
 using Result = PodmResult;
 
 const ir::Node* findNetwork(const ir::Graph& g) {
@@ -80,8 +64,8 @@ TEST_CASE("a naive model with a per-stage net equals a hand-written loop of Netw
   const fs::path& dir = scratch.path();
   std::mt19937 rng(7);
   const nn::NetworkSpec spec = nn::residual(nn::dilatedCnn(2, 4, {1, 2}));
-  writeRandomWeights(spec, dir / "net3.safetensors", rng);
-  writeRandomWeights(spec, dir / "net5.safetensors", rng);
+  writeRandomWeights(spec, (dir / "net3.safetensors").string(), rng);
+  writeRandomWeights(spec, (dir / "net5.safetensors").string(), rng);
 
   const double mu = 0.5, gamma = 0.5, lambda = 0.01;
   const std::string head = "model t\ninput o : image\nvar x : image = o\n"
@@ -155,7 +139,7 @@ TEST_CASE("podm run: net weights from --weights-dir, RGB input restored on its Y
   fs::create_directories(dir / "weights");
   std::mt19937 rng(11);
   const nn::NetworkSpec spec = nn::residual(nn::dilatedCnn(2, 4, {1, 1}));
-  writeRandomWeights(spec, dir / "weights" / "w.safetensors", rng);
+  writeRandomWeights(spec, (dir / "weights" / "w.safetensors").string(), rng);
   const std::string model = "model t\ninput o : image\nvar x : image = o\n"
                             "f(x) = 0.5 * || x - o ||^2\ng(x) = 0.01 * l1(x)\n"
                             "d(x, a) = mu / 2 * || x - a ||^2\n"

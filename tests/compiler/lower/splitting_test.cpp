@@ -377,18 +377,7 @@ TEST_CASE("plug-and-play hqs runs the denoiser where the prox was, as a hand loo
   podm::test::ScratchDir scratch;
   std::mt19937 rng(15);
   const nn::NetworkSpec spec = nn::residual(nn::dilatedCnn(2, 4, {1, 2}));
-  nn::Network net(spec);
-  nn::TensorMap weights;
-  std::normal_distribution<float> gauss(0.f, 0.3f);
-  for (const nn::TensorInfo& info : net.expectedWeights()) {
-    nn::HostTensor t;
-    t.shape = info.shape;
-    t.data.resize(static_cast<size_t>(nn::checkedNumel(info.shape)));
-    for (float& v : t.data)
-      v = gauss(rng);
-    weights[info.name] = t;
-  }
-  nn::writeSafetensors((scratch.path() / "den.safetensors").string(), weights);
+  writeRandomWeights(spec, (scratch.path() / "den.safetensors").string(), rng);
   Tensor o = randomImage(kH, kW, rng), k = randomKernel(3, rng);
   lower::LowerResult r = lowerText(
       "model t\ninput o : image\ninput k : kernel\nop K = conv(k, boundary = \"periodic\")\n"
