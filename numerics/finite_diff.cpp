@@ -81,7 +81,7 @@ void gradient(const float* x, float* g, int64_t planes, int64_t h, int64_t w,
               DiffBoundary boundary) {
   const int64_t plane = h * w;
   for (int64_t p = 0; p < planes; ++p)
-    parallelRows(h, plane, [&](int64_t i0, int64_t i1) {
+    parallelPasses(h, plane, [&](int64_t i0, int64_t i1) {
       gradientPlane(x + p * plane, g + 2 * p * plane, g + (2 * p + 1) * plane, h, w, boundary, i0,
                     i1);
     });
@@ -91,7 +91,7 @@ void gradientAdjoint(const float* g, float* x, int64_t planes, int64_t h, int64_
                      DiffBoundary boundary) {
   const int64_t plane = h * w;
   for (int64_t p = 0; p < planes; ++p)
-    parallelRows(h, plane, [&](int64_t i0, int64_t i1) {
+    parallelPasses(h, plane, [&](int64_t i0, int64_t i1) {
       gradientAdjointPlane(g + 2 * p * plane, g + (2 * p + 1) * plane, x + p * plane, h, w,
                            boundary, i0, i1);
     });

@@ -30,4 +30,19 @@ void parallelRows(int64_t rows, int64_t pixels, const Body& body) {
     w.join();
 }
 
+// Memory-bound passes (elementwise programs, finite differences, the group prox) take a second
+// thread only from a million elements: below that the spawn and join cost about what the second
+// core saves (podm_bench_fista at 512²), and each join is a wait when other processes hold the
+// cores.
+inline constexpr int64_t kThreadedElements = 1024 * 1024;
+
+template <class Body>
+void parallelPasses(int64_t rows, int64_t elements, const Body& body) {
+  if (elements < kThreadedElements) {
+    body(int64_t{0}, rows);
+    return;
+  }
+  parallelRows(rows, elements, body);
+}
+
 } // namespace podm::numerics

@@ -17,7 +17,7 @@ namespace {
 template <class Body>
 void forBands(int64_t n, const Body& body) {
   constexpr int64_t kChunk = 4096;
-  numerics::parallelRows((n + kChunk - 1) / kChunk, n, [&](int64_t c0, int64_t c1) {
+  numerics::parallelPasses((n + kChunk - 1) / kChunk, n, [&](int64_t c0, int64_t c1) {
     body(c0 * kChunk, std::min(n, c1 * kChunk));
   });
 }

@@ -211,7 +211,7 @@ void fusedKernel(const CpuKernel& k, const KernelIO& io) {
     runBlocks(s, io, 0, k.n, acc);
   } else {
     const int64_t blocks = (k.n + kBlock - 1) / kBlock;
-    numerics::parallelRows(blocks, k.n, [&](int64_t b0, int64_t b1) {
+    numerics::parallelPasses(blocks, k.n, [&](int64_t b0, int64_t b1) {
       Acc unused;
       runBlocks(s, io, b0 * kBlock, std::min(k.n, b1 * kBlock), unused);
     });

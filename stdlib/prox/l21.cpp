@@ -45,7 +45,7 @@ void L21Prox::prox(const Tensor& v, float gamma, Tensor& out) const {
     const float* in = v.data() + sample * shape.c * plane;
     float* result = out.data() + sample * shape.c * plane;
     // Pixel blocks are independent: bands of them on every core for large planes.
-    numerics::parallelRows(blocks, plane * shape.c, [&](int64_t b0, int64_t b1) {
+    numerics::parallelPasses(blocks, plane * shape.c, [&](int64_t b0, int64_t b1) {
       float scale[kPixelBlock];
       for (int64_t start = b0 * kPixelBlock; start < std::min(plane, b1 * kPixelBlock);
            start += kPixelBlock) {
