@@ -4,9 +4,10 @@
 // (ir/fused_program.h). The CPU evaluates it in one pass over the data, in cache-sized
 // blocks, instead of one full memory pass per op.
 //
-// A node joins the chain of its reader when that reader is its one use, in the same region, and it
-// has the chain's tensor shape. A node with several readers is recomputed inside each chain that
-// reads it when it is one op on values no chain can absorb (sub(x_G, x) read by ψ and by
+// A node joins the chain of its reader when that reader is its one use (or when every one of its
+// uses is in the chain), in the same region, and it has the chain's tensor shape. A node with
+// several readers is recomputed inside each chain that reads it when it is one op on values no
+// chain can absorb (sub(x_G, x) read by ψ and by
 // ||x_G - x||): a recomputation costs less than writing the value and reading it back; it is
 // dropped when every reader recomputes it. Anything else used twice, read by the executor
 // (outputs, carries, the stop test) or not elementwise stays a separate node and becomes an input.
@@ -158,6 +159,39 @@ struct Fuser {
     }
   }
 
+  // Grows `members` by the nodes read several times, every time by the chain (soft thresholding
+  // reads v in abs and in sign), with their own single-use producers: they are computed once
+  // inside the program. Returns those nodes.
+  std::vector<uint32_t> absorbSharedInside(const ir::Type& type, ir::Region region,
+                                           std::vector<uint32_t>& members) const {
+    std::vector<uint32_t> shared;
+    auto isMember = [&](uint32_t c) {
+      return std::find(members.begin(), members.end(), c) != members.end();
+    };
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (size_t k = 0; k < members.size() && !grew; ++k)
+        for (ir::ValueId o : g.nodes()[members[k]].operands) {
+          const uint32_t c = o.index;
+          if (uses[c] < 2 || isMember(c) || external[c] || absorbed[c] ||
+              g.node(o).region != region || !elementwise(c, type))
+            continue;
+          uint32_t reads = 0;
+          for (uint32_t m : members)
+            for (ir::ValueId p : g.nodes()[m].operands)
+              reads += p.index == c;
+          if (reads != uses[c])
+            continue;
+          members.push_back(c);
+          shared.push_back(c);
+          collect(c, type, region, members);
+          grew = true;
+          break;
+        }
+    }
+    return shared;
+  }
+
   // irfft2(mul/div(a, b)) -> irfft2_product(a, b).
   void fuseInverse(uint32_t root) {
     const ir::Node& r = g.nodes()[root];
@@ -199,6 +233,7 @@ struct Fuser {
     }
     std::vector<uint32_t> members{root};
     collect(root, type, r.region, members);
+    const std::vector<uint32_t> shared = absorbSharedInside(type, r.region, members);
     if (members.size() < 2)
       return;
     std::sort(members.begin(), members.end()); // index order is a topological order
@@ -241,7 +276,8 @@ struct Fuser {
     if (inputs.size() > kMaxInputs)
       return;
     for (uint32_t m : members) {
-      if (m != root && uses[m] > 1) { // recomputed here: count the uses this chain replaces
+      const bool inside = std::find(shared.begin(), shared.end(), m) != shared.end();
+      if (m != root && uses[m] > 1 && !inside) { // recomputed here: count the uses it replaces
         for (uint32_t reader : members)
           for (ir::ValueId o : g.nodes()[reader].operands)
             recomputed[m] += o.index == m;

@@ -92,6 +92,33 @@ TEST_CASE("fusion makes one node per chain, recomputes one-op shared values, kee
   CHECK(want.monitors.values == got.monitors.values); // reductions too: same lanes, same order
 }
 
+TEST_CASE("a value every reader of which is in one chain is computed once inside it") {
+  // x <- max(sign(v) max(|v| - t, 0), 0) with v = x - 0.2 (x - a): soft thresholding reads v
+  // twice (abs and sign), both in the chain, so v and its producers join it: one fused node.
+  ir::Graph g("soft");
+  ir::Builder b(g);
+  ir::Type t = ir::Type::real({1, 1, 23, 31});
+  ir::ValueId a = b.input("a", t);
+  ir::ValueId s = b.input("s", ir::Type::scalar());
+  b.beginLoop(3);
+  ir::ValueId x = b.loopState(a, "x");
+  ir::ValueId v = b.op(Op::Sub, {x, b.op(Op::Scale, {b.op(Op::Sub, {x, a})}, {{"alpha", 0.2}})});
+  ir::ValueId zero = b.scalar(0.f);
+  ir::ValueId shrunk = b.op(Op::Max, {b.op(Op::Sub, {b.op(Op::Abs, {v}), s}), zero});
+  ir::ValueId next =
+      b.op(Op::Max, {b.op(Op::Mul, {b.op(Op::Sign, {v}), shrunk}), zero}, {}, "next");
+  b.carry(x, next);
+  b.endLoop();
+  b.output("x", b.loopResult(x));
+  ir::Graph out = passes::fuseElementwise(g);
+  ir::verify(out);
+  CHECK(countOp(out, Op::FusedElementwise) == 1);
+  CHECK(countOp(out, Op::Sub) == 0);
+  CHECK(countOp(out, Op::Abs) == 0);
+  RunResult want = runGraph(g, chainInputs()), got = runGraph(out, chainInputs());
+  CHECK(relativeError(got.outputs.at("x"), toImage(want.outputs.at("x"))) == 0);
+}
+
 TEST_CASE("fused programs survive .pgraph and read in the dump") {
   ir::Graph out = passes::fuseElementwise(chains());
   std::string text = ir::dump(out);
