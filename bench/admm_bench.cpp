@@ -68,22 +68,12 @@ public:
       : n_(n), np_(static_cast<size_t>(n * n)), half_(static_cast<size_t>(n * (n / 2 + 1))),
         o_(np_), kto_(np_), x_(np_), rhs_(np_), z1_(2 * np_), u1_(2 * np_), z2_(np_), u2_(np_),
         spec_(2 * half_), den_(half_) {
-    unsigned flags =
-        static_cast<int64_t>(np_) >= numerics::kMeasurePixels ? FFTW_MEASURE : FFTW_ESTIMATE;
-    fftwf_plan_with_nthreads(numerics::fftThreadsFor(static_cast<int64_t>(np_)));
-    const int ni = static_cast<int>(n);
-    fwd_ = fftwf_plan_dft_r2c_2d(ni, ni, rhs_.p, spec_.c(), flags);
-    inv_ = fftwf_plan_dft_c2r_2d(ni, ni, spec_.c(), rhs_.p, flags);
+    bench::planHandPair(n, rhs_.p, spec_.c(), fwd_, inv_);
     std::memcpy(o_.p, o, np_ * sizeof(float));
     // psf2otf of the kernel, then |K^|^2 and the denominator with the TV and identity splits:
     // |Dx^|^2 = 4 sin^2(pi v / n) along x (columns), likewise along y.
     std::vector<std::complex<float>> khat(half_);
-    std::fill(rhs_.p, rhs_.p + np_, 0.0f);
-    for (int64_t a = 0; a < kKernelSize; ++a)
-      for (int64_t b = 0; b < kKernelSize; ++b) {
-        int64_t r = ((a - kKernelSize / 2) % n + n) % n, c = ((b - kKernelSize / 2) % n + n) % n;
-        rhs_.p[r * n + c] += k[a * kKernelSize + b];
-      }
+    bench::placeKernelAtOrigin(k, kKernelSize, n, rhs_.p);
     fftwf_execute_dft_r2c(fwd_, rhs_.p, reinterpret_cast<fftwf_complex*>(khat.data()));
     const int64_t hw = n / 2 + 1;
     const double pi = 3.14159265358979323846;
@@ -211,10 +201,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--sizes" && i + 1 < argc) {
-      sizes.clear();
-      std::stringstream s(argv[++i]);
-      for (std::string item; std::getline(s, item, ',');)
-        sizes.push_back(std::stoll(item));
+      sizes = bench::parseSizes(argv[++i]);
     } else if (a == "--profile-size" && i + 1 < argc) {
       profileSize = std::stoll(argv[++i]);
     } else {
@@ -225,17 +212,13 @@ int main(int argc, char** argv) {
   const std::string modelText = readFile(PODM_BENCH_ADMM_MODEL);
   engine::installStdlibProxProvider();
   cpu::CpuBackend cpuBackend;
-  {
-    std::vector<float> in(4, 1.0f);
-    std::vector<std::complex<float>> out(4);
-    numerics::fftForward(in.data(), out.data(), 2, 2); // podm's plan cache first (threads init)
-  }
+  bench::initPodmFft(); // before the hand sides plan
   std::printf("podm_bench_admm: %s, %ld hardware threads, %s\n", PODM_BENCH_ADMM_MODEL,
               sysconf(_SC_NPROCESSORS_ONLN), fftwf_version);
   std::printf("%6s %4s %11s %11s %7s %14s\n", "size", "L", "podm ms", "hand ms", "ratio",
               "max|x diff|");
   for (int64_t n : sizes) {
-    const int longStages = n <= 512 ? 21 : 8, reps = n <= 512 ? 9 : 9;
+    const int longStages = n <= 512 ? 21 : 8, reps = 9;
     Tensor gt = io::syntheticImage("scene", n, n, 1);
     Tensor k = io::gaussianKernel(kKernelSize, kKernelSigma);
     Tensor o = io::addGaussianNoise(io::blur(gt, k, numerics::Boundary::Periodic), kNoise, 7);

@@ -52,19 +52,9 @@ public:
       : n_(n), np_(static_cast<size_t>(n * n)), half_(static_cast<size_t>(n * (n / 2 + 1))),
         o_(np_), kto_(np_), x_(np_), xn_(np_), y_(np_), g_(np_), spec_(2 * half_), nk2_(half_),
         khat_(2 * half_), ohat_(2 * half_) {
-    unsigned flags =
-        static_cast<int64_t>(np_) >= numerics::kMeasurePixels ? FFTW_MEASURE : FFTW_ESTIMATE;
-    fftwf_plan_with_nthreads(numerics::fftThreadsFor(static_cast<int64_t>(np_)));
-    const int ni = static_cast<int>(n);
-    fwd_ = fftwf_plan_dft_r2c_2d(ni, ni, g_.p, spec_.c(), flags);
-    inv_ = fftwf_plan_dft_c2r_2d(ni, ni, spec_.c(), g_.p, flags);
+    bench::planHandPair(n, g_.p, spec_.c(), fwd_, inv_);
     std::memcpy(o_.p, o, np_ * sizeof(float));
-    std::fill(g_.p, g_.p + np_, 0.0f);
-    for (int64_t a = 0; a < kKernelSize; ++a)
-      for (int64_t b = 0; b < kKernelSize; ++b) {
-        int64_t r = ((a - kKernelSize / 2) % n + n) % n, c = ((b - kKernelSize / 2) % n + n) % n;
-        g_.p[r * n + c] += k[a * kKernelSize + b];
-      }
+    bench::placeKernelAtOrigin(k, kKernelSize, n, g_.p);
     auto* kh = reinterpret_cast<std::complex<float>*>(khat_.p);
     fftwf_execute_dft_r2c(fwd_, g_.p, khat_.c());
     float lf = 0;
@@ -169,10 +159,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--sizes" && i + 1 < argc) {
-      sizes.clear();
-      std::stringstream s(argv[++i]);
-      for (std::string item; std::getline(s, item, ',');)
-        sizes.push_back(std::stoll(item));
+      sizes = bench::parseSizes(argv[++i]);
     } else {
       std::fprintf(stderr, "usage: podm_bench_fista [--sizes 256,512,...]\n");
       return 2;
@@ -181,11 +168,7 @@ int main(int argc, char** argv) {
   const std::string modelText = bench::readFile(PODM_BENCH_FISTA_MODEL);
   engine::installStdlibProxProvider();
   cpu::CpuBackend cpuBackend;
-  {
-    std::vector<float> in(4, 1.0f);
-    std::vector<std::complex<float>> out(4);
-    numerics::fftForward(in.data(), out.data(), 2, 2); // podm's plan cache first (threads init)
-  }
+  bench::initPodmFft(); // before the hand sides plan
   std::printf("podm_bench_fista: %s, %ld hardware threads, %s\n", PODM_BENCH_FISTA_MODEL,
               sysconf(_SC_NPROCESSORS_ONLN), fftwf_version);
   std::printf("%6s %9s %4s %11s %11s %7s %14s\n", "size", "monitors", "L", "podm ms", "hand ms",

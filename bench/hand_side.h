@@ -5,8 +5,12 @@
 
 #include "engine/graph_build.h"
 #include "engine/model_loader.h"
+#include "numerics/fft.h"
 
+#include <algorithm>
+#include <complex>
 #include <cstddef>
+#include <cstdint>
 #include <fftw3.h>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 namespace podm::bench {
 
@@ -39,6 +44,44 @@ inline std::string readFile(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// r2c and c2r plans of an n x n plane for the hand loops, with the planner flags and thread count
+// of podm's plan cache (FFTW_MEASURE overwrites `real` and `spec`: plan before filling them).
+inline void planHandPair(int64_t n, float* real, fftwf_complex* spec, fftwf_plan& fwd,
+                         fftwf_plan& inv) {
+  const unsigned flags = n * n >= numerics::kMeasurePixels ? FFTW_MEASURE : FFTW_ESTIMATE;
+  fftwf_plan_with_nthreads(numerics::fftThreadsFor(n * n));
+  const int ni = static_cast<int>(n);
+  fwd = fftwf_plan_dft_r2c_2d(ni, ni, real, spec, flags);
+  inv = fftwf_plan_dft_c2r_2d(ni, ni, spec, real, flags);
+}
+
+// The size x size kernel k centred at the origin of an n x n plane, periodically (the input of
+// psf2otf: its r2c is the kernel's transfer function).
+inline void placeKernelAtOrigin(const float* k, int64_t size, int64_t n, float* plane) {
+  std::fill(plane, plane + n * n, 0.0f);
+  for (int64_t a = 0; a < size; ++a)
+    for (int64_t b = 0; b < size; ++b) {
+      const int64_t r = ((a - size / 2) % n + n) % n, c = ((b - size / 2) % n + n) % n;
+      plane[r * n + c] += k[a * size + b];
+    }
+}
+
+// podm's FFT plan cache set up first (it initialises FFTW's threads) before a hand side plans.
+inline void initPodmFft() {
+  std::vector<float> in(4, 1.0f);
+  std::vector<std::complex<float>> out(4);
+  numerics::fftForward(in.data(), out.data(), 2, 2);
+}
+
+// "256,512,1024" -> {256, 512, 1024}.
+inline std::vector<int64_t> parseSizes(const std::string& list) {
+  std::vector<int64_t> sizes;
+  std::stringstream s(list);
+  for (std::string item; std::getline(s, item, ',');)
+    sizes.push_back(std::stoll(item));
+  return sizes;
 }
 
 // The model text compiled as `podm run` compiles a model file (sema, lowering for these input

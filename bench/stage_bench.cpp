@@ -115,19 +115,10 @@ public:
         gg_(pixels_), tmp_(pixels_), fb_(pixels_), spec_(2 * half_), khat_(2 * half_), nk2_(half_),
         den_(half_) {
     // Plans first: FFTW_MEASURE overwrites the arrays it plans on.
-    unsigned flags = n * n >= numerics::kMeasurePixels ? FFTW_MEASURE : FFTW_ESTIMATE;
-    fftwf_plan_with_nthreads(numerics::fftThreadsFor(n * n));
-    int ni = static_cast<int>(n);
-    fwd_ = fftwf_plan_dft_r2c_2d(ni, ni, tmp_.p, spec_.c(), flags);
-    inv_ = fftwf_plan_dft_c2r_2d(ni, ni, spec_.c(), tmp_.p, flags);
+    bench::planHandPair(n, tmp_.p, spec_.c(), fwd_, inv_);
     std::memcpy(o_.p, o, pixels_ * sizeof(float));
     // psf2otf: the kernel centred at the origin, periodically.
-    std::fill(tmp_.p, tmp_.p + pixels_, 0.0f);
-    for (int64_t a = 0; a < kKernelSize; ++a)
-      for (int64_t b = 0; b < kKernelSize; ++b) {
-        int64_t r = ((a - kKernelSize / 2) % n + n) % n, c = ((b - kKernelSize / 2) % n + n) % n;
-        tmp_.p[r * n + c] += k[a * kKernelSize + b];
-      }
+    bench::placeKernelAtOrigin(k, kKernelSize, n, tmp_.p);
     fftwf_execute_dft_r2c(fwd_, tmp_.p, khat_.c());
     float scale = 1.0f / static_cast<float>(pixels_), lf = 0;
     for (size_t j = 0; j < half_; ++j) {
@@ -399,10 +390,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--sizes" && i + 1 < argc) {
-      sizes.clear();
-      std::stringstream s(argv[++i]);
-      for (std::string item; std::getline(s, item, ',');)
-        sizes.push_back(std::stoll(item));
+      sizes = bench::parseSizes(argv[++i]);
     } else if (a == "--model" && i + 1 < argc) {
       modelPath = argv[++i];
     } else if (a == "--profile-size" && i + 1 < argc) {
@@ -416,12 +404,7 @@ int main(int argc, char** argv) {
   const std::string modelText = readFile(modelPath);
   engine::installStdlibProxProvider();
   cpu::CpuBackend cpuBackend;
-  {
-    // Initializes podm's FFTW plan cache (fftwf_init_threads) before the hand side plans.
-    std::vector<float> in(4, 1.0f);
-    std::vector<std::complex<float>> out(4);
-    numerics::fftForward(in.data(), out.data(), 2, 2);
-  }
+  bench::initPodmFft(); // before the hand sides plan
   std::printf("podm_bench_stage: %s, %u hardware threads, %s; FFT threads: 1 below %lld pixels, %d "
               "from there\n",
               modelPath.c_str(), std::max(1u, static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN))),

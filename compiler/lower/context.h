@@ -203,9 +203,10 @@ struct Context {
   // --- fstep.cpp: x~ = argmin f(x) + d(x, xA)
   ir::ValueId fstep(ir::ValueId xA);
   // The same quadratic with any right-hand side: (N + 2H) x = -Σ 2 w A'c + extra, from `start`
-  // (CG, gradient). The splitting solvers' x-update, with H = ρ/2 Σ K'K set as d.parts.
+  // (CG, PCG, gradient). The splitting solvers' x-update, with H = ρ/2 Σ K'K set as d.parts.
   ir::ValueId solveQuadratic(ir::ValueId extra, ir::ValueId start);
-  std::string fstepName = "F-step"; // "x-update" for the splitting solvers, in notes and labels
+  // What the quadratic solve is called in notes and labels: the splitting solvers' x-update.
+  std::string fstepName() const { return splitting ? "x-update" : "F-step"; }
   // The model text being lowered now (an operator's use), so that a node the graph builder refuses
   // for these input sizes is reported there, in the model's words (lowerModel).
   SourceLoc where;
@@ -253,15 +254,15 @@ struct Context {
     const ProxTerm* term = nullptr;    // a term of g
     const LsqTerm* fidelity = nullptr; // pdhg: a term w ||A x + c||^2 of f, K = A
     LinOp K = LinOp::identity();
-    ir::ValueId start, zero; // K x0 and 0 in K's range (Pre): where z and u (or y) start
+    ir::ValueId start; // where the split's state starts (Pre): K x0 (admm's z), 0 (pdhg's y)
   };
   std::vector<Split> splits;
   const ast::Decl* denoiser = nullptr;  // the `denoiser = A` setting: its network
   const ProxTerm* primalTerm = nullptr; // pdhg: the term of g on the variable, proxed on x
-  // Pre: one split per term of g (and the denoiser's); for admm and hqs also the x-update's
-  // quadratic (N + ρ Σ K'K), planned as an F-step with d.parts = {(ρ/2, K)}.
-  void planSplits(bool quadratic);
-  // The x-update argmin f(x) + penalty/2 Σ ||K_j x - v_j||^2, from `start` (CG, gradient).
+  // Pre (admm, hqs): one split per term of g (and the denoiser's), and the x-update's quadratic
+  // (N + ρ Σ K'K), planned as an F-step with d.parts = {(ρ/2, K)}. pdhg plans its own blocks.
+  void planSplits();
+  // The x-update argmin f(x) + penalty/2 Σ ||K_j x - v_j||^2, from `start` (CG, PCG, gradient).
   ir::ValueId xUpdate(const Scalar& penalty, const std::vector<ir::ValueId>& v, ir::ValueId start);
   // z = argmin h(z) + penalty/2 ||z - v||^2 for the split's term (prox_{λh/penalty}(v)), or the
   // denoiser's output at v.

@@ -133,7 +133,7 @@ void Context::planFStep() {
       fail(call->loc, "fstep = closed_form needs operators that are all diagonal, all circulant "
                       "(periodic convolutions) or one orthogonal transform followed by diagonal "
                       "ones; use cg(iters = N) or gradient(...)");
-    } else if (fstepName == "x-update" && periodicOps(ops)) {
+    } else if (splitting && periodicOps(ops)) {
       // Warm-started from the previous iterate, which is close: one PCG step per stage.
       fs.kind = FStepState::Pcg;
       fs.iters = 1;
@@ -176,7 +176,7 @@ void Context::planFStep() {
   } else {
     fail(call->loc, "unknown F-step solver '" + requested + "'");
   }
-  notes.push_back(fstepName + ": " + fstepChoice);
+  notes.push_back(fstepName() + ": " + fstepChoice);
 
   fstepPreValues();
 }
@@ -216,18 +216,24 @@ void Context::fstepPreValues() {
   }
   if (fs.kind == FStepState::Pcg) {
     // The preconditioner: the spectra of N and F'F with every operator made periodic.
+    // A circulant f (the usual periodic blur) is its own variant: its spectrum is shared with ∇f.
     ir::ValueId p = impulse(), n, h;
-    for (const LsqTerm& t : f) {
-      LinOp a = *periodicVariant(t.op);
-      ir::ValueId ni = scaled(apply(a.adjoint(), apply(a, p)), mul(Scalar::constant(2), t.weight));
-      n = n ? b.op(Op::Add, {n, ni}) : ni;
+    if (normalCirculant()) {
+      fs.specN = normalSpectrum();
+    } else {
+      for (const LsqTerm& t : f) {
+        LinOp a = *periodicVariant(t.op);
+        ir::ValueId ni =
+            scaled(apply(a.adjoint(), apply(a, p)), mul(Scalar::constant(2), t.weight));
+        n = n ? b.op(Op::Add, {n, ni}) : ni;
+      }
+      fs.specN = b.op(Op::Real, {b.op(Op::Rfft2, {n})}, {}, "PCG preconditioner: spectrum of N");
     }
     for (const auto& [w, op] : d.parts) {
       LinOp a = *periodicVariant(op);
       ir::ValueId hi = apply(a.adjoint(), apply(a, p));
       h = h ? b.op(Op::Add, {h, hi}) : hi;
     }
-    fs.specN = b.op(Op::Real, {b.op(Op::Rfft2, {n})}, {}, "PCG preconditioner: spectrum of N");
     fs.specH = b.op(Op::Real, {b.op(Op::Rfft2, {h})}, {}, "PCG preconditioner: spectrum of F'F");
   }
   if (fs.kind == FStepState::Elementwise || fs.kind == FStepState::Fft) {
@@ -266,7 +272,7 @@ ir::ValueId Context::fstep(ir::ValueId xA) {
 
 ir::ValueId Context::solveQuadratic(ir::ValueId extra, ir::ValueId start) {
   ir::ValueId rhs = fs.rhsF ? b.op(Op::Add, {fs.rhsF, extra}) : extra;
-  const std::string what = fstepName == "F-step" ? "x~ [F-step: " : "x+ [x-update: ";
+  const std::string what = splitting ? "x+ [x-update: " : "x~ [F-step: ";
   // The closed forms precompute the response of Σ F'F; its weight, one for all parts, is applied
   // per stage.
   auto twoW = [&] {
@@ -274,7 +280,7 @@ ir::ValueId Context::solveQuadratic(ir::ValueId extra, ir::ValueId start) {
     for (const auto& [wi, op] : d.parts)
       if (wi.value != w.value || wi.node != w.node)
         throw LowerError(stages ? stages->loc : SourceLoc{},
-                         "a closed-form " + fstepName +
+                         "a closed-form " + fstepName() +
                              " with terms of different weights is not lowered; use "
                              "fstep = cg(iters = N)");
     return node(mul(Scalar::constant(2), w));

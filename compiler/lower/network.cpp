@@ -14,21 +14,6 @@ namespace podm::lower {
 using ast::Expr;
 using ast::ExprKind;
 
-namespace {
-
-const Expr* argument(const Expr& call, const std::string& name, size_t position) {
-  size_t positional = 0;
-  for (const ast::Arg& a : call.args) {
-    if (a.name == name)
-      return a.value.get();
-    if (a.name.empty() && positional++ == position)
-      return a.value.get();
-  }
-  return nullptr;
-}
-
-} // namespace
-
 int64_t Context::netInteger(const Expr* e, int64_t fallback, SourceLoc use) {
   if (!e)
     return fallback;
@@ -49,19 +34,19 @@ nn::NetworkSpec Context::netSpec(const Expr& e, int depth) {
       return netSpec(*d->second->value, depth + 1);
     }
     if (e.kind == ExprKind::Call && e.text == "residual") {
-      const Expr* inner = argument(e, "net", 0);
+      const Expr* inner = callArgument(e, 0, "net");
       if (!inner)
         fail(e.loc, "residual(...) needs a network");
       return nn::residual(netSpec(*inner, depth + 1));
     }
     if (e.kind == ExprKind::Call && (e.text == "dilated_cnn" || e.text == "elu_cnn")) {
-      int64_t layers = netInteger(argument(e, "depth", 0), 7, e.loc);
-      int64_t channels = netInteger(argument(e, "channels", 1), 64, e.loc);
-      int64_t in = netInteger(argument(e, "in", 3), 1, e.loc);
+      int64_t layers = netInteger(callArgument(e, 0, "depth"), 7, e.loc);
+      int64_t channels = netInteger(callArgument(e, 1, "channels"), 64, e.loc);
+      int64_t in = netInteger(callArgument(e, 3, "in"), 1, e.loc);
       if (e.text == "elu_cnn")
         return nn::eluCnn(layers, channels, in);
       std::vector<int64_t> dilations(static_cast<size_t>(std::max<int64_t>(layers, 0)), 1);
-      if (const Expr* list = argument(e, "dilations", 2)) {
+      if (const Expr* list = callArgument(e, 2, "dilations")) {
         if (list->kind != ExprKind::List)
           fail(list->loc, "dilations must be a list such as [1, 2, 3, 2, 1]");
         dilations.clear();
@@ -76,7 +61,7 @@ nn::NetworkSpec Context::netSpec(const Expr& e, int depth) {
       for (const ast::ExprPtr& item : e.operands) {
         const Expr& l = *item;
         const std::string& kind = l.text;
-        auto arg = [&](const char* n, size_t pos) { return argument(l, n, pos); };
+        auto arg = [&](const char* n, size_t pos) { return callArgument(l, pos, n); };
         if (l.kind != ExprKind::Call && l.kind != ExprKind::Name)
           fail(l.loc, "a layer is a call such as conv(in = 1, out = 64) or a name such as relu");
         nn::Layer layer;

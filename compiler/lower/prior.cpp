@@ -204,24 +204,17 @@ void Context::readPrior() {
 
 ir::ValueId Context::proxTerm(const ProxTerm& t, ir::ValueId v, ir::ValueId step,
                               std::string label) {
-  // Separable proxes with an elementwise closed form are elementwise ops, which the fusion pass
-  // merges with their neighbours (l1 + nonneg: one pass); as prox nodes each would be a memory
-  // pass of its own. Soft thresholding: sign(v) max(|v| - γλ, 0).
-  if (t.name == "l1" && t.args.empty() && t.runtimeArgs.empty()) {
-    ir::ValueId gl = node(mul(Scalar::of(step), t.weight));
-    ir::ValueId shrunk = b.op(Op::Max, {b.op(Op::Sub, {b.op(Op::Abs, {v}), gl}), b.scalar(0.f)});
-    return b.op(Op::Mul, {b.op(Op::Sign, {v}), shrunk}, {}, label);
-  }
-  // A projection onto constant bounds: clamp or max.
-  if (t.runtimeArgs.empty() && t.fused.empty() && (t.name == "nonneg" || t.name == "box")) {
-    if (t.name == "nonneg")
-      return b.op(Op::Max, {v, b.scalar(0.f)}, {}, label);
-    ir::Attrs bounds;
-    for (const auto& [n, value] : t.args)
-      bounds.set(n, value);
-    return b.op(Op::Clamp, {v}, bounds, label);
-  }
   ir::ValueId gl = node(mul(Scalar::of(step), t.weight));
+  // A prox whose declaration gives elementwise ops (l1, nonneg, box) becomes those ops when its
+  // arguments are known now, so the fusion pass merges it with its neighbours.
+  const stdlib::ProxEntry& entry = *stdlib::proxRegistry().find(t.name);
+  if (entry.lowerElementwise && t.runtimeArgs.empty() && t.fused.empty()) {
+    stdlib::ProxArgs args(t.args.begin(), t.args.end());
+    ir::ValueId out = entry.lowerElementwise(b, v, gl, args);
+    if (!label.empty())
+      graph.mutableNode(out).label = std::move(label);
+    return out;
+  }
   ir::Attrs attrs{{"fn", t.name}};
   if (!t.args.empty())
     attrs.set("args", t.args);

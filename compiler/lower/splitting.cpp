@@ -1,17 +1,18 @@
 // What the splitting solvers (admm, hqs, pdhg; solvers/) share: the splits z_j = K_j x, one per
 // term λ_j h_j(K_j x) of g plus, for plug-and-play, the denoiser's z = x; the x-update
-//   x = argmin f(x) + ρ/2 Σ_j ||K_j x - v_j||^2,   i.e.  (N + ρ Σ K_j'K_j) x = -Σ 2 w A'c + ρ Σ
-//   K_j' v_j,
+// clang-format off
+//   x = argmin f(x) + ρ/2 Σ_j ||K_j x - v_j||^2,   i.e.  (N + ρ Σ K_j'K_j) x = -Σ 2 w A'c + ρ Σ K_j' v_j,
+// clang-format on
 // which is the F-step's quadratic with H = ρ/2 Σ K_j'K_j and so is solved the way the F-step is
-// (fstep.cpp: elementwise, FFT closed form, orthogonal transform or CG, chosen by structure);
-// and the z-update prox_{λh/ρ}(v), or the denoiser's output at v.
+// (fstep.cpp: elementwise, FFT closed form, orthogonal transform, PCG or CG, chosen by
+// structure); and the z-update prox_{λh/ρ}(v), or the denoiser's output at v.
 #include "compiler/lower/context.h"
 
 namespace podm::lower {
 
 using ir::Op;
 
-void Context::planSplits(bool quadratic) {
+void Context::planSplits() {
   if (const ast::Setting* s = findSetting(stages, "denoiser")) {
     auto it = decls.find(s->value->text);
     if (s->value->kind != ast::ExprKind::Name || it == decls.end() ||
@@ -28,13 +29,8 @@ void Context::planSplits(bool quadratic) {
   }
   if (denoiser)
     splits.push_back(Split{});
-  for (Split& s : splits) {
+  for (Split& s : splits)
     s.start = apply(s.K, x0);
-    s.zero = b.op(Op::Scale, {s.start}, {{"alpha", 0.0}});
-  }
-  if (!quadratic)
-    return;
-  fstepName = "x-update";
   d.parts.clear();
   // Only K'K enters the quadratic: an orthogonal K (haar, dct) contributes the identity, which
   // keeps a mask or a circulant f solvable in closed form. Weights are set per stage by xUpdate.

@@ -525,8 +525,9 @@ void Checker::checkStages(const Decl& d) {
     } else if (s.name == "fstep") {
       Type t = expr(*s.value, Context::Setting);
       if (!t.is(Kind::Solver) && !t.is(Kind::Error))
-        diags_.error(s.value->loc, "fstep must be an F-step solver: auto, closed_form, "
-                                   "cg(iters = N), pcg(iters = N) or gradient(steps = N, step = s)");
+        diags_.error(s.value->loc,
+                     "fstep must be an F-step solver: auto, closed_form, "
+                     "cg(iters = N), pcg(iters = N) or gradient(steps = N, step = s)");
     } else if (s.name == "A") {
       Type t = expr(*s.value, Context::General);
       if (!t.is(Kind::Net) && !t.is(Kind::Operator) && !t.is(Kind::Error))

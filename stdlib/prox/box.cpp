@@ -59,7 +59,13 @@ ProxEntry makeBoxEntry() {
               detail::throwBadArgument("lo = " + detail::formatNumber(lo) +
                                        " must not exceed hi = " + detail::formatNumber(hi));
             return std::make_unique<BoxProx>(static_cast<float>(lo), static_cast<float>(hi));
-          }};
+          },
+          .lowerElementwise =
+              [](ir::Builder& b, ir::ValueId v, ir::ValueId, const ProxArgs& args) {
+                return b.op(
+                    ir::Op::Clamp, {v},
+                    {{"lo", detail::argument(args, "lo")}, {"hi", detail::argument(args, "hi")}});
+              }};
 }
 
 } // namespace podm::stdlib

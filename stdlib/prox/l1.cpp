@@ -43,7 +43,15 @@ ProxEntry makeL1Entry() {
           .summary = "l1 norm sum |u_i|; prox is soft-thresholding at gamma",
           .params = {},
           .traits = {.convex = true, .separable = true},
-          .make = [](const ProxArgs&) { return std::make_unique<L1Prox>(); }};
+          .make = [](const ProxArgs&) { return std::make_unique<L1Prox>(); },
+          // Soft thresholding sign(v) max(|v| - gamma, 0), as L1Prox::prox computes it.
+          .lowerElementwise =
+              [](ir::Builder& b, ir::ValueId v, ir::ValueId gamma, const ProxArgs&) {
+                ir::ValueId shrunk =
+                    b.op(ir::Op::Max,
+                         {b.op(ir::Op::Sub, {b.op(ir::Op::Abs, {v}), gamma}), b.scalar(0.f)});
+                return b.op(ir::Op::Mul, {b.op(ir::Op::Sign, {v}), shrunk});
+              }};
 }
 
 } // namespace podm::stdlib

@@ -38,7 +38,11 @@ ProxEntry makeNonnegEntry() {
           .summary = "indicator of u_i >= 0; prox is max(v, 0)",
           .params = {},
           .traits = {.convex = true, .separable = true, .indicator = true},
-          .make = [](const ProxArgs&) { return std::make_unique<NonnegProx>(); }};
+          .make = [](const ProxArgs&) { return std::make_unique<NonnegProx>(); },
+          .lowerElementwise =
+              [](ir::Builder& b, ir::ValueId v, ir::ValueId, const ProxArgs&) {
+                return b.op(ir::Op::Max, {v, b.scalar(0.f)});
+              }};
 }
 
 } // namespace podm::stdlib

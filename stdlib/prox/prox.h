@@ -10,6 +10,7 @@
 //  - value(x) is +infinity outside the domain (indicators), finite at every prox output.
 #pragma once
 
+#include "ir/builder.h"
 #include "runtime/tensor.h"
 
 #include <cstdint>
@@ -25,7 +26,7 @@ namespace podm::stdlib {
 
 // Bumped whenever a type below changes layout, so an old plugin is refused instead of crashing.
 // A plugin exports `extern "C" int podm_plugin_abi_version()` returning this constant.
-inline constexpr int kProxPluginAbiVersion = 2; // 2: ProxFunction::vjp
+inline constexpr int kProxPluginAbiVersion = 3; // 2: ProxFunction::vjp; 3: lowerElementwise
 
 // Marks a plugin entry point: C linkage, visible even when the plugin hides its other symbols.
 #define PODM_PLUGIN_EXPORT extern "C" __attribute__((visibility("default")))
@@ -82,6 +83,11 @@ struct ProxEntry {
   // Receives arguments already checked against `params`, with defaults filled in. Throws
   // std::invalid_argument (message without the prox name; the registry prefixes it) on bad ones.
   std::function<std::unique_ptr<ProxFunction>(const ProxArgs&)> make;
+  // Optional: the prox as elementwise graph ops for arguments known when compiling (`args`,
+  // checked, defaults filled in) and the step node `gamma` (γλ), so the fusion pass merges it with
+  // its neighbours instead of making it a memory pass of its own. Absent: a `prox` node.
+  std::function<ir::ValueId(ir::Builder& b, ir::ValueId v, ir::ValueId gamma, const ProxArgs& args)>
+      lowerElementwise = {}; // defaulted: entries (and plugins) that omit it compile unchanged
 };
 
 // The traits the property checks and the compiler should use for one bound instance.

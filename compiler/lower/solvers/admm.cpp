@@ -43,8 +43,8 @@ ir::ValueId admmStage(StageLowering& s) {
     b.carry(sum[j], w);
   }
   s.q["primal_res"] = b.op(Op::Sqrt, {primal}, {}, "primal_res");
-  s.q["dual_res"] = cx.node(cx.mul(
-      rho, Scalar::of(b.op(Op::Sqrt, {b.op(Op::Norm2Sq, {change})}, {}, "||K'(z+ - z)||"))));
+  s.q["dual_res"] = cx.node(
+      cx.mul(rho, Scalar::of(b.op(Op::Sqrt, {b.op(Op::Norm2Sq, {change})}, {}, "||K'(z+ - z)||"))));
   return x;
 }
 

@@ -3,7 +3,7 @@
 // F_i(K_i x); the first term of g on the variable itself is G, proxed on x. With x̄ = x at l = 0:
 // clang-format off
 //   y_i+ = prox_{σ F_i*}(y_i + σ K_i x̄)
-//          f block:  (v - σ c) / (1 + σ / (2w))              (F_i(y) = w ||y + c||^2)
+//          f block:  (v + σ c) / (1 + σ / (2w))              (F_i(y) = w ||y + c||^2)
 //          g block:  v - σ prox_{λh/σ}(v / σ)                 (Moreau's identity)
 //   x^l  = prox_{τ G}(x - τ Σ_i K_i' y_i+),    x̄+ = 2 x^l - x
 //   primal_res = ||x - x^l|| / τ,   dual_res = ||(y - y+)/σ + K(x̄ - x^l)||
@@ -41,10 +41,8 @@ void pdhgPlan(Context& cx) {
       s.K = *t.transform;
     cx.splits.push_back(std::move(s));
   }
-  for (Context::Split& s : cx.splits) {
-    s.start = cx.apply(s.K, cx.x0);
-    s.zero = cx.b.op(Op::Scale, {s.start}, {{"alpha", 0.0}});
-  }
+  for (Context::Split& s : cx.splits) // y starts at 0 in K's range
+    s.start = cx.b.op(Op::Scale, {cx.apply(s.K, cx.x0)}, {{"alpha", 0.0}});
   const bool hasTau = cx.settings.count("tau"), hasSigma = cx.settings.count("sigma");
   if (hasTau && hasSigma)
     return;
@@ -81,7 +79,7 @@ ir::ValueId pdhgStage(StageLowering& s) {
   for (size_t i = 0; i < cx.splits.size(); ++i) {
     const Context::Split& sp = cx.splits[i];
     const std::string name = "y" + std::to_string(i);
-    ir::ValueId y = b.loopState(sp.zero, name);
+    ir::ValueId y = b.loopState(sp.start, name);
     ir::ValueId v = b.op(Op::Fma, {sigmaNode, cx.apply(sp.K, xbar), y});
     ir::ValueId yn;
     if (sp.fidelity) {

@@ -11,8 +11,8 @@ const SolverLowering* findSolverLowering(const std::string& name) {
       {"podm", true, networkDrivenStage},
       {"relaxed", true, networkDrivenStage},
       {"naive", true, networkDrivenStage},
-      {"admm", false, admmStage, true, [](Context& cx) { cx.planSplits(true); }},
-      {"hqs", false, hqsStage, true, [](Context& cx) { cx.planSplits(true); }},
+      {"admm", false, admmStage, true, [](Context& cx) { cx.planSplits(); }},
+      {"hqs", false, hqsStage, true, [](Context& cx) { cx.planSplits(); }},
       {"pdhg", false, pdhgStage, true, pdhgPlan},
   };
   for (const SolverLowering& s : kSolvers)
