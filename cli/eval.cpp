@@ -451,12 +451,12 @@ EvalRow evalCase(EvalContext& ctx, const EvalCase& c) {
     inputs.tensors[ctx.roles.mask] = mask;
     inputs.shapes[ctx.roles.mask] = {mask.shape().h, mask.shape().w};
   }
-  completeModelInputs(*ctx.model.ast, inputs, &gtY);
+  engine::completeModelInputs(*ctx.model.ast, inputs, &gtY);
 
   CompiledShape& compiled = ctx.shapes.get(ctx.model, inputs, ctx.cpu, ctx.networks, ctx.baseDir);
   std::string error;
   std::optional<std::map<std::string, Tensor>> bound =
-      bindGraphInputs(compiled.graph, inputs, &gtY, error);
+      engine::bindGraphInputs(compiled.graph, inputs, &gtY, error);
   if (!bound)
     throw std::runtime_error(error);
   RunResult r = compiled.executor->run(*bound, compiled.params.values);

@@ -331,7 +331,7 @@ int buildGraph(RunOptions& o, const std::optional<Tensor>& ref,
           o.inputs.tensors.count(d.name))
         o.inputs.tensors[d.name] = io::flippedKernel(o.inputs.tensors[d.name]);
   // --ref is also the model's `ref` input unless --input gave one.
-  const bool refBound = completeModelInputs(*m->ast, o.inputs, ref ? &*ref : nullptr);
+  const bool refBound = engine::completeModelInputs(*m->ast, o.inputs, ref ? &*ref : nullptr);
   notImages = nonImageInputs(*m->ast);
   std::optional<lower::LowerResult> lowered = engine::lowerLoaded(*m, o.inputs);
   if (!lowered) {
@@ -518,9 +518,9 @@ int runRun(const std::vector<std::string>& given) {
     return status;
   std::string error;
   std::optional<std::map<std::string, Tensor>> bound =
-      bindGraphInputs(g, o.inputs, ref ? &*ref : nullptr, error);
+      engine::bindGraphInputs(g, o.inputs, ref ? &*ref : nullptr, error);
   if (!bound) {
-    std::cerr << "podm run: error: " << error << "\n";
+    std::cerr << "podm run: error: " << error << "; add --input NAME=FILE\n";
     return kUsageError;
   }
   for (const auto& [name, t] : o.inputs.tensors)

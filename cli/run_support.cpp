@@ -12,23 +12,6 @@
 
 namespace podm::cli {
 
-bool completeModelInputs(const ast::Model& model, engine::GraphInputs& inputs, const Tensor* ref) {
-  bool refBound = false;
-  for (const ast::Decl& d : model.decls) {
-    if (d.kind != ast::DeclKind::Input)
-      continue;
-    if (ref && d.name == "ref" && !inputs.tensors.count("ref")) {
-      inputs.tensors["ref"] = *ref;
-      inputs.shapes["ref"] = {ref->shape().h, ref->shape().w};
-      refBound = true;
-    }
-    if (d.type.name == "scalar" && d.value && d.value->kind == ast::ExprKind::Number &&
-        !inputs.scalars.count(d.name))
-      inputs.scalars[d.name] = d.value->number;
-  }
-  return refBound;
-}
-
 std::optional<std::string> checkInputKinds(const ast::Model& model,
                                            const engine::GraphInputs& inputs) {
   std::map<std::string, std::pair<int64_t, int64_t>> images, kernels;
@@ -100,30 +83,6 @@ std::set<std::string> nonImageInputs(const ast::Model& model) {
     if (d.kind == ast::DeclKind::Input && d.type.name != "image")
       names.insert(d.name);
   return names;
-}
-
-std::optional<std::map<std::string, Tensor>> bindGraphInputs(const ir::Graph& g,
-                                                             engine::GraphInputs& inputs,
-                                                             const Tensor* ref,
-                                                             std::string& error) {
-  std::map<std::string, Tensor> bound;
-  for (ir::ValueId v : g.inputs()) {
-    const std::string& name = g.node(v).attrs.getString("name");
-    if (name == "ref" && ref && !inputs.tensors.count(name))
-      inputs.tensors[name] = *ref; // a compiled graph's `ref` input
-    if (auto t = inputs.tensors.find(name); t != inputs.tensors.end()) {
-      bound[name] = t->second;
-    } else if (auto s = inputs.scalars.find(name); s != inputs.scalars.end()) {
-      Tensor t1(Shape{1, 1, 1, 1});
-      t1.data()[0] = static_cast<float>(s->second);
-      bound[name] = t1;
-    } else {
-      error = "input '" + name + "' (" + g.type(v).str() + ") is not given; add --input " + name +
-              "=FILE";
-      return std::nullopt;
-    }
-  }
-  return bound;
 }
 
 int qualityShave(const ir::Graph& g, const Shape& result,

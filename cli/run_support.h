@@ -1,6 +1,6 @@
 // What `podm run` and `podm eval` share, so that a dataset score and a single run of the same
-// model on the same image agree to the bit: completing a model's inputs (--ref as its `ref`
-// input, scalar defaults), binding a graph's inputs, the border shave of the quality figures
+// model on the same image agree to the bit (with engine/graph_build.h's input binding): the kinds
+// of the inputs given, the weight files, the border shave of the quality figures
 // (docs/io.md), and the summary figures of a run.
 #pragma once
 
@@ -17,10 +17,6 @@
 
 namespace podm::cli {
 
-// Gives the model's `ref` input the --ref image unless an --input gave one (returns true when it
-// did), and every scalar input with a literal default its default unless given.
-bool completeModelInputs(const ast::Model& model, engine::GraphInputs& inputs, const Tensor* ref);
-
 // What was given for each input against what the model declares, before anything is lowered: a
 // number for an image or kernel, a file for a scalar, and a kernel larger than an image input (the
 // two files swapped on the command line) are errors naming the flag. nullopt when all is well.
@@ -35,12 +31,6 @@ std::optional<std::string> checkWeightFiles(const ir::Graph& g, const engine::Lo
 
 // The model's inputs that are not images (kernels, scalars): never an observation.
 std::set<std::string> nonImageInputs(const ast::Model& model);
-
-// The tensors for every graph input, from `inputs` (scalars as 1x1x1x1 tensors; a compiled
-// graph's `ref` from `ref`). nullopt with `error` set when an input is not given.
-std::optional<std::map<std::string, Tensor>> bindGraphInputs(const ir::Graph& g,
-                                                             engine::GraphInputs& inputs,
-                                                             const Tensor* ref, std::string& error);
 
 // The border shave of PSNR/SSIM against a reference: `requested` when >= 0, else the shave of the
 // model's ssim monitor, else the scale s when the result is s times an image input (the

@@ -33,24 +33,64 @@ std::string readGraphInput(const std::string& name, const std::string& path, Gra
   }
 }
 
-std::optional<lower::LowerResult> lowerLoaded(const LoadedModel& m, const GraphInputs& in) {
+std::optional<lower::LowerResult> lowerLoaded(const LoadedModel& m, const GraphInputs& in,
+                                              Diagnostic* failure) {
   lower::LowerOptions options;
   options.shapes = in.shapes;
+  Diagnostic d{Severity::Error, {}, ""};
   try {
     return lower::lowerModel(*m.ast, *m.checked, options);
   } catch (const lower::LowerError& e) {
-    std::cerr << m.diags->render(Diagnostic{Severity::Error, e.loc(), e.what()});
-    return std::nullopt;
+    d.loc = e.loc();
+    d.message = e.what();
   } catch (const ir::IrError& e) {
     // The graph builder refused a node: the model does not fit these input sizes (a kernel larger
     // than the image, sizes an operator cannot take).
-    std::cerr << m.diags->render(Diagnostic{Severity::Error,
-                                            {},
-                                            std::string("the model does not fit the input "
-                                                        "shapes given: ") +
-                                                e.what()});
-    return std::nullopt;
+    d.message = std::string("the model does not fit the input shapes given: ") + e.what();
   }
+  if (failure)
+    *failure = d;
+  else
+    std::cerr << m.diags->render(d);
+  return std::nullopt;
+}
+
+bool completeModelInputs(const ast::Model& model, GraphInputs& inputs, const Tensor* ref) {
+  bool refBound = false;
+  for (const ast::Decl& d : model.decls) {
+    if (d.kind != ast::DeclKind::Input)
+      continue;
+    if (ref && d.name == "ref" && !inputs.tensors.count("ref")) {
+      inputs.tensors["ref"] = *ref;
+      inputs.shapes["ref"] = {ref->shape().h, ref->shape().w};
+      refBound = true;
+    }
+    if (d.type.name == "scalar" && d.value && d.value->kind == ast::ExprKind::Number &&
+        !inputs.scalars.count(d.name))
+      inputs.scalars[d.name] = d.value->number;
+  }
+  return refBound;
+}
+
+std::optional<std::map<std::string, Tensor>>
+bindGraphInputs(const ir::Graph& g, GraphInputs& inputs, const Tensor* ref, std::string& error) {
+  std::map<std::string, Tensor> bound;
+  for (ir::ValueId v : g.inputs()) {
+    const std::string& name = g.node(v).attrs.getString("name");
+    if (name == "ref" && ref && !inputs.tensors.count(name))
+      inputs.tensors[name] = *ref; // a compiled graph's `ref` input
+    if (auto t = inputs.tensors.find(name); t != inputs.tensors.end()) {
+      bound[name] = t->second;
+    } else if (auto s = inputs.scalars.find(name); s != inputs.scalars.end()) {
+      Tensor t1(Shape{1, 1, 1, 1});
+      t1.data()[0] = static_cast<float>(s->second);
+      bound[name] = t1;
+    } else {
+      error = "input '" + name + "' (" + g.type(v).str() + ") is not given";
+      return std::nullopt;
+    }
+  }
+  return bound;
 }
 
 ir::Graph optimizeGraph(const ir::Graph& g, std::ostream* verbose) {

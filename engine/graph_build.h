@@ -28,7 +28,20 @@ struct GraphInputs {
 // `in.color`. Returns an error message, empty on success.
 std::string readGraphInput(const std::string& name, const std::string& path, GraphInputs& in);
 
-std::optional<lower::LowerResult> lowerLoaded(const LoadedModel& m, const GraphInputs& in);
+// `failure`: when given, the error is stored there instead of printed (the Python module raises
+// it).
+std::optional<lower::LowerResult> lowerLoaded(const LoadedModel& m, const GraphInputs& in,
+                                              Diagnostic* failure = nullptr);
+
+// Gives the model's `ref` input `ref` unless `inputs` has one (returns true when it did), and
+// every scalar input with a literal default its default unless given.
+bool completeModelInputs(const ast::Model& model, GraphInputs& inputs, const Tensor* ref);
+
+// The tensors for every graph input, from `inputs` (scalars as 1x1x1x1 tensors; a compiled
+// graph's `ref` from `ref`). nullopt with `error` set ("input 'k' (kernel[...]) is not given")
+// when an input is not given.
+std::optional<std::map<std::string, Tensor>>
+bindGraphInputs(const ir::Graph& g, GraphInputs& inputs, const Tensor* ref, std::string& error);
 
 // The pass pipeline with CPU constant folding; `verbose` logs the graph after every pass.
 ir::Graph optimizeGraph(const ir::Graph& g, std::ostream* verbose);

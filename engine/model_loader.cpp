@@ -25,7 +25,7 @@ namespace {
 
 // Replaces the values of the overridden consts; false (message printed) when one names no const.
 bool applyOverrides(ast::Model& model, const std::string& path,
-                    const std::vector<ConstOverride>& overrides) {
+                    const std::vector<ConstOverride>& overrides, std::ostream& out) {
   for (const ConstOverride& o : overrides) {
     ast::Decl* target = nullptr;
     std::string consts;
@@ -37,10 +37,9 @@ bool applyOverrides(ast::Model& model, const std::string& path,
       }
     if (!target) {
       // A usage error of the command line that asked for the override.
-      std::cerr << "podm: error: --set " << o.name << "=" << o.value << ": " << path
-                << " has no const '" << o.name << "'"
-                << (consts.empty() ? "" : " (its consts: " + consts + ")") << "\n"
-                << "try 'podm --help'\n";
+      out << "podm: error: --set " << o.name << "=" << o.value << ": " << path << " has no const '"
+          << o.name << "'" << (consts.empty() ? "" : " (its consts: " + consts + ")") << "\n"
+          << "try 'podm --help'\n";
       return false;
     }
     // The new value stands where the old one was written, so diagnostics point at the const.
@@ -61,22 +60,28 @@ std::optional<LoadedModel> loadModel(const std::string& path, Stop stop,
     std::cerr << "podm: error: " << error << "\n";
     return std::nullopt;
   }
+  return loadModelText(path, std::move(text), stop, overrides, std::cerr);
+}
+
+std::optional<LoadedModel> loadModelText(const std::string& name, std::string text, Stop stop,
+                                         const std::vector<ConstOverride>& overrides,
+                                         std::ostream& out) {
   LoadedModel m;
-  m.file = std::make_unique<SourceFile>(path, std::move(text));
+  m.file = std::make_unique<SourceFile>(name, std::move(text));
   m.diags = std::make_unique<DiagnosticEngine>(*m.file);
   if (std::optional<ast::Model> parsed = parseModel(*m.file, *m.diags))
     m.ast = std::make_unique<ast::Model>(std::move(*parsed));
-  if (m.ast && !applyOverrides(*m.ast, path, overrides)) {
-    m.diags->print(std::cerr);
+  if (m.ast && !applyOverrides(*m.ast, name, overrides, out)) {
+    m.diags->print(out);
     return std::nullopt;
   }
   if (m.ast && stop == Stop::AfterSema)
     m.checked = sema::check(*m.ast, languageCatalogue(), *m.diags);
-  m.diags->print(std::cerr);
+  m.diags->print(out);
   if (m.ast && !m.checked && stop == Stop::AfterSema)
     for (const ConstOverride& o : overrides)
-      std::cerr << path << ": note: const '" << o.name << "' is " << o.value << " from --set "
-                << o.name << "=" << o.value << "\n";
+      out << name << ": note: const '" << o.name << "' is " << o.value << " from --set " << o.name
+          << "=" << o.value << "\n";
   return m;
 }
 

@@ -39,4 +39,11 @@ struct ConstOverride {
 std::optional<LoadedModel> loadModel(const std::string& path, Stop stop,
                                      const std::vector<ConstOverride>& overrides = {});
 
+// The same for model text held in memory (the Python module's `podm.compile(source=...)`);
+// `name` stands for the file in diagnostics. Diagnostics and messages go to `out`; the structured
+// diagnostics stay in the result's `diags`.
+std::optional<LoadedModel> loadModelText(const std::string& name, std::string text, Stop stop,
+                                         const std::vector<ConstOverride>& overrides,
+                                         std::ostream& out);
+
 } // namespace podm::engine

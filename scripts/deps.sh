@@ -14,6 +14,7 @@ PODM_PACKAGES=(
   antlr4 libantlr4-runtime-dev default-jre-headless
   libdnnl-dev ocl-icd-opencl-dev doctest-dev libfftw3-dev
   libpng-dev libtiff-dev libjpeg-dev libhdf5-dev
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-torch
 )
 
 if [ "${1:-}" = "--list" ]; then

@@ -19,10 +19,13 @@ if [ -f "$closure" ]; then
 fi
 scripts/example.sh >/dev/null
 (cd build && ctest --output-on-failure -j"$(nproc)")
+# The Python module's suite, on Debian's own python3 (the one apt's python3-* packages serve),
+# importing the module from build/python as docs/python.md says; no cache or bytecode left behind.
+PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python
 
 # Sanitizer build: Debug, no CUDA (its runtime and ASan do not mix), no benchmarks.
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPODM_SANITIZE=ON -DPODM_ENABLE_CUDA=OFF \
-  -DPODM_BUILD_BENCH=OFF >/dev/null
+  -DPODM_BUILD_BENCH=OFF -DPODM_BUILD_PYTHON=OFF >/dev/null
 cmake --build build-asan -j"$(nproc)"
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -1,0 +1,72 @@
+// The compiled model behind `podm.compile` (python/model.cpp): the checked model, one lowered and
+// optimized graph with its executor per set of input shapes, and the providers its runs share.
+#pragma once
+
+#include "engine/graph_build.h"
+#include "engine/model_loader.h"
+#include "engine/network_provider.h"
+#include "engine/param_binding.h"
+#include "runtime/cpu/cpu_backend.h"
+#include "runtime/executor.h"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <string>
+#include <vector>
+
+namespace podm::python {
+
+namespace py = pybind11;
+
+class Model {
+public:
+  Model(engine::LoadedModel loaded, std::filesystem::path baseDir);
+
+  struct Compiled {
+    ir::Graph lowered, graph; // as lowered (what the tape differentiates) and optimized
+    std::vector<std::string> notes;
+    engine::ParamValues params; // from the nets' weight files
+    std::unique_ptr<Executor> executor;
+  };
+
+  const std::string& name() const { return loaded_.ast->name; }
+  const std::filesystem::path& baseDir() const { return baseDir_; }
+  py::list inputDescriptions() const;
+
+  // The model's inputs from a dict of arrays and numbers (RGB images split into Y and chroma);
+  // `keepAlive` holds the arrays the tensors view. Raises TypeError/ValueError naming the input.
+  engine::GraphInputs gather(const py::dict& given, std::vector<py::object>& keepAlive) const;
+  // Inputs with only their shapes, {name: (h, w)}: for compiling ahead of a run.
+  engine::GraphInputs shapesOnly(const py::dict& shapes) const;
+  // The graph for these inputs' shapes, lowered on first use; raises podm.ModelError when the
+  // model does not lower for them.
+  Compiled& compiled(const engine::GraphInputs& in);
+
+  std::vector<std::string> prepare(const py::dict& shapes); // returns the lowering's notes
+  py::tuple run(const py::dict& given);                     // (result array, trace dict)
+  // The same graph run `repeats` times from C++ on the bound inputs: the baseline of the
+  // Python overhead benchmark.
+  double nativeSeconds(const py::dict& given, int repeats);
+  std::string emit(const py::dict& shapes, const std::string& stage);
+
+  static py::dict traceOf(const RunResult& r);
+
+private:
+  const ast::Decl* input(const std::string& name) const;
+  std::string inputList() const;
+  static std::string shapeKey(const engine::GraphInputs& in);
+
+  engine::LoadedModel loaded_;
+  std::filesystem::path baseDir_;
+  std::vector<const ast::Decl*> inputs_;
+  engine::StdlibNetworkProvider networks_;
+  cpu::CpuBackend cpu_;
+  std::map<std::string, std::unique_ptr<Compiled>> cache_;
+  std::mutex running_;
+};
+
+} // namespace podm::python
