@@ -46,7 +46,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(ROOT / "examples" / "deblur_rpodm.podm"))
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "train400"))
-    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--crop", type=int, default=40)
     parser.add_argument("--lr", type=float, default=1e-2)

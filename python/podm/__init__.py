@@ -47,6 +47,8 @@ class Model:
 
     def __init__(self, engine):
         self._engine = engine
+        self._inputs = engine.inputs
+        self._images = {d["name"] for d in self._inputs if d["type"] == "image"}
 
     @property
     def name(self):
@@ -55,7 +57,7 @@ class Model:
     @property
     def inputs(self):
         """The model's inputs: dicts with name, type (image, kernel, scalar), optional, default."""
-        return self._engine.inputs
+        return [dict(d) for d in self._inputs]
 
     def prepare(self, **shapes):
         """Compiles the graph for these input shapes (``o=(h, w)``) ahead of a run; returns the
@@ -75,13 +77,13 @@ class Model:
         to its per-stage values (N x stages for a batch, padded with NaN), plus ``time``.
         """
         _check_device(device)
-        batch = _batch_size(self._engine.inputs, inputs)
-        if batch is None:
+        batched = {k for k, v in inputs.items() if k in self._images and _is_stack(v)}
+        if not batched:
             return self._engine._run(inputs)
+        batch = _batch_size(inputs, batched)
         results, traces = [], []
         for i in range(batch):
-            item = {k: (v[i] if _is_batched(self._engine.inputs, k, v) else v)
-                    for k, v in inputs.items()}
+            item = {k: (v[i] if k in batched else v) for k, v in inputs.items()}
             x, trace = self._engine._run(item)
             results.append(x)
             traces.append(trace)
@@ -115,15 +117,13 @@ def _check_device(device):
                          "(the CUDA runtime is not available from Python yet)" % (device,))
 
 
-def _is_batched(declared, name, value):
-    kinds = {d["name"]: d["type"] for d in declared}
-    return kinds.get(name) == "image" and getattr(value, "ndim", 0) == 3 and value.shape[2] != 3
+def _is_stack(value):
+    # N x H x W; H x W x 3 is one colour image.
+    return getattr(value, "ndim", 0) == 3 and value.shape[2] != 3
 
 
-def _batch_size(declared, inputs):
-    sizes = {k: len(v) for k, v in inputs.items() if _is_batched(declared, k, v)}
-    if not sizes:
-        return None
+def _batch_size(inputs, batched):
+    sizes = {k: len(inputs[k]) for k in batched}
     if len(set(sizes.values())) != 1:
         raise ValueError("batched inputs disagree on N: %s" % sizes)
     return next(iter(sizes.values()))

@@ -19,8 +19,9 @@ from . import _podm
 
 
 def _key(name):
-    # ParameterDict keys may not contain dots ("mu_net" is fine, "F.filters" is not).
-    return name.replace(".", "__")
+    # "param.mu_net.w1" -> "mu_net__w1": ParameterDict keys may not contain dots.
+    return name[len("param."):].replace(".", "__") if name.startswith("param.") else \
+        name.replace(".", "__")
 
 
 class Layer(_torch.nn.Module):

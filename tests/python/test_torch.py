@@ -108,6 +108,21 @@ def test_batches_sum_the_param_gradients(layer):
         torch.testing.assert_close(batched[n], p.grad, rtol=1e-4, atol=1e-6)
 
 
+def test_the_pytorch_example_trains_and_the_loss_falls():
+    """examples/python/train_relaxed.py: the relaxed PODM of examples/ on train400 crops (synthetic
+    scenes when ../shared/data is absent)."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import BUILD, ROOT
+    env = dict(os.environ, PYTHONPATH=str(BUILD / "python"), PYTHONDONTWRITEBYTECODE="1")
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / "python" / "train_relaxed.py"),
+                           "--steps", "4"], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "mu_net__w1" in done.stdout and "(fell)" in done.stdout
+
+
 def test_a_few_adam_steps_lower_the_loss(layer):
     data = [sample(s) for s in range(3)]
     opt = torch.optim.Adam(layer.parameters(), lr=2e-2)
