@@ -464,7 +464,8 @@ EvalRow evalCase(EvalContext& ctx, const EvalCase& c) {
   if (!(x.shape() == gtY.shape()))
     throw std::runtime_error("the result is " + x.shape().str() + " but the ground truth is " +
                              gtY.shape().str());
-  const int shave = qualityShave(compiled.graph, x.shape(), inputs.tensors, ctx.notImages, o.shave);
+  const int shave =
+      engine::qualityShave(compiled.graph, x.shape(), inputs.tensors, ctx.notImages, o.shave);
   const int64_t border = int64_t(shave) + o.align;
   if (2 * border >= x.shape().h || 2 * border >= x.shape().w)
     throw std::runtime_error("the shave " + std::to_string(shave) + " and alignment " +
@@ -605,7 +606,7 @@ int runEval(const std::vector<std::string>& args) {
       o.weightsDir.empty() ? fs::absolute(o.model).parent_path() : fs::path(o.weightsDir);
   engine::StdlibNetworkProvider networks(baseDir, useBf16(kVerb, o.bf16, false));
   cpu::CpuBackend cpu;
-  EvalContext ctx{o, *m, *roles, nonImageInputs(*m->ast), cpu, networks, baseDir, {}};
+  EvalContext ctx{o, *m, *roles, engine::nonImageInputs(*m->ast), cpu, networks, baseDir, {}};
   size_t failed = 0;
   const std::vector<EvalRow> rows = scoreAll(ctx, cases, wisdom, failed);
   std::string table = markdownTable(rows, fs::path(o.model).filename().string());

@@ -332,7 +332,7 @@ int buildGraph(RunOptions& o, const std::optional<Tensor>& ref,
         o.inputs.tensors[d.name] = io::flippedKernel(o.inputs.tensors[d.name]);
   // --ref is also the model's `ref` input unless --input gave one.
   const bool refBound = engine::completeModelInputs(*m->ast, o.inputs, ref ? &*ref : nullptr);
-  notImages = nonImageInputs(*m->ast);
+  notImages = engine::nonImageInputs(*m->ast);
   std::optional<lower::LowerResult> lowered = engine::lowerLoaded(*m, o.inputs);
   if (!lowered) {
     if (refBound)
@@ -463,7 +463,7 @@ int reportQuality(const RunOptions& o, const ir::Graph& g, const RunResult& r, c
               << " but the result is " << x.shape().str() << "\n";
     return kModelError;
   }
-  const int shave = qualityShave(g, x.shape(), o.inputs.tensors, notImages, o.shave);
+  const int shave = engine::qualityShave(g, x.shape(), o.inputs.tensors, notImages, o.shave);
   const int64_t border = int64_t(shave) + o.align;
   if (2 * border >= x.shape().h || 2 * border >= x.shape().w) {
     std::cerr << "podm run: error: --shave " << shave << (o.align ? " and --align " : "")

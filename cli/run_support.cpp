@@ -77,33 +77,6 @@ std::optional<std::string> checkWeightFiles(const ir::Graph& g, const engine::Lo
   return std::nullopt;
 }
 
-std::set<std::string> nonImageInputs(const ast::Model& model) {
-  std::set<std::string> names;
-  for (const ast::Decl& d : model.decls)
-    if (d.kind == ast::DeclKind::Input && d.type.name != "image")
-      names.insert(d.name);
-  return names;
-}
-
-int qualityShave(const ir::Graph& g, const Shape& result,
-                 const std::map<std::string, Tensor>& inputs,
-                 const std::set<std::string>& notImages, int requested) {
-  if (requested >= 0)
-    return requested;
-  for (const ir::Node& n : g.nodes())
-    if (n.op == ir::Op::Ssim)
-      return static_cast<int>(n.attrs.getInt("shave"));
-  for (const auto& [name, t] : inputs) {
-    const Shape& o = t.shape();
-    if (name == "ref" || notImages.count(name) || o.h < 1 || o.w < 1 || result.h % o.h != 0)
-      continue;
-    const int64_t s = result.h / o.h;
-    if (s > 1 && s * o.w == result.w)
-      return static_cast<int>(s);
-  }
-  return 0;
-}
-
 int64_t acceptedStages(const RunResult& r) {
   const std::vector<float>* branch = r.monitors.find("branch");
   return branch ? std::count(branch->begin(), branch->end(), 1.f) : -1;

@@ -1,7 +1,7 @@
 // What `podm run` and `podm eval` share, so that a dataset score and a single run of the same
-// model on the same image agree to the bit (with engine/graph_build.h's input binding): the kinds
-// of the inputs given, the weight files, the border shave of the quality figures
-// (docs/io.md), and the summary figures of a run.
+// model on the same image agree to the bit (with the input binding and the border shave of
+// engine/graph_build.h, which the Python module shares too): the kinds of the inputs given, the
+// weight files, the precision flag, and the summary figures of a run.
 #pragma once
 
 #include "cli/options.h"
@@ -28,16 +28,6 @@ std::optional<std::string> checkInputKinds(const ast::Model& model,
 // and caret when `model` is given) that says where it was looked for and suggests --weights-dir.
 std::optional<std::string> checkWeightFiles(const ir::Graph& g, const engine::LoadedModel* model,
                                             const std::filesystem::path& baseDir);
-
-// The model's inputs that are not images (kernels, scalars): never an observation.
-std::set<std::string> nonImageInputs(const ast::Model& model);
-
-// The border shave of PSNR/SSIM against a reference: `requested` when >= 0, else the shave of the
-// model's ssim monitor, else the scale s when the result is s times an image input (the
-// observation of super-resolution; kernels and `ref` are no observation), else 0.
-int qualityShave(const ir::Graph& g, const Shape& result,
-                 const std::map<std::string, Tensor>& inputs,
-                 const std::set<std::string>& notImages, int requested);
 
 // `--precision fp32|bf16`: false when VALUE is neither.
 bool parsePrecision(const std::string& value, bool& bf16);

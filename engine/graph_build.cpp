@@ -93,6 +93,33 @@ bindGraphInputs(const ir::Graph& g, GraphInputs& inputs, const Tensor* ref, std:
   return bound;
 }
 
+std::set<std::string> nonImageInputs(const ast::Model& model) {
+  std::set<std::string> names;
+  for (const ast::Decl& d : model.decls)
+    if (d.kind == ast::DeclKind::Input && d.type.name != "image")
+      names.insert(d.name);
+  return names;
+}
+
+int qualityShave(const ir::Graph& g, const Shape& result,
+                 const std::map<std::string, Tensor>& inputs,
+                 const std::set<std::string>& notImages, int requested) {
+  if (requested >= 0)
+    return requested;
+  for (const ir::Node& n : g.nodes())
+    if (n.op == ir::Op::Ssim)
+      return static_cast<int>(n.attrs.getInt("shave"));
+  for (const auto& [name, t] : inputs) {
+    const Shape& o = t.shape();
+    if (name == "ref" || notImages.count(name) || o.h < 1 || o.w < 1 || result.h % o.h != 0)
+      continue;
+    const int64_t s = result.h / o.h;
+    if (s > 1 && s * o.w == result.w)
+      return static_cast<int>(s);
+  }
+  return 0;
+}
+
 ir::Graph optimizeGraph(const ir::Graph& g, std::ostream* verbose) {
   return passes::optimize(g, {cpuEvaluator(), verbose});
 }

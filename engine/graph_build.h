@@ -9,6 +9,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,16 @@ bool completeModelInputs(const ast::Model& model, GraphInputs& inputs, const Ten
 // when an input is not given.
 std::optional<std::map<std::string, Tensor>>
 bindGraphInputs(const ir::Graph& g, GraphInputs& inputs, const Tensor* ref, std::string& error);
+
+// The model's inputs that are not images (kernels, scalars): never an observation.
+std::set<std::string> nonImageInputs(const ast::Model& model);
+
+// The border shave of PSNR/SSIM against a reference (docs/io.md): `requested` when >= 0, else
+// the shave of the model's ssim monitor, else the scale s when the result is s times an image
+// input (the observation of super-resolution; kernels and `ref` are no observation), else 0.
+int qualityShave(const ir::Graph& g, const Shape& result,
+                 const std::map<std::string, Tensor>& inputs,
+                 const std::set<std::string>& notImages, int requested);
 
 // The pass pipeline with CPU constant folding; `verbose` logs the graph after every pass.
 ir::Graph optimizeGraph(const ir::Graph& g, std::ostream* verbose);

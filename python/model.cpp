@@ -16,6 +16,7 @@
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/io/color.h"
 #include "runtime/io/image.h"
+#include "runtime/io/metrics.h"
 #include "stdlib/prox/plugin.h"
 #include "stdlib/prox/prox.h"
 
@@ -253,6 +254,50 @@ py::tuple Model::run(const py::dict& given) {
   return py::make_tuple(result, traceOf(r));
 }
 
+py::dict Model::score(const py::dict& given, py::handle ref, int shave, int align) {
+  std::vector<py::object> keepAlive;
+  engine::GraphInputs in = gather(given, keepAlive);
+  FloatArray refArray;
+  Tensor refY = imageTensor(ref, "ref", refArray);
+  if (refY.shape().c == 3)
+    refY = io::luma(refY);
+  engine::completeModelInputs(*loaded_.ast, in, &refY);
+  Compiled& c = compiled(in);
+  std::string error;
+  std::optional<std::map<std::string, Tensor>> bound =
+      engine::bindGraphInputs(c.graph, in, &refY, error);
+  if (!bound)
+    throw py::type_error("model '" + loaded_.ast->name + "': " + error);
+  RunResult r;
+  {
+    py::gil_scoped_release released;
+    std::lock_guard<std::mutex> lock(running_);
+    r = c.executor->run(*bound, c.params.values);
+  }
+  const Tensor& x = r.outputs.begin()->second;
+  if (!(x.shape() == refY.shape()))
+    throw py::value_error("the result is " + x.shape().str() + " but the reference is " +
+                          refY.shape().str());
+  const int used = engine::qualityShave(c.graph, x.shape(), in.tensors,
+                                        engine::nonImageInputs(*loaded_.ast), shave);
+  const int64_t border = int64_t(used) + align;
+  if (align < 0 || 2 * border >= x.shape().h || 2 * border >= x.shape().w)
+    throw py::value_error("the shave " + std::to_string(used) + " and alignment " +
+                          std::to_string(align) + " leave nothing of the " + x.shape().str() +
+                          " result");
+  const io::AlignedQuality q = io::measureAligned(x, refY, used, align);
+  py::dict d;
+  d["psnr"] = q.psnr;
+  d["ssim"] = q.ssim;
+  d["shave"] = used;
+  d["shift"] = py::make_tuple(q.dy, q.dx);
+  d["stages"] = r.stages;
+  d["x"] = arrayOf(!in.color.empty() && x.shape().c == 1 ? io::mergeLuma(x, in.color.front().second)
+                                                         : x);
+  d["trace"] = traceOf(r);
+  return d;
+}
+
 double Model::nativeSeconds(const py::dict& given, int repeats) {
   std::vector<py::object> keepAlive;
   engine::GraphInputs in = gather(given, keepAlive);
@@ -340,6 +385,7 @@ void bindModel(py::module_& m) {
       .def_property_readonly("inputs", &Model::inputDescriptions)
       .def("_prepare", &Model::prepare)
       .def("_run", &Model::run)
+      .def("_score", &Model::score)
       .def("_native_seconds", &Model::nativeSeconds)
       .def("_emit", &Model::emit);
   m.def("_compile", &compileModel, py::arg("path"), py::arg("source"), py::arg("plugins"),

@@ -199,6 +199,15 @@ void bindTools(py::module_& m) {
       },
       py::arg("image"), py::arg("scale"));
   m.def(
+      "quantize",
+      [](py::handle image, int bits) {
+        FloatArray keep;
+        if (bits < 1 || bits > 16)
+          throw py::value_error("quantize: bits must be in [1, 16]");
+        return arrayOf(io::quantize(imageTensor(image, "image", keep), bits));
+      },
+      py::arg("image"), py::arg("bits") = 8);
+  m.def(
       "kernel",
       [](const std::string& spec) {
         try {

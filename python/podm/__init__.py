@@ -13,11 +13,12 @@ import numpy as _np
 
 from . import _podm
 from .errors import ModelError
+from .evaluate import evaluate
 
 __all__ = [
     "ModelError", "Model", "compile", "read_image", "write_image", "degrade", "modcrop",
     "kernel", "synthetic_image", "psnr", "ssim", "prox", "prox_names", "prox_catalogue",
-    "load_plugin",
+    "load_plugin", "quantize", "eval", "evaluate",
 ]
 
 read_image = _podm.read_image
@@ -30,6 +31,8 @@ psnr = _podm.psnr
 ssim = _podm.ssim
 prox_catalogue = _podm.prox_catalogue
 load_plugin = _podm.load_plugin
+quantize = _podm.quantize
+eval = evaluate  # noqa: A001  (podm.eval mirrors `podm eval`; the builtin is untouched outside)
 
 
 def prox_names():
