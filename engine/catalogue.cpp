@@ -6,6 +6,7 @@
 #include "stdlib/prox/prox.h"
 
 #include <cmath>
+#include <mutex>
 #include <stdexcept>
 
 namespace podm::engine {
@@ -96,14 +97,19 @@ sema::OperatorSpec operatorSignature(const stdlib::LinopEntry& entry) {
 } // namespace
 
 const sema::Catalogue& languageCatalogue() {
-  static const sema::Catalogue catalogue = [] {
+  static std::mutex mutex;
+  static sema::Catalogue catalogue = [] {
     sema::Catalogue c = sema::Catalogue::language();
-    for (const stdlib::ProxEntry* entry : stdlib::proxRegistry().all())
-      c.proxes.emplace(entry->name, proxSignature(*entry));
     for (const stdlib::LinopEntry* entry : stdlib::linopRegistry().all())
       c.operators.emplace(entry->name, operatorSignature(*entry));
     return c;
   }();
+  // Proxes of plugins loaded since the last call join in (the Python module loads plugins at any
+  // time); entries are only ever added, so what a checked model refers to stays where it is.
+  std::lock_guard<std::mutex> lock(mutex);
+  for (const stdlib::ProxEntry* entry : stdlib::proxRegistry().all())
+    if (!catalogue.proxes.count(entry->name))
+      catalogue.proxes.emplace(entry->name, proxSignature(*entry));
   return catalogue;
 }
 

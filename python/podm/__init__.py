@@ -9,9 +9,19 @@ See docs/python.md. The engine is the C++ one the ``podm`` command runs (``podm.
 package shapes its calls the way Python users expect (keyword inputs, batches, errors).
 """
 
+import os as _os
+import sys as _sys
+
 import numpy as _np
 
-from . import _podm
+# Prox plugins resolve podm's symbols against the process (docs/extending.md), as against the podm
+# command: the extension is loaded with its symbols global so that a plugin loaded later finds them.
+_flags = _sys.getdlopenflags()
+_sys.setdlopenflags(_flags | _os.RTLD_GLOBAL)
+try:
+    from . import _podm
+finally:
+    _sys.setdlopenflags(_flags)
 from .errors import ModelError
 from .evaluate import evaluate
 

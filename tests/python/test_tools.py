@@ -104,3 +104,33 @@ def test_prox_names_are_what_test_prox_lists():
         assert "\n  %s" % name in listed
     lp = next(p for p in podm.prox_catalogue() if p["name"] == "lp")
     assert "p" in lp["params"]
+
+
+def test_a_plugin_prox_from_python_and_in_a_model(tmp_path):
+    from conftest import BUILD
+    plugin = BUILD / "examples" / "plugins" / "libpodm_example_plugin.so"
+    if not plugin.exists():
+        pytest.skip("the example plugin is not built")
+    source = """model enet
+input o : image
+var x : image = o
+f(x) = 0.5 * || x - o ||^2
+g(x) = 0.2 * elastic_net(x, ratio = 0.5)
+stages 3 proxgrad { gamma = 1 }
+"""
+    with pytest.raises(podm.ModelError, match="elastic_net"):
+        podm.compile(source=source, name="enet.podm")  # not loaded yet
+    m = podm.compile(source=source, plugins=[str(plugin)])
+    v = np.linspace(-1, 1, 64, dtype=np.float32).reshape(8, 8)
+    expected = np.sign(v) * np.maximum(np.abs(v) - 0.2, 0) / (1 + 0.2 * 0.5)
+    np.testing.assert_allclose(podm.prox("elastic_net", v, gamma=0.2, ratio=0.5), expected,
+                               atol=1e-6)
+    x, _ = m.run(o=v)
+    (tmp_path / "enet.podm").write_text(source)
+    podm.write_image(str(tmp_path / "v.npy"), v)
+    run_cli("run", tmp_path / "enet.podm", "--plugin", plugin, "--input",
+            "o=%s" % (tmp_path / "v.npy"), "-o", tmp_path / "x.npy", "--quiet")
+    assert np.max(np.abs(x - podm.read_image(str(tmp_path / "x.npy")))) <= 1e-6
+    with pytest.raises(ValueError, match="ABI|cannot be loaded"):
+        podm.load_plugin(str(BUILD / "tests" / "stdlib" / "prox" /
+                             "libpodm_prox_fixture_wrong_abi.so"))
