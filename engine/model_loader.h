@@ -22,7 +22,7 @@ struct LoadedModel {
 
 enum class Stop { AfterParse, AfterSema };
 
-// Loads each prox plugin into the stdlib registry (before the catalogue is first built). Prints
+// Loads each prox plugin into the stdlib registry. Prints
 // `podm VERB: error: ...` and returns false when one cannot be loaded.
 bool loadPlugins(const std::string& verb, const std::vector<std::string>& paths);
 
