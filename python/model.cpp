@@ -230,28 +230,31 @@ py::dict Model::traceOf(const RunResult& r) {
   return trace;
 }
 
+RunResult Model::execute(Compiled& c, engine::GraphInputs& in, const Tensor* ref, int repeats) {
+  std::string error;
+  std::optional<std::map<std::string, Tensor>> bound =
+      engine::bindGraphInputs(c.graph, in, ref, error);
+  if (!bound)
+    throw py::type_error("model '" + loaded_.ast->name + "': " + error);
+  py::gil_scoped_release released;
+  std::lock_guard<std::mutex> lock(running_);
+  RunResult r;
+  for (int i = 0; i < repeats; ++i)
+    r = c.executor->run(*bound, c.params.values);
+  return r;
+}
+
+// An RGB observation: the model restored its Y; the colour comes back from its chroma.
+py::array Model::resultArray(const Tensor& x, const engine::GraphInputs& in) {
+  const bool color = !in.color.empty() && x.shape().c == 1;
+  return arrayOf(color ? io::mergeLuma(x, in.color.front().second) : x);
+}
+
 py::tuple Model::run(const py::dict& given) {
   std::vector<py::object> keepAlive;
   engine::GraphInputs in = gather(given, keepAlive);
-  Compiled& c = compiled(in);
-  std::string error;
-  std::optional<std::map<std::string, Tensor>> bound =
-      engine::bindGraphInputs(c.graph, in, nullptr, error);
-  if (!bound)
-    throw py::type_error("model '" + loaded_.ast->name + "': " + error);
-  RunResult r;
-  {
-    py::gil_scoped_release released;
-    std::lock_guard<std::mutex> lock(running_);
-    r = c.executor->run(*bound, c.params.values);
-  }
-  if (r.outputs.empty())
-    throw std::runtime_error("model '" + loaded_.ast->name + "' has no output");
-  const Tensor& x = r.outputs.begin()->second;
-  // An RGB observation: the model restored its Y; the colour comes back from its chroma.
-  const bool color = !in.color.empty() && x.shape().c == 1;
-  py::array result = arrayOf(color ? io::mergeLuma(x, in.color.front().second) : x);
-  return py::make_tuple(result, traceOf(r));
+  RunResult r = execute(compiled(in), in, nullptr);
+  return py::make_tuple(resultArray(r.outputs.begin()->second, in), traceOf(r));
 }
 
 py::dict Model::score(const py::dict& given, py::handle ref, int shave, int align) {
@@ -263,17 +266,7 @@ py::dict Model::score(const py::dict& given, py::handle ref, int shave, int alig
     refY = io::luma(refY);
   engine::completeModelInputs(*loaded_.ast, in, &refY);
   Compiled& c = compiled(in);
-  std::string error;
-  std::optional<std::map<std::string, Tensor>> bound =
-      engine::bindGraphInputs(c.graph, in, &refY, error);
-  if (!bound)
-    throw py::type_error("model '" + loaded_.ast->name + "': " + error);
-  RunResult r;
-  {
-    py::gil_scoped_release released;
-    std::lock_guard<std::mutex> lock(running_);
-    r = c.executor->run(*bound, c.params.values);
-  }
+  RunResult r = execute(c, in, &refY);
   const Tensor& x = r.outputs.begin()->second;
   if (!(x.shape() == refY.shape()))
     throw py::value_error("the result is " + x.shape().str() + " but the reference is " +
@@ -292,8 +285,7 @@ py::dict Model::score(const py::dict& given, py::handle ref, int shave, int alig
   d["shave"] = used;
   d["shift"] = py::make_tuple(q.dy, q.dx);
   d["stages"] = r.stages;
-  d["x"] = arrayOf(!in.color.empty() && x.shape().c == 1 ? io::mergeLuma(x, in.color.front().second)
-                                                         : x);
+  d["x"] = resultArray(x, in);
   d["trace"] = traceOf(r);
   return d;
 }
@@ -302,16 +294,8 @@ double Model::nativeSeconds(const py::dict& given, int repeats) {
   std::vector<py::object> keepAlive;
   engine::GraphInputs in = gather(given, keepAlive);
   Compiled& c = compiled(in);
-  std::string error;
-  std::optional<std::map<std::string, Tensor>> bound =
-      engine::bindGraphInputs(c.graph, in, nullptr, error);
-  if (!bound)
-    throw py::type_error(error);
-  py::gil_scoped_release released;
-  std::lock_guard<std::mutex> lock(running_);
   const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < repeats; ++i)
-    c.executor->run(*bound, c.params.values);
+  execute(c, in, nullptr, repeats);
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 

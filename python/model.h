@@ -63,6 +63,10 @@ private:
   const ast::Decl* input(const std::string& name) const;
   std::string inputList() const;
   static std::string shapeKey(const engine::GraphInputs& in);
+  // Binds the inputs (`ref` as the model's ref input when it has one) and runs the graph
+  // `repeats` times with the GIL released; the last run's result.
+  RunResult execute(Compiled& c, engine::GraphInputs& in, const Tensor* ref, int repeats = 1);
+  static py::array resultArray(const Tensor& x, const engine::GraphInputs& in);
 
   engine::LoadedModel loaded_;
   std::filesystem::path baseDir_;
