@@ -14,20 +14,24 @@
 // (128 x 128): heavy smoothing needs more `iters`.
 // Each iteration is one sweep over contiguous rows computing u = v - gamma D^T (r, s) one row
 // ahead of the dual update, projection and extrapolation in place: four plane buffers and two
-// rows of u.
+// rows of u. Large planes are swept in row bands on all cores (tvProxPlane).
 #include "stdlib/prox/tv.h"
 
+#include "numerics/fft.h"
 #include "stdlib/prox/prox_util.h"
 
 #include <algorithm>
+#include <barrier>
 #include <cmath>
+#include <thread>
 
 namespace podm::stdlib {
 
-void TvScratch::resize(int64_t h, int64_t w) {
+void TvScratch::resize(int64_t h, int64_t w, int64_t bands) {
   for (std::vector<float>* buffer : {&p, &q, &r, &s})
     buffer->assign(static_cast<size_t>(h * w), 0.0f);
-  u.assign(static_cast<size_t>(2 * w), 0.0f);
+  u.assign(static_cast<size_t>(2 * w * bands), 0.0f);
+  bandFirstRows.assign(static_cast<size_t>(w * bands), 0.0f);
 }
 
 namespace {
@@ -113,22 +117,28 @@ DualUpdate updateDualRow(const float* __restrict uRow, const float* __restrict u
           double(restartSignal) + d.restartSignal};
 }
 
-// One FGP iteration over the plane, fused row by row: u's row i+1 is computed from the old
+// Rows [begin, end) of one FGP iteration, fused row by row: u's row i+1 is computed from the old
 // (r, s) just before dual row i is updated (which needs u rows i and i+1 and overwrites r row i,
-// which u row i+1 needed). u lives in a two-row ring, so the plane is streamed once per iteration.
+// which u row i+1 needed). `uFirst` is u's row `begin`, computed beforehand from the dual as it
+// stood; `uAfter` u's row `end` likewise (nullptr when `end` is the last row). The rows between
+// live in a two-row ring, so the band is streamed once per iteration.
 template <TvNorm norm>
-DualUpdate iterate(const float* v, float* p, float* q, float* r, float* s, float* uRing, int64_t h,
-                   int64_t w, float gamma, float step, float momentum, TvBox box) {
+DualUpdate sweepRows(const float* v, float* p, float* q, float* r, float* s, float* uRing,
+                     const float* uFirst, const float* uAfter, int64_t begin, int64_t end,
+                     int64_t w, float gamma, float step, float momentum, TvBox box) {
   DualUpdate totals;
-  primalRow(v, nullptr, r, s, uRing, w, gamma, box);
-  for (int64_t i = 0; i < h; ++i) {
+  const float* uRow = uFirst;
+  for (int64_t i = begin; i < end; ++i) {
     const int64_t row = i * w;
-    float* uRow = uRing + (i % 2) * w;
-    float* uBelow = uRing + ((i + 1) % 2) * w;
+    float* next = uRing + ((i - begin) % 2) * w;
     DualUpdate rowTotals;
-    if (i + 1 < h) {
-      primalRow(v + row + w, r + row, r + row + w, s + row + w, uBelow, w, gamma, box);
-      rowTotals = updateDualRow<norm, false>(uRow, uBelow, p + row, q + row, r + row, s + row, w,
+    if (i + 1 < end) {
+      primalRow(v + row + w, r + row, r + row + w, s + row + w, next, w, gamma, box);
+      rowTotals = updateDualRow<norm, false>(uRow, next, p + row, q + row, r + row, s + row, w,
+                                             step, momentum);
+      uRow = next;
+    } else if (uAfter) {
+      rowTotals = updateDualRow<norm, false>(uRow, uAfter, p + row, q + row, r + row, s + row, w,
                                              step, momentum);
     } else {
       rowTotals = updateDualRow<norm, true>(uRow, nullptr, p + row, q + row, r + row, s + row, w,
@@ -141,45 +151,94 @@ DualUpdate iterate(const float* v, float* p, float* q, float* r, float* s, float
   return totals;
 }
 
+// Planes from this size are solved in row bands, one thread each: FGP streams the plane about a
+// hundred times per call, so the threads start once per call and meet at two barriers per
+// iteration (measured in bench/, docs/performance.md).
+constexpr int64_t kThreadedTvPixels = 128 * 128;
+
+int64_t bandsFor(int64_t h, int64_t w) {
+  if (h * w < kThreadedTvPixels)
+    return 1;
+  const int64_t cores = numerics::fftThreadsFor(numerics::kThreadedPixels);
+  return std::max<int64_t>(1, std::min(cores, h / 8));
+}
+
 } // namespace
 
+// The bands share the dual planes; a band's sweep reads only its own rows, plus u's first row of
+// the band below, which that band's thread computes between the iterations (from p, q when the
+// momentum restarted, since r, s are being reset to them then). Every thread sums the bands'
+// reductions in the same order, so all take the same restart and stopping decisions.
 TvSolveStats tvProxPlane(const float* v, float* out, int64_t h, int64_t w, float gamma, TvNorm norm,
-                         int maxIterations, double tolerance, TvScratch& scratch, TvBox box) {
-  const int64_t planeSize = h * w;
-  scratch.resize(h, w);
-  float* p = scratch.p.data();
-  float* q = scratch.q.data();
-  float* r = scratch.r.data();
-  float* s = scratch.s.data();
-  float* u = scratch.u.data();
+                         int maxIterations, double tolerance, TvScratch& scratch, TvBox box,
+                         int64_t bandCount) {
+  const int64_t bands = bandCount > 0 ? std::min(bandCount, h) : bandsFor(h, w);
+  scratch.resize(h, w, bands);
+  float *p = scratch.p.data(), *q = scratch.q.data(), *r = scratch.r.data(), *s = scratch.s.data();
   const float step = 1.0f / (8.0f * gamma);
-  double t = 1.0;
+  std::vector<DualUpdate> partial(static_cast<size_t>(bands));
+  std::barrier sync(bands);
   TvSolveStats stats;
-  for (int k = 0; k < maxIterations; ++k) {
-    double tNext = 0.5 * (1.0 + std::sqrt(1.0 + 4.0 * t * t));
-    auto momentum = static_cast<float>((t - 1.0) / tNext);
-    t = tNext;
-    DualUpdate update =
-        norm == TvNorm::Isotropic
-            ? iterate<TvNorm::Isotropic>(v, p, q, r, s, u, h, w, gamma, step, momentum, box)
-            : iterate<TvNorm::Anisotropic>(v, p, q, r, s, u, h, w, gamma, step, momentum, box);
-    // Adaptive restart (O'Donoghue & Candes 2015): drop the momentum once it points uphill. It
-    // costs one reduction and makes small and strongly smoothed planes converge several times
-    // faster; FGP's worst-case O(1/k^2) rate is unaffected.
-    if (update.restartSignal > 0) {
-      t = 1.0;
-      std::copy(p, p + planeSize, r);
-      std::copy(q, q + planeSize, s);
+  auto solveBand = [&](int64_t band) {
+    const int64_t begin = h * band / bands, end = h * (band + 1) / bands;
+    float* uFirst = scratch.bandFirstRows.data() + band * w;
+    const float* uAfter = band + 1 < bands ? uFirst + w : nullptr;
+    float* ring = scratch.u.data() + band * 2 * w;
+    double t = 1.0;
+    bool restarted = false;
+    for (int k = 0; k < maxIterations; ++k) {
+      const double tNext = 0.5 * (1.0 + std::sqrt(1.0 + 4.0 * t * t));
+      const auto momentum = static_cast<float>((t - 1.0) / tNext);
+      t = tNext;
+      const float* rr = restarted ? p : r;
+      const float* ss = restarted ? q : s;
+      primalRow(v + begin * w, begin > 0 ? rr + (begin - 1) * w : nullptr, rr + begin * w,
+                ss + begin * w, uFirst, w, gamma, box);
+      // Adaptive restart (O'Donoghue & Candes 2015): drop the momentum once it points uphill.
+      // It costs one reduction and makes small and strongly smoothed planes converge several
+      // times faster; FGP's worst-case O(1/k^2) rate is unaffected.
+      if (restarted) {
+        std::copy(p + begin * w, p + end * w, r + begin * w);
+        std::copy(q + begin * w, q + end * w, s + begin * w);
+      }
+      if (bands > 1)
+        sync.arrive_and_wait();
+      partial[size_t(band)] =
+          norm == TvNorm::Isotropic
+              ? sweepRows<TvNorm::Isotropic>(v, p, q, r, s, ring, uFirst, uAfter, begin, end, w,
+                                             gamma, step, momentum, box)
+              : sweepRows<TvNorm::Anisotropic>(v, p, q, r, s, ring, uFirst, uAfter, begin, end, w,
+                                               gamma, step, momentum, box);
+      if (bands > 1)
+        sync.arrive_and_wait();
+      DualUpdate update;
+      for (const DualUpdate& d : partial) {
+        update.change2 += d.change2;
+        update.norm2 += d.norm2;
+        update.restartSignal += d.restartSignal;
+      }
+      restarted = update.restartSignal > 0;
+      if (restarted)
+        t = 1.0;
+      const double change =
+          update.norm2 > 0 ? std::sqrt(update.change2 / update.norm2) : (update.change2 > 0);
+      if (band == 0)
+        stats = {k + 1, change};
+      if (change <= tolerance)
+        break;
     }
-    stats.iterations = k + 1;
-    stats.relativeDualChange =
-        update.norm2 > 0 ? std::sqrt(update.change2 / update.norm2) : (update.change2 > 0);
-    if (stats.relativeDualChange <= tolerance)
-      break;
-  }
-  for (int64_t i = 0; i < h; ++i)
-    primalRow(v + i * w, i > 0 ? p + (i - 1) * w : nullptr, p + i * w, q + i * w, out + i * w, w,
-              gamma, box);
+    for (int64_t i = begin; i < end; ++i)
+      primalRow(v + i * w, i > 0 ? p + (i - 1) * w : nullptr, p + i * w, q + i * w, out + i * w, w,
+                gamma, box);
+  };
+  // The final primal rows read p's row above, which the band above finished before the last
+  // barrier; `out` may be `v`, whose rows each band reads only for its own rows from then on.
+  std::vector<std::thread> workers;
+  for (int64_t band = 1; band < bands; ++band)
+    workers.emplace_back(solveBand, band);
+  solveBand(0);
+  for (std::thread& worker : workers)
+    worker.join();
   return stats;
 }
 

@@ -22,10 +22,11 @@ struct TvSolveStats {
 };
 
 // Work buffers for one plane, reused across planes and calls: the dual (p, q), its extrapolation
-// (r, s), and two rows of the primal u.
+// (r, s), and per row band (large planes are solved in bands, one thread each) two rows of the
+// primal u and the band's first row of u.
 struct TvScratch {
-  std::vector<float> p, q, r, s, u;
-  void resize(int64_t h, int64_t w);
+  std::vector<float> p, q, r, s, u, bandFirstRows;
+  void resize(int64_t h, int64_t w, int64_t bands = 1);
 };
 
 // The box C = [lo, hi] of TV + χ_C; the default is all of R (plain TV).
@@ -38,9 +39,11 @@ struct TvBox {
 // prox of gamma * (TV + χ_box) on one h x w plane:
 // out = argmin_{u in box} TV(u) + 1/(2 gamma) ||u - v||^2.
 // Stops when ||dual_k - dual_{k-1}|| <= tolerance * ||dual_k|| or after maxIterations.
-// `out` may equal `v`.
+// `out` may equal `v`. Planes from 128 x 128 are solved in row bands on all cores; `bands` > 0
+// sets their number (tests: every band count gives the same iterates).
 TvSolveStats tvProxPlane(const float* v, float* out, int64_t h, int64_t w, float gamma, TvNorm norm,
-                         int maxIterations, double tolerance, TvScratch& scratch, TvBox box = {});
+                         int maxIterations, double tolerance, TvScratch& scratch, TvBox box = {},
+                         int64_t bands = 0);
 
 // TV(x) of one plane, accumulated in double.
 double tvValuePlane(const float* x, int64_t h, int64_t w, TvNorm norm);

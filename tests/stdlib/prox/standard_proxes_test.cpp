@@ -284,6 +284,27 @@ TEST_CASE("tv: the solver stops on the relative dual change") {
   CHECK(capped.iterations == 3);
 }
 
+TEST_CASE("tv: row bands on several threads give the iterates of one band") {
+  // Odd sizes, a box, both norms, and restarts (a strongly smoothed plane restarts often).
+  Tensor v = randomTensor({1, 1, 157, 131}, 12);
+  for (TvNorm norm : {TvNorm::Isotropic, TvNorm::Anisotropic})
+    for (TvBox box : {TvBox{}, TvBox{-0.5f, 0.7f}}) {
+      Tensor one(v.shape()), three(v.shape()), inPlace = v.clone();
+      TvScratch scratch;
+      TvSolveStats a =
+          tvProxPlane(v.data(), one.data(), 157, 131, 0.8f, norm, 300, 1e-6, scratch, box, 1);
+      TvSolveStats b =
+          tvProxPlane(v.data(), three.data(), 157, 131, 0.8f, norm, 300, 1e-6, scratch, box, 3);
+      tvProxPlane(inPlace.data(), inPlace.data(), 157, 131, 0.8f, norm, 300, 1e-6, scratch, box, 5);
+      CHECK(a.iterations == b.iterations);
+      CHECK(a.iterations > 20);
+      for (int64_t i = 0; i < v.numel(); ++i) {
+        REQUIRE(one.data()[i] == doctest::Approx(three.data()[i]).epsilon(1e-6));
+        REQUIRE(one.data()[i] == doctest::Approx(inPlace.data()[i]).epsilon(1e-6));
+      }
+    }
+}
+
 TEST_CASE("l21: each pixel's channel vector shrinks by gamma in norm, keeping its direction") {
   auto l21 = proxRegistry().make("l21", {});
   Tensor v = randomTensor({2, 3, 5, 4}, 9);
