@@ -86,7 +86,15 @@ class _Run(_torch.autograd.Function):
         grads_p = [None] * len(ctx.keys)
         for i, run in enumerate(ctx.runs):
             g_out = grad_output[i] if len(ctx.runs) > 1 or grad_output.ndim == 3 else grad_output
-            grads = run.backward(g_out.detach().to(_torch.float32).contiguous().numpy())
+            try:
+                grads = run.backward(g_out.detach().to(_torch.float32).contiguous().numpy())
+            except RuntimeError as e:
+                wanted = [n for n, v in zip(ctx.names, ctx.values)
+                          if isinstance(v, _torch.Tensor) and v.requires_grad]
+                raise RuntimeError("podm.torch: model %s: no gradient with respect to %s: %s"
+                                   % (ctx.layer.model.name,
+                                      ", ".join("input '%s'" % n for n in wanted) or "its params",
+                                      e)) from e
             for j, name in enumerate(ctx.names):
                 value = ctx.values[j]
                 if not (isinstance(value, _torch.Tensor) and value.requires_grad):

@@ -136,3 +136,24 @@ def test_a_few_adam_steps_lower_the_loss(layer):
         sum(loss_of(layer, o, k, c) for c, o, k in data).backward()
         opt.step()
     assert total() < 0.97 * start
+
+
+def test_gradients_through_the_examples_network_match_finite_differences():
+    """The PyTorch example's model: examples/deblur_rpodm.podm with its CNN (the tape runs the
+    network's backward for the input gradients), params from its shipped weight file."""
+    from conftest import EXAMPLES
+    model = podm.compile(EXAMPLES / "deblur_rpodm.podm")
+    layer = podm.torch.Layer(model, shapes={"o": (24, 24), "k": (5, 5)})
+    clean, o, k = sample(seed=4)
+
+    def loss(o=o):
+        return ((layer(o=o, k=k, sigma=0.01) - clean) ** 2).sum()
+
+    layer.zero_grad()
+    loss().backward()
+    params = dict(layer.named_parameters())
+    for i, name in enumerate(("params.F__filters", "params.mu_net__b3")):
+        directional_check(loss, params[name], params[name].grad, seed=20 + i)
+    # Its prior's bounds are min(o) and max(o): the tape has no gradient through them, and says so.
+    with pytest.raises(RuntimeError, match="input 'o'.*prox"):
+        loss(o.clone().requires_grad_(True)).backward()
