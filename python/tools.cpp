@@ -10,11 +10,13 @@
 #include "runtime/io/image.h"
 #include "runtime/io/metrics.h"
 #include "stdlib/prox/plugin.h"
+#include "stdlib/prox/property_check.h"
 #include "stdlib/prox/prox.h"
 
 #include <cmath>
 #include <optional>
 #include <pybind11/stl.h>
+#include <sstream>
 
 namespace podm::python {
 
@@ -131,6 +133,25 @@ py::array applyProx(const std::string& name, py::handle x, double gamma, const p
   return arrayOf(out);
 }
 
+// `podm test-prox builtin NAME --arg ...` from Python: (passed, the report the command prints).
+py::tuple checkProx(const std::string& name, const py::dict& kwargs) {
+  const stdlib::ProxEntry* entry = stdlib::proxRegistry().find(name);
+  if (!entry)
+    throw py::value_error("no prox named '" + name + "'; see podm.prox_names()");
+  stdlib::ProxArgs args;
+  for (auto [key, value] : kwargs)
+    args[py::str(key)] = py::cast<double>(value);
+  if (std::string problem = stdlib::proxArgumentError(*entry, args); !problem.empty())
+    throw py::value_error(problem);
+  std::ostringstream report;
+  int failed = 0;
+  {
+    py::gil_scoped_release released;
+    failed = stdlib::runProxPropertyTests(*entry, args, report);
+  }
+  return py::make_tuple(failed == 0, report.str());
+}
+
 py::list proxCatalogue() {
   py::list list;
   for (const stdlib::ProxEntry* e : stdlib::proxRegistry().all()) {
@@ -230,6 +251,7 @@ void bindTools(py::module_& m) {
       },
       py::arg("name") = "scene", py::arg("h") = 256, py::arg("w") = 256, py::arg("seed") = 1);
   m.def("_prox", &applyProx);
+  m.def("_check_prox", &checkProx);
   m.def("prox_catalogue", &proxCatalogue, "Every registered prox with its arguments");
   m.def(
       "load_plugin",

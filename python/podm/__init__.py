@@ -27,7 +27,7 @@ from .evaluate import evaluate
 
 __all__ = [
     "ModelError", "Model", "compile", "read_image", "write_image", "degrade", "modcrop",
-    "kernel", "synthetic_image", "psnr", "ssim", "prox", "prox_names", "prox_catalogue",
+    "kernel", "synthetic_image", "psnr", "ssim", "prox", "prox_names", "prox_catalogue", "check_prox",
     "load_plugin", "quantize", "eval", "evaluate",
 ]
 
@@ -53,6 +53,12 @@ def prox_names():
 def prox(name, x, gamma=1.0, **args):
     """argmin_u g(u) + ||u - x||^2 / (2 gamma) for the registered prox ``name`` with ``args``."""
     return _podm._prox(name, x, float(gamma), args)
+
+
+def check_prox(name, **args):
+    """The property checks of ``podm test-prox`` (and of the test suite) on a registered prox:
+    returns ``(passed, report)``, the report being the command's text."""
+    return _podm._check_prox(name, args)
 
 
 class Model:

@@ -96,6 +96,31 @@ def test_prox_errors_name_the_problem():
         podm.prox("l1", v, gamma=0)
 
 
+def test_check_prox_is_the_command_test_prox():
+    passed, report = podm.check_prox("lp", p=0.8)
+    assert passed
+    assert report == run_cli("test-prox", "builtin", "lp", "--arg", "p=0.8").stdout
+    with pytest.raises(ValueError, match="no prox named"):
+        podm.check_prox("l11")
+
+
+def test_prox_outputs_satisfy_the_optimality_of_the_prox():
+    # p = prox_{gamma g}(v) iff (v - p) / gamma is a subgradient of g at p: g(u) >= g(p) + <(v -
+    # p) / gamma, u - p> for every u; checked on random u for l1 and lp (nonconvex: the global
+    # minimum of the separable 1-D problems instead, on a grid).
+    rng = np.random.default_rng(3)
+    v = rng.standard_normal((16, 16)).astype(np.float32)
+    p = podm.prox("l1", v, gamma=0.4)
+    for _ in range(20):
+        u = rng.standard_normal(v.shape)
+        assert np.abs(u).sum() + 1e-4 >= np.abs(p).sum() + ((v - p) / 0.4 * (u - p)).sum()
+    q = podm.prox("lp", v, gamma=0.4, p=0.5)
+    grid = np.linspace(-4, 4, 80001)
+    for vi, qi in zip(v.ravel()[:32], q.ravel()[:32]):
+        objective = lambda x: np.abs(x) ** 0.5 + (x - vi) ** 2 / (2 * 0.4)  # noqa: E731
+        assert objective(qi) <= objective(grid).min() + 1e-4
+
+
 def test_prox_names_are_what_test_prox_lists():
     listed = run_cli("test-prox", "builtin").stdout
     names = podm.prox_names()
