@@ -6,6 +6,7 @@
 #include "runtime/ir_types.h"
 #include "runtime/network_provider.h"
 #include "runtime/prox_provider.h"
+#include "runtime/run_scope.h"
 
 #include <chrono>
 #include <cstdio>
@@ -295,6 +296,7 @@ void Executor::bindParams(const std::map<std::string, Tensor>& params) {
 
 RunResult Executor::run(const std::map<std::string, Tensor>& inputs,
                         const std::map<std::string, Tensor>& params) {
+  const RunScope scope; // kernels' state from an earlier run does not carry over
   bindInputs(inputs);
   bindParams(params);
   slotAddr_ = plannedAddr_;

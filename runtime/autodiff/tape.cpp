@@ -8,6 +8,7 @@
 #include "runtime/ir_types.h"
 #include "runtime/network_provider.h"
 #include "runtime/prox_provider.h"
+#include "runtime/run_scope.h"
 
 #include <algorithm>
 #include <cstring>
@@ -145,6 +146,7 @@ const Value& Tape::value(ValueId v, int64_t stage) const {
 
 RunResult Tape::forward(const std::map<std::string, Tensor>& inputs,
                         const std::map<std::string, Tensor>& paramValues) {
+  const RunScope scope; // kernels' state from an earlier run does not carry over
   Impl& m = *impl_;
   for (const auto& [name, t] : inputs)
     if (!graph_.findInput(name))

@@ -18,6 +18,7 @@
 #include "stdlib/prox/tv.h"
 
 #include "numerics/fft.h"
+#include "runtime/run_scope.h"
 #include "stdlib/prox/prox_util.h"
 
 #include <algorithm>
@@ -27,9 +28,15 @@
 
 namespace podm::stdlib {
 
-void TvScratch::resize(int64_t h, int64_t w, int64_t bands) {
-  for (std::vector<float>* buffer : {&p, &q, &r, &s})
-    buffer->assign(static_cast<size_t>(h * w), 0.0f);
+void TvScratch::resize(int64_t h, int64_t w, int64_t bands, bool warm) {
+  const auto plane = static_cast<size_t>(h * w);
+  if (warm && p.size() == plane && q.size() == plane) {
+    r = p; // the extrapolation restarts at the dual
+    s = q;
+  } else {
+    for (std::vector<float>* buffer : {&p, &q, &r, &s})
+      buffer->assign(plane, 0.0f);
+  }
   u.assign(static_cast<size_t>(2 * w * bands), 0.0f);
   bandFirstRows.assign(static_cast<size_t>(w * bands), 0.0f);
 }
@@ -171,9 +178,9 @@ int64_t bandsFor(int64_t h, int64_t w) {
 // reductions in the same order, so all take the same restart and stopping decisions.
 TvSolveStats tvProxPlane(const float* v, float* out, int64_t h, int64_t w, float gamma, TvNorm norm,
                          int maxIterations, double tolerance, TvScratch& scratch, TvBox box,
-                         int64_t bandCount) {
+                         int64_t bandCount, bool warmStart) {
   const int64_t bands = bandCount > 0 ? std::min(bandCount, h) : bandsFor(h, w);
-  scratch.resize(h, w, bands);
+  scratch.resize(h, w, bands, warmStart);
   float *p = scratch.p.data(), *q = scratch.q.data(), *r = scratch.r.data(), *s = scratch.s.data();
   const float step = 1.0f / (8.0f * gamma);
   std::vector<DualUpdate> partial(static_cast<size_t>(bands));
@@ -273,12 +280,20 @@ double TvProx::value(const Tensor& x) const {
 void TvProx::prox(const Tensor& v, float gamma, Tensor& out) const {
   detail::prepareProxOutput(norm_ == TvNorm::Isotropic ? "tv_iso" : "tv_aniso", v, out);
   const Shape& shape = v.shape();
-  TvScratch scratch;
-  for (int64_t plane = 0; plane < shape.n * shape.c; ++plane) {
-    const int64_t offset = plane * shape.plane();
+  const uint64_t run = currentRunId();
+  const auto planes = static_cast<size_t>(shape.n * shape.c);
+  // Consecutive calls in a run (the stages) have nearby inputs, so the last dual is a far better
+  // start than zero; a new run, or a call outside any run, starts from zero and so repeats.
+  const bool warm = warmStart_ && run != 0 && run == runId_ && planes_.size() == planes;
+  runId_ = run;
+  planes_.resize(planes);
+  for (size_t plane = 0; plane < planes; ++plane) {
+    const int64_t offset = int64_t(plane) * shape.plane();
     tvProxPlane(v.data() + offset, out.data() + offset, shape.h, shape.w, gamma, norm_,
-                maxIterations_, tolerance_, scratch, box_);
+                maxIterations_, tolerance_, planes_[plane], box_, 0, warm);
   }
+  if (!warmStart_ || run == 0)
+    planes_.clear(); // nothing to carry: keep no planes alive
 }
 
 namespace {
@@ -305,6 +320,13 @@ ProxEntry makeTvEntry(TvNorm norm) {
                       .min = 0,
                       .max = 1,
                       .doc = "stop when ||dual change|| <= tol * ||dual||"},
+                     {.name = "warm",
+                      .defaultValue = 1,
+                      .required = false,
+                      .min = 0,
+                      .max = 1,
+                      .doc = "1: each stage starts FGP from the dual of the previous stage of "
+                             "the run (far fewer iterations); 0: from zero every call"},
                      {.name = "lo",
                       .defaultValue = detail::kNoDefault,
                       .required = false,
@@ -328,7 +350,9 @@ ProxEntry makeTvEntry(TvNorm norm) {
             if (box.lo > box.hi)
               detail::throwBadArgument("lo = " + detail::formatNumber(box.lo) +
                                        " must not exceed hi = " + detail::formatNumber(box.hi));
-            return std::make_unique<TvProx>(norm, iterations, detail::argument(args, "tol"), box);
+            const bool warm = detail::integerArgument(args, "warm") != 0;
+            return std::make_unique<TvProx>(norm, iterations, detail::argument(args, "tol"), box,
+                                            warm);
           }};
 }
 

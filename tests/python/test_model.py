@@ -185,3 +185,14 @@ def test_the_gil_is_released_while_a_graph_runs():
         time.sleep(0.001)
     worker.join()
     assert ticks > 20, "the main thread barely ran while the model ran: the GIL was held"
+
+
+def test_runs_of_a_warm_started_tv_model_repeat(blurred):
+    # tv_iso carries its dual from stage to stage within a run, never from one run to the next.
+    clean, o, k = blurred
+    m = podm.compile(EXAMPLES / "proxgrad_deblur.podm", consts={})
+    first, _ = m.run(o=o, k=k)
+    second, _ = m.run(o=o, k=k)
+    assert np.array_equal(first, second)
+    fresh, _ = podm.compile(EXAMPLES / "proxgrad_deblur.podm").run(o=o, k=k)
+    assert np.array_equal(first, fresh)

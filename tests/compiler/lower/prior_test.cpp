@@ -6,6 +6,7 @@
 #include "lower_helpers.h"
 #include "runtime/io/image.h"
 #include "runtime/io/metrics.h"
+#include "runtime/run_scope.h"
 #include "stdlib/prox/prox.h"
 #include "tests/support/run_podm.h"
 #include "tests/support/scratch_dir.h"
@@ -189,7 +190,7 @@ TEST_CASE("prior: tv + box is one constrained TV prox; proxgrad_deblur matches a
   auto lowered = lowerText(text, {{"o", {h, w}}, {"k", {5, 5}}});
   const std::string dump = ir::dump(lowered.graph);
   CHECK(countOf(dump, " = prox(") == 1);
-  CHECK(dump.find("args={hi=1, lo=0}, fn=\"tv_iso\"") != std::string::npos);
+  CHECK(dump.find("args={hi=1, iters=10, lo=0}, fn=\"tv_iso\"") != std::string::npos);
   CHECK(dump.find("[tv_iso + box: FGP with the projection onto the box]") != std::string::npos);
   bool noted = false;
   for (const std::string& n : lowered.notes)
@@ -198,8 +199,10 @@ TEST_CASE("prior: tv + box is one constrained TV prox; proxgrad_deblur matches a
   RunResult r = runGraph(lowered.graph, {{"o", ot}, {"k", k}});
   REQUIRE(r.stages == 40);
 
-  // The reference: x <- prox_{gamma (2e-3 TV + box)}(x - gamma K'(K x - o)), FGP with the box.
-  auto prox = stdlib::proxRegistry().make("tv_iso", {{"lo", 0.0}, {"hi", 1.0}});
+  // The reference: x <- prox_{gamma (2e-3 TV + box)}(x - gamma K'(K x - o)), FGP with the box,
+  // 10 iterations warm-started from the previous stage's dual within the run, as the model says.
+  auto prox = stdlib::proxRegistry().make("tv_iso", {{"lo", 0.0}, {"hi", 1.0}, {"iters", 10}});
+  const RunScope run;
   auto tv = stdlib::proxRegistry().make("tv_iso", {});
   const double gamma = 0.5;
   Image x = o;

@@ -1,5 +1,6 @@
 // Targeted tests of what defines each standard prox: closed forms, the GST threshold, the
 // sparsity budget of hardthre_box, TV's behaviour on known cases, group shrinkage of l21.
+#include "runtime/run_scope.h"
 #include "stdlib/prox/hardthre_box.h"
 #include "stdlib/prox/lp.h"
 #include "stdlib/prox/property_check.h"
@@ -303,6 +304,42 @@ TEST_CASE("tv: row bands on several threads give the iterates of one band") {
         REQUIRE(one.data()[i] == doctest::Approx(inPlace.data()[i]).epsilon(1e-6));
       }
     }
+}
+
+TEST_CASE("tv: the warm start carries the dual within a run only") {
+  // Two nearby inputs, as consecutive stages give them; 10 iterations per call.
+  Tensor v1 = randomTensor({1, 1, 40, 36}, 21), v2 = v1.clone();
+  for (int64_t i = 0; i < v2.numel(); ++i)
+    v2.data()[i] += 0.01f * std::sin(float(i));
+  TvProx warm(TvNorm::Isotropic, 10, 0.0, {}, true), cold(TvNorm::Isotropic, 10, 0.0, {}, false);
+  TvProx exact(TvNorm::Isotropic, 20000, 1e-9);
+  const float gamma = 0.3f;
+  Tensor reference, first, coldOut, warmOut, again;
+  exact.prox(v2, gamma, reference);
+  {
+    const RunScope run;
+    warm.prox(v1, gamma, first);
+    warm.prox(v2, gamma, warmOut); // from the dual of v1's call
+  }
+  cold.prox(v2, gamma, coldOut);
+  double warmError = 0, coldError = 0;
+  for (int64_t i = 0; i < v2.numel(); ++i) {
+    warmError = std::max(warmError, double(std::fabs(warmOut.data()[i] - reference.data()[i])));
+    coldError = std::max(coldError, double(std::fabs(coldOut.data()[i] - reference.data()[i])));
+  }
+  CHECK(warmError < 0.5 * coldError); // ten warm iterations get closer than ten cold ones
+  // A new run starts from zero again: its first call is the cold one, bit for bit.
+  {
+    const RunScope run;
+    warm.prox(v2, gamma, again);
+  }
+  for (int64_t i = 0; i < v2.numel(); ++i)
+    REQUIRE(again.data()[i] == coldOut.data()[i]);
+  // Outside any run (podm.prox, test-prox) every call is cold, so repeated calls repeat.
+  warm.prox(v1, gamma, first);
+  warm.prox(v2, gamma, again);
+  for (int64_t i = 0; i < v2.numel(); ++i)
+    REQUIRE(again.data()[i] == coldOut.data()[i]);
 }
 
 TEST_CASE("l21: each pixel's channel vector shrinks by gamma in norm, keeping its direction") {
