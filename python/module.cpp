@@ -6,6 +6,7 @@
 
 PYBIND11_MODULE(_podm, m) {
   m.doc() = "podm: optimization-derived deep models, compiled (the C++ engine)";
+  m.attr("__version__") = PODM_VERSION; // the podm command's --version
   podm::engine::useImageSizedHeapPolicy();
   podm::python::bindModel(m);
   podm::python::bindTools(m);

@@ -31,6 +31,7 @@ __all__ = [
     "load_plugin", "quantize", "eval", "evaluate",
 ]
 
+__version__ = _podm.__version__
 read_image = _podm.read_image
 write_image = _podm.write_image
 degrade = _podm.degrade

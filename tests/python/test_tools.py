@@ -8,6 +8,10 @@ import pytest
 from conftest import podm, run_cli
 
 
+def test_the_version_is_the_commands():
+    assert run_cli("--version").stdout.split()[-1] == podm.__version__
+
+
 def test_npy_and_png_round_trips(tmp_path):
     image = podm.synthetic_image("scene", 40, 48, seed=2)
     podm.write_image(str(tmp_path / "a.npy"), image)
