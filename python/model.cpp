@@ -10,6 +10,7 @@
 #include "engine/network_provider.h"
 #include "engine/param_binding.h"
 #include "engine/stdlib_prox_provider.h"
+#include "ir/attr.h"
 #include "ir/printer.h"
 #include "python/arrays.h"
 #include "python/bindings.h"
@@ -68,6 +69,24 @@ std::vector<Diagnostic> errorsFirst(const DiagnosticEngine& diags) {
     if (d.severity != Severity::Error)
       sorted.push_back(d);
   return sorted;
+}
+
+// Every weight file the graph's networks read exists: a missing one would otherwise start from
+// random weights without a word.
+void requireWeightFiles(const ir::Graph& g, const std::filesystem::path& baseDir) {
+  for (const ir::Node& n : g.nodes()) {
+    if (n.op != ir::Op::Network)
+      continue;
+    for (const std::string& file : ir::splitWeightPaths(n.attrs.getString("weights"))) {
+      std::filesystem::path p(file);
+      if (p.is_relative())
+        p = baseDir / p;
+      if (!std::filesystem::is_regular_file(p))
+        throw py::value_error("net " + n.attrs.getString("net") + ": weight file '" + file +
+                              "' is not found (looked for " + p.string() +
+                              "); pass weights_dir= to podm.compile");
+    }
+  }
 }
 
 engine::FftWisdomFile& wisdom() {
@@ -180,6 +199,7 @@ Model::Compiled& Model::compiled(const engine::GraphInputs& in) {
   c->notes = lowered->notes;
   c->lowered = lowered->graph;
   c->graph = engine::optimizeGraph(lowered->graph, nullptr);
+  requireWeightFiles(c->graph, baseDir_);
   try {
     c->params = engine::paramValuesFromWeights(c->graph, baseDir_);
     ExecutorOptions options{.network = &networks_};

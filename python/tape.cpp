@@ -22,24 +22,6 @@ namespace podm::python {
 
 namespace {
 
-// Every weight file the graph's networks read exists: a missing one would otherwise start from
-// random weights without a word.
-void requireWeightFiles(const ir::Graph& g, const std::filesystem::path& baseDir) {
-  for (const ir::Node& n : g.nodes()) {
-    if (n.op != ir::Op::Network)
-      continue;
-    for (const std::string& file : ir::splitWeightPaths(n.attrs.getString("weights"))) {
-      std::filesystem::path p(file);
-      if (p.is_relative())
-        p = baseDir / p;
-      if (!std::filesystem::is_regular_file(p))
-        throw py::value_error("net " + n.attrs.getString("net") + ": weight file '" + file +
-                              "' is not found (looked for " + p.string() +
-                              "); pass weights_dir= to podm.compile");
-    }
-  }
-}
-
 // The params of the graph at their starting values: the weight file's when it holds them, else
 // the model's initial values.
 std::map<std::string, Tensor> startParams(const Model::Compiled& c) {
@@ -71,7 +53,6 @@ public:
       throw py::value_error("podm.torch takes gray images (H x W or N x H x W); input '" +
                             in.color.front().first + "' is RGB");
     Model::Compiled& c = model.compiled(in);
-    requireWeightFiles(c.lowered, model.baseDir());
     std::string error;
     std::optional<std::map<std::string, Tensor>> bound =
         engine::bindGraphInputs(c.lowered, in, nullptr, error);

@@ -150,6 +150,13 @@ def test_bad_inputs_are_refused_by_name(blurred):
         m.run(o=o, k=k, device="cuda")
 
 
+def test_a_missing_weight_file_names_it_and_the_way_out(tmp_path, blurred):
+    _, o, k = blurred
+    m = podm.compile(EXAMPLES / "deblur_rpodm.podm", weights_dir=tmp_path)
+    with pytest.raises(ValueError, match="net A.*deblur_rpodm.safetensors.*weights_dir"):
+        m.run(o=o, k=k[2:7, 2:7].copy())
+
+
 def test_consts_override_and_emit():
     source = FISTA.replace("1e-3 * l1(x)", "lam * l1(x)").replace(
         "var x", "const lam = 1e-3\nvar x")
