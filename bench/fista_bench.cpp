@@ -190,21 +190,10 @@ int main(int argc, char** argv) {
       float diff = 0;
       for (size_t i = 0; i < static_cast<size_t>(n * n); ++i)
         diff = std::max(diff, std::fabs(rL.outputs.at("x").data()[i] - hand.x()[i]));
-      std::vector<double> podmStage, handStage;
-      for (int rep = 0; rep < reps; ++rep) {
-        double a = bench::nowMs();
-        e1.run(inputs);
-        double b = bench::nowMs();
-        eL.run(inputs);
-        double c = bench::nowMs();
-        hand.run(1, monitors);
-        double d = bench::nowMs();
-        hand.run(longStages, monitors);
-        double e = bench::nowMs();
-        podmStage.push_back(((c - b) - (b - a)) / (longStages - 1));
-        handStage.push_back(((e - d) - (d - c)) / (longStages - 1));
-      }
-      const double p = bench::median(podmStage), h = bench::median(handStage);
+      const bench::StageTimes t = bench::stageTimesByDifference(
+          reps, longStages, [&](int stages) { (stages == 1 ? e1 : eL).run(inputs); },
+          [&](int stages) { hand.run(stages, monitors); });
+      const double p = t.podm, h = t.hand;
       std::printf("%5lld² %9s %4d %11.3f %11.3f %7.2f %14.3g\n", static_cast<long long>(n),
                   monitors ? "phi,rel" : "none", longStages, p, h, p / h, diff);
       std::fflush(stdout);

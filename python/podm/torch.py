@@ -77,7 +77,7 @@ class _Run(_torch.autograd.Function):
             runs.append(run)
             outputs.append(_torch.from_numpy(_np.array(run.output)))
         ctx.runs, ctx.layer, ctx.names, ctx.keys = runs, layer, names, keys
-        ctx.batched, ctx.values = batched, values
+        ctx.batched, ctx.values, ctx.stacked = batched, values, batch is not None
         return _torch.stack(outputs) if batch is not None else outputs[0]
 
     @staticmethod
@@ -85,7 +85,7 @@ class _Run(_torch.autograd.Function):
         grads_in = [None] * len(ctx.names)
         grads_p = [None] * len(ctx.keys)
         for i, run in enumerate(ctx.runs):
-            g_out = grad_output[i] if len(ctx.runs) > 1 or grad_output.ndim == 3 else grad_output
+            g_out = grad_output[i] if ctx.stacked else grad_output
             try:
                 grads = run.backward(g_out.detach().to(_torch.float32).contiguous().numpy())
             except RuntimeError as e:
