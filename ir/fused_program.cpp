@@ -58,6 +58,33 @@ struct Cursor {
   }
 };
 
+// `return tA, tB, ...` after the last instruction: distinct temps, the first a tensor, every
+// reduction among them.
+void parseReturns(Cursor& c, FusedProgram& p) {
+  const std::string_view text = c.text;
+  c.pos += 7;
+  std::vector<bool> returned(p.instrs.size(), false);
+  do {
+    c.skipSpace();
+    const size_t at = c.pos;
+    std::string_view w = c.word();
+    if (w.size() < 2 || w[0] != 't')
+      bad(text, at, "expected a temp tN in `return`");
+    const uint32_t t = c.number(w.substr(1), at);
+    if (t >= p.instrs.size() || returned[t])
+      bad(text, at,
+          "t" + std::to_string(t) +
+              (t >= p.instrs.size() ? " is not computed" : " is returned twice"));
+    returned[t] = true;
+    p.returns.push_back(t);
+  } while (c.eat(','));
+  if (kFusedOps[p.instrs[p.returns.front()].op].reduction)
+    bad(text, c.pos, "the first result of `return` is the node's value and must be a tensor");
+  for (size_t i = 0; i < p.instrs.size(); ++i)
+    if (kFusedOps[p.instrs[i].op].reduction && !returned[i])
+      bad(text, c.pos, "the reduction t" + std::to_string(i) + " is not returned");
+}
+
 } // namespace
 
 std::span<const FusedOpInfo> fusedOps() {
@@ -71,8 +98,18 @@ int findFusedOp(std::string_view name) {
   return -1;
 }
 
+std::vector<uint32_t> FusedProgram::results() const {
+  if (!returns.empty())
+    return returns;
+  return {static_cast<uint32_t>(instrs.size() - 1)};
+}
+
+bool FusedProgram::isReduction(uint32_t instr) const {
+  return kFusedOps[instrs[instr].op].reduction;
+}
+
 bool FusedProgram::reduction() const {
-  return !instrs.empty() && kFusedOps[instrs.back().op].reduction;
+  return !instrs.empty() && isReduction(results().front());
 }
 
 uint32_t FusedProgram::inputsUsed() const {
@@ -147,12 +184,19 @@ FusedProgram parseFusedProgram(std::string_view text, size_t inputs) {
       bad(text, at,
           std::string(info.name) + " takes " + std::to_string(info.arity) + " argument" +
               (info.arity == 1 ? "" : "s") + ", got " + std::to_string(in.args.size()));
-    if (!p.instrs.empty() && kFusedOps[p.instrs.back().op].reduction)
-      bad(text, at, "a reduction must be the last instruction");
     p.instrs.push_back(std::move(in));
     if (!c.eat(';'))
       break;
+    c.skipSpace();
+    if (text.substr(c.pos, 7) == "return ") {
+      parseReturns(c, p);
+      break;
+    }
   }
+  if (p.returns.empty())
+    for (size_t i = 0; i + 1 < p.instrs.size(); ++i)
+      if (p.isReduction(static_cast<uint32_t>(i)))
+        bad(text, 0, "a reduction must be the last instruction (or a result in `return`)");
   c.skipSpace();
   if (c.pos < text.size())
     bad(text, c.pos, "unexpected text after the last instruction");
@@ -167,7 +211,7 @@ std::string printFusedProgram(const FusedProgram& p) {
     const FusedInstr& in = p.instrs[i];
     if (i)
       s += "; ";
-    if (i + 1 < p.instrs.size())
+    if (i + 1 < p.instrs.size() || !p.returns.empty())
       s += "t" + std::to_string(i) + " = ";
     s += std::string(kFusedOps[in.op].name) + "(";
     for (size_t k = 0; k < in.args.size(); ++k) {
@@ -186,6 +230,8 @@ std::string printFusedProgram(const FusedProgram& p) {
     }
     s += ")";
   }
+  for (size_t k = 0; k < p.returns.size(); ++k)
+    s += (k ? ", t" : "; return t") + std::to_string(p.returns[k]);
   return s;
 }
 

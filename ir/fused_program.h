@@ -10,6 +10,12 @@
 // scale's alpha: applied in float, as the unfused kernel does). Each instruction computes exactly
 // the float expression of the op it replaces (same operand order, no reassociation); the program
 // result is the last instruction's.
+//
+// A program may instead end in `return tA, tB, ...`: several results from one pass (issue 18: the
+// FISTA step writes x+ and y+ and accumulates the monitors' sums while the data is in cache).
+// The first is the node's own value and must be a tensor; result k >= 1 is read through a
+// `fused_output {index=k}` node. Reductions may then stand anywhere, each with its own
+// accumulator, but their scalars are results only, never arguments.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +51,11 @@ struct FusedInstr {
 
 struct FusedProgram {
   std::vector<FusedInstr> instrs;
+  std::vector<uint32_t> returns; // `return` list (instruction indices); empty: the last one
+  // The results in order: `returns`, or the last instruction alone.
+  std::vector<uint32_t> results() const;
+  bool isReduction(uint32_t instr) const;
+  // The node's own value is a scalar (a single result that is a reduction).
   bool reduction() const;
   // The largest operand index referenced, plus one.
   uint32_t inputsUsed() const;

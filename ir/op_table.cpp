@@ -77,6 +77,9 @@ constexpr AttrSpec kSpectrumAttrs[] = {
     {.name = "w", .kind = K::Int, .minInt = 1, .maxInt = kMaxDim}};
 
 constexpr AttrSpec kFusedAttrs[] = {{.name = "program", .kind = K::String}};
+constexpr AttrSpec kFusedOutputAttrs[] = {
+    {.name = "index", .kind = K::Int, .minInt = 1, .maxInt = 64},
+    {.name = "reduction", .kind = K::Int, .required = false, .minInt = 0, .maxInt = 1}};
 constexpr AttrSpec kIrfftProductAttrs[] = {
     {.name = "op", .kind = K::String, .choices = "mul|div"},
     {.name = "width", .kind = K::Int, .minInt = 1, .maxInt = kMaxDim}};

@@ -395,4 +395,20 @@ Type ruleFused(const TypeContext& c) {
   return program.reduction() || !tensor ? Type::scalar() : *tensor;
 }
 
+Type ruleSpectrumEnergy(const TypeContext& c) {
+  if (c.operands.size() > 4)
+    fail("takes a, b, w and at most one offset c");
+  for (size_t i = 1; i < c.operands.size(); ++i)
+    if (operand(c, i).dims != operand(c, 0).dims)
+      fail("operand " + std::to_string(i) + " has shape " + operand(c, i).dims.str() +
+           " but the spectrum has shape " + operand(c, 0).dims.str());
+  return Type::scalar();
+}
+
+Type ruleFusedOutput(const TypeContext& c) {
+  // Which program result it names is checked against the program by the verifier (it needs the
+  // operand node, which a type rule does not see).
+  return c.attrs.getInt("reduction") != 0 ? Type::scalar() : c.operands[0];
+}
+
 } // namespace podm::ir::rules

@@ -49,5 +49,8 @@ Type ruleSsim(const TypeContext& c);
 // Fused ops (compiler/passes/fuse_elementwise.cpp).
 Type ruleFused(const TypeContext& c);         // the tensor operands' type, or a scalar (reduction)
 Type ruleIrfft2Product(const TypeContext& c); // as irfft2 of operand 0; operand 1 of its shape
+Type ruleFusedOutput(const TypeContext& c);
+Type ruleSpectrumEnergy(const TypeContext& c); // every operand of one shape -> scalar   // operand
+                                               // 0's type, or a scalar with reduction=1
 
 } // namespace podm::ir::rules

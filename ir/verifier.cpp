@@ -3,6 +3,7 @@
 
 #include "ir/builder.h"
 #include "ir/errors.h"
+#include "ir/fused_program.h"
 
 #include <algorithm>
 #include <set>
@@ -12,6 +13,28 @@ namespace {
 
 std::string valueRef(ValueId v) {
   return v.valid() ? "%" + std::to_string(v.index) : std::string("<none>");
+}
+
+// A fused_output names a result of its operand's program, of that result's kind, in its region.
+void checkFusedOutput(const Graph& g, const Node& n, const std::string& who,
+                      std::vector<std::string>& errors) {
+  const Node& fused = g.node(n.operands[0]);
+  if (fused.op != Op::FusedElementwise || fused.region != n.region) {
+    errors.push_back(who + "reads " + valueRef(n.operands[0]) +
+                     ", which is not a fused_elementwise node of its region");
+    return;
+  }
+  const FusedProgram program =
+      parseFusedProgram(fused.attrs.getString("program"), fused.operands.size());
+  const std::vector<uint32_t> results = program.results();
+  const int64_t index = n.attrs.getInt("index");
+  if (index >= static_cast<int64_t>(results.size()))
+    errors.push_back(who + "result " + std::to_string(index) + " of a program with " +
+                     std::to_string(results.size()));
+  else if (program.isReduction(results[index]) != (n.attrs.getInt("reduction") != 0))
+    errors.push_back(who + "reduction=" + std::to_string(n.attrs.getInt("reduction")) +
+                     " but the program's result " + std::to_string(index) + " is " +
+                     (program.isReduction(results[index]) ? "" : "not ") + "a reduction");
 }
 
 void checkNodes(const Graph& g, std::vector<std::string>& errors) {
@@ -53,6 +76,8 @@ void checkNodes(const Graph& g, std::vector<std::string>& errors) {
         errors.push_back(who + "name '" + name + "' is empty or not unique among " +
                          std::string(opName(n.op)) + " nodes");
     }
+    if (n.op == Op::FusedOutput)
+      checkFusedOutput(g, n, who, errors);
     if (n.op == Op::Schedule && g.loop() &&
         static_cast<int64_t>(n.attrs.getFloats("values").size()) != g.loop()->stages)
       errors.push_back(who + "has " + std::to_string(n.attrs.getFloats("values").size()) +

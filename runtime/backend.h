@@ -39,6 +39,9 @@ struct KernelIO {
   const DevicePtr* inputs = nullptr;
   DevicePtr output;
   int64_t stage = -1;
+  // Results 1, 2, ... of a node that has several (a fused program ending in `return`, read through
+  // fused_output nodes), in order; null where no node reads that result.
+  std::span<const DevicePtr> moreOutputs = {};
 };
 
 // Per-graph state a backend keeps between prepare and execute (one per executor).

@@ -20,9 +20,10 @@ struct PlanBuilder {
   std::vector<std::array<bool, kMaxBackends>> consumers;
   std::vector<std::array<int32_t, kMaxBackends>> slotOf;
   std::vector<int32_t> claimedBy;
-  std::vector<int32_t> guardOf;                  // per node: its lazy arm's guard, or -1
-  std::vector<std::vector<uint32_t>> armMembers; // per guard: nodes in index order
-  std::vector<uint32_t> order;                   // emission order of the nodes
+  std::vector<int32_t> guardOf;                    // per node: its lazy arm's guard, or -1
+  std::vector<std::vector<uint32_t>> armMembers;   // per guard: nodes in index order
+  std::vector<uint32_t> order;                     // emission order of the nodes
+  std::vector<std::vector<uint32_t>> fusedOutputs; // per node: its fused_output readers
 
   int32_t newSlot(ir::ValueId v, uint8_t backend, SlotRole role) {
     Slot s;
@@ -44,6 +45,10 @@ struct PlanBuilder {
       if (n.info().has(ir::trait::NoKernel)) {
         if (n.op == ir::Op::LoopState || n.op == ir::Op::LoopResult)
           home[i] = 0;
+        if (n.op == ir::Op::FusedOutput) { // written by its fused node
+          home[i] = home[n.operands[0].index];
+          fusedOutputs[n.operands[0].index].push_back(i);
+        }
         continue;
       }
       const ir::ValueId v{i};
@@ -99,8 +104,9 @@ struct PlanBuilder {
         std::vector<uint32_t> members;
         for (uint32_t i = s; i-- > 0;) {
           const ir::Node& n = g.nodes()[i];
-          if (n.region != sel.region || (n.info().traits & kFixed) != 0 || guardOf[i] >= 0 ||
-              external[i] || users[i].empty())
+          // A fused_output goes with its program: the arm's program writes it or nobody does.
+          const bool fixed = (n.info().traits & kFixed) != 0 && n.op != ir::Op::FusedOutput;
+          if (n.region != sel.region || fixed || guardOf[i] >= 0 || external[i] || users[i].empty())
             continue;
           bool only = true;
           for (uint32_t u : users[i]) {
@@ -184,8 +190,9 @@ struct PlanBuilder {
       cp.spare = newSlot(c.state, 0, SlotRole::CarryB);
       slotOf[c.state.index][0] = cp.cur;
       const ir::Node& next = g.node(c.next);
-      if (home[c.next.index] == 0 && !next.info().has(ir::trait::NoKernel) &&
-          next.region == ir::Region::Body && claimedBy[c.next.index] < 0)
+      const bool written = !next.info().has(ir::trait::NoKernel) || next.op == ir::Op::FusedOutput;
+      if (home[c.next.index] == 0 && written && next.region == ir::Region::Body &&
+          claimedBy[c.next.index] < 0)
         claimedBy[c.next.index] = static_cast<int32_t>(k);
       plan.carries.push_back(cp);
     }
@@ -223,8 +230,11 @@ struct PlanBuilder {
       }
       if (n.op == ir::Op::LoopResult)
         slotOf[i][0] = slotOf[n.operands[0].index][0];
-      if (n.info().has(ir::trait::NoKernel)) { // loop_state (slot set by claimCarries), result
-        addMirrors(v, 0, steps);
+      if (n.info().has(ir::trait::NoKernel)) { // loop_state (slot set by claimCarries), results
+        const size_t first = steps.size();
+        addMirrors(v, n.op == ir::Op::FusedOutput ? home[i] : 0, steps);
+        for (size_t j = first; j < steps.size(); ++j)
+          steps[j].guard = guardOf[i];
         continue;
       }
       const uint8_t b = home[i];
@@ -242,6 +252,16 @@ struct PlanBuilder {
       else
         slotOf[i][b] = newSlot(v, b, SlotRole::Value);
       k.out = slotOf[i][b];
+      for (uint32_t u : fusedOutputs[i]) {
+        const size_t index = static_cast<size_t>(g.nodes()[u].attrs.getInt("index"));
+        if (k.moreOuts.size() < index)
+          k.moreOuts.resize(index, -1);
+        if (b == 0 && claimedBy[u] >= 0)
+          slotOf[u][0] = plan.carries[claimedBy[u]].spare;
+        else
+          slotOf[u][b] = newSlot(ir::ValueId{u}, b, SlotRole::Value);
+        k.moreOuts[index - 1] = slotOf[u][b];
+      }
       k.guard = guardOf[i];
       const size_t first = steps.size();
       steps.push_back(std::move(k));
@@ -326,6 +346,9 @@ struct PlanBuilder {
     for (auto* steps : {&plan.pre, &plan.body, &plan.post})
       for (const Step& s : *steps) {
         define(s.out, s.position);
+        for (int32_t m : s.moreOuts)
+          if (m >= 0)
+            define(m, s.position);
         if (s.kind == StepKind::Transfer)
           use(s.src, s.position);
         for (int32_t o : s.operands)
@@ -375,11 +398,12 @@ struct PlanBuilder {
 ExecPlan buildExecPlan(const ir::Graph& g, std::span<Backend* const> backends) {
   if (backends.empty() || backends.size() > kMaxBackends)
     throw std::invalid_argument("buildExecPlan: needs one or two backends");
-  PlanBuilder b{g, backends, {}, {}, {}, {}, {}, {}, {}, {}};
+  PlanBuilder b{g, backends, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   b.home.assign(g.size(), kNoBackend);
   b.consumers.assign(g.size(), {});
   b.slotOf.assign(g.size(), {-1, -1});
   b.claimedBy.assign(g.size(), -1);
+  b.fusedOutputs.assign(g.size(), {});
   b.assignBackends();
   b.findLazyArms();
   b.findConsumers();

@@ -13,6 +13,10 @@
 // costs no copy; other next values (a loop state, a Pre value, a value claimed twice, a value
 // computed on the fallback backend) are copied in at the loop end before any swap.
 //
+// A node with several results (a fused program ending in `return`) writes results 1, 2, ... into
+// the slots of its fused_output nodes, which have no kernel: those slots are defined at its step,
+// and a carried one may be claimed like any value.
+//
 // Lazy arms: the nodes that only one arm of a `select` on a scalar condition needs (the PODM
 // feedback of Eq. 6, needed only when the check of Eq. 5 fails) are scheduled right before the
 // select, after its condition, and guarded: the executor skips them when the select takes the
@@ -54,6 +58,7 @@ struct Step {
   uint32_t programIndex = 0;
   std::vector<int32_t> operands; // Kernel: operand slots in operand order
   int32_t out = -1;              // slot written
+  std::vector<int32_t> moreOuts; // Kernel: slots of results 1, 2, ... (fused_output); -1: unread
   int32_t src = -1;              // Transfer: slot read
   int32_t position = 0;
   bool fallback = false; // Kernel on the fallback backend

@@ -65,6 +65,11 @@ Executor::Executor(ir::Graph graph, Backend& primary, Backend* fallback, Executo
   for (const ir::Node& n : graph_.nodes())
     maxArity = std::max(maxArity, n.operands.size());
   operandScratch_.resize(maxArity);
+  size_t maxResults = 0;
+  for (const auto* steps : {&plan_.pre, &plan_.body, &plan_.post})
+    for (const Step& st : *steps)
+      maxResults = std::max(maxResults, st.moreOuts.size());
+  resultScratch_.resize(maxResults);
   try {
     prepareMemory();
   } catch (...) {
@@ -208,7 +213,12 @@ void Executor::runSteps(const std::vector<Step>& steps, const std::vector<size_t
     if (st.kind == StepKind::Kernel) {
       for (size_t k = 0; k < st.operands.size(); ++k)
         operandScratch_[k] = slotAddr_[st.operands[k]];
-      KernelIO io{operandScratch_.data(), slotAddr_[st.out], stage};
+      for (size_t k = 0; k < st.moreOuts.size(); ++k)
+        resultScratch_[k] = st.moreOuts[k] >= 0 ? slotAddr_[st.moreOuts[k]] : DevicePtr{};
+      KernelIO io{operandScratch_.data(),
+                  slotAddr_[st.out],
+                  stage,
+                  {resultScratch_.data(), st.moreOuts.size()}};
       backends_[st.backend]->execute(*programs_[st.backend], st.programIndex, io);
     } else {
       transfer(st.backend, slotAddr_[st.out], st.srcBackend, slotAddr_[st.src],

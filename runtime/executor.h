@@ -131,7 +131,7 @@ private:
   std::vector<DevicePtr> arenas_, logs_;
   std::vector<DevicePtr> plannedAddr_; // per slot, as planned
   std::vector<DevicePtr> slotAddr_;    // per slot, now (carry slots swap every stage)
-  std::vector<DevicePtr> operandScratch_;
+  std::vector<DevicePtr> operandScratch_, resultScratch_;
   std::vector<std::byte> staging_;
   std::vector<size_t> preRows_, bodyRows_, postRows_;
   size_t stageEndRow_ = 0;

@@ -186,6 +186,8 @@ struct Context {
   ir::ValueId impulse(); // the unit impulse at the origin, one constant per graph
   std::optional<ir::ValueId> normalSpec_, gradOffset_, impulse_;
   ir::ValueId fValue(ir::ValueId x);
+  // ||A x + c||^2 of one term through the spectrum of x when A is circulant, else nullopt.
+  std::optional<ir::ValueId> residualNormBySpectrum(const LsqTerm& t, ir::ValueId x);
   ir::ValueId applyH(ir::ValueId v, std::string label = {}); // H v = Σ w F'F v
   ir::ValueId lipschitzConstant(SourceLoc use);              // L_f (Pre)
   // The largest eigenvalue of a symmetric positive semidefinite operator on `type` (Pre): power

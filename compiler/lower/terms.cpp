@@ -223,13 +223,45 @@ ir::ValueId Context::normalOp(ir::ValueId v, std::string label) {
   return sum;
 }
 
+std::optional<ir::ValueId> Context::residualNormBySpectrum(const LsqTerm& t, ir::ValueId x) {
+  // ||A x + c||^2 = (1/hw) sum over the full spectrum of |A^ X^ + C^|^2 (Parseval), the half
+  // spectrum's columns 1 .. ceil(w/2)-1 standing for their mirror images too. For a circulant A
+  // that keeps the shape this is one rfft2 of x and passes over the half spectrum, where applying
+  // A costs a convolution (rfft2, product, irfft2): the phi monitor of a FISTA stage (issue 18).
+  if (!t.op.allCirculant() || t.op.terms.empty())
+    return std::nullopt;
+  ir::ValueId response = apply(t.op, impulse()); // loop-invariant: hoisted to Pre
+  if (graph.type(response) != varType || (t.offset && graph.type(*t.offset) != varType))
+    return std::nullopt;
+  ir::ValueId spectrum = b.op(Op::Mul, {b.op(Op::Rfft2, {x}), b.op(Op::Rfft2, {response})});
+  if (t.offset)
+    spectrum = b.op(Op::Add, {spectrum, b.op(Op::Rfft2, {*t.offset})});
+  const ir::Type& half = graph.type(spectrum);
+  const int64_t h = varType.dims.h, w = varType.dims.w, hw = half.dims.w;
+  std::vector<float> mirrored(static_cast<size_t>(half.numel()));
+  for (size_t q = 0; q < mirrored.size(); ++q) {
+    const int64_t j = static_cast<int64_t>(q) % hw;
+    mirrored[q] = (j == 0 || 2 * j == w) ? 1.f : 2.f;
+  }
+  ir::Type weights = ir::Type::real(half.dims);
+  ir::ValueId sum =
+      b.op(Op::Dot, {b.op(Op::Abs2, {spectrum}),
+                     b.constant(weights, std::move(mirrored), "half-spectrum weights")});
+  return b.op(Op::Scale, {sum}, {{"alpha", 1.0 / static_cast<double>(h * w)}},
+              "||A x + c||^2 by Parseval");
+}
+
 ir::ValueId Context::fValue(ir::ValueId x) {
   ir::ValueId sum;
   for (const LsqTerm& t : f) {
-    ir::ValueId r = apply(t.op, x);
-    if (t.offset)
-      r = b.op(Op::Add, {r, *t.offset});
-    ir::ValueId v = node(mul(t.weight, Scalar::of(b.op(Op::Norm2Sq, {r}))));
+    std::optional<ir::ValueId> norm = residualNormBySpectrum(t, x);
+    if (!norm) {
+      ir::ValueId r = apply(t.op, x);
+      if (t.offset)
+        r = b.op(Op::Add, {r, *t.offset});
+      norm = b.op(Op::Norm2Sq, {r});
+    }
+    ir::ValueId v = node(mul(t.weight, Scalar::of(*norm)));
     sum = sum ? b.op(Op::Add, {sum, v}) : v;
   }
   return sum;

@@ -14,6 +14,9 @@
 // The program computes exactly the float expression of each op it replaces, in the same order (no
 // reassociation: results are bitwise those of the unfused graph, reductions included).
 //
+// Likewise dot(abs2(a * b + c), w) over c64 spectra (Parseval's ||A x + c||^2, the phi monitor of
+// a circulant model) becomes one `spectrum_energy` pass.
+//
 // The same pass folds a spectrum product into the inverse transform that reads it: irfft2(a * b)
 // and irfft2(a / b), for a c64 half spectrum a and b of its shape used nowhere else, become one
 // `irfft2_product` node, whose kernel writes the product straight into the transform's input
@@ -21,6 +24,7 @@
 //
 // The unfused graph stays the reference: the lowering never emits fused ops, and a backend
 // without the fused kernel runs it on the CPU fallback.
+#include "compiler/passes/fused_forms.h"
 #include "compiler/passes/passes.h"
 #include "compiler/passes/rebuild.h"
 #include "ir/fused_program.h"
@@ -28,72 +32,15 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 
 namespace podm::passes {
 namespace {
 
 using ir::Op;
 
-// How one IR op is written in a program: the program op, and its compile-time attributes as
-// literal arguments placed before (scale: alpha * x) or after (clamp: x, lo, hi) the operands.
-struct FusedForm {
-  Op op;
-  const char* name;
-  std::vector<const char*> before, after;
-};
-
-// One line per fusible elementwise op.
-const std::vector<FusedForm>& elementwiseForms() {
-  static const std::vector<FusedForm> forms = {
-      {Op::Add, "add", {}, {}},          {Op::Sub, "sub", {}, {}},
-      {Op::Mul, "mul", {}, {}},          {Op::Div, "div", {}, {}},
-      {Op::Max, "max", {}, {}},          {Op::Min, "min", {}, {}},
-      {Op::Neg, "neg", {}, {}},          {Op::Abs, "abs", {}, {}},
-      {Op::Sign, "sign", {}, {}},        {Op::Sqrt, "sqrt", {}, {}},
-      {Op::Exp, "exp", {}, {}},          {Op::Log, "log", {}, {}},
-      {Op::Fma, "fma", {}, {}},          {Op::Axpby, "axpby", {}, {}},
-      {Op::Scale, "mul", {"alpha"}, {}}, {Op::Clamp, "clamp", {}, {"lo", "hi"}},
-  };
-  return forms;
-}
-
-// One line per reduction a chain may end in.
-const std::vector<FusedForm>& reductionForms() {
-  static const std::vector<FusedForm> forms = {
-      {Op::Norm2Sq, "norm2sq", {}, {}},
-      {Op::Sum, "sum", {}, {}},
-      {Op::Dot, "dot", {}, {}},
-      {Op::MaxAbs, "maxabs", {}, {}},
-  };
-  return forms;
-}
-
-const FusedForm* formOf(const std::vector<FusedForm>& forms, Op op) {
-  for (const FusedForm& f : forms)
-    if (f.op == op)
-      return &f;
-  return nullptr;
-}
-
 // Operands of a fused node; more would make its kernel's argument list long for little gain.
 constexpr size_t kMaxInputs = 16;
-
-bool allReal(const ir::Graph& g, const ir::Node& n) {
-  if (n.type.elem != ir::ElemType::F32)
-    return false;
-  for (ir::ValueId o : n.operands)
-    if (g.type(o).elem != ir::ElemType::F32)
-      return false;
-  return true;
-}
-
-bool finiteLiterals(const ir::Node& n, const FusedForm& f) {
-  for (const auto* list : {&f.before, &f.after})
-    for (const char* a : *list)
-      if (!std::isfinite(n.attrs.getFloat(a)))
-        return false;
-  return true;
-}
 
 struct Fuser {
   const ir::Graph& g;
@@ -215,6 +162,54 @@ struct Fuser {
                                        {"width", r.attrs.getInt("width")}}};
   }
 
+  // A single-use node of op `op` in `region`, feeding only the chain being fused.
+  bool privateNode(ir::ValueId v, Op op, ir::Region region) const {
+    const ir::Node& n = g.node(v);
+    return n.op == op && uses[v.index] == 1 && !external[v.index] && !absorbed[v.index] &&
+           n.region == region;
+  }
+
+  // dot(abs2(a * b + c), w) and dot(abs2(a * b), w) on c64 spectra -> spectrum_energy(a, b, w, c).
+  void fuseEnergy(uint32_t root) {
+    const ir::Node& r = g.nodes()[root];
+    for (size_t side : {size_t{0}, size_t{1}}) {
+      const ir::ValueId abs2 = r.operands[side], w = r.operands[1 - side];
+      if (!privateNode(abs2, Op::Abs2, r.region))
+        continue;
+      ir::ValueId s = g.node(abs2).operands[0];
+      std::vector<ir::ValueId> dropped{abs2};
+      std::optional<ir::ValueId> offset;
+      if (privateNode(s, Op::Add, r.region)) {
+        const ir::Node& add = g.node(s);
+        dropped.push_back(s);
+        const bool first = g.node(add.operands[0]).op == Op::Mul;
+        offset = add.operands[first ? 1 : 0];
+        s = add.operands[first ? 0 : 1];
+      }
+      if (!privateNode(s, Op::Mul, r.region))
+        continue;
+      const ir::Node& mul = g.node(s);
+      dropped.push_back(s);
+      std::vector<ir::ValueId> operands{mul.operands[0], mul.operands[1], w};
+      if (offset)
+        operands.push_back(*offset);
+      bool spectra = true;
+      for (size_t i = 0; i < operands.size(); ++i)
+        spectra = spectra &&
+                  g.type(operands[i]).elem == (i == 2 ? ir::ElemType::F32 : ir::ElemType::C64) &&
+                  g.type(operands[i]).dims == g.type(operands[0]).dims;
+      if (!spectra)
+        continue;
+      for (ir::ValueId d : dropped) {
+        rw.keep[d.index] = false;
+        absorbed[d.index] = true;
+      }
+      absorbed[root] = true;
+      rw.replacements[root] = Rewrite::Replacement{Op::SpectrumEnergy, operands, {}};
+      return;
+    }
+  }
+
   void fuse(uint32_t root) {
     const ir::Node& r = g.nodes()[root];
     const FusedForm* rootForm = formOf(reductionForms(), r.op);
@@ -242,20 +237,10 @@ struct Fuser {
     std::map<uint32_t, uint32_t> temp;      // member -> instruction
     std::vector<ir::ValueId> inputs;        // operands of the fused node
     std::map<uint32_t, uint32_t> inputSlot; // value -> input index
-    auto literal = [](double v) {
-      ir::FusedArg a;
-      a.kind = ir::FusedArg::Kind::Literal;
-      a.literal = v;
-      return a;
-    };
     for (uint32_t m : members) {
       const ir::Node& n = g.nodes()[m];
       const FusedForm& f = m == root ? *rootForm : *elementwise(m, type);
-      ir::FusedInstr in;
-      in.op = ir::findFusedOp(f.name);
-      for (const char* a : f.before)
-        in.args.push_back(literal(n.attrs.getFloat(a)));
-      for (ir::ValueId o : n.operands) {
+      ir::FusedInstr in = instructionOf(n, f, [&](ir::ValueId o) {
         ir::FusedArg arg;
         if (auto t = temp.find(o.index); t != temp.end()) {
           arg.kind = ir::FusedArg::Kind::Temp;
@@ -266,10 +251,8 @@ struct Fuser {
             inputs.push_back(o);
           arg.index = it->second;
         }
-        in.args.push_back(arg);
-      }
-      for (const char* a : f.after)
-        in.args.push_back(literal(n.attrs.getFloat(a)));
+        return arg;
+      });
       temp[m] = static_cast<uint32_t>(program.instrs.size());
       program.instrs.push_back(std::move(in));
     }
@@ -300,7 +283,18 @@ ir::Graph fuseElementwise(const ir::Graph& g) {
   // Last to first: a chain is claimed by its last reader before its parts are looked at.
   for (uint32_t i = static_cast<uint32_t>(g.size()); i-- > 0;)
     if (!f.absorbed[i])
-      g.nodes()[i].op == Op::Irfft2 ? f.fuseInverse(i) : f.fuse(i);
+      switch (g.nodes()[i].op) {
+      case Op::Irfft2:
+        f.fuseInverse(i);
+        break;
+      case Op::Dot:
+        f.fuseEnergy(i);
+        if (!f.absorbed[i])
+          f.fuse(i);
+        break;
+      default:
+        f.fuse(i);
+      }
   // A recomputed node every reader recomputes is no longer needed.
   for (uint32_t i = 0; i < g.size(); ++i)
     if (f.recomputed[i] > 0 && f.recomputed[i] == f.uses[i]) {

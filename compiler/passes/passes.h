@@ -24,6 +24,7 @@ ir::Graph foldConstants(const ir::Graph& g, const Evaluator& evaluate);
 ir::Graph eliminateCommonSubexpressions(const ir::Graph& g);
 ir::Graph removeDeadNodes(const ir::Graph& g);
 ir::Graph fuseElementwise(const ir::Graph& g);
+ir::Graph fuseResults(const ir::Graph& g);
 
 struct PipelineOptions {
   Evaluator evaluate;              // empty: constant folding is skipped (and says so in verbose)
@@ -32,7 +33,7 @@ struct PipelineOptions {
 };
 
 // hoist invariants -> fold constants -> common subexpressions -> remove dead nodes -> fuse
-// elementwise chains, with ir::debugVerify after each.
+// elementwise chains -> fuse readers into multi-result programs, with ir::debugVerify after each.
 ir::Graph optimize(const ir::Graph& g, const PipelineOptions& options = {});
 
 } // namespace podm::passes

@@ -22,8 +22,10 @@ ir::Graph optimize(const ir::Graph& input, const PipelineOptions& options) {
   step("eliminate-common-subexpressions",
        [](const ir::Graph& x) { return eliminateCommonSubexpressions(x); });
   step("remove-dead-nodes", [](const ir::Graph& x) { return removeDeadNodes(x); });
-  if (options.fuse)
+  if (options.fuse) {
     step("fuse-elementwise", [](const ir::Graph& x) { return fuseElementwise(x); });
+    step("fuse-results", [](const ir::Graph& x) { return fuseResults(x); });
+  }
   return g;
 }
 

@@ -84,6 +84,10 @@ Tape::Tape(ir::Graph graph, Backend& backend, TapeOptions options) : graph_(std:
   impl_->programIndex.assign(graph_.size(), -1);
   for (uint32_t i = 0; i < graph_.size(); ++i) {
     const ir::Node& n = graph_.node(ValueId{i});
+    if (n.op == Op::FusedOutput)
+      throw std::runtime_error("autodiff: " + ir::describeNode(i, n.op, n.label) +
+                               " belongs to an optimized graph; the tape differentiates the "
+                               "lowered graph (primitive ops only)");
     if (n.info().has(ir::trait::NoKernel))
       continue;
     if (!backend.supports(graph_, ValueId{i}))

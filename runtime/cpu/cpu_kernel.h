@@ -140,6 +140,7 @@ CpuKernel buildProx(const CpuBuildContext&);
 CpuKernel buildNetwork(const CpuBuildContext&);
 // fused_kernel.cpp (programs made by compiler/passes/fuse_elementwise.cpp)
 CpuKernel buildFusedElementwise(const CpuBuildContext&);
+CpuKernel buildSpectrumEnergy(const CpuBuildContext&);
 CpuKernel buildIrfft2Product(const CpuBuildContext&);
 // learnable_kernels.cpp: per-stage parameters, mlp layers, run-time filter banks
 CpuKernel buildPickStage(const CpuBuildContext&);

@@ -17,8 +17,10 @@
 #include "runtime/cpu/cpu_kernel.h"
 #include "runtime/elementwise_math.h"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string_view>
 #include <vector>
@@ -156,19 +158,28 @@ struct Source {
 struct Instr {
   const ProgramOp* op;
   std::vector<Source> args;
+  int32_t result = -1; // -1: a temporary; 0: the node's value; k: KernelIO::moreOutputs[k - 1]
+  int32_t acc = -1;    // reductions: index of its accumulator
 };
 
 struct FusedState : KernelState {
   std::vector<Instr> instrs;
   std::vector<int32_t> scalarOperand; // per broadcast buffer: operand index, or -1 (literal)
   std::vector<float> literal;         // per broadcast buffer: the literal value
+  std::vector<uint32_t> reductions;   // per accumulator: its instruction
   size_t temps = 0;
-  bool reduction = false;
 };
 
-// Runs the program over elements [begin, end) (whole blocks but the last), accumulating a
-// reduction into acc. Each thread has its own scratch (temporaries and broadcast blocks).
-void runBlocks(const FusedState& s, const KernelIO& io, int64_t begin, int64_t end, Acc& acc) {
+// Where result `r` of the node goes (nullptr: nobody reads it).
+float* resultPointer(const KernelIO& io, int32_t r) {
+  const DevicePtr p = r == 0 ? io.output : io.moreOutputs[static_cast<size_t>(r - 1)];
+  return static_cast<float*>(p.raw);
+}
+
+// Runs the program over elements [begin, end) (whole blocks but the last), accumulating the
+// reductions into acc. Each thread has its own scratch (temporaries and broadcast blocks). A
+// tensor result is written straight to its output, which later instructions then read.
+void runBlocks(const FusedState& s, const KernelIO& io, int64_t begin, int64_t end, Acc* acc) {
   const size_t broadcasts = s.literal.size();
   thread_local std::vector<float> scratch;
   scratch.resize((s.temps + broadcasts) * kBlock);
@@ -180,8 +191,12 @@ void runBlocks(const FusedState& s, const KernelIO& io, int64_t begin, int64_t e
                   : s.literal[b];
     std::fill(bcast + b * kBlock, bcast + (b + 1) * kBlock, v);
   }
+  float* out[64];
+  for (size_t i = 0; i < s.instrs.size(); ++i)
+    out[i] = s.instrs[i].result >= 0 && !s.instrs[i].op->reduce
+                 ? resultPointer(io, s.instrs[i].result)
+                 : nullptr;
   const float* args[4];
-  float* out = static_cast<float*>(io.output.raw);
   for (int64_t base = begin; base < end; base += kBlock) {
     const int64_t len = std::min(kBlock, end - base);
     for (size_t i = 0; i < s.instrs.size(); ++i) {
@@ -191,37 +206,52 @@ void runBlocks(const FusedState& s, const KernelIO& io, int64_t begin, int64_t e
         args[a] = src.kind == Source::Tensor
                       ? static_cast<const float*>(io.inputs[src.index].raw) + base
                   : src.kind == Source::Broadcast ? bcast + src.index * kBlock
+                  : out[src.index]                ? out[src.index] + base
                                                   : temps + src.index * kBlock;
       }
       if (in.op->reduce)
-        in.op->reduce(args, len, acc);
+        in.op->reduce(args, len, acc[in.acc]);
       else
-        in.op->op(args, i + 1 == s.instrs.size() ? out + base : temps + i * kBlock, len);
+        in.op->op(args, out[i] ? out[i] + base : temps + i * kBlock, len);
     }
   }
 }
 
 void fusedKernel(const CpuKernel& k, const KernelIO& io) {
   const auto& s = static_cast<const FusedState&>(*k.state);
-  Acc acc;
-  // A program without a reduction writes disjoint blocks: from the size where the FFTs use every
-  // core, the blocks run in one contiguous band per thread (numerics/parallel.h). Reductions stay
-  // on one thread, so their sums keep the unfused kernels' order bit for bit.
-  if (s.reduction) {
-    runBlocks(s, io, 0, k.n, acc);
-  } else {
-    const int64_t blocks = (k.n + kBlock - 1) / kBlock;
-    numerics::parallelPasses(blocks, k.n, [&](int64_t b0, int64_t b1) {
-      Acc unused;
-      runBlocks(s, io, b0 * kBlock, std::min(k.n, b1 * kBlock), unused);
-    });
-  }
-  if (s.reduction) {
-    float* out = static_cast<float*>(io.output.raw);
+  std::vector<Acc> acc(s.reductions.size());
+  // From the size where the FFTs use every core the blocks run in one contiguous band per thread
+  // (numerics/parallel.h). A reduction then sums each band into its own lanes and the bands are
+  // added in band order: the same total for the same thread count, and within a rounding of the
+  // one-thread sum (the unfused kernels' order, which smaller images keep bit for bit).
+  const int64_t blocks = (k.n + kBlock - 1) / kBlock;
+  std::mutex bandsDone;
+  std::vector<std::pair<int64_t, std::vector<Acc>>> bands;
+  numerics::parallelPasses(blocks, k.n, [&](int64_t b0, int64_t b1) {
+    std::vector<Acc> part(s.reductions.size());
+    runBlocks(s, io, b0 * kBlock, std::min(k.n, b1 * kBlock), part.data());
+    if (part.empty())
+      return;
+    std::lock_guard<std::mutex> lock(bandsDone);
+    bands.emplace_back(b0, std::move(part));
+  });
+  std::sort(bands.begin(), bands.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [b0, part] : bands)
+    for (size_t r = 0; r < acc.size(); ++r) {
+      for (int l = 0; l < kLanes; ++l)
+        acc[r].lanes[l] += part[r].lanes[l];
+      acc[r].max = std::max(acc[r].max, part[r].max);
+    }
+  for (size_t r = 0; r < s.reductions.size(); ++r) {
+    const Instr& in = s.instrs[s.reductions[r]];
+    float* out = resultPointer(io, in.result);
+    if (!out)
+      continue;
     double total = 0;
-    for (double l : acc.lanes)
+    for (double l : acc[r].lanes)
       total += l;
-    out[0] = s.instrs.back().op->usesMax ? acc.max : static_cast<float>(total);
+    out[0] = in.op->usesMax ? acc[r].max : static_cast<float>(total);
   }
 }
 
@@ -264,7 +294,36 @@ void irfft2ProductKernel(const CpuKernel& k, const KernelIO& io) {
   }
 }
 
+// sum w |a b + c|^2: the float expressions of mul, add and abs2 (elementwise_kernels.cpp), the
+// products with w accumulated in double over 8 lanes as dot does.
+template <bool Offset>
+void spectrumEnergyKernel(const CpuKernel& k, const KernelIO& io) {
+  const cf* a = static_cast<const cf*>(io.inputs[0].raw);
+  const cf* b = static_cast<const cf*>(io.inputs[1].raw);
+  const float* w = static_cast<const float*>(io.inputs[2].raw);
+  const cf* c = Offset ? static_cast<const cf*>(io.inputs[3].raw) : nullptr;
+  Acc acc;
+  laneBlock(k.n, acc, [&](int64_t i) {
+    cf v = MulComplex::f(a[i], b[i]);
+    if constexpr (Offset)
+      v = {v.real() + c[i].real(), v.imag() + c[i].imag()};
+    const float e = v.real() * v.real() + v.imag() * v.imag();
+    return static_cast<double>(e) * w[i];
+  });
+  double total = 0;
+  for (double l : acc.lanes)
+    total += l;
+  *static_cast<float*>(io.output.raw) = static_cast<float>(total);
+}
+
 } // namespace
+
+CpuKernel buildSpectrumEnergy(const CpuBuildContext& c) {
+  CpuKernel k;
+  k.run = c.node().operands.size() == 4 ? spectrumEnergyKernel<true> : spectrumEnergyKernel<false>;
+  k.n = c.operand(0).numel();
+  return k;
+}
 
 CpuKernel buildIrfft2Product(const CpuBuildContext& c) {
   const ir::Dims& d = c.result().dims;
@@ -287,8 +346,9 @@ CpuKernel buildFusedElementwise(const CpuBuildContext& c) {
   const ir::Node& n = c.node();
   const ir::FusedProgram program =
       ir::parseFusedProgram(n.attrs.getString("program"), n.operands.size());
+  if (program.instrs.size() > 64)
+    throw std::runtime_error(c.where() + ": a fused program has at most 64 instructions");
   auto state = std::make_unique<FusedState>();
-  state->reduction = program.reduction();
   state->temps = program.instrs.size();
   std::vector<int32_t> broadcastOf(n.operands.size(), -1);
   int64_t numel = 0;
@@ -322,6 +382,14 @@ CpuKernel buildFusedElementwise(const CpuBuildContext& c) {
     }
     state->instrs.push_back(std::move(in));
   }
+  const std::vector<uint32_t> results = program.results();
+  for (size_t r = 0; r < results.size(); ++r)
+    state->instrs[results[r]].result = static_cast<int32_t>(r);
+  for (size_t i = 0; i < state->instrs.size(); ++i)
+    if (state->instrs[i].op->reduce) {
+      state->instrs[i].acc = static_cast<int32_t>(state->reductions.size());
+      state->reductions.push_back(static_cast<uint32_t>(i));
+    }
   CpuKernel k;
   k.run = fusedKernel;
   k.n = numel > 0 ? numel : 1; // a program of scalars runs once

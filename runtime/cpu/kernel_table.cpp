@@ -80,6 +80,7 @@ void registerCpuKernels(CpuKernelTable& t) {
   // Elementwise chains fused into one pass.
   t.add(Op::FusedElementwise, buildFusedElementwise);
   t.add(Op::Irfft2Product, buildIrfft2Product);
+  t.add(Op::SpectrumEnergy, buildSpectrumEnergy);
 }
 
 } // namespace podm::cpu

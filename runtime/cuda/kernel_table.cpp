@@ -231,6 +231,7 @@ void registerCudaKernels(CudaKernelTable& t) {
   t.pending(Op::Network, "networks run through oneDNN on the host (stdlib/nn)");
   t.pending(Op::FusedElementwise, "fused elementwise programs: no CUDA code generation yet");
   t.pending(Op::Irfft2Product, cufft);
+  t.pending(Op::SpectrumEnergy, cufft);
   for (Op op : {Op::PickStage, Op::PlaceStage, Op::Matvec, Op::MatvecT, Op::Outer, Op::Elu,
                 Op::EluGrad, Op::Softplus, Op::Sigmoid, Op::FilterBank, Op::FilterBankAdjoint,
                 Op::FilterBankGrad, Op::FilterSpectrum, Op::FilterSpectrumGrad})

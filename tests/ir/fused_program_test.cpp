@@ -46,13 +46,30 @@ TEST_CASE("fused programs print canonically and parse back to the same program")
   }
 }
 
+TEST_CASE("a program with several results round-trips and names its results") {
+  const std::string text =
+      "t0 = sub(in0, in1); t1 = mul(t0, 2); t2 = norm2sq(t0); t3 = sum(in1); return t1, t0, t2, t3";
+  FusedProgram p = parseFusedProgram(text, 2);
+  CHECK(printFusedProgram(p) == text);
+  CHECK(p.results() == std::vector<uint32_t>{1, 0, 2, 3});
+  CHECK_FALSE(p.reduction());
+  CHECK(p.isReduction(2));
+  CHECK(p.isReduction(3));
+}
+
 TEST_CASE("malformed fused programs are refused with the problem named") {
   CHECK(refusal("", 1).find("the program is empty") != std::string::npos);
   CHECK(
       refusal("t0 = norm2sq(in0); neg(t0)", 1).find("a reduction's scalar result cannot be used") !=
       std::string::npos);
-  CHECK(refusal("t0 = sum(in0); t1 = neg(in0); add(t0, t1)", 1)
-            .find("a reduction must be the last") != std::string::npos);
+  CHECK(refusal("t0 = sum(in0); neg(in0)", 1).find("a reduction must be the last") !=
+        std::string::npos);
+  CHECK(refusal("t0 = neg(in0); t1 = sum(in0); return t0", 1).find("t1 is not returned") !=
+        std::string::npos);
+  CHECK(refusal("t0 = sum(in0); t1 = neg(in0); return t0, t1", 1).find("must be a tensor") !=
+        std::string::npos);
+  CHECK(refusal("t0 = neg(in0); t1 = abs(in0); return t1, t1", 1).find("returned twice") !=
+        std::string::npos);
   CHECK(refusal("mul(in0, 1e)", 1).find("expected inN, tN or a number") != std::string::npos);
   CHECK(refusal("mul(in0, x1)", 1).find("expected inN, tN or a number") != std::string::npos);
   CHECK(refusal("mul(in0 in0)", 1).find("expected ','") != std::string::npos);

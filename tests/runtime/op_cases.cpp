@@ -185,6 +185,15 @@ const std::map<Op, CaseFn> kCases = {
        c.out(inv(a, b, "div"));
        return c.take();
      }},
+    {Op::SpectrumEnergy,
+     [] {
+       CaseBuilder c("spectrum_energy");
+       ValueId a = c.complex(kSpec), b = c.complex(kSpec), off = c.complex(kSpec);
+       ValueId w = c.real(kSpec);
+       c.out(c.b().op(Op::SpectrumEnergy, {a, b, w}));
+       c.out(c.b().op(Op::SpectrumEnergy, {a, b, w, off}));
+       return c.take();
+     }},
     {Op::Le, [] { return compare(Op::Le); }},
     {Op::Lt, [] { return compare(Op::Lt); }},
     {Op::Select,
