@@ -73,6 +73,15 @@ struct Fma {
   static float f(float a, float b, float c) { return ew::fma3(a, b, c); }
 };
 
+// Soft thresholding sign(v) * max(|v| - t, z), the l1 prox as the lowering writes it (five program
+// instructions), evaluated per element in the same float operations and order: bitwise the five.
+struct SoftThreshold {
+  static float f(float v, float t, float z) {
+    return ew::Mul::f(ew::Sign::f(v, 0.f, 0.f),
+                      ew::Max::f(ew::Sub::f(ew::Abs::f(v, 0.f, 0.f), t), z));
+  }
+};
+
 // Reductions: accumulate one block into the running lanes (tail elements go to lane 0, which
 // only the last block has, as in reduction_kernels.cpp's laneSum).
 struct Acc {
@@ -89,6 +98,20 @@ void laneBlock(int64_t n, Acc& acc, Term term) {
       acc.lanes[l] += term(i + l);
   for (; i < n; ++i)
     acc.lanes[0] += term(i);
+}
+// sum(abs(x)) and d - c * (a + b) (the gradient step y - gamma (grad + offset)): superinstructions,
+// in the float operations and order of the instructions they replace.
+void sumAbsBlock(const float* const* a, int64_t n, Acc& acc) {
+  const float* x = a[0];
+  laneBlock(n, acc, [&](int64_t i) { return double{ew::Abs::f(x[i], 0.f, 0.f)}; });
+}
+void gradientStep(const float* const* a, float* __restrict o, int64_t n) {
+  const float* __restrict p = a[0];
+  const float* __restrict q = a[1];
+  const float* __restrict c = a[2];
+  const float* __restrict d = a[3];
+  for (int64_t i = 0; i < n; ++i)
+    o[i] = ew::Sub::f(d[i], ew::Mul::f(c[i], ew::Add::f(p[i], q[i])));
 }
 void sumBlock(const float* const* a, int64_t n, Acc& acc) {
   const float* x = a[0];
@@ -141,6 +164,14 @@ constexpr ProgramOp kProgramOps[] = {
     {"norm2sq", nullptr, norm2sqBlock, false},
     {"maxabs", nullptr, maxAbsBlock, true},
 };
+// Superinstructions the kernel selects itself (selectSuperinstructions); no program spells them.
+// An instruction selected as kSuperinstructions[k] has op -1 - k.
+constexpr ProgramOp kSuperinstructions[] = {
+    {"soft", ternary<SoftThreshold>, nullptr, false},
+    {"sumabs", nullptr, sumAbsBlock, false},
+    {"step", gradientStep, nullptr, false},
+};
+constexpr int kSoft = -1, kSumAbs = -2, kStep = -3;
 
 const ProgramOp& programOp(std::string_view name) {
   for (const ProgramOp& p : kProgramOps)
@@ -160,7 +191,76 @@ struct Instr {
   std::vector<Source> args;
   int32_t result = -1; // -1: a temporary; 0: the node's value; k: KernelIO::moreOutputs[k - 1]
   int32_t acc = -1;    // reductions: index of its accumulator
+  bool runs = true;    // false: folded into a superinstruction
 };
+
+// Instruction selection. An interpreted instruction costs a load and a store per element in L1,
+// so the kernel folds the chains the lowering writes for a proximal gradient step into one
+// instruction each, at the chain's last instruction, when the inner temps are read only there
+// (issue 18: the FISTA stage's pass):
+//   mul(sign(X), max(sub(abs(X), T), Z))  -> soft(X, T, Z)    the l1 prox
+//   sum(abs(X))                           -> sumabs(X)       ||x||_1 for phi
+//   sub(D, mul(C, add(A, B)))             -> step(A, B, C, D) y - gamma (grad f + offset)
+// Returns, per instruction, whether it still runs.
+std::vector<bool> selectSuperinstructions(ir::FusedProgram& p) {
+  std::vector<bool> runs(p.instrs.size(), true);
+  std::vector<uint32_t> reads(p.instrs.size(), 0);
+  for (const ir::FusedInstr& in : p.instrs)
+    for (const ir::FusedArg& a : in.args)
+      if (a.kind == ir::FusedArg::Kind::Temp)
+        reads[a.index] += 1;
+  for (uint32_t r : p.results())
+    reads[r] += 1;
+  auto named = [&](const ir::FusedArg& a, std::string_view op) {
+    return a.kind == ir::FusedArg::Kind::Temp && reads[a.index] == 1 && p.instrs[a.index].op >= 0 &&
+           ir::fusedOps()[p.instrs[a.index].op].name == op;
+  };
+  auto same = [](const ir::FusedArg& a, const ir::FusedArg& b) {
+    return a.kind == b.kind && a.index == b.index &&
+           (a.kind != ir::FusedArg::Kind::Literal || a.literal == b.literal);
+  };
+  auto fold = [&](ir::FusedInstr& m, int op, std::vector<ir::FusedArg> args,
+                  std::initializer_list<uint32_t> dead) {
+    for (uint32_t d : dead)
+      runs[d] = false;
+    m.op = op;
+    m.args = std::move(args);
+  };
+  for (ir::FusedInstr& m : p.instrs) {
+    const std::string_view name = ir::fusedOps()[m.op].name;
+    if (name == "sum" && named(m.args[0], "abs")) {
+      fold(m, kSumAbs, {p.instrs[m.args[0].index].args[0]}, {m.args[0].index});
+    } else if (name == "sub" && named(m.args[1], "mul")) {
+      const ir::FusedInstr& mulI = p.instrs[m.args[1].index];
+      for (int side = 0; side < 2; ++side) {
+        if (!named(mulI.args[1 - side], "add"))
+          continue;
+        const ir::FusedInstr& addI = p.instrs[mulI.args[1 - side].index];
+        fold(m, kStep, {addI.args[0], addI.args[1], mulI.args[side], m.args[0]},
+             {m.args[1].index, mulI.args[1 - side].index});
+        break;
+      }
+    } else if (name == "mul") {
+      for (int side = 0; side < 2; ++side) {
+        const ir::FusedArg& sgn = m.args[side];
+        const ir::FusedArg& mx = m.args[1 - side];
+        if (!named(sgn, "sign") || !named(mx, "max"))
+          continue;
+        const ir::FusedInstr& maxI = p.instrs[mx.index];
+        if (!named(maxI.args[0], "sub"))
+          continue;
+        const ir::FusedInstr& subI = p.instrs[maxI.args[0].index];
+        if (!named(subI.args[0], "abs") ||
+            !same(p.instrs[subI.args[0].index].args[0], p.instrs[sgn.index].args[0]))
+          continue;
+        fold(m, kSoft, {p.instrs[sgn.index].args[0], subI.args[1], maxI.args[1]},
+             {sgn.index, mx.index, maxI.args[0].index, subI.args[0].index});
+        break;
+      }
+    }
+  }
+  return runs;
+}
 
 struct FusedState : KernelState {
   std::vector<Instr> instrs;
@@ -201,6 +301,8 @@ void runBlocks(const FusedState& s, const KernelIO& io, int64_t begin, int64_t e
     const int64_t len = std::min(kBlock, end - base);
     for (size_t i = 0; i < s.instrs.size(); ++i) {
       const Instr& in = s.instrs[i];
+      if (!in.runs)
+        continue;
       for (size_t a = 0; a < in.args.size(); ++a) {
         const Source& src = in.args[a];
         args[a] = src.kind == Source::Tensor
@@ -344,8 +446,8 @@ CpuKernel buildIrfft2Product(const CpuBuildContext& c) {
 
 CpuKernel buildFusedElementwise(const CpuBuildContext& c) {
   const ir::Node& n = c.node();
-  const ir::FusedProgram program =
-      ir::parseFusedProgram(n.attrs.getString("program"), n.operands.size());
+  ir::FusedProgram program = ir::parseFusedProgram(n.attrs.getString("program"), n.operands.size());
+  const std::vector<bool> runs = selectSuperinstructions(program);
   if (program.instrs.size() > 64)
     throw std::runtime_error(c.where() + ": a fused program has at most 64 instructions");
   auto state = std::make_unique<FusedState>();
@@ -359,7 +461,9 @@ CpuKernel buildFusedElementwise(const CpuBuildContext& c) {
       numel = c.operand(i).numel();
   }
   for (const ir::FusedInstr& fi : program.instrs) {
-    Instr in{&programOp(ir::fusedOps()[fi.op].name), {}};
+    Instr in{fi.op < 0 ? &kSuperinstructions[-1 - fi.op] : &programOp(ir::fusedOps()[fi.op].name),
+             {}};
+    in.runs = runs[state->instrs.size()];
     for (const ir::FusedArg& a : fi.args) {
       Source src{Source::Temp, a.index};
       if (a.kind == ir::FusedArg::Kind::Literal) {

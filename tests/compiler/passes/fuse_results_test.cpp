@@ -117,7 +117,10 @@ TEST_CASE("a FISTA run fused into multi-result programs and a spectrum pass matc
     bodyPasses += n.region == ir::Region::Body && n.op == Op::FusedElementwise;
   CHECK(bodyPasses == 1); // the gradient step, prox, momentum and the monitors' sums
   RunResult a = runGraph(plain, {{"o", o}, {"k", k}}), b = runGraph(fused, {{"o", o}, {"k", k}});
-  CHECK(relativeError(b.outputs.at("x"), toImage(a.outputs.at("x"))) < 1e-6);
+  // The CPU kernel runs the l1 prox's five instructions as one soft-thresholding loop
+  // (fused_kernel.cpp) in the same float operations: x is bitwise the unfused graph's.
+  const Tensor &xa = a.outputs.at("x"), &xb = b.outputs.at("x");
+  CHECK(std::equal(xa.data(), xa.data() + xa.numel(), xb.data()));
   for (const char* m : {"phi", "rel_change"}) {
     CAPTURE(m);
     const std::vector<float>&va = *a.monitors.find(m), &vb = *b.monitors.find(m);
