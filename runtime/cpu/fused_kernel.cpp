@@ -268,6 +268,7 @@ struct FusedState : KernelState {
   std::vector<float> literal;         // per broadcast buffer: the literal value
   std::vector<uint32_t> reductions;   // per accumulator: its instruction
   size_t temps = 0;
+  int64_t running = 0; // instructions left after instruction selection
 };
 
 // Where result `r` of the node goes (nullptr: nobody reads it).
@@ -322,21 +323,26 @@ void runBlocks(const FusedState& s, const KernelIO& io, int64_t begin, int64_t e
 void fusedKernel(const CpuKernel& k, const KernelIO& io) {
   const auto& s = static_cast<const FusedState&>(*k.state);
   std::vector<Acc> acc(s.reductions.size());
-  // From the size where the FFTs use every core the blocks run in one contiguous band per thread
-  // (numerics/parallel.h). A reduction then sums each band into its own lanes and the bands are
-  // added in band order: the same total for the same thread count, and within a rounding of the
-  // one-thread sum (the unfused kernels' order, which smaller images keep bit for bit).
+  // Past the size where a second thread pays (numerics/parallel.h, counted for a plain pass) the
+  // blocks run in one contiguous band per thread. An interpreted instruction costs about half a
+  // plain pass (podm_bench_fista at 512²: the 8-instruction FISTA pass with the monitors' sums went
+  // from 1.15x to 1.07x the hand loop on two threads, the 5-instruction one gained nothing), so a
+  // program counts as instructions / 2 passes. A reduction sums each band into its own lanes and
+  // the bands are added in band order: the same total for the same thread count, and within a
+  // rounding of the one-thread sum (the unfused kernels' order, which one thread keeps bit for
+  // bit).
   const int64_t blocks = (k.n + kBlock - 1) / kBlock;
   std::mutex bandsDone;
   std::vector<std::pair<int64_t, std::vector<Acc>>> bands;
-  numerics::parallelPasses(blocks, k.n, [&](int64_t b0, int64_t b1) {
-    std::vector<Acc> part(s.reductions.size());
-    runBlocks(s, io, b0 * kBlock, std::min(k.n, b1 * kBlock), part.data());
-    if (part.empty())
-      return;
-    std::lock_guard<std::mutex> lock(bandsDone);
-    bands.emplace_back(b0, std::move(part));
-  });
+  numerics::parallelPasses(blocks, k.n * std::max<int64_t>(1, s.running / 2),
+                           [&](int64_t b0, int64_t b1) {
+                             std::vector<Acc> part(s.reductions.size());
+                             runBlocks(s, io, b0 * kBlock, std::min(k.n, b1 * kBlock), part.data());
+                             if (part.empty())
+                               return;
+                             std::lock_guard<std::mutex> lock(bandsDone);
+                             bands.emplace_back(b0, std::move(part));
+                           });
   std::sort(bands.begin(), bands.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [b0, part] : bands)
@@ -486,6 +492,7 @@ CpuKernel buildFusedElementwise(const CpuBuildContext& c) {
     }
     state->instrs.push_back(std::move(in));
   }
+  state->running = std::count(runs.begin(), runs.end(), true);
   const std::vector<uint32_t> results = program.results();
   for (size_t r = 0; r < results.size(); ++r)
     state->instrs[results[r]].result = static_cast<int32_t>(r);
