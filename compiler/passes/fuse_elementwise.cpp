@@ -50,19 +50,11 @@ struct Fuser {
   std::vector<uint32_t> recomputed; // per node: uses replaced by recomputation in a chain
 
   explicit Fuser(const ir::Graph& graph)
-      : g(graph), rw(graph), uses(graph.size(), 0), external(graph.size(), false),
+      : g(graph), rw(graph), uses(graph.size(), 0), external(readByExecutor(graph)),
         absorbed(graph.size(), false), recomputed(graph.size(), 0) {
     for (const ir::Node& n : g.nodes())
       for (ir::ValueId o : n.operands)
         uses[o.index] += 1;
-    if (g.loop()) {
-      for (const ir::Carry& c : g.loop()->carries)
-        external[c.next.index] = true;
-      if (g.loop()->stop)
-        external[g.loop()->stop.index] = true;
-    }
-    for (const ir::Output& o : g.outputs())
-      external[o.value.index] = true;
   }
 
   // An elementwise f32 op producing a tensor of `type`.

@@ -65,18 +65,11 @@ struct ResultFuser {
   std::vector<bool> external, taken;
 
   explicit ResultFuser(const ir::Graph& graph)
-      : g(graph), readers(graph.size()), external(graph.size(), false), taken(graph.size(), false) {
+      : g(graph), readers(graph.size()), external(readByExecutor(graph)),
+        taken(graph.size(), false) {
     for (uint32_t i = 0; i < g.size(); ++i)
       for (ir::ValueId o : g.nodes()[i].operands)
         readers[o.index].push_back(i);
-    if (g.loop()) {
-      for (const ir::Carry& c : g.loop()->carries)
-        external[c.next.index] = true;
-      if (g.loop()->stop)
-        external[g.loop()->stop.index] = true;
-    }
-    for (const ir::Output& o : g.outputs())
-      external[o.value.index] = true;
   }
 
   // Operand `o` as seen from the group's program: a member's instruction, or an input.

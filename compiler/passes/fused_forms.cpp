@@ -55,6 +55,19 @@ bool finiteLiterals(const ir::Node& n, const FusedForm& f) {
   return true;
 }
 
+std::vector<bool> readByExecutor(const ir::Graph& g) {
+  std::vector<bool> read(g.size(), false);
+  if (g.loop()) {
+    for (const ir::Carry& c : g.loop()->carries)
+      read[c.next.index] = true;
+    if (g.loop()->stop)
+      read[g.loop()->stop.index] = true;
+  }
+  for (const ir::Output& o : g.outputs())
+    read[o.value.index] = true;
+  return read;
+}
+
 ir::FusedInstr instructionOf(const ir::Node& n, const FusedForm& f,
                              const std::function<ir::FusedArg(ir::ValueId)>& argOf) {
   auto literal = [](double v) {

@@ -29,6 +29,10 @@ bool allReal(const ir::Graph& g, const ir::Node& n);
 // Its compile-time attributes are finite numbers (literals of the program).
 bool finiteLiterals(const ir::Node& n, const FusedForm& f);
 
+// Per node: the executor reads its value itself (a carried next value, the stop test, an output),
+// so a fusion must keep it a node of its own.
+std::vector<bool> readByExecutor(const ir::Graph& g);
+
 // The instruction computing node `n` in form `f`, each operand written as `argOf` says.
 ir::FusedInstr instructionOf(const ir::Node& n, const FusedForm& f,
                              const std::function<ir::FusedArg(ir::ValueId)>& argOf);
