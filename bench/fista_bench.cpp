@@ -8,7 +8,8 @@
 // podm's flags and threads. With monitors it adds rel_change's sums to the fused loop and phi =
 // 0.5 ||K x+ - o||^2 + lambda ||x+||_1 from one more r2c of x+ (Parseval on the half spectrum).
 // Stage time = (L-stage run - 1-stage run) / (L - 1), median of interleaved repetitions; x after
-// L stages is compared first.
+// L stages is compared first. Memory: podm's planned arena and the hand loop's buffers, in float
+// planes per pixel.
 //
 //   podm_bench_fista [--sizes 256,512,1024,2048,4096]
 #include "bench/hand_side.h"
@@ -77,6 +78,13 @@ public:
   HandFista(const HandFista&) = delete;
   HandFista& operator=(const HandFista&) = delete;
   const float* x() const { return x_.p; }
+  // Float planes per pixel the loop holds (its work buffers, spectra included).
+  double planesPerPixel() const {
+    size_t floats = 0;
+    for (const FftwFloats* b : {&o_, &kto_, &x_, &xn_, &y_, &g_, &spec_, &nk2_, &khat_, &ohat_})
+      floats += b->count;
+    return static_cast<double>(floats) / static_cast<double>(np_);
+  }
 
   // Runs `stages` stages from x = y = o; returns the last phi (0 without monitors).
   double run(int stages, bool monitors) {
@@ -171,8 +179,8 @@ int main(int argc, char** argv) {
   bench::initPodmFft(); // before the hand sides plan
   std::printf("podm_bench_fista: %s, %ld hardware threads, %s\n", PODM_BENCH_FISTA_MODEL,
               sysconf(_SC_NPROCESSORS_ONLN), fftwf_version);
-  std::printf("%6s %9s %4s %11s %11s %7s %14s\n", "size", "monitors", "L", "podm ms", "hand ms",
-              "ratio", "max|x diff|");
+  std::printf("%6s %9s %4s %11s %11s %7s %14s %16s\n", "size", "monitors", "L", "podm ms",
+              "hand ms", "ratio", "max|x diff|", "planes/px p/h");
   for (int64_t n : sizes) {
     const int longStages = n <= 512 ? 21 : (n <= 1024 ? 11 : 6), reps = n <= 1024 ? 9 : 5;
     Tensor gt = io::syntheticImage("scene", n, n, 1);
@@ -194,8 +202,12 @@ int main(int argc, char** argv) {
           reps, longStages, [&](int stages) { (stages == 1 ? e1 : eL).run(inputs); },
           [&](int stages) { hand.run(stages, monitors); });
       const double p = t.podm, h = t.hand;
-      std::printf("%5lld² %9s %4d %11.3f %11.3f %7.2f %14.3g\n", static_cast<long long>(n),
-                  monitors ? "phi,rel" : "none", longStages, p, h, p / h, diff);
+      // podm's memory: the executor's planned arena (every value, spectra and loop state included).
+      const double podmPlanes = static_cast<double>(eL.memory().backends.at(0).plannedBytes) /
+                                (sizeof(float) * static_cast<double>(n * n));
+      std::printf("%5lld² %9s %4d %11.3f %11.3f %7.2f %14.3g %8.2f/%.2f\n",
+                  static_cast<long long>(n), monitors ? "phi,rel" : "none", longStages, p, h, p / h,
+                  diff, podmPlanes, hand.planesPerPixel());
       std::fflush(stdout);
     }
   }
