@@ -79,6 +79,8 @@ sema::ShapeRule shapeRule(stdlib::LinopShape shape) {
     return sema::ShapeRule::Gradient;
   case stdlib::LinopShape::FilterBank:
     return sema::ShapeRule::FilterBank;
+  case stdlib::LinopShape::ByKernel:
+    return sema::ShapeRule::ByKernel;
   }
   return sema::ShapeRule::Same;
 }

@@ -23,6 +23,7 @@ decl
   | SCHEDULE name=ID '=' value=expr                                   # scheduleDecl
   | STAGES count=primary solver=ID block?                             # stagesDecl
   | MONITOR expr (',' expr)*                                          # monitorDecl
+  | OUTPUT value=expr                                                 # outputDecl
   ;
 
 // `weights` may start the next line: no declaration begins with it.
@@ -85,6 +86,7 @@ PREFIX   : 'prefix' ;
 SCHEDULE : 'schedule' ;
 STAGES   : 'stages' ;
 MONITOR  : 'monitor' ;
+OUTPUT   : 'output' ;
 STOP     : 'stop' ;
 OPTIONAL : 'optional' ;
 LAYERS   : 'layers' ;

@@ -61,6 +61,12 @@ constexpr AttrSpec kFilterAttrs[] = {{.name = "boundary",
                                       .defaultText = "periodic",
                                       .choices = "zero|periodic|symmetric"},
                                      {.name = "size", .kind = K::Int, .minInt = 2, .maxInt = 16}};
+constexpr AttrSpec kPadAttrs[] = {
+    {.name = "bottom", .kind = K::Int, .minInt = 0, .maxInt = kMaxDim},
+    {.name = "left", .kind = K::Int, .minInt = 0, .maxInt = kMaxDim},
+    {.name = "mode", .kind = K::String, .choices = "zero|replicate|smooth"},
+    {.name = "right", .kind = K::Int, .minInt = 0, .maxInt = kMaxDim},
+    {.name = "top", .kind = K::Int, .minInt = 0, .maxInt = kMaxDim}};
 constexpr AttrSpec kProxAttrs[] = {{.name = "args", .kind = K::Named, .required = false},
                                    {.name = "fn", .kind = K::String},
                                    {.name = "operand_args", .kind = K::String, .required = false}};

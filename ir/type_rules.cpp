@@ -170,6 +170,26 @@ Type ruleConv2d(const TypeContext& c) {
   return x;
 }
 
+Type rulePad2d(const TypeContext& c) {
+  const Type& x = operand(c, 0);
+  const int64_t dh = c.attrs.getInt("top") + c.attrs.getInt("bottom");
+  const int64_t dw = c.attrs.getInt("left") + c.attrs.getInt("right");
+  if (x.dims.h > kMaxDim - dh || x.dims.w > kMaxDim - dw)
+    fail("padding makes the plane too large");
+  return withPlane(x, x.dims.h + dh, x.dims.w + dw);
+}
+
+Type rulePad2dAdjoint(const TypeContext& c) {
+  const Type& x = operand(c, 0);
+  const int64_t dh = c.attrs.getInt("top") + c.attrs.getInt("bottom");
+  const int64_t dw = c.attrs.getInt("left") + c.attrs.getInt("right");
+  if (x.dims.h <= dh || x.dims.w <= dw)
+    fail("plane " + std::to_string(x.dims.h) + "x" + std::to_string(x.dims.w) +
+         " is not larger than its padding (" + std::to_string(dh) + " rows, " + std::to_string(dw) +
+         " columns)");
+  return withPlane(x, x.dims.h - dh, x.dims.w - dw);
+}
+
 Type ruleDecimate(const TypeContext& c) {
   const Type& x = operand(c, 0);
   int64_t f = c.attrs.getInt("factor");

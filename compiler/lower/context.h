@@ -271,6 +271,12 @@ struct Context {
   ir::ValueId zUpdate(const Split& s, ir::ValueId v, const Scalar& penalty, std::string label);
 
   // --- monitors.cpp
+  // `output K x`: the image a run writes and psnr/ssim/recon_error score (default: x itself).
+  const ast::Decl* outputDecl = nullptr;
+  LinOp outputOp = LinOp::identity();
+  ir::Type outputType;             // varType, or K's result type
+  void planOutput(ir::ValueId x0); // reads outputDecl; x0 gives the result type (dead after)
+  ir::ValueId outputImage(ir::ValueId x);
   std::map<const ast::Expr*, ir::ValueId> monitorRefs; // monitor item -> reference image (Pre)
   void monitorInputs();                                // Pre: the references monitors read
   // Body: one `monitor` node per monitored quantity of the stage ending in `next`.

@@ -17,6 +17,8 @@ void collect(Context& cx) {
       cx.terms[d.name] = &d;
     else if (d.kind == ast::DeclKind::Stages)
       cx.stages = &d;
+    else if (d.kind == ast::DeclKind::Output)
+      cx.outputDecl = &d;
     else if (d.kind != ast::DeclKind::Monitor)
       cx.decls[d.name] = &d;
   }

@@ -35,8 +35,29 @@ const ast::Arg* namedArgument(const Expr& item, const std::string& name) {
 
 } // namespace
 
+void Context::planOutput(ir::ValueId x0) {
+  outputType = varType;
+  if (!outputDecl)
+    return;
+  const Expr& e = *outputDecl->value;
+  if (e.kind == ExprKind::Name && e.text == var)
+    return;
+  const Expr* arg = nullptr;
+  if (!splitApply(e, outputOp, arg) || arg->kind != ExprKind::Name || arg->text != var)
+    fail(e.loc,
+         "output is lowered in the form `K " + var + "`: an operator applied to the variable");
+  where = e.loc;
+  outputType = graph.type(apply(outputOp, x0));
+  where = {};
+  notes.push_back("output: " + ast::unparse(e) + " (" + outputType.str() + ")");
+}
+
+ir::ValueId Context::outputImage(ir::ValueId x) {
+  return outputDecl ? apply(outputOp, x) : x;
+}
+
 int64_t Context::defaultShave() const {
-  const int64_t h = varType.dims.h, w = varType.dims.w;
+  const int64_t h = outputType.dims.h, w = outputType.dims.w;
   for (const LsqTerm& t : f) {
     if (!t.offset)
       continue;
@@ -56,9 +77,9 @@ int64_t Context::monitorShave(const Expr& item) {
     fail(a->value->loc, "shave must be a whole number of pixels (0 or more) known when the model "
                         "is compiled");
   const int64_t shave = static_cast<int64_t>(*s.value);
-  if (2 * shave >= varType.dims.h || 2 * shave >= varType.dims.w)
+  if (2 * shave >= outputType.dims.h || 2 * shave >= outputType.dims.w)
     fail(a->value->loc, "shave " + std::to_string(shave) + " leaves nothing of the " +
-                            varType.str() + " variable");
+                            outputType.str() + " output");
   return shave;
 }
 
@@ -78,9 +99,10 @@ void Context::monitorInputs() {
         continue;
       }
       ir::ValueId r = image(arg);
-      if (graph.type(r) != varType)
+      if (graph.type(r) != outputType)
         fail(arg.loc, "the reference '" + arg.text + "' has shape " + graph.type(r).str() +
-                          " but the variable is " + varType.str());
+                          " but the " + (outputDecl ? "output" : "variable") + " is " +
+                          outputType.str());
       monitorRefs[item.get()] = r;
     }
   }
@@ -109,6 +131,12 @@ void Context::admissibility(ir::ValueId gamma, const std::optional<Scalar>& mu) 
 void Context::buildMonitors(ir::ValueId next, const std::map<std::string, ir::ValueId>& q,
                             const std::function<ir::ValueId(SourceLoc)>& phi) {
   const std::string& solver = checked.solver;
+  std::optional<ir::ValueId> shown; // the output image of this stage, made at its first use
+  auto image = [&] {
+    if (!shown)
+      shown = outputImage(next);
+    return *shown;
+  };
   auto norm = [&](ir::ValueId v) { return b.op(Op::Sqrt, {b.op(Op::Norm2Sq, {v})}); };
   for (const ast::Decl& md : model.decls) {
     if (md.kind != ast::DeclKind::Monitor)
@@ -130,33 +158,34 @@ void Context::buildMonitors(ir::ValueId next, const std::map<std::string, ir::Va
         if (r == monitorRefs.end())
           continue; // noted by monitorInputs
         if (n == "recon_error") {
-          ir::ValueId diff = b.op(Op::Norm2Sq, {b.op(Op::Sub, {next, r->second})});
+          ir::ValueId diff = b.op(Op::Norm2Sq, {b.op(Op::Sub, {image(), r->second})});
           ir::ValueId tiny = b.scalar(1e-30f);
           b.monitor("recon_error", b.op(Op::Div, {b.op(Op::Sqrt, {diff}),
                                                   b.op(Op::Max, {norm(r->second), tiny})}));
           continue;
         }
         const int64_t shave = monitorShave(*item);
-        const int64_t h = varType.dims.h - 2 * shave, w = varType.dims.w - 2 * shave;
+        const int64_t h = outputType.dims.h - 2 * shave, w = outputType.dims.w - 2 * shave;
         if (n == "ssim") {
           if (h < 11 || w < 11)
             fail(item->loc, "ssim needs at least 11x11 pixels after a shave of " +
-                                std::to_string(shave) + "; the variable is " + varType.str());
-          b.monitor("ssim", b.op(Op::Ssim, {next, r->second}, {{"shave", shave}}, "ssim"));
+                                std::to_string(shave) + "; the variable is " + outputType.str());
+          b.monitor("ssim", b.op(Op::Ssim, {image(), r->second}, {{"shave", shave}}, "ssim"));
           continue;
         }
         // 10 log10(1 / mse) for images in [0, 1], the mse over the shaved region.
-        ir::ValueId diff = b.op(Op::Sub, {next, r->second});
+        ir::ValueId diff = b.op(Op::Sub, {image(), r->second});
         if (shave > 0) {
-          std::vector<float> inside(size_t(varType.numel()), 0.f);
+          std::vector<float> inside(size_t(outputType.numel()), 0.f);
           for (int64_t y = shave; y < shave + h; ++y)
             for (int64_t x = shave; x < shave + w; ++x)
-              inside[size_t(y * varType.dims.w + x)] = 1.f;
-          ir::Type plane = ir::Type::real({1, 1, varType.dims.h, varType.dims.w});
+              inside[size_t(y * outputType.dims.w + x)] = 1.f;
+          ir::Type plane = ir::Type::real({1, 1, outputType.dims.h, outputType.dims.w});
           diff = b.op(Op::Mask, {diff, b.constant(plane, std::move(inside), "psnr shave mask")});
         }
-        ir::ValueId mse = b.op(Op::Scale, {b.op(Op::Norm2Sq, {diff})},
-                               {{"alpha", 1.0 / double(h * w * varType.dims.n * varType.dims.c)}});
+        ir::ValueId mse =
+            b.op(Op::Scale, {b.op(Op::Norm2Sq, {diff})},
+                 {{"alpha", 1.0 / double(h * w * outputType.dims.n * outputType.dims.c)}});
         b.monitor("psnr",
                   b.op(Op::Scale, {b.op(Op::Log, {mse})}, {{"alpha", -10.0 / std::log(10.0)}}));
       } else {

@@ -61,6 +61,7 @@ void Context::buildLoop() {
   } else {
     x0 = b.constant(varType, std::vector<float>(varType.numel(), 0.f), var + "0");
   }
+  planOutput(x0);
   monitorInputs();
   std::vector<const ast::Setting*> staged;
   for (const ast::Setting& s : stages->settings) {
@@ -145,7 +146,7 @@ void Context::buildLoop() {
   }
   b.carry(x, next);
   b.endLoop();
-  b.output(var, b.loopResult(x));
+  b.output(var, outputImage(b.loopResult(x)));
 }
 
 } // namespace podm::lower

@@ -69,7 +69,7 @@ struct Setting {
   ExprPtr value;
 };
 
-enum class DeclKind { Input, Const, Param, Op, Var, Term, Net, Schedule, Stages, Monitor };
+enum class DeclKind { Input, Const, Param, Op, Var, Term, Net, Schedule, Stages, Monitor, Output };
 const char* spelling(DeclKind kind);
 
 struct Decl {
@@ -82,7 +82,7 @@ struct Decl {
   TypeSpec type;                   // Input, Var
   bool optional = false;           // Input
   ExprPtr value;                   // Const/Param/Op/Schedule value, Var init, Term/Net body,
-                                   // Input default, Stages count
+                                   // Input default, Stages count, Output image
   ExprPtr weights;                 // Net: weights file
   ExprPtr prefix;                  // Net: tensor-name prefix inside the file
   std::vector<std::string> params; // Term: f(x), d(x, a)

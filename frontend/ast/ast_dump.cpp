@@ -55,6 +55,8 @@ const char* spelling(DeclKind kind) {
     return "stages";
   case DeclKind::Monitor:
     return "monitor";
+  case DeclKind::Output:
+    return "output";
   }
   return "?";
 }
@@ -181,6 +183,7 @@ std::string dump(const Model& model) {
       out += d.name;
       break;
     case DeclKind::Monitor:
+    case DeclKind::Output:
       break;
     default:
       out += d.name;

@@ -182,6 +182,12 @@ antlrcpp::Any AstBuilder::visitMonitorDecl(P::MonitorDeclContext* c) {
   return d;
 }
 
+antlrcpp::Any AstBuilder::visitOutputDecl(P::OutputDeclContext* c) {
+  Decl* d = decl(DeclKind::Output, c, nullptr);
+  d->value = build(c->value);
+  return d;
+}
+
 // ---------------------------------------------------------------------------- expressions --
 
 antlrcpp::Any AstBuilder::visitPrimaryExpr(P::PrimaryExprContext* c) {

@@ -30,6 +30,7 @@ public:
   antlrcpp::Any visitScheduleDecl(podm::parser::PodmParser::ScheduleDeclContext* c) override;
   antlrcpp::Any visitStagesDecl(podm::parser::PodmParser::StagesDeclContext* c) override;
   antlrcpp::Any visitMonitorDecl(podm::parser::PodmParser::MonitorDeclContext* c) override;
+  antlrcpp::Any visitOutputDecl(podm::parser::PodmParser::OutputDeclContext* c) override;
 
   // Alternatives of `expr` and `primary`; each returns a heap Expr adopted by buildExpr.
   antlrcpp::Any visitPrimaryExpr(podm::parser::PodmParser::PrimaryExprContext* c) override;

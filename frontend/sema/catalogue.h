@@ -51,6 +51,7 @@ enum class ShapeRule {
   UpByParam,   // upsample(s), bicubic_up(s): h*s, w*s
   Gradient,    // 2 channels per input channel
   FilterBank,  // size^2 - 1 channels per input channel
+  ByKernel,    // pad(k), crop(k): h and w change by the kernel's size, known only when run
 };
 
 struct OperatorSpec {

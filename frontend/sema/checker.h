@@ -42,6 +42,7 @@ private:
   void checkDistance(const ast::Decl& d);
   void checkStages(const ast::Decl& d);
   void checkMonitors(const ast::Decl& d);
+  void checkOutput(const ast::Decl& d);
   void checkStop(const ast::Expr& e);
 
   // expr_checker.cpp
@@ -76,6 +77,7 @@ private:
   std::map<std::string, const ast::Decl*> terms_; // f, g, d
   const ast::Decl* stages_ = nullptr;
   const ast::Decl* variable_ = nullptr;
+  const ast::Decl* output_ = nullptr;
   std::map<std::string, Type> locals_;  // term parameters, stage index
   std::set<std::string> stageSettings_; // names the stages block sets
   int64_t stageCount_ = -1;

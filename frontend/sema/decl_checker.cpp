@@ -115,6 +115,13 @@ void Checker::collectDeclarations() {
       continue;
     case DeclKind::Monitor:
       continue;
+    case DeclKind::Output:
+      if (output_)
+        diags_.error(d.loc, "a model has one output declaration (the first is at " +
+                                at(output_->loc) + ")");
+      else
+        output_ = &d;
+      continue;
     default:
       break;
     }
@@ -647,9 +654,28 @@ std::optional<CheckedModel> Checker::run() {
   for (const Decl& d : model_.decls)
     if (d.kind == DeclKind::Monitor)
       checkMonitors(d);
+  if (output_ && variable_)
+    checkOutput(*output_);
   if (diags_.errorCount() != before)
     return std::nullopt;
   return out_;
+}
+
+// `output E`: the image a run writes and its psnr/ssim monitors score, a linear operator applied
+// to the variable (`output crop(k) x` for a variable larger than the observation).
+void Checker::checkOutput(const Decl& d) {
+  Type t = expr(*d.value, Context::General);
+  if (t.is(Kind::Error))
+    return;
+  const std::string& x = variable_->name;
+  if (!t.is(Kind::Image) || !t.linear || t.vars.size() != 1 || !t.dependsOn(x) ||
+      d.value->kind == ast::ExprKind::Binary) {
+    diags_.error(d.value->loc, "output must be the variable '" + x +
+                                   "' or a linear operator applied to it (e.g. `output crop(k) " +
+                                   x + "`), not " + ast::unparse(*d.value));
+    return;
+  }
+  out_.output = ast::unparse(*d.value);
 }
 
 std::optional<CheckedModel> check(const ast::Model& model, const Catalogue& catalogue,
@@ -678,6 +704,8 @@ std::string summary(const CheckedModel& m) {
   for (const auto& [k, v] : m.settings)
     settings += (settings.empty() ? "" : "; ") + k + (k == "stop" ? " " : " = ") + v;
   out += settings.empty() ? "\n" : " { " + settings + " }\n";
+  if (!m.output.empty())
+    out += "  output   " + m.output + "\n";
   if (!m.monitors.empty()) {
     std::string mons;
     for (const std::string& mo : m.monitors)

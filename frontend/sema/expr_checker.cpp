@@ -256,6 +256,9 @@ Type Checker::operatorCall(const Expr& c, const OperatorSpec& spec, Context ctx)
                     : 0;
     step.known = f > 0 || spec.shape == ShapeRule::Gradient;
     switch (spec.shape) {
+    case ShapeRule::ByKernel: // the kernel's size is an input's: the lowering checks the shapes
+      step.known = false;
+      break;
     case ShapeRule::DownByParam:
       step.den = std::max<int64_t>(f, 1);
       break;

@@ -27,6 +27,7 @@ struct CheckedModel {
   std::string distance;              // empty without d
   std::vector<std::string> networks; // one line per network
   std::vector<std::string> monitors;
+  std::string output; // `output` as written; empty: the variable
   std::map<std::string, std::string> settings; // stages block, as written
 };
 

@@ -47,6 +47,8 @@ void registerRules(RuleTable& t) {
   // linop.cpp
   t.add(Op::Conv2d, rules::conv2d);
   t.add(Op::Conv2dAdjoint, rules::conv2d);
+  t.add(Op::Pad2d, rules::linearByAdjoint);
+  t.add(Op::Pad2dAdjoint, rules::linearByAdjoint);
   t.add(Op::Decimate, rules::linearByAdjoint);
   t.add(Op::UpsampleZero, rules::linearByAdjoint);
   t.add(Op::ResizeBicubic, rules::resize);

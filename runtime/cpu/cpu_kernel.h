@@ -121,6 +121,8 @@ CpuKernel buildIrfft2(const CpuBuildContext&);
 // linop_kernels.cpp (numerics/)
 CpuKernel buildConv2d(const CpuBuildContext&);
 CpuKernel buildConv2dAdjoint(const CpuBuildContext&);
+CpuKernel buildPad2d(const CpuBuildContext&);
+CpuKernel buildPad2dAdjoint(const CpuBuildContext&);
 CpuKernel buildDecimate(const CpuBuildContext&);
 CpuKernel buildUpsampleZero(const CpuBuildContext&);
 CpuKernel buildResizeBicubic(const CpuBuildContext&);

@@ -46,6 +46,8 @@ void registerCpuKernels(CpuKernelTable& t) {
   // Linear-operator primitives (thin wrappers over numerics).
   t.add(Op::Conv2d, buildConv2d);
   t.add(Op::Conv2dAdjoint, buildConv2dAdjoint);
+  t.add(Op::Pad2d, buildPad2d);
+  t.add(Op::Pad2dAdjoint, buildPad2dAdjoint);
   t.add(Op::Decimate, buildDecimate);
   t.add(Op::UpsampleZero, buildUpsampleZero);
   t.add(Op::ResizeBicubic, buildResizeBicubic);

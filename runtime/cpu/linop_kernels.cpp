@@ -9,6 +9,7 @@
 #include "numerics/finite_diff.h"
 #include "numerics/haar.h"
 #include "numerics/mask.h"
+#include "numerics/pad.h"
 #include "numerics/resample.h"
 #include "runtime/cpu/cpu_kernel.h"
 
@@ -207,6 +208,36 @@ CpuKernel buildFilterBank(const CpuBuildContext& c) {
   return k;
 }
 
+struct PaddingState : KernelState {
+  std::optional<numerics::Padding2d> padding;
+};
+
+template <bool Adjoint>
+void padKernel(const CpuKernel& k, const KernelIO& io) {
+  const numerics::Padding2d& p = *static_cast<const PaddingState&>(*k.state).padding;
+  if constexpr (Adjoint)
+    p.adjoint(in(io, 0), out(io), k.planes);
+  else
+    p.apply(in(io, 0), out(io), k.planes);
+}
+
+// The tap tables are made for the inner size: the operand's for pad2d, the result's for its
+// adjoint.
+template <bool Adjoint>
+CpuKernel buildPad(const CpuBuildContext& c) {
+  CpuKernel k = planeKernel(c, padKernel<Adjoint>);
+  const ir::Attrs& a = c.node().attrs;
+  auto mode = numerics::parsePadMode(a.getString("mode"));
+  if (!mode)
+    throw std::runtime_error(c.where() + ": unknown padding mode");
+  const numerics::PadSides sides{a.getInt("top"), a.getInt("left"), a.getInt("bottom"),
+                                 a.getInt("right")};
+  auto s = std::make_unique<PaddingState>();
+  s->padding.emplace(Adjoint ? k.outH : k.h, Adjoint ? k.outW : k.w, sides, *mode);
+  k.state = std::move(s);
+  return k;
+}
+
 } // namespace
 
 CpuKernel buildConv2d(const CpuBuildContext& c) {
@@ -214,6 +245,13 @@ CpuKernel buildConv2d(const CpuBuildContext& c) {
 }
 CpuKernel buildConv2dAdjoint(const CpuBuildContext& c) {
   return buildConv<true>(c);
+}
+
+CpuKernel buildPad2d(const CpuBuildContext& c) {
+  return buildPad<false>(c);
+}
+CpuKernel buildPad2dAdjoint(const CpuBuildContext& c) {
+  return buildPad<true>(c);
 }
 
 CpuKernel buildDecimate(const CpuBuildContext& c) {

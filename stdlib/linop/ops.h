@@ -8,6 +8,7 @@
 #include "numerics/conv.h"
 #include "numerics/dct_filters.h"
 #include "numerics/finite_diff.h"
+#include "numerics/pad.h"
 #include "stdlib/linop/linop.h"
 #include "stdlib/linop/size_cache.h"
 
@@ -51,6 +52,33 @@ private:
   numerics::ConvMethod method_;
   bool selfAdjoint_;
   SizeCache<numerics::Convolution2d> cache_;
+};
+
+// pad(k, mode, margin) and crop(k, margin): the border a convolution with a kh x kw kernel cannot
+// compute without a boundary rule (kh-1-kh/2 rows above, kh/2 below, the same for columns), plus
+// `margin` pixels on every side. pad extends an image by it (numerics/pad.h modes); crop keeps the
+// inside, the valid part of the convolution, and is the adjoint of pad with mode zero.
+class PaddingOperator final : public LinearOperator {
+public:
+  PaddingOperator(int64_t kernelH, int64_t kernelW, int64_t margin, numerics::PadMode mode,
+                  bool crop);
+  numerics::PadSides sides() const { return sides_; }
+  std::string name() const override { return crop_ ? "crop" : "pad"; }
+  Shape outputShape(const Shape& in) const override;
+  Shape inputShape(const Shape& out) const override;
+  void apply(const Tensor& x, Tensor& y) const override;
+  void adjoint(const Tensor& y, Tensor& x) const override;
+  LinopStructure structure() const override { return {}; }
+
+private:
+  Shape grown(const Shape& s) const;
+  Shape shrunk(const Shape& s) const;
+  void pad(const Tensor& small, Tensor& large) const;
+  void unpad(const Tensor& large, Tensor& small) const;
+
+  numerics::PadSides sides_;
+  numerics::PadMode mode_;
+  bool crop_;
 };
 
 // decimate(s): keep pixel (i*s, j*s). Sizes must be divisible by s (so that the adjoint's input

@@ -92,6 +92,7 @@ enum class LinopShape {
   UpByParam,   // upsample(s), bicubic_up(s): h*s, w*s
   Gradient,    // 2 channels per input channel
   FilterBank,  // size^2 - 1 channels per input channel
+  ByKernel,    // pad(k) grows, crop(k) shrinks h and w by the kernel's support (known when run)
 };
 
 // Whether the operator is a convolution with periodic wrap-around (diagonalized by the DFT).
@@ -101,6 +102,9 @@ enum class Circulance { Never, Always, WhenPeriodic /* when its "boundary" is "p
 struct LinopTraits {
   bool orthogonal = false; // W'W = I (haar, dct)
   bool diagonal = false;   // a pointwise product (mask)
+  // C C' = I and C'C is a 0/1 diagonal (crop): A'A with C dropped from a chain C K is the
+  // circulant K'K that preconditions CG on K'C'C K (the boundary-aware fidelity).
+  bool selection = false;
   Circulance circulant = Circulance::Never;
 };
 

@@ -18,6 +18,8 @@ namespace podm::stdlib {
   X(dxLinopEntry)                                                                                  \
   X(dyLinopEntry)                                                                                  \
   X(maskLinopEntry)                                                                                \
+  X(padLinopEntry)                                                                                 \
+  X(cropLinopEntry)                                                                                \
   X(dctFiltersLinopEntry)
 
 #define PODM_DECLARE_LINOP_ENTRY(entry) LinopEntry entry();

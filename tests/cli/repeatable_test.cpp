@@ -69,6 +69,8 @@ TEST_CASE("three identical runs of every example write identical bytes") {
   std::vector<std::pair<std::string, std::string>> runs = {
       {"deblur_podm", blurred},
       {"deblur_rpodm", blurred},
+      {"deblur_rpodm_crop", blurred},
+      {"deblur_rpodm_pad", blurred},
       {"proxgrad_deblur", blurred},
       {"fista_sr", lr},
       {"inpaint_mask", " --input o=" + tmp.file("masked.png") + " --input m=" + tmp.file("m.png") +
@@ -92,6 +94,8 @@ TEST_CASE("three identical runs of every example write identical bytes") {
     const std::string data = std::string(PODM_SOURCE_DIR) + "/../shared/data";
     if (fs::exists(data + "/ircnn"))
       runs.emplace_back("pnp_hqs_deblur", blurred + " --weights-dir " + data);
+    if (fs::exists(data + "/ircnn"))
+      runs.emplace_back("pnp_hqs_deblur_crop", blurred + " --weights-dir " + data);
   } else {
     MESSAGE("sr_lp and naive_sr skipped: ../shared/data is absent (or a sanitizer build)");
   }

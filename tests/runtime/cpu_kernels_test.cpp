@@ -227,6 +227,14 @@ std::vector<AdjointCase> adjointCases() {
                      {{"size", int64_t{3}}, {"boundary", s(boundary)}},
                      {{"size", int64_t{3}}, {"boundary", s(boundary)}}});
   }
+  for (const char* mode : {"zero", "replicate", "smooth"}) {
+    const ir::Attrs pad = {{"top", int64_t{2}},
+                           {"left", int64_t{1}},
+                           {"bottom", int64_t{3}},
+                           {"right", int64_t{11}},
+                           {"mode", s(mode)}};
+    cases.push_back({Op::Pad2d, d, pad, pad}); // right 11 > 8: the smooth taps clamp
+  }
   cases.push_back({Op::Decimate, d, {{"factor", int64_t{2}}}, {{"factor", int64_t{2}}}});
   cases.push_back({Op::UpsampleZero, d, {{"factor", int64_t{2}}}, {{"factor", int64_t{2}}}});
   cases.push_back({Op::ResizeBicubic,

@@ -240,6 +240,32 @@ const std::map<Op, CaseFn> kCases = {
      }},
     {Op::Conv2d, [] { return conv(Op::Conv2d); }},
     {Op::Conv2dAdjoint, [] { return conv(Op::Conv2dAdjoint); }},
+    {Op::Pad2d,
+     [] {
+       CaseBuilder c("pad2d");
+       ValueId x = c.real(kD);
+       for (const char* mode : {"zero", "replicate", "smooth"})
+         c.out(c.b().op(Op::Pad2d, {x},
+                        {{"top", int64_t{2}},
+                         {"left", int64_t{1}},
+                         {"bottom", int64_t{3}},
+                         {"right", int64_t{4}},
+                         {"mode", std::string(mode)}}));
+       return c.take();
+     }},
+    {Op::Pad2dAdjoint,
+     [] {
+       CaseBuilder c("pad2d_adjoint");
+       ValueId y = c.real({1, 2, 13, 13});
+       for (const char* mode : {"zero", "replicate", "smooth"})
+         c.out(c.b().op(Op::Pad2dAdjoint, {y},
+                        {{"top", int64_t{2}},
+                         {"left", int64_t{1}},
+                         {"bottom", int64_t{3}},
+                         {"right", int64_t{4}},
+                         {"mode", std::string(mode)}}));
+       return c.take();
+     }},
     {Op::Decimate,
      [] {
        return plane(Op::Decimate, kD, {{"factor", int64_t{2}}});

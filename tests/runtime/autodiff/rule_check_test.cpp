@@ -161,6 +161,8 @@ const std::vector<Row> kRows = {
   {Op::Conv2d, "symmetric", {R(1, 6, 7), R(1, 3, 3)}, {{"boundary", std::string("symmetric")}}, {true, false}},
   {Op::Conv2dAdjoint, "zero", {R(2, 6, 7), R(1, 3, 3)}, {{"boundary", std::string("zero")}}, {true, false}},
   {Op::Conv2dAdjoint, "symmetric", {R(1, 6, 7), R(1, 3, 3)}, {{"boundary", std::string("symmetric")}}, {true, false}},
+  {Op::Pad2d, "smooth", {R(2, 5, 4)}, {{"top", int64_t{1}}, {"left", int64_t{2}}, {"bottom", int64_t{2}}, {"right", int64_t{0}}, {"mode", std::string("smooth")}}},
+  {Op::Pad2dAdjoint, "zero", {R(2, 6, 7)}, {{"top", int64_t{1}}, {"left", int64_t{2}}, {"bottom", int64_t{2}}, {"right", int64_t{0}}, {"mode", std::string("zero")}}},
   {Op::Decimate, "2", {R(2, 6, 8)}, {{"factor", int64_t{2}}}},
   {Op::UpsampleZero, "2", {R(2, 3, 4)}, {{"factor", int64_t{2}}}},
   {Op::ResizeBicubic, "up", {R(1, 4, 6)}, {{"scale", 2.0}, {"h", int64_t{8}}, {"w", int64_t{12}}}},

@@ -181,6 +181,31 @@ std::map<std::string, std::function<std::vector<OpCase>()>> caseTable() {
                                      },
                                      flags(1, 0, 0, 1)}};
        }},
+      {"pad",
+       [] {
+         std::vector<OpCase> cases;
+         for (const char* mode : {"zero", "replicate", "smooth"}) {
+           LinopArgs a;
+           a.tensors["kernel"] = kernelTensor(3, 4, 7);
+           a.strings["mode"] = mode;
+           a.numbers["margin"] = std::string(mode) == "smooth" ? 2 : 0;
+           cases.push_back({std::string("pad 3x4 ") + mode, a, anyShape, flags(0, 0, 0, 0)});
+         }
+         return cases;
+       }},
+      {"crop",
+       [] {
+         LinopArgs plain, margin;
+         plain.tensors["kernel"] = kernelTensor(5, 2, 8);
+         margin.tensors["kernel"] = kernelTensor(3, 3, 9);
+         margin.numbers["margin"] = 3;
+         // The input must be larger than the border the crop removes.
+         auto larger = [](std::mt19937_64& r) {
+           return Shape{uniform(r, 1, 2), uniform(r, 1, 2), uniform(r, 9, 37), uniform(r, 9, 37)};
+         };
+         return std::vector<OpCase>{{"crop 5x2", plain, larger, flags(0, 0, 0, 0)},
+                                    {"crop 3x3 margin 3", margin, larger, flags(0, 0, 0, 0)}};
+       }},
       {"dct_filters",
        [] {
          std::vector<OpCase> cases;

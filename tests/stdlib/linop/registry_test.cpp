@@ -14,7 +14,7 @@ TEST_CASE("the standard operators are registered under their language names") {
     names.push_back(e->name);
   CHECK(names == std::vector<std::string>{"identity", "conv", "decimate", "upsample",
                                           "bicubic_down", "bicubic_up", "haar", "dct", "grad", "dx",
-                                          "dy", "mask", "dct_filters"});
+                                          "dy", "mask", "pad", "crop", "dct_filters"});
   CHECK(linopRegistry().find("haar")->name == "haar");
   CHECK(linopRegistry().find("wavelet") == nullptr);
   for (const LinopEntry* e : linopRegistry().all()) {
