@@ -215,9 +215,11 @@ struct Context {
   // monitors.cpp: per-stage monitors of Proposition 1's assumptions (lower.h, kProp1*) for podm
   // stages that monitor phi and branch, so `podm run` can name the one that fails when phi rises.
   void admissibility(ir::ValueId gamma, const std::optional<Scalar>& mu);
-  std::string fstepChoice; // what was chosen, for notes and labels
-  void planFStep();        // Pre part (spectra, denominators)
-  void fstepPreValues();   // planFStep's Pre values for the chosen solver
+  std::string fstepChoice;  // what was chosen, for notes and labels
+  void planFStep();         // Pre part (spectra, denominators)
+  void fstepPreValues();    // planFStep's Pre values for the chosen solver
+  void planSelectedTerms(); // pcg: fs.selected and fs.hCirculant
+  ir::ValueId applyMBySpectrum(ir::ValueId v, ir::ValueId spectrum, ir::ValueId twoWH);
   struct FStepState {
     enum Kind { Elementwise, Fft, Orthogonal, Cg, Pcg, Gradient } kind = Cg;
     int64_t iters = 10;
@@ -226,6 +228,16 @@ struct Context {
     ir::ValueId specN, specH;    // fft: real spectra of N and F'F; pcg: of their periodic variants
     std::vector<Prim> transform; // orthogonal: W; diagN, diagH are then W N W'(1), W F'F W'(1)
     ir::ValueId rhsF;            // -Σ 2 w A' c
+    // pcg, when every term of f is C K (K circulant, C a selection such as crop, or none): the
+    // spectrum of each K, so that N v = Σ 2w K'C'C K v is applied through FFTs rather than
+    // convolutions; hCirculant: H too, through specH (exact then).
+    struct SelectedTerm {
+      ir::ValueId kSpec;             // rfft2(K δ), c64
+      std::optional<Prim> selection; // C, applied after K
+      Scalar weight;
+    };
+    std::vector<SelectedTerm> selected;
+    bool hCirculant = false;
   } fs;
 
   // --- network.cpp: A as a `network` node
@@ -272,15 +284,19 @@ struct Context {
 
   // --- monitors.cpp
   // `output K x`: the image a run writes and psnr/ssim/recon_error score (default: x itself).
+  // Carried through the loop as its own state, so that every stage's output can be read
+  // (`--save-stages`) and `stages 0` writes K x0.
   const ast::Decl* outputDecl = nullptr;
   LinOp outputOp = LinOp::identity();
-  ir::Type outputType;             // varType, or K's result type
-  void planOutput(ir::ValueId x0); // reads outputDecl; x0 gives the result type (dead after)
+  ir::Type outputType;     // varType, or K's result type
+  ir::ValueId outputStart; // K x0 (Pre), with an output declaration
+  void planOutput(ir::ValueId x0);
   ir::ValueId outputImage(ir::ValueId x);
   std::map<const ast::Expr*, ir::ValueId> monitorRefs; // monitor item -> reference image (Pre)
   void monitorInputs();                                // Pre: the references monitors read
-  // Body: one `monitor` node per monitored quantity of the stage ending in `next`.
-  void buildMonitors(ir::ValueId next, const std::map<std::string, ir::ValueId>& q,
+  // Body: one `monitor` node per monitored quantity of the stage whose output image is `shown`
+  // (its iterate without an output declaration).
+  void buildMonitors(ir::ValueId shown, const std::map<std::string, ir::ValueId>& q,
                      const std::function<ir::ValueId(SourceLoc)>& phi);
   // Border pixels psnr/ssim leave out: `shave = N`, else defaultShave().
   int64_t monitorShave(const ast::Expr& item);

@@ -246,6 +246,7 @@ void Context::fstepPreValues() {
       h = h ? b.op(Op::Add, {h, hi}) : hi;
     }
     fs.specH = b.op(Op::Real, {b.op(Op::Rfft2, {h})}, {}, "PCG preconditioner: spectrum of F'F");
+    planSelectedTerms();
   }
   if (fs.kind == FStepState::Elementwise || fs.kind == FStepState::Fft) {
     bool fft = fs.kind == FStepState::Fft;
@@ -274,6 +275,61 @@ void Context::fstepPreValues() {
     graph.mutableNode(h).label = fft ? "F-step spectrum of F'F" : "F-step diag(F'F)";
     (fft ? fs.specH : fs.diagH) = h;
   }
+}
+
+// For PCG: when every term of f is one chain of circulant prims, optionally followed by a
+// selection (crop), the spectrum of its circulant part; and whether H is circulant with one weight.
+// Then M v is applied through the spectrum of v, which PCG already has (fs.selected).
+void Context::planSelectedTerms() {
+  std::vector<FStepState::SelectedTerm> terms;
+  for (const LsqTerm& t : f) {
+    if (t.op.terms.size() != 1)
+      return;
+    Chain k = t.op.terms[0];
+    std::optional<Prim> selection;
+    if (!k.prims.empty() && k.prims.back().entry && k.prims.back().entry->traits.selection &&
+        !k.prims.back().adjoint) {
+      selection = k.prims.back();
+      k.prims.pop_back();
+    }
+    for (const Prim& p : k.prims)
+      if (!p.circulant())
+        return;
+    ir::ValueId spec = b.op(Op::Rfft2, {apply(LinOp{{k}}, impulse())}, {}, "PCG: spectrum of K");
+    terms.push_back({spec, selection, t.weight});
+  }
+  fs.selected = std::move(terms);
+  fs.hCirculant = !d.parts.empty();
+  for (const auto& [w, op] : d.parts)
+    fs.hCirculant = fs.hCirculant && op.allCirculant() && w.value == d.parts[0].first.value &&
+                    w.node == d.parts[0].first.node;
+}
+
+// M v = N v + 2H v from the spectrum of v, for planSelectedTerms' structure: one inverse FFT for
+// the sum of the spectral parts, and per term one more pair for the selection in the image domain.
+ir::ValueId Context::applyMBySpectrum(ir::ValueId v, ir::ValueId spectrum, ir::ValueId twoWH) {
+  const int64_t width = varType.dims.w;
+  std::optional<ir::ValueId> acc;
+  auto add = [&](ir::ValueId s) { acc = acc ? b.op(Op::Add, {*acc, s}) : s; };
+  for (const FStepState::SelectedTerm& t : fs.selected) {
+    ir::ValueId term; // the spectrum of K'C'C K v
+    if (t.selection) {
+      ir::ValueId kv = b.op(Op::Irfft2, {b.op(Op::Mul, {spectrum, t.kSpec})}, {{"width", width}});
+      Prim back = *t.selection;
+      back.adjoint = true;
+      ir::ValueId masked = applyPrim(back, applyPrim(*t.selection, kv)); // C'C K v
+      term = b.op(Op::Mul, {b.op(Op::Rfft2, {masked}), b.op(Op::Conj, {t.kSpec})});
+    } else {
+      term = b.op(Op::Mul, {spectrum, b.op(Op::Abs2, {t.kSpec})});
+    }
+    add(b.op(Op::Mul, {term, node(mul(Scalar::constant(2), t.weight))}));
+  }
+  if (fs.hCirculant)
+    add(b.op(Op::Mul, {spectrum, b.op(Op::Mul, {fs.specH, twoWH})}));
+  ir::ValueId mv = b.op(Op::Irfft2, {*acc}, {{"width", width}});
+  if (!fs.hCirculant)
+    mv = b.op(Op::Add, {mv, b.op(Op::Scale, {applyH(v)}, {{"alpha", 2.0}})});
+  return mv;
 }
 
 ir::ValueId Context::fstep(ir::ValueId xA) {
@@ -343,7 +399,11 @@ ir::ValueId Context::solveQuadratic(ir::ValueId extra, ir::ValueId start) {
     // through its spectrum when N is circulant; the spectrum of P^-1 r is reused for N z.
     const ir::ValueId denom = b.op(Op::Fma, {fs.specH, twoW(), fs.specN});
     const int64_t width = varType.dims.w;
+    const bool bySpectrum = !fs.selected.empty();
+    const ir::ValueId twoWH = twoW();
     auto applyM = [&](ir::ValueId v, std::optional<ir::ValueId> spectrum) {
+      if (bySpectrum)
+        return applyMBySpectrum(v, spectrum ? *spectrum : b.op(Op::Rfft2, {v}), twoWH);
       ir::ValueId nv;
       if (normalCirculant())
         nv = b.op(Op::Irfft2,
@@ -372,7 +432,9 @@ ir::ValueId Context::solveQuadratic(ir::ValueId extra, ir::ValueId start) {
       ir::ValueId rzNew = b.op(Op::Dot, {r, z});
       ir::ValueId beta = b.op(Op::Div, {rzNew, b.op(Op::Max, {rz, tiny})});
       p = b.op(Op::Fma, {beta, p, z});
-      pSpec = std::nullopt;
+      // The spectrum is linear: p's follows from z's and the last one, with no transform.
+      pSpec = bySpectrum ? std::optional(b.op(Op::Add, {zSpec, b.op(Op::Mul, {beta, *pSpec})}))
+                         : std::nullopt;
       rz = rzNew;
     }
     graph.mutableNode(x).label = what + "pcg, " + std::to_string(fs.iters) + " iterations]";

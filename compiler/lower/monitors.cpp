@@ -47,7 +47,8 @@ void Context::planOutput(ir::ValueId x0) {
     fail(e.loc,
          "output is lowered in the form `K " + var + "`: an operator applied to the variable");
   where = e.loc;
-  outputType = graph.type(apply(outputOp, x0));
+  outputStart = apply(outputOp, x0);
+  outputType = graph.type(outputStart);
   where = {};
   notes.push_back("output: " + ast::unparse(e) + " (" + outputType.str() + ")");
 }
@@ -128,15 +129,10 @@ void Context::admissibility(ir::ValueId gamma, const std::optional<Scalar>& mu) 
   b.monitor(kProp1ExactFStep, b.scalar(exact ? 1.f : 0.f));
 }
 
-void Context::buildMonitors(ir::ValueId next, const std::map<std::string, ir::ValueId>& q,
+void Context::buildMonitors(ir::ValueId shown, const std::map<std::string, ir::ValueId>& q,
                             const std::function<ir::ValueId(SourceLoc)>& phi) {
   const std::string& solver = checked.solver;
-  std::optional<ir::ValueId> shown; // the output image of this stage, made at its first use
-  auto image = [&] {
-    if (!shown)
-      shown = outputImage(next);
-    return *shown;
-  };
+  auto image = [&] { return shown; };
   auto norm = [&](ir::ValueId v) { return b.op(Op::Sqrt, {b.op(Op::Norm2Sq, {v})}); };
   for (const ast::Decl& md : model.decls) {
     if (md.kind != ast::DeclKind::Monitor)

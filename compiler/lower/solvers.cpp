@@ -113,6 +113,9 @@ void Context::buildLoop() {
     distanceWeights();
   ir::ValueId gamma = lowering->splitting ? ir::ValueId{} : node(settings.at("gamma"));
   ir::ValueId x = b.loopState(x0, var);
+  std::optional<ir::ValueId> shownState;
+  if (outputDecl && outputStart)
+    shownState = b.loopState(outputStart, var + "_output");
   std::map<std::string, ir::ValueId> q; // quantities for monitors and the stop rule
   StageLowering stage{*this, solver, x, gamma, A, net, q};
   ir::ValueId next = lowering->stage(stage);
@@ -127,7 +130,8 @@ void Context::buildLoop() {
       q["phi"] = b.op(Op::Add, {fValue(next), gValue(next, use)}, {}, "phi");
     return q["phi"];
   };
-  buildMonitors(next, q, phi);
+  const ir::ValueId shown = shownState ? outputImage(next) : next;
+  buildMonitors(shown, q, phi);
   if (const ast::Setting* stop = findSetting(stages, "stop")) {
     const Expr& e = *stop->value;
     bool ok = e.kind == ExprKind::Binary &&
@@ -145,8 +149,10 @@ void Context::buildLoop() {
     b.stopWhen(b.op(e.op == ast::BinaryOp::Less ? Op::Lt : Op::Le, {lhs, rhs}, {}, "stop"));
   }
   b.carry(x, next);
+  if (shownState)
+    b.carry(*shownState, shown);
   b.endLoop();
-  b.output(var, outputImage(b.loopResult(x)));
+  b.output(var, b.loopResult(shownState ? *shownState : x));
 }
 
 } // namespace podm::lower

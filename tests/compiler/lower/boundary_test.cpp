@@ -155,3 +155,21 @@ TEST_CASE("output: a reference of the variable's size where the output is smalle
   CHECK_THROWS_WITH_AS(lowerText(text, {{"o", {kH, kW}}, {"k", {3, 4}}, {"ref", {kH + 2, kW + 3}}}),
                        doctest::Contains("but the output is f32[1x1x9x8]"), lower::LowerError);
 }
+
+TEST_CASE("output is carried through the loop: every stage's K x is a loop result") {
+  std::mt19937 rng(4);
+  const Tensor o = randomImage(kH, kW, rng), k = asymmetricKernel();
+  for (int stages : {0, 3}) {
+    INFO(stages);
+    lower::LowerResult r =
+        lowerText(validModel("convolution", "g(x) = nonneg(x)\nstages " + std::to_string(stages) +
+                                                " fista { }\noutput C x\n"),
+                  {{"o", {kH, kW}}, {"k", {3, 4}}});
+    // A loop result, so that the executor hands it to onStage after every stage (--save-stages).
+    REQUIRE(r.graph.outputs().size() == 1);
+    CHECK(r.graph.node(r.graph.outputs()[0].value).op == ir::Op::LoopResult);
+    RunResult got = runGraph(r.graph, {{"o", o}, {"k", k}});
+    if (stages == 0) // crop(pad(o, zero)) = o
+      CHECK(relativeError(got.outputs.at("x"), toImage(o)) == 0.0);
+  }
+}
