@@ -190,6 +190,9 @@ struct Context {
   std::optional<ir::ValueId> residualNormBySpectrum(const LsqTerm& t, ir::ValueId x);
   ir::ValueId applyH(ir::ValueId v, std::string label = {}); // H v = Σ w F'F v
   ir::ValueId lipschitzConstant(SourceLoc use);              // L_f (Pre)
+  // When every term of f is one chain C K (a selection after circulant prims): the real spectrum
+  // of Σ 2w K'K, whose largest entry bounds L_f from above.
+  std::optional<ir::ValueId> selectedNormalBound();
   // The largest eigenvalue of a symmetric positive semidefinite operator on `type` (Pre): power
   // iteration from a seeded random start, options.powerIterations steps.
   ir::ValueId largestEigenvalue(const std::function<ir::ValueId(ir::ValueId)>& op,

@@ -286,12 +286,46 @@ ir::ValueId Context::lipschitzConstant(SourceLoc use) {
   } else if (circulant) {
     lipschitz = b.op(Op::MaxAbs, {normalSpectrum()}, {}, "L_f (exact: circulant spectrum)");
     notes.push_back("L(f): exact, the largest eigenvalue of the circulant normal operator (FFT)");
+  } else if (std::optional<ir::ValueId> bound = selectedNormalBound()) {
+    lipschitz = b.op(Op::MaxAbs, {*bound}, {}, "L_f (bound: spectrum without the selection)");
+    notes.push_back("L(f): the largest eigenvalue of the normal operator without its crop (FFT), "
+                    "an upper bound (a crop only removes rows)");
   } else {
     lipschitz = largestEigenvalue([&](ir::ValueId v) { return normalOp(v); }, type, "L_f");
     notes.push_back("L(f): power iteration on the normal operator, " +
                     std::to_string(options.powerIterations) + " steps (an estimate from below)");
   }
   return *lipschitz;
+}
+
+std::optional<ir::ValueId> Context::selectedNormalBound() {
+  // Each term one chain C K: K'C'C K <= K'K, so Σ 2w K'K bounds N from above.
+  LinOp sum;
+  std::vector<Scalar> weights;
+  for (const LsqTerm& t : f) {
+    if (t.op.terms.size() != 1)
+      return std::nullopt;
+    Chain k = t.op.terms[0];
+    if (k.prims.empty() || !k.prims.back().entry || !k.prims.back().entry->traits.selection ||
+        k.prims.back().adjoint)
+      return std::nullopt;
+    k.prims.pop_back();
+    for (const Prim& p : k.prims)
+      if (!p.circulant())
+        return std::nullopt;
+    sum.terms.push_back(k);
+    weights.push_back(t.weight);
+  }
+  ir::ValueId n;
+  for (size_t i = 0; i < sum.terms.size(); ++i) {
+    LinOp k{{sum.terms[i]}};
+    ir::ValueId ni =
+        scaled(apply(k.adjoint(), apply(k, impulse())), mul(Scalar::constant(2), weights[i]));
+    n = n ? b.op(Op::Add, {n, ni}) : ni;
+  }
+  if (!n)
+    return std::nullopt;
+  return b.op(Op::Real, {b.op(Op::Rfft2, {n})});
 }
 
 ir::ValueId Context::largestEigenvalue(const std::function<ir::ValueId(ir::ValueId)>& op,

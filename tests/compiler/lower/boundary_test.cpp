@@ -114,6 +114,11 @@ TEST_CASE("the F-step with a crop: PCG preconditioned by K'K, by default and to 
   for (const std::string& n : notes)
     pcg |= n.find("F-step: pcg, 5 iterations") != std::string::npos;
   CHECK_MESSAGE(pcg, "the crop's F-step should be PCG with the periodic preconditioner");
+  bool bound = false; // L_f from K'K's spectrum, not by power iteration
+  for (const std::string& n : notes)
+    bound |= n.find("L(f): the largest eigenvalue of the normal operator without its crop") !=
+             std::string::npos;
+  CHECK(bound);
   const Tensor exact = run("  fstep = cg(iters = 300)\n");
   const Tensor pcg40 = run("  fstep = pcg(iters = 40)\n");
   CHECK(relativeError(pcg40, toImage(exact)) < 1e-5); // the preconditioned solve converges to it
