@@ -142,6 +142,15 @@ void Context::readFidelity() {
     Affine a = affine(*this, *inner);
     if (a.lin.terms.empty())
       fail(part->loc, "this term of f does not depend on the variable");
+    if (a.offset) {
+      // Sizes sema could not know (pad, crop: a kernel input's size) are checked here, at the
+      // term, rather than where the graph first combines them.
+      const ir::Type& data = graph.type(*a.offset);
+      const ir::Type mapped = graph.type(apply(a.lin, impulse()));
+      if (mapped != data)
+        fail(part->loc, "the operator maps the " + varType.str() + " variable to " + mapped.str() +
+                            ", but the data it is compared with is " + data.str());
+    }
     f.push_back({weightOf(weights), std::move(a.lin), a.offset, part->loc});
   }
 }

@@ -178,3 +178,19 @@ TEST_CASE("output is carried through the loop: every stage's K x is a loop resul
       CHECK(relativeError(got.outputs.at("x"), toImage(o)) == 0.0);
   }
 }
+
+TEST_CASE("a fidelity whose sizes do not match is an error at its term, with the sizes") {
+  // The crop forgotten: K u is the variable's size, larger than o.
+  const std::string text = "model t\ninput o : image\ninput k : kernel\nop K = conv(k)\n"
+                           "op P = pad(k)\nvar u : image = P o\nf(u) = 0.5 * || K u - o ||^2\n"
+                           "g(u) = nonneg(u)\nstages 2 fista { }\n";
+  try {
+    lowerText(text, {{"o", {kH, kW}}, {"k", {3, 4}}});
+    FAIL("expected an error");
+  } catch (const lower::LowerError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("maps the f32[1x1x11x11] variable to f32[1x1x11x11], but the data it is "
+                    "compared with is f32[1x1x9x8]") != std::string::npos);
+    CHECK(e.loc().line == 7);
+  }
+}
