@@ -686,7 +686,11 @@ std::optional<CheckedModel> check(const ast::Model& model, const Catalogue& cata
 
 std::string summary(const CheckedModel& m) {
   std::string out = "  model    " + m.model->name + "\n";
-  out += "  variable " + m.variable + " : image(" + m.variableShape.str() + ")\n";
+  out += "  variable " + m.variable + " : image" +
+         (m.variableShape.h.known && m.variableShape.w.known
+              ? "(" + m.variableShape.str() + ")"
+              : " (its size follows the inputs when run)") +
+         "\n";
   std::string inputs;
   for (const std::string& i : m.inputs)
     inputs += (inputs.empty() ? "" : ", ") + i;
