@@ -146,8 +146,16 @@ std::string Context::netWeightPath(const ast::Decl& net, int64_t l) {
       if (!v.value)
         fail(o.loc, "a weight path may only interpolate numbers known when compiling");
       double x = *v.value;
+      const int width = i < s.widths.size() ? s.widths[i] : 0;
+      if (width > 0 && (x != std::floor(x) || x < 0))
+        fail(o.loc, "a zero-padded width (:0" + std::to_string(width) +
+                        ") needs a whole number >= 0, got " + std::to_string(x) + " at stage " +
+                        std::to_string(l + 1));
       if (x == std::floor(x) && std::fabs(x) < 1e15) {
-        path += std::to_string(static_cast<long long>(x));
+        std::string digits = std::to_string(static_cast<long long>(x));
+        if (static_cast<int>(digits.size()) < width)
+          digits.insert(0, static_cast<size_t>(width) - digits.size(), '0');
+        path += digits;
       } else {
         std::string t = std::to_string(x);
         path += t;

@@ -2,6 +2,7 @@
 // become graph scalars (Pre values, or `schedule` nodes for settings that read the stage index l).
 #include "compiler/lower/context.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace podm::lower {
@@ -91,6 +92,27 @@ bool Context::callsL(const Expr& e) const {
       return true;
   return false;
 }
+
+namespace {
+
+// ceil, floor, round, clamp of numbers known when compiling (sema checks it): per-stage uses
+// such as ceil(s[l] * 255 / 2).
+double rounding(Context& cx, const Expr& e) {
+  std::vector<double> a;
+  for (const ast::Arg& arg : e.args) {
+    Scalar v = cx.number(*arg.value);
+    if (!v.value)
+      fail(arg.value->loc, e.text + "(...) needs numbers known when the model is compiled");
+    a.push_back(*v.value);
+  }
+  const double x = a.at(0);
+  return e.text == "ceil"    ? std::ceil(x)
+         : e.text == "floor" ? std::floor(x)
+         : e.text == "round" ? std::round(x)
+                             : std::clamp(x, a.at(1), a.at(2));
+}
+
+} // namespace
 
 Scalar Context::number(const Expr& e) {
   switch (e.kind) {
@@ -189,7 +211,14 @@ Scalar Context::number(const Expr& e) {
       fail(e.loc, "only a schedule indexed by a known stage, such as sched[l], is lowered");
     const Expr& list = *d->second->value;
     auto k = static_cast<size_t>(*i.value);
-    if (list.kind != ExprKind::List || *i.value < 0 || k >= list.operands.size())
+    if (list.kind != ExprKind::List) { // a formula: its entries as sema evaluated them
+      auto values = checked.lists.find(base.text);
+      if (values == checked.lists.end() || *i.value < 0 || k >= values->second.size())
+        fail(e.loc,
+             "index " + std::to_string(*i.value) + " is outside schedule '" + base.text + "'");
+      return Scalar::constant(values->second[k]);
+    }
+    if (*i.value < 0 || k >= list.operands.size())
       fail(e.loc, "index " + std::to_string(*i.value) + " is outside schedule '" + base.text + "'");
     return number(list.operand(k));
   }
@@ -218,6 +247,8 @@ Scalar Context::number(const Expr& e) {
       Op op = e.text == "sqrt" ? Op::Sqrt : e.text == "exp" ? Op::Exp : Op::Log;
       return Scalar::of(b.op(op, {a.node}));
     }
+    if (e.text == "ceil" || e.text == "floor" || e.text == "round" || e.text == "clamp")
+      return Scalar::constant(rounding(*this, e));
     fail(e.loc, "'" + e.text + "(...)' as a number is not lowered yet");
   }
   default:

@@ -52,6 +52,8 @@ struct Expr {
   std::vector<ExprPtr> operands;   // children in source order (see ExprKind)
   std::vector<Arg> args;           // Call
   std::vector<std::string> pieces; // String: literal pieces around interpolated operands
+  // String: per interpolated operand its zero-padded width (`{idx[l]:02}`: 2), 0 for none.
+  std::vector<int> widths;
 
   Expr(ExprKind k, SourceLoc l) : kind(k), loc(l) {}
   const Expr& operand(size_t i) const { return *operands.at(i); }

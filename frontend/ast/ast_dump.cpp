@@ -107,6 +107,8 @@ void dumpExpr(const Expr& e, std::string& out) {
         if (i < e.operands.size()) {
           out += " ";
           dumpExpr(*e.operands[i], out);
+          if (i < e.widths.size() && e.widths[i] > 0)
+            out += " :0" + std::to_string(e.widths[i]);
         }
       }
       out += ")";

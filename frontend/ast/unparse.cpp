@@ -71,6 +71,8 @@ void emit(const Expr& e, std::string& out) {
       if (i < e.operands.size()) {
         out += "{";
         emit(*e.operands[i], out);
+        if (i < e.widths.size() && e.widths[i] > 0)
+          out += ":0" + std::to_string(e.widths[i]);
         out += "}";
       }
     }

@@ -2,6 +2,8 @@
 // and are adopted by a unique_ptr at once; nothing here throws between the two.
 #include "frontend/parse/ast_builder.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -378,7 +380,24 @@ void AstBuilder::decodeString(Expr& e, antlr4::Token* token) {
         return;
       }
       std::string inner = raw.substr(i + 1, close - i - 1);
+      // `{expr:0N}`: the number zero-padded to N digits (weight files net_07.safetensors).
+      int width = 0;
+      if (size_t colon = inner.rfind(':'); colon != std::string::npos) {
+        const std::string spec = inner.substr(colon + 1);
+        const bool ok = spec.size() >= 2 && spec.size() <= 3 && spec[0] == '0' &&
+                        std::all_of(spec.begin() + 1, spec.end(), ::isdigit) && spec != "00" &&
+                        spec != "000";
+        if (!ok) {
+          diags_.error({start.line, static_cast<uint32_t>(col + 1 + colon), 1},
+                       "unknown format '" + spec +
+                           "' in a string; the format is a zero-padded width such as :02");
+          return;
+        }
+        width = std::stoi(spec.substr(1));
+        inner = inner.substr(0, colon);
+      }
       ExprPtr value = parseInterpolation(inner, {start.line, col + 1, 1}, diags_);
+      e.widths.push_back(width);
       e.pieces.push_back(std::move(piece));
       piece.clear();
       e.operands.push_back(value ? std::move(value)

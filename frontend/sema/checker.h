@@ -50,6 +50,10 @@ private:
   Type name(const ast::Expr& e, Context ctx);
   Type call(const ast::Expr& e, Context ctx);
   Type binary(const ast::Expr& e, Context ctx);
+  // list_checker.cpp: schedules written as formulas, evaluated when compiling.
+  Type listArithmetic(const ast::Expr& e, const Type& a, const Type& b);
+  bool isListFunction(const ast::Expr& c) const;
+  Type listFunction(const ast::Expr& c, Context ctx);
   Type apply(const ast::Expr& e, Context ctx);
   Type index(const ast::Expr& e, Context ctx);
   Type member(const ast::Expr& e, Context ctx);

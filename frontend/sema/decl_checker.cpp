@@ -181,8 +181,11 @@ Type Checker::checkDecl(const Decl& d) {
     return checkInput(d);
   case DeclKind::Const: {
     Type t = expr(*d.value, Context::General);
-    if (t.is(Kind::List) && t.listOfNumbers)
+    if (t.is(Kind::List) && t.listOfNumbers) {
+      if (!t.listValues.empty())
+        out_.lists[d.name] = t.listValues;
       return t;
+    }
     if (!t.is(Kind::Error) && (!t.is(Kind::Number) || !t.value)) {
       diags_.error(d.value->loc,
                    "const '" + d.name + "' must be a number known when the model is compiled");
@@ -349,6 +352,8 @@ Type Checker::checkSchedule(const Decl& d) {
   }
   if (t.listSize == 0)
     diags_.error(d.value->loc, "schedule '" + d.name + "' is empty");
+  if (!t.listValues.empty())
+    out_.lists[d.name] = t.listValues;
   return t;
 }
 

@@ -120,6 +120,8 @@ Type Checker::expr(const Expr& e, Context ctx) {
     Type base = expr(e.operand(0), ctx), exponent = expr(e.operand(1), ctx);
     if (base.is(Kind::Error) || exponent.is(Kind::Error))
       return Type::error();
+    if (base.is(Kind::List) || exponent.is(Kind::List))
+      return listArithmetic(e, base, exponent);
     if (!base.is(Kind::Number) || !exponent.is(Kind::Number)) {
       diags_.error(e.loc, std::string("cannot raise ") + describe(base.kind) + " to a power");
       return Type::error();
@@ -132,6 +134,10 @@ Type Checker::expr(const Expr& e, Context ctx) {
     Type t = expr(e.operand(0), ctx);
     if (t.value)
       t.value = -*t.value;
+    for (double& v : t.listValues)
+      v = -v;
+    if (t.is(Kind::List) && t.listOfNumbers)
+      return t;
     if (t.is(Kind::Number) || t.is(Kind::Image) || t.is(Kind::Operator) || t.is(Kind::Error))
       return t;
     diags_.error(e.loc, std::string("cannot negate ") + describe(t.kind));
@@ -153,11 +159,17 @@ Type Checker::expr(const Expr& e, Context ctx) {
   case ExprKind::List: {
     Type list = Type::of(Kind::List);
     list.listSize = static_cast<int64_t>(e.operands.size());
+    bool known = true;
     for (const ast::ExprPtr& item : e.operands) {
       Type t = expr(*item, ctx);
       if (!t.is(Kind::Number))
         list.listOfNumbers = false;
+      known = known && t.value.has_value();
+      if (t.value)
+        list.listValues.push_back(*t.value);
     }
+    if (!known || !list.listOfNumbers)
+      list.listValues.clear();
     return list;
   }
   case ExprKind::Layers: {
@@ -361,6 +373,8 @@ Type Checker::call(const Expr& c, Context ctx) {
   }
   if (auto it = catalogue_.operators.find(n); it != catalogue_.operators.end())
     return operatorCall(c, it->second, ctx);
+  if (isListFunction(c))
+    return listFunction(c, ctx);
   if (auto it = catalogue_.scalarFunctions.find(n); it != catalogue_.scalarFunctions.end()) {
     if (n == "L") {
       if (c.args.size() != 1 || c.args[0].value->kind != ExprKind::Name ||
@@ -462,6 +476,8 @@ Type Checker::binary(const Expr& e, Context ctx) {
   Type b = expr(e.operand(1), ctx);
   if (a.is(Kind::Error) || b.is(Kind::Error))
     return Type::error();
+  if (a.is(Kind::List) || b.is(Kind::List))
+    return listArithmetic(e, a, b);
   const char* op = ast::spelling(e.op);
   auto invalid = [&]() {
     diags_.error(e.loc, std::string("cannot use '") + op + "' on " + describe(a.kind) + " and " +

@@ -140,6 +140,18 @@ Catalogue Catalogue::language() {
   add(c.scalarFunctions, fn("sqrt", "square root", {number("x", true, 0)}));
   add(c.scalarFunctions, fn("exp", "exponential", {number("x", true)}));
   add(c.scalarFunctions, fn("log", "natural logarithm", {number("x", true)}));
+  // Known when compiling, of a number or of each entry of a list (list_checker.cpp).
+  add(c.scalarFunctions, fn("ceil", "rounds up", {typed("x", ArgType::Any, true)}));
+  add(c.scalarFunctions, fn("floor", "rounds down", {typed("x", ArgType::Any, true)}));
+  add(c.scalarFunctions, fn("round", "rounds to the nearest whole number (halves away from 0)",
+                            {typed("x", ArgType::Any, true)}));
+  add(c.scalarFunctions,
+      fn("clamp", "min(max(x, lo), hi)",
+         {typed("x", ArgType::Any, true), number("lo", true), number("hi", true)}));
+  add(c.scalarFunctions, fn("geomspace", "count numbers from first to last, geometrically spaced",
+                            {number("first", true), number("last", true), number("count", true)}));
+  add(c.scalarFunctions, fn("linspace", "count numbers from first to last, evenly spaced",
+                            {number("first", true), number("last", true), number("count", true)}));
 
   return c;
 }

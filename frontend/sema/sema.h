@@ -28,6 +28,8 @@ struct CheckedModel {
   std::vector<std::string> networks; // one line per network
   std::vector<std::string> monitors;
   std::string output; // `output` as written; empty: the variable
+  // The entries of every schedule and list const known when compiling (formulas evaluated).
+  std::map<std::string, std::vector<double>> lists;
   std::map<std::string, std::string> settings; // stages block, as written
 };
 

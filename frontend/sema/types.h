@@ -62,6 +62,7 @@ struct Type {
   std::vector<std::string> vars; // Image: the variables (x, a) the expression depends on
   int64_t listSize = -1;         // List
   bool listOfNumbers = true;
+  std::vector<double> listValues; // List: the entries, when every one is known when compiling
   bool linear = true; // Image: linear (affine) in its variables
 
   static Type error() { return {}; }
