@@ -584,19 +584,24 @@ Type Checker::index(const Expr& e, Context ctx) {
   if (base.is(Kind::List)) {
     if (idx.value) {
       double i = *idx.value;
-      if (i != std::floor(i) || i < 1 || i > static_cast<double>(base.listSize)) {
+      // From 0, as the stage index l is at the first stage (the lowering reads entry i).
+      if (i != std::floor(i) || i < 0 || i >= static_cast<double>(base.listSize)) {
         diags_.error(e.operand(1).loc,
                      "index " + formatNumber(i) + " is out of range: the list has " +
-                         std::to_string(base.listSize) + " entries, indexed from 1");
+                         std::to_string(base.listSize) + " entries, indexed from 0 (s[l] is " +
+                         "s[0] at the first stage)");
         return Type::error();
       }
+      if (base.listValues.size() == static_cast<size_t>(base.listSize))
+        return Type::number(base.listValues[static_cast<size_t>(i)]);
     } else if (e.operand(1).kind == ExprKind::Name && e.operand(1).text == "l" &&
                stageCount_ > base.listSize) {
       diags_.error(
           e.loc,
           "'" + (e.operand(0).kind == ExprKind::Name ? e.operand(0).text : std::string("list")) +
-              "' has " + std::to_string(base.listSize) +
-              " entries but the stages run to l = " + std::to_string(stageCount_));
+              "' has " + std::to_string(base.listSize) + " entries but there are " +
+              std::to_string(stageCount_) + " stages (l runs from 0 to " +
+              std::to_string(stageCount_ - 1) + ")");
     }
     return base.listOfNumbers ? Type::number() : Type::error();
   }

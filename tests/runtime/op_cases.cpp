@@ -53,6 +53,20 @@ OpCase plane(Op op, ir::Dims in, ir::Attrs attrs) {
   return c.take();
 }
 
+// pad2d or its adjoint in every mode, with sides of four different widths.
+OpCase pad(Op op, const ir::Dims& dims) {
+  CaseBuilder c(ir::opName(op));
+  ValueId x = c.real(dims);
+  for (const char* mode : {"zero", "replicate", "smooth"})
+    c.out(c.b().op(op, {x},
+                   {{"top", int64_t{2}},
+                    {"left", int64_t{1}},
+                    {"bottom", int64_t{3}},
+                    {"right", int64_t{4}},
+                    {"mode", std::string(mode)}}));
+  return c.take();
+}
+
 OpCase conv(Op op) {
   CaseBuilder c(std::string(ir::opName(op)));
   ValueId x = c.real(kD), k = c.real(kKernel);
@@ -240,31 +254,10 @@ const std::map<Op, CaseFn> kCases = {
      }},
     {Op::Conv2d, [] { return conv(Op::Conv2d); }},
     {Op::Conv2dAdjoint, [] { return conv(Op::Conv2dAdjoint); }},
-    {Op::Pad2d,
-     [] {
-       CaseBuilder c("pad2d");
-       ValueId x = c.real(kD);
-       for (const char* mode : {"zero", "replicate", "smooth"})
-         c.out(c.b().op(Op::Pad2d, {x},
-                        {{"top", int64_t{2}},
-                         {"left", int64_t{1}},
-                         {"bottom", int64_t{3}},
-                         {"right", int64_t{4}},
-                         {"mode", std::string(mode)}}));
-       return c.take();
-     }},
+    {Op::Pad2d, [] { return pad(Op::Pad2d, kD); }},
     {Op::Pad2dAdjoint,
      [] {
-       CaseBuilder c("pad2d_adjoint");
-       ValueId y = c.real({1, 2, 13, 13});
-       for (const char* mode : {"zero", "replicate", "smooth"})
-         c.out(c.b().op(Op::Pad2dAdjoint, {y},
-                        {{"top", int64_t{2}},
-                         {"left", int64_t{1}},
-                         {"bottom", int64_t{3}},
-                         {"right", int64_t{4}},
-                         {"mode", std::string(mode)}}));
-       return c.take();
+       return pad(Op::Pad2dAdjoint, {1, 2, 13, 13});
      }},
     {Op::Decimate,
      [] {
