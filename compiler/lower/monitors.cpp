@@ -132,7 +132,6 @@ void Context::admissibility(ir::ValueId gamma, const std::optional<Scalar>& mu) 
 void Context::buildMonitors(ir::ValueId shown, const std::map<std::string, ir::ValueId>& q,
                             const std::function<ir::ValueId(SourceLoc)>& phi) {
   const std::string& solver = checked.solver;
-  auto image = [&] { return shown; };
   auto norm = [&](ir::ValueId v) { return b.op(Op::Sqrt, {b.op(Op::Norm2Sq, {v})}); };
   for (const ast::Decl& md : model.decls) {
     if (md.kind != ast::DeclKind::Monitor)
@@ -154,7 +153,7 @@ void Context::buildMonitors(ir::ValueId shown, const std::map<std::string, ir::V
         if (r == monitorRefs.end())
           continue; // noted by monitorInputs
         if (n == "recon_error") {
-          ir::ValueId diff = b.op(Op::Norm2Sq, {b.op(Op::Sub, {image(), r->second})});
+          ir::ValueId diff = b.op(Op::Norm2Sq, {b.op(Op::Sub, {shown, r->second})});
           ir::ValueId tiny = b.scalar(1e-30f);
           b.monitor("recon_error", b.op(Op::Div, {b.op(Op::Sqrt, {diff}),
                                                   b.op(Op::Max, {norm(r->second), tiny})}));
@@ -165,12 +164,13 @@ void Context::buildMonitors(ir::ValueId shown, const std::map<std::string, ir::V
         if (n == "ssim") {
           if (h < 11 || w < 11)
             fail(item->loc, "ssim needs at least 11x11 pixels after a shave of " +
-                                std::to_string(shave) + "; the variable is " + outputType.str());
-          b.monitor("ssim", b.op(Op::Ssim, {image(), r->second}, {{"shave", shave}}, "ssim"));
+                                std::to_string(shave) + "; the scored image is " +
+                                outputType.str());
+          b.monitor("ssim", b.op(Op::Ssim, {shown, r->second}, {{"shave", shave}}, "ssim"));
           continue;
         }
         // 10 log10(1 / mse) for images in [0, 1], the mse over the shaved region.
-        ir::ValueId diff = b.op(Op::Sub, {image(), r->second});
+        ir::ValueId diff = b.op(Op::Sub, {shown, r->second});
         if (shave > 0) {
           std::vector<float> inside(size_t(outputType.numel()), 0.f);
           for (int64_t y = shave; y < shave + h; ++y)

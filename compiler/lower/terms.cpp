@@ -145,7 +145,7 @@ void Context::readFidelity() {
     if (a.offset) {
       // Sizes sema could not know (pad, crop: a kernel input's size) are checked here, at the
       // term, rather than where the graph first combines them.
-      const ir::Type& data = graph.type(*a.offset);
+      const ir::Type data = graph.type(*a.offset); // a copy: apply() below may grow the graph
       const ir::Type mapped = graph.type(apply(a.lin, impulse()));
       if (mapped != data)
         fail(part->loc, "the operator maps the " + varType.str() + " variable to " + mapped.str() +
