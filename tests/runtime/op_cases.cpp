@@ -55,7 +55,7 @@ OpCase plane(Op op, ir::Dims in, ir::Attrs attrs) {
 
 // pad2d or its adjoint in every mode, with sides of four different widths.
 OpCase pad(Op op, const ir::Dims& dims) {
-  CaseBuilder c(ir::opName(op));
+  CaseBuilder c(std::string(ir::opName(op)));
   ValueId x = c.real(dims);
   for (const char* mode : {"zero", "replicate", "smooth"})
     c.out(c.b().op(op, {x},
