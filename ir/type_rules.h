@@ -21,8 +21,8 @@ Type ruleMask(const TypeContext& c);              // 1x1xhxw mask of the operand
 Type ruleRfft2(const TypeContext& c);             // w -> w/2+1, c64
 Type ruleIrfft2(const TypeContext& c);            // w/2+1 -> width, f32
 Type ruleConv2d(const TypeContext& c);            // kernel 1x1xkhxkw
-Type rulePad2d(const TypeContext& c);            // h + top + bottom, w + left + right
-Type rulePad2dAdjoint(const TypeContext& c);     // h - top - bottom, w - left - right (>= 1)
+Type rulePad2d(const TypeContext& c);             // h + top + bottom, w + left + right
+Type rulePad2dAdjoint(const TypeContext& c);      // h - top - bottom, w - left - right (>= 1)
 Type ruleDecimate(const TypeContext& c);          // h, w divisible by factor
 Type ruleUpsample(const TypeContext& c);          // h*factor, w*factor
 Type ruleResize(const TypeContext& c);            // h x w from attributes, scale > 0

@@ -65,6 +65,12 @@ const ast::Expr* declaredArgument(const ast::Expr& call, const stdlib::LinopEntr
 struct Chain {
   double scale = 1;
   std::vector<Prim> prims;
+  // Whether the last prim is a selection (crop) applied as itself: C K, whose normal operator
+  // K'C'C K is bounded by, and preconditioned with, K'K.
+  bool endsInSelection() const {
+    return !prims.empty() && prims.back().entry && prims.back().entry->traits.selection &&
+           !prims.back().adjoint;
+  }
 };
 
 // A sum of chains (a linear operator of the model: K, W, A = 3 * identity, K' K + D).

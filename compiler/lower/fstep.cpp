@@ -69,8 +69,7 @@ LinOp withoutPrefix(const LinOp& op, size_t k) {
 std::optional<LinOp> periodicVariant(const LinOp& op) {
   LinOp out = op;
   for (Chain& c : out.terms) {
-    if (!c.prims.empty() && c.prims.back().entry && c.prims.back().entry->traits.selection &&
-        !c.prims.back().adjoint)
+    if (c.endsInSelection())
       c.prims.pop_back();
     for (Prim& p : c.prims) {
       if (p.circulant())
@@ -287,8 +286,7 @@ void Context::planSelectedTerms() {
       return;
     Chain k = t.op.terms[0];
     std::optional<Prim> selection;
-    if (!k.prims.empty() && k.prims.back().entry && k.prims.back().entry->traits.selection &&
-        !k.prims.back().adjoint) {
+    if (k.endsInSelection()) {
       selection = k.prims.back();
       k.prims.pop_back();
     }

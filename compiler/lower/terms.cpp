@@ -315,8 +315,7 @@ std::optional<ir::ValueId> Context::selectedNormalBound() {
     if (t.op.terms.size() != 1)
       return std::nullopt;
     Chain k = t.op.terms[0];
-    if (k.prims.empty() || !k.prims.back().entry || !k.prims.back().entry->traits.selection ||
-        k.prims.back().adjoint)
+    if (!k.endsInSelection())
       return std::nullopt;
     k.prims.pop_back();
     for (const Prim& p : k.prims)

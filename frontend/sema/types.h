@@ -63,7 +63,7 @@ struct Type {
   int64_t listSize = -1;         // List
   bool listOfNumbers = true;
   std::vector<double> listValues; // List: the entries, when every one is known when compiling
-  bool linear = true; // Image: linear (affine) in its variables
+  bool linear = true;             // Image: linear (affine) in its variables
 
   static Type error() { return {}; }
   static Type number(std::optional<double> v = std::nullopt) {

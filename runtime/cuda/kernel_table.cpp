@@ -220,9 +220,10 @@ void registerCudaKernels(CudaKernelTable& t) {
   t.pending(Op::Rfft2, cufft);
   t.pending(Op::Irfft2, cufft);
   const char* linop = "linear-operator kernels are CPU-only so far";
-  for (Op op : {Op::Conv2d, Op::Conv2dAdjoint, Op::Pad2d, Op::Pad2dAdjoint, Op::Decimate, Op::UpsampleZero, Op::ResizeBicubic,
-                Op::ResizeBicubicAdjoint, Op::Haar, Op::HaarInv, Op::Dct2, Op::Idct2, Op::FdGrad,
-                Op::FdGradAdjoint, Op::Mask, Op::DctFilters, Op::DctFiltersAdjoint})
+  for (Op op :
+       {Op::Conv2d, Op::Conv2dAdjoint, Op::Pad2d, Op::Pad2dAdjoint, Op::Decimate, Op::UpsampleZero,
+        Op::ResizeBicubic, Op::ResizeBicubicAdjoint, Op::Haar, Op::HaarInv, Op::Dct2, Op::Idct2,
+        Op::FdGrad, Op::FdGradAdjoint, Op::Mask, Op::DctFilters, Op::DctFiltersAdjoint})
     t.pending(op, linop);
   t.pending(Op::MinVal, "min/max reductions run once, before the loop");
   t.pending(Op::MaxVal, "min/max reductions run once, before the loop");
