@@ -173,6 +173,10 @@ std::string Context::netWeightPath(const ast::Decl& net, int64_t l) {
 }
 
 ir::ValueId Context::applyNet(const ast::Decl& net, ir::ValueId x) {
+  // `stages 0` runs the initial value and the monitors only: the stage body is lowered but never
+  // runs, so the network stays out of the graph and no weight file is needed.
+  if (checked.stages == 0)
+    return x;
   nn::NetworkSpec spec = netSpec(*net.value, 0);
   try {
     nn::Network check(spec); // validates the layer chain (channels, residual shapes)

@@ -44,6 +44,7 @@ private:
   void checkMonitors(const ast::Decl& d);
   void checkOutput(const ast::Decl& d);
   void checkStop(const ast::Expr& e);
+  void checkEstimate(const ast::Setting& s, const ast::Decl& stages);
 
   // expr_checker.cpp
   Type expr(const ast::Expr& e, Context ctx);

@@ -544,6 +544,8 @@ void Checker::checkStages(const Decl& d) {
       Type t = expr(*s.value, Context::General);
       if (!t.is(Kind::Net) && !t.is(Kind::Operator) && !t.is(Kind::Error))
         diags_.error(s.value->loc, "A must be a network or a linear operator such as identity");
+    } else if (s.name == "estimate") {
+      checkEstimate(s, d);
     } else if (s.name == "denoiser") {
       Type t = expr(*s.value, Context::General);
       if (!t.is(Kind::Net) && !t.is(Kind::Error))
@@ -573,6 +575,24 @@ void Checker::checkStages(const Decl& d) {
   } else if (terms_.count("d")) {
     diags_.warning(terms_.at("d")->nameLoc, "d is not used by " + solver.name + " stages");
   }
+}
+
+// `estimate = "z"` (hqs): every stage ends with the denoiser and its output is the estimate, as in
+// IRCNN and DPIR; only the denoiser's split can be carried that way.
+void Checker::checkEstimate(const ast::Setting& s, const Decl& stages) {
+  if (s.value->kind != ExprKind::String || s.value->pieces.size() != 1 ||
+      (s.value->pieces[0] != "x" && s.value->pieces[0] != "z")) {
+    diags_.error(s.value->loc, "estimate must be \"x\" (the x-update's result, the default) or "
+                               "\"z\" (the denoiser's output: each stage ends with the denoiser)");
+    return;
+  }
+  if (s.value->pieces[0] == "x")
+    return;
+  bool denoiser = std::any_of(stages.settings.begin(), stages.settings.end(),
+                              [](const ast::Setting& t) { return t.name == "denoiser"; });
+  if (!denoiser || terms_.count("g"))
+    diags_.error(s.value->loc, "estimate = \"z\" needs the denoiser as the only split: set "
+                               "denoiser = A and leave g(x) out");
 }
 
 void Checker::checkStop(const Expr& e) {

@@ -70,7 +70,7 @@ Catalogue Catalogue::language() {
                   true});
   add(c.solvers, {"hqs",
                   "half-quadratic splitting: z = prox(K x), x = argmin f + mu/2 ||K x - z||^2",
-                  {"mu", "fstep", "denoiser", "stop"},
+                  {"mu", "fstep", "denoiser", "estimate", "stop"},
                   {"mu"},
                   false,
                   false,

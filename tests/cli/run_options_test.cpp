@@ -68,6 +68,23 @@ TEST_CASE("stages 0 runs the initial value: the bicubic upscaling, scored by --r
   CHECK(r.out.find("PSNR") != std::string::npos);
 }
 
+TEST_CASE("stages 0 with a network per stage needs none of its weight files") {
+  SrFixture f;
+  std::string model = srModel("0", "gamma = 0.9 / L(f); mu = 0.5; c = 0.2");
+  model.replace(model.find("; A = identity"), 14, "");
+  model.replace(model.find("stages"), 0,
+                "schedule idx = [3, 2, 1]\n"
+                "net A[l] = residual(dilated_cnn(depth = 3, channels = 4, dilations = [1, 2, 1]))\n"
+                "  weights \"missing/net{idx[l]}.safetensors\"\n");
+  PodmResult r = f.run(f.write(model));
+  REQUIRE_MESSAGE(r.status == 0, r.out);
+  CHECK(r.out.find("0 stages") != std::string::npos);
+  // With stages, the missing files are an error again.
+  PodmResult three = f.run(f.write(std::regex_replace(model, std::regex("stages 0"), "stages 3")));
+  CHECK(three.status == 1);
+  CHECK(three.out.find("missing/net3.safetensors") != std::string::npos);
+}
+
 TEST_CASE("--set overrides a const with sema's checks") {
   SrFixture f;
   const std::string model = f.write(srModel("3", "gamma = 0.9 / L(f); mu = 0.5; c = 0.2"));

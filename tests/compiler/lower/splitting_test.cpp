@@ -403,6 +403,41 @@ TEST_CASE("plug-and-play hqs runs the denoiser where the prox was, as a hand loo
   CHECK(relativeError(got.outputs.at("x"), x) < 1e-5);
 }
 
+TEST_CASE("hqs with estimate = \"z\" ends each stage with the denoiser, as IRCNN's loop does") {
+  podm::test::ScratchDir scratch;
+  std::mt19937 rng(16);
+  const nn::NetworkSpec spec = nn::residual(nn::dilatedCnn(2, 4, {1, 2}));
+  writeRandomWeights(spec, (scratch.path() / "den.safetensors").string(), rng);
+  Tensor o = randomImage(kH, kW, rng), k = randomKernel(3, rng);
+  lower::LowerResult r = lowerText(
+      "model t\ninput o : image\ninput k : kernel\nop K = conv(k, boundary = \"periodic\")\n"
+      "var x : image = o\nf(x) = 0.5 * || K x - o ||^2\n"
+      "net A = residual(dilated_cnn(depth = 2, channels = 4, dilations = [1, 2])) "
+      "weights \"den.safetensors\"\n"
+      "stages 4 hqs { mu = 0.5 * 2^l; denoiser = A; estimate = \"z\" }\nmonitor primal_res\n",
+      {{"o", {kH, kW}}, {"k", {3, 3}}});
+  engine::StdlibNetworkProvider provider(scratch.path());
+  setDefaultNetworkProvider(&provider);
+  RunResult got = runGraph(r.graph, {{"o", o}, {"k", k}});
+
+  // IRCNN's order: the data step from the previous stage's denoised image, then the denoiser,
+  // whose output is the estimate.
+  nn::Network loaded = nn::loadNetwork(spec, (scratch.path() / "den.safetensors").string());
+  auto conv = [&](const Image& v, bool adj) { return convPeriodic(v, kH, kW, k, adj); };
+  const Image ob = toImage(o);
+  Image z = ob, x;
+  for (int l = 0; l < 4; ++l) {
+    const double mu = 0.5 * std::pow(2, l);
+    auto m = [&](const Image& v) { return axpy(mu, v, conv(conv(v, false), true)); };
+    x = solveCg(m, axpy(mu, z, conv(ob, true)), z);
+    Tensor in = toTensor(x, kH, kW), out(in.shape());
+    loaded.forward(in, out);
+    z = toImage(out);
+  }
+  CHECK(relativeError(got.outputs.at("x"), z) < 1e-5);
+  CHECK_FALSE(relativeError(got.outputs.at("x"), x) < 1e-3); // not the x-update's result
+}
+
 TEST_CASE("what a solver cannot take is an error naming the place") {
   auto lowerError = [](const std::string& text) -> std::string {
     try {

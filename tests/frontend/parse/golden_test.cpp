@@ -2,6 +2,7 @@
 // committed in golden/. Set PODM_UPDATE_GOLDEN=1 to rewrite them after an intended change.
 #include "frontend/parse/parse.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <doctest/doctest.h>
 #include <filesystem>
@@ -14,7 +15,7 @@ TEST_CASE("every example has the committed AST dump") {
   const fs::path golden = fs::path(PODM_SOURCE_DIR) / "tests/frontend/parse/golden";
   bool update = std::getenv("PODM_UPDATE_GOLDEN") != nullptr;
   size_t checked = 0;
-  for (const auto& entry : fs::directory_iterator(examples)) {
+  for (const auto& entry : fs::recursive_directory_iterator(examples)) {
     if (entry.path().extension() != ".podm")
       continue;
     CAPTURE(entry.path().string());
@@ -26,7 +27,10 @@ TEST_CASE("every example has the committed AST dump") {
     REQUIRE(model.has_value());
     CHECK(diags.all().empty());
     std::string dump = podm::ast::dump(*model);
-    fs::path expected = golden / (entry.path().stem().string() + ".ast");
+    // examples/paper/sr_ircnn.podm has golden/paper_sr_ircnn.ast.
+    std::string name = fs::relative(entry.path(), examples).replace_extension(".ast").string();
+    std::replace(name.begin(), name.end(), '/', '_');
+    fs::path expected = golden / name;
     if (update) {
       std::ofstream(expected) << dump;
     }
