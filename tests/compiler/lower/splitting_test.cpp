@@ -10,6 +10,7 @@
 #include "tests/support/scratch_dir.h"
 
 #include <functional>
+#include <optional>
 
 using namespace podm;
 using namespace podm::testing;
@@ -373,69 +374,63 @@ TEST_CASE("the x-update is chosen by structure: elementwise, FFT, CG") {
   CHECK(hasLabel(pdhg.graph, "||K||^2 (power iteration"));
 }
 
-TEST_CASE("plug-and-play hqs runs the denoiser where the prox was, as a hand loop does") {
+// Plug-and-play HQS on periodic deconvolution with a random 2-layer denoiser, 4 stages with
+// mu_l = 0.5 * 2^l: podm's run, and the pieces a hand loop needs (the loaded network, K).
+struct PnpHqs {
   podm::test::ScratchDir scratch;
-  std::mt19937 rng(15);
-  const nn::NetworkSpec spec = nn::residual(nn::dilatedCnn(2, 4, {1, 2}));
-  writeRandomWeights(spec, (scratch.path() / "den.safetensors").string(), rng);
-  Tensor o = randomImage(kH, kW, rng), k = randomKernel(3, rng);
-  lower::LowerResult r = lowerText(
-      "model t\ninput o : image\ninput k : kernel\nop K = conv(k, boundary = \"periodic\")\n"
-      "var x : image = o\nf(x) = 0.5 * || K x - o ||^2\n"
-      "net A = residual(dilated_cnn(depth = 2, channels = 4, dilations = [1, 2])) "
-      "weights \"den.safetensors\"\nstages 4 hqs { mu = 0.5 * 2^l; denoiser = A }\n",
-      {{"o", {kH, kW}}, {"k", {3, 3}}});
-  engine::StdlibNetworkProvider provider(scratch.path());
-  setDefaultNetworkProvider(&provider);
-  RunResult got = runGraph(r.graph, {{"o", o}, {"k", k}});
-
-  nn::Network loaded = nn::loadNetwork(spec, (scratch.path() / "den.safetensors").string());
-  auto conv = [&](const Image& v, bool adj) { return convPeriodic(v, kH, kW, k, adj); };
-  const Image ob = toImage(o);
-  Image x = ob;
-  for (int l = 0; l < 4; ++l) {
-    const double mu = 0.5 * std::pow(2, l);
-    Tensor in = toTensor(x, kH, kW), z(in.shape());
-    loaded.forward(in, z);
-    auto m = [&](const Image& v) { return axpy(mu, v, conv(conv(v, false), true)); };
-    x = solveCg(m, axpy(mu, toImage(z), conv(ob, true)), x);
+  std::mt19937 rng;
+  nn::NetworkSpec spec = nn::residual(nn::dilatedCnn(2, 4, {1, 2}));
+  Tensor o, k;
+  RunResult got;
+  std::optional<nn::Network> loaded; // the same weights, for the hand loop
+  PnpHqs(unsigned seed, const std::string& settings) : rng(seed) {
+    writeRandomWeights(spec, (scratch.path() / "den.safetensors").string(), rng);
+    o = randomImage(kH, kW, rng), k = randomKernel(3, rng);
+    lower::LowerResult r = lowerText(
+        "model t\ninput o : image\ninput k : kernel\nop K = conv(k, boundary = \"periodic\")\n"
+        "var x : image = o\nf(x) = 0.5 * || K x - o ||^2\n"
+        "net A = residual(dilated_cnn(depth = 2, channels = 4, dilations = [1, 2])) "
+        "weights \"den.safetensors\"\nstages 4 hqs { mu = 0.5 * 2^l; denoiser = A" +
+            settings + " }\nmonitor primal_res\n",
+        {{"o", {kH, kW}}, {"k", {3, 3}}});
+    engine::StdlibNetworkProvider provider(scratch.path());
+    setDefaultNetworkProvider(&provider);
+    got = runGraph(r.graph, {{"o", o}, {"k", k}});
+    setDefaultNetworkProvider(nullptr);
+    loaded.emplace(nn::loadNetwork(spec, (scratch.path() / "den.safetensors").string()));
   }
-  CHECK(relativeError(got.outputs.at("x"), x) < 1e-5);
+  Image denoise(const Image& v) {
+    Tensor in = toTensor(v, kH, kW), out(in.shape());
+    loaded->forward(in, out);
+    return toImage(out);
+  }
+  // argmin 0.5 ||K x - o||^2 + mu/2 ||x - v||^2 by CG from `start`.
+  Image dataStep(double mu, const Image& v, const Image& start) {
+    auto conv = [&](const Image& w, bool adj) { return convPeriodic(w, kH, kW, k, adj); };
+    auto m = [&](const Image& w) { return axpy(mu, w, conv(conv(w, false), true)); };
+    return solveCg(m, axpy(mu, v, conv(toImage(o), true)), start);
+  }
+};
+
+TEST_CASE("plug-and-play hqs runs the denoiser where the prox was, as a hand loop does") {
+  PnpHqs run(15, "");
+  Image x = toImage(run.o);
+  for (int l = 0; l < 4; ++l)
+    x = run.dataStep(0.5 * std::pow(2, l), run.denoise(x), x);
+  CHECK(relativeError(run.got.outputs.at("x"), x) < 1e-5);
 }
 
 TEST_CASE("hqs with estimate = \"z\" ends each stage with the denoiser, as IRCNN's loop does") {
-  podm::test::ScratchDir scratch;
-  std::mt19937 rng(16);
-  const nn::NetworkSpec spec = nn::residual(nn::dilatedCnn(2, 4, {1, 2}));
-  writeRandomWeights(spec, (scratch.path() / "den.safetensors").string(), rng);
-  Tensor o = randomImage(kH, kW, rng), k = randomKernel(3, rng);
-  lower::LowerResult r = lowerText(
-      "model t\ninput o : image\ninput k : kernel\nop K = conv(k, boundary = \"periodic\")\n"
-      "var x : image = o\nf(x) = 0.5 * || K x - o ||^2\n"
-      "net A = residual(dilated_cnn(depth = 2, channels = 4, dilations = [1, 2])) "
-      "weights \"den.safetensors\"\n"
-      "stages 4 hqs { mu = 0.5 * 2^l; denoiser = A; estimate = \"z\" }\nmonitor primal_res\n",
-      {{"o", {kH, kW}}, {"k", {3, 3}}});
-  engine::StdlibNetworkProvider provider(scratch.path());
-  setDefaultNetworkProvider(&provider);
-  RunResult got = runGraph(r.graph, {{"o", o}, {"k", k}});
-
+  PnpHqs run(16, "; estimate = \"z\"");
   // IRCNN's order: the data step from the previous stage's denoised image, then the denoiser,
   // whose output is the estimate.
-  nn::Network loaded = nn::loadNetwork(spec, (scratch.path() / "den.safetensors").string());
-  auto conv = [&](const Image& v, bool adj) { return convPeriodic(v, kH, kW, k, adj); };
-  const Image ob = toImage(o);
-  Image z = ob, x;
+  Image z = toImage(run.o), x;
   for (int l = 0; l < 4; ++l) {
-    const double mu = 0.5 * std::pow(2, l);
-    auto m = [&](const Image& v) { return axpy(mu, v, conv(conv(v, false), true)); };
-    x = solveCg(m, axpy(mu, z, conv(ob, true)), z);
-    Tensor in = toTensor(x, kH, kW), out(in.shape());
-    loaded.forward(in, out);
-    z = toImage(out);
+    x = run.dataStep(0.5 * std::pow(2, l), z, z);
+    z = run.denoise(x);
   }
-  CHECK(relativeError(got.outputs.at("x"), z) < 1e-5);
-  CHECK_FALSE(relativeError(got.outputs.at("x"), x) < 1e-3); // not the x-update's result
+  CHECK(relativeError(run.got.outputs.at("x"), z) < 1e-5);
+  CHECK_FALSE(relativeError(run.got.outputs.at("x"), x) < 1e-3); // not the x-update's result
 }
 
 TEST_CASE("what a solver cannot take is an error naming the place") {
