@@ -100,6 +100,7 @@ TEST_CASE("x4 super-resolution of baby with the authors' denoisers (Sec. 5.1)") 
   }
   CHECK(accepted > 0);
   CHECK(accepted < int(stages));
+  // ||psi|| falls from 0.30 to 0.13 over the 30 stages (docs/results.md's per-stage table).
   CHECK(number(t.at("opt_error").back()) < number(t.at("opt_error").front()) / 2);
 }
 

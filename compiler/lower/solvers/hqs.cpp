@@ -22,25 +22,25 @@ ir::ValueId hqsStage(StageLowering& s) {
   ir::Builder& b = cx.b;
   const Scalar mu = cx.settings.at("mu");
   const ast::Setting* estimate = findSetting(cx.stages, "estimate");
-  if (estimate && estimate->value->pieces == std::vector<std::string>{"z"}) {
-    ir::ValueId x = cx.xUpdate(mu, {s.x}, s.x); // sema: the denoiser's split is the only one
-    ir::ValueId z = cx.zUpdate(cx.splits[0], x, mu, "z [hqs]");
-    s.q["primal_res"] =
-        b.op(Op::Sqrt, {b.op(Op::Norm2Sq, {b.op(Op::Sub, {x, z})})}, {}, "primal_res");
-    return z;
-  }
+  const bool denoiserLast = estimate && estimate->value->pieces == std::vector<std::string>{"z"};
   std::vector<ir::ValueId> z;
-  for (size_t j = 0; j < cx.splits.size(); ++j)
-    z.push_back(cx.zUpdate(cx.splits[j], cx.apply(cx.splits[j].K, s.x), mu,
-                           "z" + std::to_string(j) + " [hqs]"));
-  ir::ValueId x = cx.xUpdate(mu, z, s.x);
+  ir::ValueId x;
+  if (denoiserLast) { // sema: the denoiser's split is the only one
+    x = cx.xUpdate(mu, {s.x}, s.x);
+    z.push_back(cx.zUpdate(cx.splits[0], x, mu, "z0 [hqs]"));
+  } else {
+    for (size_t j = 0; j < cx.splits.size(); ++j)
+      z.push_back(cx.zUpdate(cx.splits[j], cx.apply(cx.splits[j].K, s.x), mu,
+                             "z" + std::to_string(j) + " [hqs]"));
+    x = cx.xUpdate(mu, z, s.x);
+  }
   ir::ValueId primal;
   for (size_t j = 0; j < cx.splits.size(); ++j) {
     ir::ValueId r = b.op(Op::Norm2Sq, {b.op(Op::Sub, {cx.apply(cx.splits[j].K, x), z[j]})});
     primal = primal ? b.op(Op::Add, {primal, r}) : r;
   }
   s.q["primal_res"] = b.op(Op::Sqrt, {primal}, {}, "primal_res");
-  return x;
+  return denoiserLast ? z[0] : x;
 }
 
 } // namespace podm::lower
