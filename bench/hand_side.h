@@ -105,29 +105,4 @@ inline ir::Graph compileModelText(const std::string& text,
   return engine::optimizeGraph(lowered->graph, nullptr);
 }
 
-// The stage time of podm and of the hand loop by difference -- a `longStages` run minus a one-stage
-// run, so set-up and the first stage cancel -- each pair interleaved `reps` times; medians in ms.
-struct StageTimes {
-  double podm = 0, hand = 0;
-};
-inline StageTimes stageTimesByDifference(int reps, int longStages,
-                                         const std::function<void(int stages)>& podmRun,
-                                         const std::function<void(int stages)>& handRun) {
-  std::vector<double> podmStage, handStage;
-  for (int rep = 0; rep < reps; ++rep) {
-    const double a = nowMs();
-    podmRun(1);
-    const double b = nowMs();
-    podmRun(longStages);
-    const double c = nowMs();
-    handRun(1);
-    const double d = nowMs();
-    handRun(longStages);
-    const double e = nowMs();
-    podmStage.push_back(((c - b) - (b - a)) / (longStages - 1));
-    handStage.push_back(((e - d) - (d - c)) / (longStages - 1));
-  }
-  return {median(podmStage), median(handStage)};
-}
-
 } // namespace podm::bench

@@ -1,6 +1,7 @@
 // A minimal timing harness for ratio benchmarks: the candidate and its baseline run interleaved
 // (A, B, A, B, ...) after a warm-up, so drift in machine load hits both alike; each reports the
-// median over the runs. Never a pass/fail on time.
+// median over the runs; and the stage time of a loop by the difference of two run lengths. Never a
+// pass/fail on time.
 #pragma once
 
 #include <algorithm>
@@ -64,6 +65,31 @@ inline void printRow(const std::string& label, int n, const PairTiming& t) {
   std::printf("%-44s %5d² %12.3f %12.3f %8.2f\n", label.c_str(), n, t.candidateMs, t.baselineMs,
               t.ratio());
   std::fflush(stdout);
+}
+
+// The stage time of podm and of the hand loop by difference -- a `longStages` run minus a one-stage
+// run, so set-up and the first stage cancel -- each pair interleaved `reps` times; medians in ms.
+struct StageTimes {
+  double podm = 0, hand = 0;
+};
+inline StageTimes stageTimesByDifference(int reps, int longStages,
+                                         const std::function<void(int stages)>& podmRun,
+                                         const std::function<void(int stages)>& handRun) {
+  std::vector<double> podmStage, handStage;
+  for (int rep = 0; rep < reps; ++rep) {
+    const double a = nowMs();
+    podmRun(1);
+    const double b = nowMs();
+    podmRun(longStages);
+    const double c = nowMs();
+    handRun(1);
+    const double d = nowMs();
+    handRun(longStages);
+    const double e = nowMs();
+    podmStage.push_back(((c - b) - (b - a)) / (longStages - 1));
+    handStage.push_back(((e - d) - (d - c)) / (longStages - 1));
+  }
+  return {median(podmStage), median(handStage)};
 }
 
 } // namespace podm::bench

@@ -7,6 +7,7 @@
 // (StdlibNetworkProvider keeps them), FFT plans (and their cache across runs), and the lowered
 // graph with its executor per input shape. A bad image is reported by name and skipped; the exit
 // status then says that not every image was scored.
+#include "cli/device.h"
 #include "cli/options.h"
 #include "cli/run_support.h"
 #include "cli/verbs.h"
@@ -14,7 +15,6 @@
 #include "engine/network_provider.h"
 #include "engine/param_binding.h"
 #include "engine/stdlib_prox_provider.h"
-#include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
 #include "runtime/io/atomic_file.h"
 #include "runtime/io/color.h"
@@ -47,7 +47,8 @@ struct EvalOptions {
   int shave = -1, align = 0;
   bool correlationKernels = false; // --kernel-as correlation
   bool wisdom = true;
-  bool bf16 = false; // --precision bf16
+  bool bf16 = false;                   // --precision bf16
+  DeviceKind device = DeviceKind::Cpu; // --device
   std::vector<std::string> plugins;
   std::vector<engine::ConstOverride> overrides; // --set NAME=VALUE
   engine::GraphInputs fixed; // --input NAME=FILE|NUMBER: the same for every image
@@ -161,6 +162,9 @@ int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
     } else if (a == "--precision") {
       if (!value(v) || !parsePrecision(v, o.bf16))
         return usageError(kVerb, "--precision needs fp32 or bf16");
+    } else if (a == "--device") {
+      if (!value(v) || !parseDevice(v, o.device))
+        return usageError(kVerb, "--device needs cpu, cuda or auto");
     } else if (a.rfind("-", 0) == 0) {
       return usageError(kVerb, "unknown option '" + a + "'");
     } else if (o.model.empty()) {
@@ -362,8 +366,9 @@ public:
 
   // The entry for `inputs`' shapes, lowering and preparing it when new. Throws std::runtime_error
   // with the message already printed as a diagnostic for lowering errors.
-  CompiledShape& get(const engine::LoadedModel& m, const engine::GraphInputs& inputs, Backend& cpu,
-                     const engine::StdlibNetworkProvider& networks, const fs::path& baseDir) {
+  CompiledShape& get(const engine::LoadedModel& m, const engine::GraphInputs& inputs,
+                     RunDevice& device, const engine::StdlibNetworkProvider& networks,
+                     const fs::path& baseDir) {
     std::string key;
     for (const auto& [name, s] : inputs.shapes)
       key += name + "=" + std::to_string(s.h) + "x" + std::to_string(s.w) + ";";
@@ -381,8 +386,8 @@ public:
     if (std::optional<std::string> missing = checkWeightFiles(c.graph, &m, baseDir))
       throw std::runtime_error(*missing);
     c.params = engine::paramValuesFromWeights(c.graph, baseDir);
-    c.executor =
-        std::make_unique<Executor>(c.graph, cpu, nullptr, ExecutorOptions{.network = &networks});
+    c.executor = std::make_unique<Executor>(c.graph, device.primary(), device.fallback(),
+                                            ExecutorOptions{.network = &networks});
     entries_.push_front(std::move(c));
     if (entries_.size() > kKept)
       entries_.pop_back();
@@ -403,7 +408,7 @@ struct EvalContext {
   const engine::LoadedModel& model;
   const InputRoles& roles;
   std::set<std::string> notImages;
-  Backend& cpu;
+  RunDevice& device;
   const engine::StdlibNetworkProvider& networks;
   fs::path baseDir;
   ShapeCache shapes;
@@ -453,7 +458,8 @@ EvalRow evalCase(EvalContext& ctx, const EvalCase& c) {
   }
   engine::completeModelInputs(*ctx.model.ast, inputs, &gtY);
 
-  CompiledShape& compiled = ctx.shapes.get(ctx.model, inputs, ctx.cpu, ctx.networks, ctx.baseDir);
+  CompiledShape& compiled =
+      ctx.shapes.get(ctx.model, inputs, ctx.device, ctx.networks, ctx.baseDir);
   std::string error;
   std::optional<std::map<std::string, Tensor>> bound =
       engine::bindGraphInputs(compiled.graph, inputs, &gtY, error);
@@ -605,8 +611,18 @@ int runEval(const std::vector<std::string>& args) {
   const fs::path baseDir =
       o.weightsDir.empty() ? fs::absolute(o.model).parent_path() : fs::path(o.weightsDir);
   engine::StdlibNetworkProvider networks(baseDir, useBf16(kVerb, o.bf16, false));
-  cpu::CpuBackend cpu;
-  EvalContext ctx{o, *m, *roles, engine::nonImageInputs(*m->ast), cpu, networks, baseDir, {}};
+  std::unique_ptr<RunDevice> device;
+  try {
+    device = std::make_unique<RunDevice>(o.device);
+  } catch (const std::exception& e) {
+    std::cerr << "podm eval: error: " << e.what() << "\n";
+    return kModelError;
+  }
+  if (!device->note().empty())
+    std::cerr << "podm eval: note: " << device->note() << "\n";
+  if (o.device != DeviceKind::Cpu)
+    std::cerr << "podm eval: running on " << device->name() << "\n";
+  EvalContext ctx{o, *m, *roles, engine::nonImageInputs(*m->ast), *device, networks, baseDir, {}};
   size_t failed = 0;
   const std::vector<EvalRow> rows = scoreAll(ctx, cases, wisdom, failed);
   std::string table = markdownTable(rows, fs::path(o.model).filename().string());

@@ -45,8 +45,8 @@ constexpr const char* kEvalHelp =
     "  --csv F           image,kernel,psnr,ssim,stages,accepted,seconds per image\n"
     "  --markdown F      the table printed at the end\n"
     "  --save DIR        keep the restorations (IMAGE[_KERNEL].png)\n"
-    "  --weights-dir DIR, --plugin LIB, --no-wisdom, --precision P, --set NAME=VALUE\n"
-    "                    as for `podm run`\n\n"
+    "  --weights-dir DIR, --plugin LIB, --no-wisdom, --precision P, --set NAME=VALUE,\n"
+    "  --device D        as for `podm run`\n\n"
     "A bad image is reported by name and skipped; the exit status is then 1.\n"
     "exit status: 0 every image scored, 1 model or data errors, 2 usage error\n";
 
@@ -139,7 +139,10 @@ const std::vector<Verb>& verbs() {
        "                (about twice as fast on CPUs with AVX512_BF16 or AMX; elsewhere a note\n"
        "                says so and they stay fp32). Default fp32\n"
        "  --set NAME=VALUE  give the model's const NAME another value, checked where it is used\n"
-       "                as if written in the file (e.g. --set s=3 for another SR scale)\n\n"
+       "                as if written in the file (e.g. --set s=3 for another SR scale)\n"
+       "  --device cpu|cuda|auto  where the graph runs (default cpu): cuda on the first GPU,\n"
+       "                nodes without a GPU kernel on the CPU (listed on stderr); auto = cuda\n"
+       "                when a GPU is visible, else cpu with a note. The summary names it\n\n"
        "FFT plans measured once are kept in $XDG_CACHE_HOME/podm (else ~/.cache/podm), so\n"
        "later runs start at once and compute the same bits (docs/io.md).\n\n"
        "exit status: 0 success, 1 model or data errors, 2 usage error\n",
@@ -203,6 +206,8 @@ const std::vector<Verb>& verbs() {
        "  --resume              continue from --checkpoint (same options required)\n"
        "  -o OUT                the weights (safetensors, the names `podm run` binds); a folder\n"
        "                        when the net has several weight files\n"
+       "  --device cpu|auto     where training runs: the CPU (auto says so when a GPU is\n"
+       "                        visible; the networks' backward pass on cuDNN is not written)\n"
        "  --debug-nan-at N      (testing) make the loss of step N NaN\n\n"
        "exit status: 0 success, 1 bad model or data, or a non-finite loss/gradient, 2 usage\n"
        "error, 130 interrupted (checkpoint saved)\n",

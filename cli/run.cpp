@@ -4,6 +4,7 @@
 // per-stage monitors as CSV (--trace, the columns `podm plot` reads), the per-node time table
 // (--profile) and the final PSNR/SSIM against a ground truth (--ref, docs/io.md). On a terminal
 // a progress line is rewritten at the end of every stage; pipes and files get none.
+#include "cli/device.h"
 #include "cli/options.h"
 #include "cli/run_support.h"
 #include "cli/verbs.h"
@@ -13,7 +14,6 @@
 #include "engine/stdlib_prox_provider.h"
 #include "ir/serialize.h"
 #include "numerics/fft.h"
-#include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
 #include "runtime/io/atomic_file.h"
 #include "runtime/io/color.h"
@@ -157,8 +157,9 @@ struct RunOptions {
   int align = 0;                   // --align N: best integer shift within +-N pixels
   bool correlationKernels = false; // --kernel-as correlation: kernel files flipped when read
   bool profile = false, wisdom = true, quiet = false;
-  bool bf16 = false;               // --precision bf16
-  std::ostream* info = &std::cerr; // notes, warnings and the summary; --quiet: nowhere
+  bool bf16 = false;                   // --precision bf16
+  DeviceKind device = DeviceKind::Cpu; // --device
+  std::ostream* info = &std::cerr;     // notes, warnings and the summary; --quiet: nowhere
   std::vector<std::string> plugins;
   std::vector<engine::ConstOverride> overrides; // --set NAME=VALUE
   engine::GraphInputs inputs;
@@ -221,6 +222,10 @@ int parseRunOptions(const std::vector<std::string>& given, RunOptions& o) {
     } else if (a == "--precision") {
       if (i + 1 >= args.size() || !parsePrecision(args[i + 1], o.bf16))
         return usageError("run", "--precision needs fp32 or bf16");
+      ++i;
+    } else if (a == "--device") {
+      if (i + 1 >= args.size() || !parseDevice(args[i + 1], o.device))
+        return usageError("run", "--device needs cpu, cuda or auto");
       ++i;
     } else if (a == "--quiet" || a == "-q") {
       o.quiet = true;
@@ -411,8 +416,9 @@ void reportProposition1(const RunResult& r, std::ostream& info) {
   }
 }
 
-void printSummary(const RunResult& r, const std::string& out, std::ostream& info) {
-  info << "podm run: " << r.stages << " stages";
+void printSummary(const RunResult& r, const std::string& device, const std::string& out,
+                  std::ostream& info) {
+  info << "podm run: " << r.stages << " stages on " << device;
   for (size_t i = 0; i < r.monitors.names.size(); ++i) {
     const std::vector<float>& values = r.monitors.values[i];
     if (values.empty() || r.monitors.names[i].rfind("prop1.", 0) == 0)
@@ -549,11 +555,17 @@ int runRun(const std::vector<std::string>& given) {
   if (std::string note = engine::initialValuesNote(params); !note.empty())
     *o.info << "podm run: note: " << note << "\n";
   times.mark("params");
-  cpu::CpuBackend cpu;
   RunResult r;
   const bool progress = !o.quiet && isatty(fileno(stderr)) != 0;
+  std::string device;
   try {
+    RunDevice backends(o.device);
+    device = backends.name();
+    if (!backends.note().empty())
+      *o.info << "podm run: note: " << backends.note() << "\n";
     ExecutorOptions options{.trace = o.profile, .network = &networks};
+    if (backends.onGpu())
+      options.log = o.info; // which nodes fell back to the CPU, and why
     options.stageOutputs = !o.stagesDir.empty();
     if (progress || options.stageOutputs)
       options.onStage = [&](const StageReport& s) {
@@ -562,7 +574,7 @@ int runRun(const std::vector<std::string>& given) {
         if (progress)
           printProgress(s);
       };
-    Executor ex(g, cpu, nullptr, options);
+    Executor ex(g, backends.primary(), backends.fallback(), options);
     times.mark("executor (weights, kernels, memory)");
     r = ex.run(*bound, params.values);
     if (progress && r.stages > 0)
@@ -589,7 +601,7 @@ int runRun(const std::vector<std::string>& given) {
   }
   reportProposition1(r, *o.info);
   reportBestStage(r, *o.info);
-  printSummary(r, o.out, *o.info);
+  printSummary(r, device, o.out, *o.info);
   return ref ? reportQuality(o, g, r, *ref, notImages) : kOk;
 }
 

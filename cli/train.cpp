@@ -61,7 +61,7 @@ int dataError(const std::string& message) {
 
 struct Args {
   std::string model, data, mode = "greedy", net, sigma, val, checkpoint, output, kernels;
-  std::string optimizer = "adam", schedule = "constant", loss = "l2";
+  std::string optimizer = "adam", schedule = "constant", loss = "l2", device = "cpu";
   long long crop = 40, batch = 16, steps = 0, seed = 0, valEvery = 0, valCount = -1, valCrop = 128,
             checkpointEvery = 0, logEvery = 0, debugNanAt = 0;
   double seconds = 0, lr = 1e-3, clip = 0, netLr = 1e-4;
@@ -144,6 +144,8 @@ int parseArgs(const std::vector<std::string>& args, Args& a) {
       ok = integer(a.debugNanAt, 1, big);
     else if (k == "-o" || k == "--output")
       ok = value(a.output);
+    else if (k == "--device")
+      ok = value(a.device);
     else if (k.rfind("-", 0) == 0)
       return usageError(kVerb, "unknown option '" + k + "'");
     else if (a.model.empty())
@@ -175,6 +177,15 @@ int parseArgs(const std::vector<std::string>& args, Args& a) {
     return usageError(kVerb, "--lr-schedule " + a.schedule + " needs --steps");
   if (a.loss != "l2" && a.loss != "l1")
     return usageError(kVerb, "--loss must be l2 or l1");
+  // Training's Tape runs forward ops on any backend, but the networks' backward pass exists only
+  // on oneDNN: a GPU run would fall back for the heaviest node, so it is refused, not pretended.
+  if (a.device == "cuda")
+    return usageError(kVerb, "--device cuda: training runs on the CPU only so far (the networks' "
+                             "backward pass on cuDNN is not written); use --device cpu or auto");
+  if (a.device != "cpu" && a.device != "auto")
+    return usageError(kVerb, "--device must be cpu or auto");
+  if (a.device == "auto")
+    std::cerr << "podm train: note: --device auto: training runs on the CPU\n";
   return kOk;
 }
 

@@ -26,6 +26,7 @@ public:
     for (size_t l = 0; l < schedule_->stages(); ++l)
       schedule_->at(l).prepare(in); // a network shared by several stages plans once
   }
+  NetworkDescription describe() override { return schedule_->describe(); }
 
 private:
   std::shared_ptr<nn::NetworkSchedule> schedule_;

@@ -38,6 +38,15 @@ std::unique_ptr<ProxOperator> StdlibProxProvider::make(std::string_view name,
   return std::make_unique<BoundProx>(std::string(name), stdlib::proxRegistry().make(name, map));
 }
 
+bool StdlibProxProvider::builtin(std::string_view name) const {
+  static const stdlib::ProxRegistry standard = [] {
+    stdlib::ProxRegistry registry;
+    stdlib::registerStandardProxes(registry);
+    return registry;
+  }();
+  return standard.find(name) != nullptr;
+}
+
 const ProxProvider& installStdlibProxProvider() {
   static const StdlibProxProvider provider;
   setDefaultProxProvider(&provider);

@@ -9,6 +9,9 @@ namespace podm::engine {
 class StdlibProxProvider final : public ProxProvider {
 public:
   std::unique_ptr<ProxOperator> make(std::string_view name, const ProxArgList& args) const override;
+  // True for the names stdlib::registerStandardProxes registers (the registry refuses a plugin of
+  // the same name, so such a name always binds the built-in); false for plugins.
+  bool builtin(std::string_view name) const override;
 };
 
 // A process-lifetime provider, installed as the runtime default on first call.

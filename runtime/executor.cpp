@@ -151,6 +151,7 @@ void Executor::addTraceRows() {
         row.what = "transfer %" + std::to_string(st.value.index) + " " +
                    backends_[st.srcBackend]->name() + " -> " + backends_[st.backend]->name();
         row.op = "transfer";
+        row.bytes = plan_.slots[st.out].bytes;
       }
       row.backend = backends_[st.backend]->name();
       rows.push_back(trace_.addRow(std::move(row)));

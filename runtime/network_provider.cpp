@@ -23,4 +23,10 @@ void NetworkOperator::backward(const Tensor&, int64_t, const Tensor&, Tensor&) {
   throw std::runtime_error("this network is bound to fixed weights and cannot be trained");
 }
 
+NetworkDescription NetworkOperator::describe() {
+  NetworkDescription d;
+  d.unavailable = "this network operator does not describe its layers";
+  return d;
+}
+
 } // namespace podm

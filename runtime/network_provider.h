@@ -23,6 +23,47 @@ struct NetworkDesc {
   std::string prefix;               // tensor-name prefix inside the files
 };
 
+// A bound network as plain data, for a backend that runs the layers itself (runtime/cuda on
+// cuDNN) instead of calling NetworkOperator::apply. It is the layer list of stdlib/nn/network.h
+// after binding: batch norms folded into the convolution before them, and the activation that
+// directly follows a convolution or dense layer (a folded batch norm in between) moved into it.
+enum class NetLayerKind : uint8_t { Conv, Dense, Activation, Upsample, ConcatInput };
+enum class NetActivation : uint8_t { None, ReLU, LeakyReLU, ELU };
+// Same: zero padding that keeps the size at stride 1 (an odd total puts the extra pixel after, as
+// TensorFlow does); Valid: none; Replicate: the Same amounts filled with the nearest border pixel.
+enum class NetPadding : uint8_t { Same, Valid, Replicate };
+
+struct NetLayer {
+  NetLayerKind kind = NetLayerKind::Conv;
+  // Conv: channels. Dense: features, `in` = C*H*W of what it reads (flattened in NCHW order).
+  // ConcatInput: `in` = the current channels, `out` = in + the network input's channels.
+  int64_t in = 0, out = 0;
+  int64_t kernel = 1, dilation = 1, stride = 1; // conv: square kernel
+  NetPadding padding = NetPadding::Same;        // conv
+  int64_t factor = 1;                           // upsample (nearest neighbour)
+  // Conv and dense: the activation applied to their output (None: none). Activation layers: their
+  // function. alpha: ELU's alpha, LeakyReLU's negative slope.
+  NetActivation activation = NetActivation::None;
+  float alpha = 0;
+  // Conv: out x in x kernel x kernel (OIHW); dense: out x in (row-major). fp32 in host memory that
+  // the operator owns. bias: `out` values (zeros when the layer has none).
+  const float* weight = nullptr;
+  const float* bias = nullptr;
+};
+
+struct NetworkDescription {
+  int64_t inChannels = 0;
+  bool residual = false; // output x - net(x)
+  // One layer list per distinct weight set (a file shared by several stages appears once); all
+  // share one architecture and differ only in their weight pointers.
+  std::vector<std::vector<NetLayer>> networks;
+  // The network of each stage (an index into `networks`); a single entry serves every stage.
+  std::vector<int64_t> stageNetwork;
+  std::string unavailable; // when `networks` is empty: why the operator cannot describe itself
+
+  bool available() const { return !networks.empty(); }
+};
+
 // A bound network: out = net_l(in) for stage l. `out` has in's shape and never aliases it.
 class NetworkOperator {
 public:
@@ -39,6 +80,13 @@ public:
   // dIn = (d net_l(in) / d in)^T dOut, and adds d<dOut, net_l(in)>/d theta to the grads of
   // parameters(stage). Recomputes the forward pass on `in`, so callers keep no activations.
   virtual void backward(const Tensor& in, int64_t stage, const Tensor& dOut, Tensor& dIn);
+
+  // Every stage's network as plain data, for a backend that runs the layers itself. The weight
+  // pointers stay valid while this operator lives and its weights are not rebound, so such a
+  // backend copies them when it prepares the node. Optional: the default is an unavailable
+  // description saying why, and such a backend then runs apply() on the host instead. Operators
+  // whose weights change (training) keep the default, since a copy would go stale.
+  virtual NetworkDescription describe();
 };
 
 class NetworkProvider {

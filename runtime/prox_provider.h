@@ -34,6 +34,10 @@ public:
   // Binds `name` with `args`; throws std::exception with a message (unknown name, bad argument).
   virtual std::unique_ptr<ProxOperator> make(std::string_view name,
                                              const ProxArgList& args) const = 0;
+  // Whether `name` binds the standard library's built-in prox of that name, whose math a backend
+  // may run on its own (runtime/prox_math.h), rather than code only this provider knows (a user
+  // plugin, a test's function). The default, false, keeps every prox on the provider's host code.
+  virtual bool builtin(std::string_view /*name*/) const { return false; }
 };
 
 // The process default, used when an executor is given none. Not owned; the installer keeps it

@@ -33,6 +33,23 @@ void printRows(std::ostream& out, std::vector<TraceRow> rows, size_t maxRows, do
   out << line << "  total\n";
 }
 
+// The traffic between backends under a table (host <-> device on a GPU), when there was any.
+void printTransfers(std::ostream& out, std::span<const TraceRow> rows) {
+  int64_t transfers = 0;
+  size_t bytes = 0;
+  for (const TraceRow& r : rows)
+    if (r.op == "transfer") {
+      transfers += r.calls;
+      bytes += r.bytes * static_cast<size_t>(r.calls);
+    }
+  if (transfers > 0) {
+    char line[96];
+    std::snprintf(line, sizeof line, "moved between backends: %.3f MB in %lld transfers\n",
+                  static_cast<double>(bytes) / 1e6, static_cast<long long>(transfers));
+    out << line;
+  }
+}
+
 } // namespace
 
 size_t Trace::addRow(TraceRow row) {
@@ -48,6 +65,13 @@ void Trace::reset() {
   }
 }
 
+size_t Trace::bytesMoved() const {
+  size_t bytes = 0;
+  for (const TraceRow& r : rows_)
+    bytes += r.bytes * static_cast<size_t>(r.calls);
+  return bytes;
+}
+
 double Trace::totalSeconds() const {
   double t = 0;
   for (const TraceRow& r : rows_)
@@ -57,6 +81,7 @@ double Trace::totalSeconds() const {
 
 void Trace::print(std::ostream& out, size_t maxRows) const {
   printRows(out, rows_, maxRows, totalSeconds(), "node");
+  printTransfers(out, rows_);
 }
 
 void Trace::printByOp(std::ostream& out) const {
@@ -75,6 +100,7 @@ void Trace::printByOp(std::ostream& out) const {
   for (auto& [key, r] : byOp)
     rows.push_back(r);
   printRows(out, rows, SIZE_MAX, totalSeconds(), "op");
+  printTransfers(out, rows_);
 }
 
 std::string Trace::table() const {

@@ -19,6 +19,7 @@ struct TraceRow {
   int64_t calls = 0;
   double seconds = 0;
   int64_t skipped = 0; // times a lazy select arm skipped it (exec_plan.h)
+  size_t bytes = 0;    // per call: what a transfer row moves between backends
 };
 
 class Trace {
@@ -34,6 +35,8 @@ public:
   std::span<const TraceRow> rows() const { return rows_; }
   const TraceRow& row(size_t i) const { return rows_.at(i); }
   double totalSeconds() const;
+  // Bytes the transfer rows moved between backends (host <-> device on a GPU), all calls.
+  size_t bytesMoved() const;
 
   // One line per row with calls > 0, slowest first; at most maxRows rows plus a total line.
   void print(std::ostream& out, size_t maxRows = SIZE_MAX) const;

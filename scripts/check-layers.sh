@@ -34,14 +34,16 @@ FLOORS='
 '
 
 # Where each library that must stay behind our own interfaces may be included (system includes).
+# bench/ may include them for its hand-written baselines: the FFTW and oneDNN hand loops of bench/,
+# and in bench/cuda/ the GPU benchmarks' raw cuFFT and cuDNN loops (the CUDA runtime with them).
 PRIVATE_LIBS='
 fftw3 numerics/ bench/
 dnnl stdlib/nn/ bench/
 oneapi/dnnl stdlib/nn/ bench/
-cuda runtime/cuda/
-cufft runtime/cuda/
-cudnn runtime/cuda/
-cublas runtime/cuda/
+cuda runtime/cuda/ bench/cuda/
+cufft runtime/cuda/ bench/cuda/
+cudnn runtime/cuda/ bench/cuda/
+cublas runtime/cuda/ bench/cuda/
 '
 
 files=$(git ls-files -- '*.h' '*.cpp' '*.cu' '*.cuh' | grep -v '^tests/' || true)

@@ -4,6 +4,7 @@
 #include "ir/builder.h"
 #include "runtime/backend_factory.h"
 
+#include <algorithm>
 #include <cuda_runtime.h>
 #include <stdexcept>
 #include <vector>
@@ -45,9 +46,13 @@ DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& other) noexcept {
 
 LaunchArgs launchArgs(const CudaKernel& k, const KernelIO& io) {
   LaunchArgs args;
+  args.arity = k.arity;
   for (int i = 0; i < k.arity; ++i)
     args.in[i] = io.inputs[i].raw;
   args.out = io.output.raw;
+  args.more_outs = static_cast<int>(std::min<size_t>(io.moreOutputs.size(), kMaxOperands));
+  for (int i = 0; i < args.more_outs; ++i)
+    args.more_out[i] = io.moreOutputs[i].raw;
   args.n = k.n;
   args.p0 = k.p0;
   args.p1 = k.p1;
@@ -85,19 +90,26 @@ std::string CudaBackend::unsupportedReason(const ir::Graph& g, ir::ValueId v) co
     return "";
   const ir::Op op = g.node(v).op;
   const std::string& pending = table_.pendingReason(op);
-  if (table_.find(op))
-    return "has no kernel for " + std::string(ir::opName(op)) + " on these operand types";
+  if (const CudaKernelBuilder* build = table_.find(op)) {
+    const std::string why = (*build)(CudaBuildContext{g, v, nullptr}).unsupported;
+    return "has no kernel for " + std::string(ir::opName(op)) +
+           (why.empty() ? " on these operand types" : " (" + why + ")");
+  }
   return "has no kernel for " + std::string(ir::opName(op)) +
          (pending.empty() ? "" : " (" + pending + ")");
 }
 
 std::unique_ptr<BackendProgram> CudaBackend::prepare(const ir::Graph& g,
                                                      std::span<const ir::ValueId> nodes,
-                                                     const PrepareContext&) {
+                                                     const PrepareContext& context) {
   auto program = std::make_unique<CudaProgram>();
   for (ir::ValueId v : nodes) {
     const CudaKernelBuilder* build = table_.find(g.node(v).op);
-    CudaKernel k = build ? (*build)(CudaBuildContext{g, v, this}) : CudaKernel{};
+    if (g.node(v).operands.size() > static_cast<size_t>(kMaxOperands))
+      throw std::runtime_error(ir::describeNode(v.index, g.node(v).op, g.node(v).label) +
+                               ": cuda launches take at most " + std::to_string(kMaxOperands) +
+                               " operands");
+    CudaKernel k = build ? (*build)(CudaBuildContext{g, v, this, &context}) : CudaKernel{};
     k.arity = static_cast<int>(g.node(v).operands.size());
     const bool launchable = k.launch != nullptr;
     program->kernels.push_back(std::move(k));
@@ -141,18 +153,26 @@ void CudaBackend::synchronize() {
 
 } // namespace podm::cuda
 
-namespace podm {
+namespace podm::cuda {
 
-std::unique_ptr<Backend> makeCudaBackend(std::string* whyNot) {
-  if (!cuda::CudaBackend::available(whyNot))
+std::unique_ptr<Backend> openCudaBackend(std::string* whyNot) {
+  if (!CudaBackend::available(whyNot))
     return nullptr;
   try {
-    return std::make_unique<cuda::CudaBackend>();
+    return std::make_unique<CudaBackend>();
   } catch (const std::exception& e) {
     if (whyNot)
       *whyNot = e.what();
     return nullptr;
   }
+}
+
+} // namespace podm::cuda
+
+namespace podm {
+
+std::unique_ptr<Backend> makeCudaBackend(std::string* whyNot) {
+  return cuda::openCudaBackend(whyNot);
 }
 
 bool cudaCompiledIn() {

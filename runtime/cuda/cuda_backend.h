@@ -1,6 +1,9 @@
-// The CUDA backend: device memory through cudaMalloc, elementwise / reduction / loop-structure
-// kernels of its own (elementwise.cu, reduce.cu), everything else left to the CPU fallback. Work
-// goes to the default stream in order; copies to and from the host are synchronous.
+// The CUDA backend: device memory through cudaMalloc and a kernel for every op, one family per
+// file pair (<family>_kernels.cpp: builders and table lines; <family>.cu: the kernels; cuFFT,
+// cuBLAS and cuDNN where they are the fast path). A node a builder declines (a user's host-only
+// prox plugin, a program too large for the fused interpreter) runs on the CPU fallback, which the
+// executor reports. Work goes to the default stream in order; copies to and from the host are
+// synchronous.
 #pragma once
 
 #include "runtime/backend.h"
@@ -36,20 +39,27 @@ private:
 // schedule tables) now, cuFFT plans and cuDNN descriptors as those ops arrive. A builder creates
 // it at prepare time, the node's kernel record owns it, and its destructor releases what it holds,
 // so the program needs no list of resource kinds to free.
+//
+// Plans and descriptors (cuFFT, cuDNN) are made on the first launch, not in the builder: builders
+// also run on hosts without a GPU (probing support, tests/runtime/cuda_state_test.cpp).
 class NodeState {
 public:
   virtual ~NodeState() = default;
-  // Points a launch at what the state holds (its workspace, its table).
-  virtual void bind(LaunchArgs& args) const = 0;
+  // Points a launch at what the state holds (its workspace, its table); by default the launch gets
+  // the state itself in args.state and casts it back to the type its builder made.
+  virtual void bind(LaunchArgs& args) const { args.state = this; }
 };
 
 // A prepared node: the launch chosen for its operand classes and what it owns.
 struct CudaKernel {
   Launch launch = nullptr;
-  int arity = 0; // operands passed to the launch (at most 4)
+  int arity = 0; // operands passed to the launch (at most kMaxOperands)
   int64_t n = 0;
   float p0 = 0, p1 = 0;
   std::unique_ptr<NodeState> state; // nullptr when the launch needs nothing more
+  // Why launch is nullptr, when the builder knows more than "these operand types" (the executor's
+  // fallback note says it).
+  std::string unsupported;
 };
 
 // The kernels prepared for one executor, in execute() order; destroying the program releases
@@ -66,6 +76,8 @@ struct CudaBuildContext {
   ir::ValueId id;
   // Where node state lives; nullptr when only probing support: builders then allocate nothing.
   Backend* allocator;
+  // The prox and network providers of this executor; nullptr when only probing support.
+  const PrepareContext* context = nullptr;
 
   const ir::Node& node() const { return graph.node(id); }
   const ir::Type& operand(size_t i) const { return graph.type(node().operands[i]); }
@@ -76,8 +88,15 @@ struct CudaBuildContext {
 using CudaKernelBuilder = CudaKernel (*)(const CudaBuildContext& context);
 using CudaKernelTable = KernelTable<CudaKernelBuilder>;
 
-// One line per op (kernel_table.cpp).
+// One line per op (kernel_table.cpp); the ops of larger families register from their own files.
 void registerCudaKernels(CudaKernelTable& table);
+void registerSpectralKernels(CudaKernelTable& table);   // cuFFT, spectra, min/max, ssim
+void registerLocalLinopKernels(CudaKernelTable& table); // conv, pad, sampling, masks, fd, Haar
+void registerTransformKernels(CudaKernelTable& table);  // bicubic, DCT, DCT filter banks
+void registerProxKernels(CudaKernelTable& table);       // the stdlib's built-in prox functions
+void registerFusedKernels(CudaKernelTable& table);      // fused elementwise programs
+void registerLearnableKernels(CudaKernelTable& table);  // learnable parameters, filter banks
+void registerNetworkKernels(CudaKernelTable& table);    // networks on cuDNN
 
 class CudaBackend final : public Backend {
 public:
@@ -106,5 +125,10 @@ public:
 private:
   CudaKernelTable table_;
 };
+
+// The backend when a GPU is visible, else nullptr with *whyNot saying why. makeCudaBackend
+// (backend_factory.h) for programs that link this library; the module entry of libpodm_cuda.so
+// calls this one by name, since in the podm executable makeCudaBackend is the module loader.
+std::unique_ptr<Backend> openCudaBackend(std::string* whyNot);
 
 } // namespace podm::cuda

@@ -12,16 +12,25 @@ namespace podm::cuda {
 // broadcasts).
 enum class Operand : uint8_t { Real = 0, Complex = 1, Scalar = 2 };
 
+// The most operands a node passes to its launch (a fused elementwise program takes up to 16).
+constexpr int kMaxOperands = 16;
+
 // Everything a launch needs: device addresses, the element count, float parameters, the stage
-// (schedules), a device table (schedule values) and a device workspace (reduction partials).
+// (schedules), a device table (schedule values), a device workspace (reduction partials) and, for
+// launches that need shapes, plans or descriptors, the node's host-side state (cuda_backend.h's
+// NodeState, cast back by the launch that owns that state type).
 struct LaunchArgs {
-  const void* in[4] = {};
+  const void* in[kMaxOperands] = {};
+  int arity = 0;
+  void* more_out[kMaxOperands] = {}; // results 1, 2, ... of a multi-result node (or null)
+  int more_outs = 0;
   void* out = nullptr;
   int64_t n = 0;
   float p0 = 0, p1 = 0;
   int64_t stage = -1;
   const float* table = nullptr;
   void* workspace = nullptr;
+  const void* state = nullptr;
 };
 
 using Launch = void (*)(const LaunchArgs& args);

@@ -1,5 +1,6 @@
-// The CUDA kernel table: one line per op, and the builders that pick a launch for a node's operand
-// classes. Ops listed as pending run on the CPU fallback (the executor says so).
+// The CUDA kernel table: one line per elementwise, reduction and loop-structure op with its
+// builder (the launch for a node's operand classes), then the larger families, each registered
+// from its own file. Nodes without a launch run on the CPU fallback (the executor says so).
 #include "runtime/cuda/cuda_backend.h"
 
 #include <vector>
@@ -215,28 +216,14 @@ void registerCudaKernels(CudaKernelTable& t) {
   t.add(Op::Sum, buildSum);
   t.add(Op::Norm2Sq, buildNorm2Sq);
   t.add(Op::MaxAbs, buildMaxAbs);
-  // Not yet on the GPU: these run on the CPU fallback.
-  const char* cufft = "cuFFT plans not wired yet";
-  t.pending(Op::Rfft2, cufft);
-  t.pending(Op::Irfft2, cufft);
-  const char* linop = "linear-operator kernels are CPU-only so far";
-  for (Op op :
-       {Op::Conv2d, Op::Conv2dAdjoint, Op::Pad2d, Op::Pad2dAdjoint, Op::Decimate, Op::UpsampleZero,
-        Op::ResizeBicubic, Op::ResizeBicubicAdjoint, Op::Haar, Op::HaarInv, Op::Dct2, Op::Idct2,
-        Op::FdGrad, Op::FdGradAdjoint, Op::Mask, Op::DctFilters, Op::DctFiltersAdjoint})
-    t.pending(op, linop);
-  t.pending(Op::MinVal, "min/max reductions run once, before the loop");
-  t.pending(Op::MaxVal, "min/max reductions run once, before the loop");
-  t.pending(Op::Prox, "prox functions are host code (stdlib)");
-  t.pending(Op::Ssim, "the ssim monitor runs once per stage on the host");
-  t.pending(Op::Network, "networks run through oneDNN on the host (stdlib/nn)");
-  t.pending(Op::FusedElementwise, "fused elementwise programs: no CUDA code generation yet");
-  t.pending(Op::Irfft2Product, cufft);
-  t.pending(Op::SpectrumEnergy, cufft);
-  for (Op op : {Op::PickStage, Op::PlaceStage, Op::Matvec, Op::MatvecT, Op::Outer, Op::Elu,
-                Op::EluGrad, Op::Softplus, Op::Sigmoid, Op::FilterBank, Op::FilterBankAdjoint,
-                Op::FilterBankGrad, Op::FilterSpectrum, Op::FilterSpectrumGrad})
-    t.pending(op, "learnable-parameter kernels are CPU-only so far (tiny tensors)");
+  // The larger families, each from its own files.
+  registerSpectralKernels(t);
+  registerLocalLinopKernels(t);
+  registerTransformKernels(t);
+  registerProxKernels(t);
+  registerFusedKernels(t);
+  registerLearnableKernels(t);
+  registerNetworkKernels(t);
 }
 
 } // namespace podm::cuda

@@ -461,6 +461,79 @@ size_t Network::cachedShapes() const {
   return dnnlCachedShapes(*impl_->dnnl);
 }
 
+namespace {
+
+bool isActivation(LayerKind k) {
+  return k == LayerKind::ReLU || k == LayerKind::ELU || k == LayerKind::LeakyReLU;
+}
+
+NetActivation plainActivation(LayerKind k) {
+  return k == LayerKind::ELU         ? NetActivation::ELU
+         : k == LayerKind::LeakyReLU ? NetActivation::LeakyReLU
+                                     : NetActivation::ReLU;
+}
+
+NetPadding plainPadding(Padding p) {
+  return p == Padding::Valid       ? NetPadding::Valid
+         : p == Padding::Replicate ? NetPadding::Replicate
+                                   : NetPadding::Same;
+}
+
+} // namespace
+
+std::vector<NetLayer> Network::plainLayers() const {
+  if (!impl_->bound)
+    throw WeightsError("network: described before weights were bound");
+  const auto& layers = impl_->spec.layers;
+  std::vector<NetLayer> out;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const Layer& l = layers[i];
+    NetLayer p;
+    p.in = l.in;
+    p.out = l.out;
+    switch (l.kind) {
+    case LayerKind::BatchNorm:
+      continue; // folded into the convolution before it at bind time
+    case LayerKind::Conv2d:
+    case LayerKind::Dense: {
+      p.kind = l.kind == LayerKind::Conv2d ? NetLayerKind::Conv : NetLayerKind::Dense;
+      p.kernel = l.kernel;
+      p.dilation = l.dilation;
+      p.stride = l.stride;
+      p.padding = plainPadding(l.padding);
+      p.weight = impl_->params[i].weight.data();
+      p.bias = impl_->params[i].bias.data(); // zeros when the layer has no bias
+      // The activation it absorbs, as the oneDNN plan fuses it (onednn_exec.cpp).
+      size_t next = i + 1;
+      if (next < layers.size() && layers[next].kind == LayerKind::BatchNorm)
+        ++next;
+      if (next < layers.size() && isActivation(layers[next].kind)) {
+        p.activation = plainActivation(layers[next].kind);
+        p.alpha = layers[next].kind == LayerKind::ReLU ? 0.0f : layers[next].alpha;
+        i = next;
+      }
+      break;
+    }
+    case LayerKind::ReLU:
+    case LayerKind::ELU:
+    case LayerKind::LeakyReLU:
+      p.kind = NetLayerKind::Activation;
+      p.activation = plainActivation(l.kind);
+      p.alpha = l.kind == LayerKind::ReLU ? 0.0f : l.alpha;
+      break;
+    case LayerKind::Upsample:
+      p.kind = NetLayerKind::Upsample;
+      p.factor = l.factor;
+      break;
+    case LayerKind::ConcatInput:
+      p.kind = NetLayerKind::ConcatInput;
+      break;
+    }
+    out.push_back(p);
+  }
+  return out;
+}
+
 // The error of a weight file, prefixed with its path unless it already names it.
 WeightsError fileError(const std::string& path, const WeightsError& e) {
   std::string what = e.what();

@@ -9,6 +9,7 @@
 // "fc{k}.bias" (k counts layers of that kind from 0). A layer's `name` overrides the prefix.
 #pragma once
 
+#include "runtime/network_provider.h"
 #include "runtime/tensor.h"
 #include "stdlib/nn/weights.h"
 
@@ -117,6 +118,12 @@ public:
   size_t cachedShapes() const;
   // Multiply-accumulate count ×2 of one forward pass on `in` (convolutions and dense layers).
   double flops(const Shape& in) const;
+  // The bound layers as the runtime's plain description (runtime/network_provider.h), for a
+  // backend that runs them itself: batch norms folded, each activation that follows a convolution
+  // or dense layer (a batch norm in between) moved into it, weights pointing at this network's
+  // host copy (valid while it lives and is not rebound). Always the f32 weights, whatever
+  // precision() says. Throws WeightsError before bind().
+  std::vector<NetLayer> plainLayers() const;
 
   struct Impl; // internal to stdlib/nn (network_impl.h); public only so its helpers can name it
 

@@ -61,6 +61,21 @@ const WeightSource& NetworkSchedule::source(size_t stage) const {
   return sources_[stageToNet_.at(stage)];
 }
 
+NetworkDescription NetworkSchedule::describe() const {
+  NetworkDescription d;
+  if (nets_.empty()) {
+    d.unavailable = "the schedule has no network";
+    return d;
+  }
+  d.inChannels = nets_[0].spec().inChannels;
+  d.residual = nets_[0].spec().residual;
+  for (const Network& net : nets_)
+    d.networks.push_back(net.plainLayers());
+  for (size_t k : stageToNet_)
+    d.stageNetwork.push_back(static_cast<int64_t>(k));
+  return d;
+}
+
 std::vector<WeightSource> expandPattern(const std::string& pattern,
                                         const std::vector<long long>& values) {
   size_t open = pattern.find('{');

@@ -30,6 +30,9 @@ public:
   // The network of stage `l` (0-based); throws std::out_of_range past the last stage.
   Network& at(size_t stage);
   const WeightSource& source(size_t stage) const;
+  // Every stage's network as the runtime's plain description: one layer list per distinct
+  // network (Network::plainLayers), and the network of each stage.
+  NetworkDescription describe() const;
 
 private:
   std::vector<Network> nets_;

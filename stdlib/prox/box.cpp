@@ -1,10 +1,10 @@
 // Projection onto [lo, hi]^n. The bounds are stored as floats so that every output lies inside
-// the set value() tests, with no rounding gap between the two.
+// the set value() tests, with no rounding gap between the two. The per-element math is
+// runtime/prox_math.h's, shared with the CUDA kernel.
 #include "stdlib/prox/box.h"
 
+#include "runtime/prox_math.h"
 #include "stdlib/prox/prox_util.h"
-
-#include <algorithm>
 
 namespace podm::stdlib {
 
@@ -24,7 +24,7 @@ void BoxProx::prox(const Tensor& v, float /*gamma: a projection does not depend 
   float* result = out.data();
   const int64_t n = v.numel();
   for (int64_t i = 0; i < n; ++i)
-    result[i] = std::min(std::max(in[i], lo_), hi_);
+    result[i] = proxmath::clampToBox(in[i], lo_, hi_);
 }
 
 // Identity strictly inside the box, zero where the projection clamps.

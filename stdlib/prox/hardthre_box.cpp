@@ -12,14 +12,16 @@
 //    unclamped entries that is |c| >= t sqrt(gamma).
 // When 0 is outside [lo, hi] the set still allows zeros (the sparse entries), which is how the
 // paper uses it with lo = min(o) > 0; then gain may be negative and such entries stay 0.
+// The per-element math (clamp, gain, the threshold test) is runtime/prox_math.h's, shared with the
+// CUDA kernels.
 #include "stdlib/prox/hardthre_box.h"
 
+#include "runtime/prox_math.h"
 #include "stdlib/prox/prox_util.h"
 
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <limits>
 #include <vector>
 
 namespace podm::stdlib {
@@ -72,16 +74,12 @@ void HardThreBoxProx::prox(const Tensor& v, float gamma, Tensor& out) const {
 }
 
 void HardThreBoxProx::proxWithThreshold(const Tensor& v, float gamma, Tensor& out) const {
-  const float minimumGain = gamma * threshold_ * threshold_;
+  const float minimumGain = proxmath::hardThreBoxMinimumGain(gamma, threshold_);
   const float* in = v.data();
   float* result = out.data();
   const int64_t n = v.numel();
-  for (int64_t i = 0; i < n; ++i) {
-    float x = in[i];
-    float clamped = std::min(std::max(x, lo_), hi_);
-    float gain = clamped * (2.0f * x - clamped);
-    result[i] = gain >= minimumGain && gain > 0.0f ? clamped : 0.0f;
-  }
+  for (int64_t i = 0; i < n; ++i)
+    result[i] = proxmath::hardThreBoxWithThreshold(in[i], lo_, hi_, minimumGain);
 }
 
 void HardThreBoxProx::proxWithCount(const Tensor& v, Tensor& out) const {
@@ -92,12 +90,9 @@ void HardThreBoxProx::proxWithCount(const Tensor& v, Tensor& out) const {
   for (int64_t sample = 0; sample < shape.n; ++sample) {
     const float* in = v.data() + sample * sampleSize;
     float* result = out.data() + sample * sampleSize;
-    for (int64_t i = 0; i < sampleSize; ++i) {
-      float clamped = std::min(std::max(in[i], lo_), hi_);
-      float gain = clamped * (2.0f * in[i] - clamped);
-      // A NaN would break the ordering nth_element relies on; it is never kept, only passed on.
-      gains[i] = std::isnan(gain) ? -std::numeric_limits<float>::infinity() : gain;
-    }
+    // A NaN gain would break the ordering nth_element relies on; it ranks last.
+    for (int64_t i = 0; i < sampleSize; ++i)
+      gains[i] = proxmath::hardThreBoxRankingGain(in[i], lo_, hi_);
     // Entries with gain above the s-th largest are kept; ties at it are kept in index order until
     // exactly s survive, so the sparsity budget is met exactly.
     float cutoff = 0.0f;
@@ -119,13 +114,12 @@ void HardThreBoxProx::proxWithCount(const Tensor& v, Tensor& out) const {
     }
     for (int64_t i = 0; i < sampleSize; ++i) {
       float gain = gains[i];
-      bool keep = gain > 0.0f && gain > cutoff;
-      if (!keep && gain > 0.0f && gain == cutoff && tiesToKeep > 0) {
+      bool keep = proxmath::hardThreBoxAboveCutoff(gain, cutoff);
+      if (proxmath::hardThreBoxAtCutoff(gain, cutoff) && tiesToKeep > 0) {
         keep = true;
         --tiesToKeep;
       }
-      float clamped = std::min(std::max(in[i], lo_), hi_);
-      result[i] = keep || std::isnan(in[i]) ? clamped : 0.0f;
+      result[i] = proxmath::hardThreBoxRankedOutput(in[i], lo_, hi_, keep);
     }
   }
 }

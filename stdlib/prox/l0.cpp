@@ -1,7 +1,9 @@
 // Hard-thresholding: keeping v_i costs 1, zeroing it costs v_i^2/(2 gamma), so v_i survives when
-// v_i^2 > 2 gamma. Comparing squares avoids the sqrt and keeps the loop branch-free.
+// v_i^2 > 2 gamma. Comparing squares avoids the sqrt and keeps the loop branch-free. The
+// per-element math is runtime/prox_math.h's, shared with the CUDA kernel.
 #include "stdlib/prox/l0.h"
 
+#include "runtime/prox_math.h"
 #include "stdlib/prox/prox_util.h"
 
 namespace podm::stdlib {
@@ -17,14 +19,12 @@ double L0Prox::value(const Tensor& x) const {
 
 void L0Prox::prox(const Tensor& v, float gamma, Tensor& out) const {
   detail::prepareProxOutput("l0", v, out);
-  const float cutoffSquared = 2.0f * gamma;
+  const float cutoffSquared = proxmath::l0CutoffSquared(gamma);
   const float* in = v.data();
   float* result = out.data();
   const int64_t n = v.numel();
-  for (int64_t i = 0; i < n; ++i) {
-    float x = in[i];
-    result[i] = x * x > cutoffSquared ? x : 0.0f;
-  }
+  for (int64_t i = 0; i < n; ++i)
+    result[i] = proxmath::hardThreshold(in[i], cutoffSquared);
 }
 
 // Identity on the kept entries, zero on the zeroed ones.

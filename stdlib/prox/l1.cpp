@@ -1,10 +1,10 @@
 // Soft-thresholding: prox_{gamma |.|}(v) = sign(v) max(|v| - gamma, 0), written branch-free so the
-// loop vectorizes.
+// loop vectorizes. The per-element math is runtime/prox_math.h's, shared with the CUDA kernel.
 #include "stdlib/prox/l1.h"
 
+#include "runtime/prox_math.h"
 #include "stdlib/prox/prox_util.h"
 
-#include <algorithm>
 #include <cmath>
 
 namespace podm::stdlib {
@@ -23,12 +23,8 @@ void L1Prox::prox(const Tensor& v, float gamma, Tensor& out) const {
   const float* in = v.data();
   float* result = out.data();
   const int64_t n = v.numel();
-  for (int64_t i = 0; i < n; ++i) {
-    float x = in[i];
-    // std::max, not fmax: fmax's NaN rules make it a library call that blocks vectorization.
-    float shrunk = std::max(std::fabs(x) - gamma, 0.0f);
-    result[i] = std::copysign(shrunk, x);
-  }
+  for (int64_t i = 0; i < n; ++i)
+    result[i] = proxmath::softThreshold(in[i], gamma);
 }
 
 // Identity where |v| > gamma (the shrunk entries), zero inside the dead zone.

@@ -2,10 +2,13 @@
 // In NCHW a group is strided by the plane size, so pixels are processed in blocks: accumulate the
 // squared norms of a block channel by channel (contiguous, vectorizable), turn them into scale
 // factors, then scale channel by channel. A block's inputs are all read before its outputs are
-// written, which keeps out == v safe; the block buffer lives on the stack (no allocation).
+// written, which keeps out == v safe; the block buffer lives on the stack (no allocation). The
+// per-group math (squared norm in channel order, the shrink factor) is runtime/prox_math.h's,
+// shared with the CUDA kernel.
 #include "stdlib/prox/l21.h"
 
 #include "numerics/parallel.h"
+#include "runtime/prox_math.h"
 #include "stdlib/prox/prox_util.h"
 
 #include <algorithm>
@@ -54,13 +57,10 @@ void L21Prox::prox(const Tensor& v, float gamma, Tensor& out) const {
         for (int64_t channel = 0; channel < shape.c; ++channel) {
           const float* row = in + channel * plane + start;
           for (int64_t k = 0; k < count; ++k)
-            scale[k] += row[k] * row[k];
+            scale[k] = proxmath::addSquare(scale[k], row[k]);
         }
-        // max(0, 1 - gamma/||v||) without dividing by zero: a zero group has norm 0 < gamma.
-        for (int64_t k = 0; k < count; ++k) {
-          float norm = std::sqrt(scale[k]);
-          scale[k] = norm > gamma ? 1.0f - gamma / norm : 0.0f;
-        }
+        for (int64_t k = 0; k < count; ++k)
+          scale[k] = proxmath::groupShrinkFactor(scale[k], gamma);
         for (int64_t channel = 0; channel < shape.c; ++channel) {
           const float* row = in + channel * plane + start;
           float* target = result + channel * plane + start;

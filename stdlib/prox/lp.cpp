@@ -15,6 +15,8 @@
 // steps instead of GST's 10-30 fixed-point steps (each costs a pow). The initial error is at most
 // p/(2(1-p)) S, so (p/2)^k p/(2(1-p)) <= 1e-8 also bounds the steps a priori (maxIterations():
 // 23 for p = 0.8, 34 for p = 0.99), a safety cap the loop does not reach.
+// The threshold, the step bound and the per-element Newton iteration are runtime/prox_math.h's,
+// shared with the CUDA kernel.
 #include "stdlib/prox/lp.h"
 
 #include "stdlib/prox/prox_util.h"
@@ -23,24 +25,11 @@
 
 namespace podm::stdlib {
 
-namespace {
-
-int iterationBound(double p) {
-  double initialRelativeError = p / (2 * (1 - p));
-  double contraction = p / 2;
-  double steps =
-      std::log(LpProx::kRelativeTolerance / initialRelativeError) / std::log(contraction);
-  return static_cast<int>(std::ceil(std::fmax(steps, 0.0))) + 2;
-}
-
-} // namespace
-
-LpProx::LpProx(double p) : p_(p), maxIterations_(iterationBound(p)) {
+LpProx::LpProx(double p) : p_(p), maxIterations_(proxmath::lpIterationBound(p)) {
 }
 
 double LpProx::threshold(double gamma) const {
-  double base = 2 * gamma * (1 - p_);
-  return std::pow(base, 1 / (2 - p_)) + gamma * p_ * std::pow(base, (p_ - 1) / (2 - p_));
+  return proxmath::lpThreshold(p_, gamma);
 }
 
 double LpProx::value(const Tensor& x) const {
@@ -54,32 +43,13 @@ double LpProx::value(const Tensor& x) const {
 
 void LpProx::prox(const Tensor& v, float gamma, Tensor& out) const {
   detail::prepareProxOutput("lp", v, out);
-  const double tau = threshold(gamma);
-  // Error left after a Newton step of size d: at most 2 p d^2 / S_tau (see the header comment).
-  const double quadraticFactor = 2 * p_ / std::pow(2 * gamma * (1 - p_), 1 / (2 - p_));
-  const double gammaP = static_cast<double>(gamma) * p_;
-  const double exponent = p_ - 1;
+  // Per call: the threshold and the error bound of a Newton step (2 p d^2 / S_tau, see above).
+  const proxmath::LpShrinkage shrinkage = proxmath::lpShrinkage(p_, gamma, maxIterations_);
   const float* in = v.data();
   float* result = out.data();
   const int64_t n = v.numel();
-  for (int64_t i = 0; i < n; ++i) {
-    const double magnitude = std::fabs(static_cast<double>(in[i]));
-    if (magnitude <= tau) {
-      result[i] = 0.0f;
-      continue;
-    }
-    double s = magnitude;
-    for (int k = 0; k < maxIterations_; ++k) {
-      const double power = std::pow(s, exponent); // S^{p-1}
-      const double slope = s - magnitude + gammaP * power;
-      const double curvature = 1.0 + gammaP * exponent * power / s; // h''(S), exponent = p - 1
-      const double step = slope / curvature;
-      s -= step;
-      if (step * step * quadraticFactor <= kRelativeTolerance * s)
-        break;
-    }
-    result[i] = std::copysign(static_cast<float>(s), in[i]);
-  }
+  for (int64_t i = 0; i < n; ++i)
+    result[i] = proxmath::lpShrink(in[i], shrinkage);
 }
 
 // Where the prox is nonzero, u solves u - v + gamma p |u|^(p-1) sign(u) = 0, so by the implicit

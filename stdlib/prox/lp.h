@@ -1,6 +1,7 @@
 // g(u) = sum |u_i|^p, 0 < p < 1 (nonconvex), with prox by generalized soft-thresholding.
 #pragma once
 
+#include "runtime/prox_math.h"
 #include "stdlib/prox/prox.h"
 
 namespace podm::stdlib {
@@ -15,7 +16,7 @@ public:
   // GST threshold: prox zeroes exactly the entries with |v| <= threshold(gamma).
   double threshold(double gamma) const;
   // The root finder stops once a step is below this fraction of the iterate.
-  static constexpr double kRelativeTolerance = 1e-8;
+  static constexpr double kRelativeTolerance = proxmath::kLpRelativeTolerance;
   // A-priori bound on the steps that tolerance needs (see lp.cpp); a safety cap, never reached.
   int maxIterations() const { return maxIterations_; }
 

@@ -1,9 +1,9 @@
-// Projection onto the nonnegative orthant.
+// Projection onto the nonnegative orthant. The per-element math is runtime/prox_math.h's, shared
+// with the CUDA kernel.
 #include "stdlib/prox/nonneg.h"
 
+#include "runtime/prox_math.h"
 #include "stdlib/prox/prox_util.h"
-
-#include <algorithm>
 
 namespace podm::stdlib {
 
@@ -23,7 +23,7 @@ void NonnegProx::prox(const Tensor& v, float /*gamma: a projection does not depe
   float* result = out.data();
   const int64_t n = v.numel();
   for (int64_t i = 0; i < n; ++i)
-    result[i] = std::max(in[i], 0.0f);
+    result[i] = proxmath::nonnegative(in[i]);
 }
 
 // Identity on the positive entries, zero on the clamped ones.

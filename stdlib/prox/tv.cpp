@@ -15,9 +15,13 @@
 // Each iteration is one sweep over contiguous rows computing u = v - gamma D^T (r, s) one row
 // ahead of the dual update, projection and extrapolation in place: four plane buffers and two
 // rows of u. Large planes are swept in row bands on all cores (tvProxPlane).
+// The per-pixel math of an FGP step (D^T, the primal and its box projection, the dual step with
+// its projection and extrapolation, the momentum and the stopping value) is runtime/prox_math.h's,
+// shared with the CUDA kernels, which run the same iteration one kernel per phase.
 #include "stdlib/prox/tv.h"
 
 #include "numerics/fft.h"
+#include "runtime/prox_math.h"
 #include "runtime/run_scope.h"
 #include "stdlib/prox/prox_util.h"
 
@@ -47,17 +51,20 @@ namespace {
 // pAbove is null on the first row. The dual's last row of p and last column of q stay zero.
 void primalRow(const float* vRow, const float* pAbove, const float* pRow, const float* qRow,
                float* outRow, int64_t w, float gamma, TvBox box) {
-  outRow[0] = vRow[0] - gamma * ((pAbove ? pAbove[0] : 0.0f) - pRow[0] - qRow[0]);
+  using namespace proxmath;
+  outRow[0] = tvPrimal(vRow[0],
+                       tvDivergenceFirstColumn(pAbove ? pAbove[0] : 0.0f, pRow[0], qRow[0]), gamma);
   if (pAbove) {
     for (int64_t j = 1; j < w; ++j)
-      outRow[j] = vRow[j] - gamma * (pAbove[j] - pRow[j] + qRow[j - 1] - qRow[j]);
+      outRow[j] = tvPrimal(vRow[j], tvDivergence(pAbove[j], pRow[j], qRow[j - 1], qRow[j]), gamma);
   } else {
     for (int64_t j = 1; j < w; ++j)
-      outRow[j] = vRow[j] - gamma * (-pRow[j] + qRow[j - 1] - qRow[j]);
+      outRow[j] = tvPrimal(vRow[j], tvDivergenceFirstRow(pRow[j], qRow[j - 1], qRow[j]), gamma);
   }
+  // Clamping to an unbounded box changes nothing; the test only saves the pass.
   if (box.bounded())
     for (int64_t j = 0; j < w; ++j)
-      outRow[j] = std::min(std::max(outRow[j], box.lo), box.hi);
+      outRow[j] = clampToBox(outRow[j], box.lo, box.hi);
 }
 
 // One projected gradient step from the extrapolated point (r, s), the projection onto the dual
@@ -69,57 +76,29 @@ struct DualUpdate {
   double restartSignal = 0;
 };
 
-// The last row has no vertical difference and the last column no horizontal one; their dual
-// components stay zero.
-template <TvNorm norm>
-inline void projectOntoDualBall(float& a, float& b) {
-  if constexpr (norm == TvNorm::Isotropic) {
-    float shrink = 1.0f / std::max(1.0f, std::sqrt(a * a + b * b));
-    a *= shrink;
-    b *= shrink;
-  } else {
-    a = std::min(std::max(a, -1.0f), 1.0f);
-    b = std::min(std::max(b, -1.0f), 1.0f);
-  }
-}
-
-struct DualStep {
-  float change2, norm2, restartSignal;
-};
-
-// The update at one dual entry, given the gradient-step target (a, b) before projection.
-template <TvNorm norm>
-inline DualStep dualStep(float a, float b, float& p, float& q, float& r, float& s, float momentum) {
-  projectOntoDualBall<norm>(a, b);
-  float da = a - p, db = b - q;
-  DualStep step{da * da + db * db, a * a + b * b, (r - a) * da + (s - b) * db};
-  r = a + momentum * da;
-  s = b + momentum * db;
-  p = a;
-  q = b;
-  return step;
-}
-
-// One row of the dual update; the last column (no horizontal difference) is peeled off so that
-// the main loop is branch-free and vectorizes. The six rows are distinct buffers (restrict spares
+// One row of the dual update. The last row has no vertical difference and the last column no
+// horizontal one; their dual components stay zero. The last column is peeled off so that the
+// main loop is branch-free and vectorizes. The six rows are distinct buffers (restrict spares
 // the compiler a run-time overlap check that it otherwise resolves to the scalar loop).
 template <TvNorm norm, bool lastRow>
 DualUpdate updateDualRow(const float* __restrict uRow, const float* __restrict uBelow,
                          float* __restrict pRow, float* __restrict qRow, float* __restrict rRow,
                          float* __restrict sRow, int64_t w, float step, float momentum) {
+  using namespace proxmath;
+  constexpr bool isotropic = norm == TvNorm::Isotropic;
   float change2 = 0, norm2 = 0, restartSignal = 0;
 #pragma omp simd reduction(+ : change2, norm2, restartSignal)
   for (int64_t j = 0; j < w - 1; ++j) {
-    float a = lastRow ? 0.0f : rRow[j] + step * (uBelow[j] - uRow[j]);
-    float b = sRow[j] + step * (uRow[j + 1] - uRow[j]);
-    DualStep d = dualStep<norm>(a, b, pRow[j], qRow[j], rRow[j], sRow[j], momentum);
+    float a = lastRow ? 0.0f : tvDualTarget(rRow[j], step, uBelow[j], uRow[j]);
+    float b = tvDualTarget(sRow[j], step, uRow[j + 1], uRow[j]);
+    TvDualStep d = tvDualStep<isotropic>(a, b, pRow[j], qRow[j], rRow[j], sRow[j], momentum);
     change2 += d.change2;
     norm2 += d.norm2;
     restartSignal += d.restartSignal;
   }
   const int64_t j = w - 1;
-  float a = lastRow ? 0.0f : rRow[j] + step * (uBelow[j] - uRow[j]);
-  DualStep d = dualStep<norm>(a, 0.0f, pRow[j], qRow[j], rRow[j], sRow[j], momentum);
+  float a = lastRow ? 0.0f : tvDualTarget(rRow[j], step, uBelow[j], uRow[j]);
+  TvDualStep d = tvDualStep<isotropic>(a, 0.0f, pRow[j], qRow[j], rRow[j], sRow[j], momentum);
   return {double(change2) + d.change2, double(norm2) + d.norm2,
           double(restartSignal) + d.restartSignal};
 }
@@ -182,7 +161,7 @@ TvSolveStats tvProxPlane(const float* v, float* out, int64_t h, int64_t w, float
   const int64_t bands = bandCount > 0 ? std::min(bandCount, h) : bandsFor(h, w);
   scratch.resize(h, w, bands, warmStart);
   float *p = scratch.p.data(), *q = scratch.q.data(), *r = scratch.r.data(), *s = scratch.s.data();
-  const float step = 1.0f / (8.0f * gamma);
+  const float step = proxmath::tvStep(gamma);
   std::vector<DualUpdate> partial(static_cast<size_t>(bands));
   std::barrier sync(bands);
   TvSolveStats stats;
@@ -191,12 +170,10 @@ TvSolveStats tvProxPlane(const float* v, float* out, int64_t h, int64_t w, float
     float* uFirst = scratch.bandFirstRows.data() + band * w;
     const float* uAfter = band + 1 < bands ? uFirst + w : nullptr;
     float* ring = scratch.u.data() + band * 2 * w;
-    double t = 1.0;
-    bool restarted = false;
+    proxmath::TvControl control;
     for (int k = 0; k < maxIterations; ++k) {
-      const double tNext = 0.5 * (1.0 + std::sqrt(1.0 + 4.0 * t * t));
-      const auto momentum = static_cast<float>((t - 1.0) / tNext);
-      t = tNext;
+      const float momentum = control.nextMomentum();
+      const bool restarted = control.restarted;
       const float* rr = restarted ? p : r;
       const float* ss = restarted ? q : s;
       primalRow(v + begin * w, begin > 0 ? rr + (begin - 1) * w : nullptr, rr + begin * w,
@@ -224,11 +201,7 @@ TvSolveStats tvProxPlane(const float* v, float* out, int64_t h, int64_t w, float
         update.norm2 += d.norm2;
         update.restartSignal += d.restartSignal;
       }
-      restarted = update.restartSignal > 0;
-      if (restarted)
-        t = 1.0;
-      const double change =
-          update.norm2 > 0 ? std::sqrt(update.change2 / update.norm2) : (update.change2 > 0);
+      const double change = control.finish(update.change2, update.norm2, update.restartSignal);
       if (band == 0)
         stats = {k + 1, change};
       if (change <= tolerance)
@@ -309,19 +282,19 @@ ProxEntry makeTvEntry(TvNorm norm) {
                      "after `iters` iterations or when the relative change of the dual is <= "
                      "`tol` (default 1e-5)",
           .params = {{.name = "iters",
-                      .defaultValue = 100,
+                      .defaultValue = proxmath::kTvDefaultIterations,
                       .required = false,
                       .min = 1,
                       .max = 1e6,
                       .doc = "maximum FGP iterations"},
                      {.name = "tol",
-                      .defaultValue = 1e-5,
+                      .defaultValue = proxmath::kTvDefaultTolerance,
                       .required = false,
                       .min = 0,
                       .max = 1,
                       .doc = "stop when ||dual change|| <= tol * ||dual||"},
                      {.name = "warm",
-                      .defaultValue = 1,
+                      .defaultValue = proxmath::kTvDefaultWarmStart ? 1.0 : 0.0,
                       .required = false,
                       .min = 0,
                       .max = 1,

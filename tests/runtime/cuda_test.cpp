@@ -60,7 +60,7 @@ TEST_CASE("cuda: memory round trip") {
   cuda->deallocate(b);
 }
 
-TEST_CASE("cuda: a stage loop with native kernels and CPU fallback matches the CPU") {
+TEST_CASE("cuda: a stage loop with native kernels and a CPU-fallback prox matches the CPU") {
   auto cuda = cudaOrSkip();
   if (!cuda)
     return;
@@ -89,7 +89,9 @@ TEST_CASE("cuda: a stage loop with native kernels and CPU fallback matches the C
   auto cpu = makeCpuBackend();
   Executor onCuda(g, *cuda, cpu.get(), options);
   Executor onCpu(g, *cpu, nullptr, options);
-  CHECK(onCuda.notes().size() == 3); // conv2d, conv2d_adjoint, prox
+  // Only the prox falls back: the test's provider is host code, not the stdlib's built-in l1.
+  REQUIRE(onCuda.notes().size() == 1);
+  CHECK(onCuda.notes().front().find("prox") != std::string::npos);
   Tensor yt(Shape{1, 1, 64, 64});
   for (int64_t i = 0; i < yt.numel(); ++i)
     yt.data()[i] = std::sin(0.05f * static_cast<float>(i));

@@ -86,12 +86,20 @@ TEST_CASE("fallback: unsupported nodes run on the CPU, say so, and agree with a 
 
   // Fallback kernels and transfers appear in the trace.
   int fallbackRows = 0, transferRows = 0;
+  size_t moved = 0;
   for (const TraceRow& row : mixed.trace().rows()) {
     fallbackRows += row.fallback && row.calls == 6;
     transferRows += row.op == "transfer" && row.calls > 0;
+    if (row.op == "transfer") // every transfer here is one 1x1x16x16 f32 plane or a kernel
+      CHECK((row.bytes == 16 * 16 * 4 || row.bytes == 3 * 3 * 4 || row.bytes == 4));
+    moved += row.bytes * static_cast<size_t>(row.calls);
   }
   CHECK(fallbackRows == 3);
   CHECK(transferRows > 0);
+  // What `podm run --profile` reports under the table.
+  CHECK(mixed.trace().bytesMoved() == moved);
+  CHECK(moved > 0);
+  CHECK(mixed.trace().table().find("moved between backends: ") != std::string::npos);
   CHECK(mixed.memory().backends.size() == 2);
 }
 

@@ -1,5 +1,6 @@
 // Shared by the autodiff tests: random values of an IR type, the real dot product in double, a
-// fake trainable network (a per-stage scalar weight), and providers for the rule checks.
+// fake trainable network (a per-stage scalar weight), providers for the rule checks, and the small
+// unrolled deblurring model the tape tests differentiate.
 #pragma once
 
 #include "engine/stdlib_prox_provider.h"
@@ -58,6 +59,18 @@ inline void avoidKinks(autodiff::Value& v, std::initializer_list<float> kinks, f
       if (std::fabs(x - k) < margin)
         x = x < k ? k - margin : k + margin;
   }
+}
+
+// Periodic deblurring with an l1 prior, unrolled for 4 stages of `solver` (proxgrad, fista,
+// relaxed, podm); `extra` is inserted before the stages block (relaxed and podm need d(x, a)).
+inline std::string unrolledModel(const std::string& solver, const std::string& extra) {
+  return "model t\ninput o : image\ninput k : kernel\nop K = conv(k, boundary = \"periodic\")\n"
+         "var x : image = o\n"
+         "f(x) = 0.5 * || K x - o ||^2\n"
+         "g(x) = 0.01 * l1(x)\n" +
+         extra + "stages 4 " + solver + " {\n  gamma = 0.9 / L(f)\n" +
+         (solver == "relaxed" ? "  mu = 0.5\n  A = identity\n" : "") +
+         (solver == "podm" ? "  mu = 0.5\n  c = 0.2\n  A = identity\n" : "") + "}\n";
 }
 
 // A trainable "network" for the tests: out = theta_l * x + 0.1 x^2, with one scalar weight per

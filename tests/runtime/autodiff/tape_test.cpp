@@ -122,16 +122,6 @@ double lossGradientError(const ir::Graph& g, const std::string& name,
 
 constexpr int64_t kH = 12, kW = 10;
 
-std::string unrolledModel(const std::string& solver, const std::string& extra) {
-  return "model t\ninput o : image\ninput k : kernel\nop K = conv(k, boundary = \"periodic\")\n"
-         "var x : image = o\n"
-         "f(x) = 0.5 * || K x - o ||^2\n"
-         "g(x) = 0.01 * l1(x)\n" +
-         extra + "stages 4 " + solver + " {\n  gamma = 0.9 / L(f)\n" +
-         (solver == "relaxed" ? "  mu = 0.5\n  A = identity\n" : "") +
-         (solver == "podm" ? "  mu = 0.5\n  c = 0.2\n  A = identity\n" : "") + "}\n";
-}
-
 } // namespace
 
 // Networks in the examples run as the fake network of gradcheck.h (no weight files needed).

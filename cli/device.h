@@ -1,0 +1,41 @@
+// `--device cpu|cuda|auto` for the verbs that run a graph: which backend runs it, the CPU as the
+// fallback for the nodes a GPU kernel does not cover, and the line that says what was used.
+#pragma once
+
+#include "runtime/backend.h"
+
+#include <memory>
+#include <string>
+
+namespace podm::cli {
+
+enum class DeviceKind { Cpu, Cuda, Auto };
+
+// false when VALUE is none of cpu, cuda, auto.
+bool parseDevice(const std::string& value, DeviceKind& kind);
+
+// The backends of one run. `cuda` fails (std::runtime_error saying why) when no GPU can be used;
+// `auto` then stays on the CPU and says why in note().
+class RunDevice {
+public:
+  explicit RunDevice(DeviceKind kind);
+  RunDevice(const RunDevice&) = delete;
+  RunDevice& operator=(const RunDevice&) = delete;
+  ~RunDevice();
+
+  Backend& primary() { return cuda_ ? *cuda_ : *cpu_; }
+  // The CPU, for the nodes the GPU has no kernel for; nullptr on the CPU.
+  Backend* fallback() { return cuda_ ? cpu_.get() : nullptr; }
+  bool onGpu() const { return cuda_ != nullptr; }
+  // "cpu" or "cuda"; what the summary line prints.
+  std::string name() const { return cuda_ ? "cuda" : "cpu"; }
+  // Why `auto` stayed on the CPU; empty otherwise.
+  const std::string& note() const { return note_; }
+
+private:
+  std::unique_ptr<Backend> cpu_;
+  std::unique_ptr<Backend> cuda_;
+  std::string note_;
+};
+
+} // namespace podm::cli
