@@ -27,6 +27,7 @@
 //   podm_bench_stage [--sizes 256,512,1024,2048] [--model PATH] [--profile-size N]
 #include "bench/hand_side.h"
 #include "bench/harness.h"
+#include "bench/stage_check.h"
 #include "engine/graph_build.h"
 #include "engine/model_loader.h"
 #include "engine/stdlib_prox_provider.h"
@@ -101,11 +102,6 @@ ir::Graph compileModel(const std::string& modelText, int stages, int64_t n) {
 
 // ---------------------------------------------------------------------------------------------
 // Hand side: raw FFTW and plain loops.
-
-struct StageLog {
-  float phi = 0, relChange = 0, optError = 0, checkBound = 0;
-  bool accepted = false;
-};
 
 class HandStage {
 public:
@@ -294,35 +290,6 @@ SizePlan planFor(int64_t n) {
   if (n <= 1024)
     return {n, 5, 7};
   return {n, 4, 5};
-}
-
-float maxAbsDiff(const float* a, const float* b, size_t count) {
-  float m = 0;
-  for (size_t i = 0; i < count; ++i)
-    m = std::max(m, std::fabs(a[i] - b[i]));
-  return m;
-}
-
-std::string branches(const std::vector<float>* podmBranch) {
-  std::string s;
-  if (podmBranch)
-    for (float b : *podmBranch)
-      s += b != 0 ? 'A' : 'F';
-  return s;
-}
-
-std::string branches(const std::vector<StageLog>& log) {
-  std::string s;
-  for (const StageLog& l : log)
-    s += l.accepted ? 'A' : 'F';
-  return s;
-}
-
-float monitorAt(const RunResult& r, const char* name, size_t stage) {
-  const std::vector<float>* v = r.monitors.find(name);
-  if (!v || v->size() <= stage)
-    throw std::runtime_error(std::string("podm did not record monitor ") + name);
-  return (*v)[stage];
 }
 
 struct Row {

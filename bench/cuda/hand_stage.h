@@ -4,6 +4,8 @@
 // rest of podm and only hand_stage.cu sees cuFFT.
 #pragma once
 
+#include "bench/stage_log.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -15,12 +17,6 @@ namespace podm::bench::gpu {
 // The model's constants (deblur_podm.podm's stages block and g).
 struct StageSettings {
   float mu = 0, c = 0, lambda = 0, gammaFactor = 0, stopBelow = 0;
-};
-
-// What one stage reports, as the model's monitors name it.
-struct StageLog {
-  float phi = 0, relChange = 0, optError = 0, checkBound = 0;
-  bool accepted = false;
 };
 
 class HandStageGpu {

@@ -22,6 +22,7 @@
 #include "bench/cuda/hand_stage.h"
 #include "bench/hand_side.h"
 #include "bench/harness.h"
+#include "bench/stage_check.h"
 #include "engine/stdlib_prox_provider.h"
 #include "runtime/backend_factory.h"
 #include "runtime/cpu/cpu_backend.h"
@@ -46,7 +47,6 @@
 
 using namespace podm;
 using bench::gpu::HandStageGpu;
-using bench::gpu::StageLog;
 
 namespace {
 
@@ -80,35 +80,6 @@ SizePlan planFor(int64_t n) {
   if (n <= 2048)
     return {n, 9, 11};
   return {n, 7, 9};
-}
-
-float maxAbsDiff(const float* a, const float* b, size_t count) {
-  float m = 0;
-  for (size_t i = 0; i < count; ++i)
-    m = std::max(m, std::fabs(a[i] - b[i]));
-  return m;
-}
-
-std::string branches(const std::vector<float>* podmBranch) {
-  std::string s;
-  if (podmBranch)
-    for (float b : *podmBranch)
-      s += b != 0 ? 'A' : 'F';
-  return s;
-}
-
-std::string branches(const std::vector<StageLog>& log) {
-  std::string s;
-  for (const StageLog& l : log)
-    s += l.accepted ? 'A' : 'F';
-  return s;
-}
-
-float monitorAt(const RunResult& r, const char* name, size_t stage) {
-  const std::vector<float>* v = r.monitors.find(name);
-  if (!v || v->size() <= stage)
-    throw std::runtime_error(std::string("podm did not record monitor ") + name);
-  return (*v)[stage];
 }
 
 float rel(float a, float b) {

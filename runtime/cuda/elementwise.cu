@@ -3,6 +3,7 @@
 // end map (function, operand classes) to an instantiation. The per-element math is the CPU
 // kernels' (runtime/elementwise_math.h).
 #include "runtime/cuda/cuda_kernels.h"
+#include "runtime/cuda/grid.cuh"
 #include "runtime/elementwise_math.h"
 
 #include <cuda_runtime.h>
@@ -15,16 +16,11 @@ namespace {
 constexpr int kBlock = 256;
 
 int gridFor(int64_t n) {
-  int64_t blocks = (n + kBlock - 1) / kBlock;
-  return static_cast<int>(blocks < 1 ? 1 : blocks > 4096 ? 4096 : blocks);
+  return grid::blocksFor(n, kBlock);
 }
 
-__device__ inline int64_t firstIndex() {
-  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ inline int64_t stride() {
-  return static_cast<int64_t>(gridDim.x) * blockDim.x;
-}
+using grid::firstIndex;
+using grid::stride;
 
 template <class F, class A, class B, class O, bool SA, bool SB>
 __global__ void binaryKernel(const A* a, const B* b, O* o, int64_t n) {

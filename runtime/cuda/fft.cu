@@ -10,6 +10,7 @@
 // and the Hermitian part of the self-paired columns (spectral_math.h's c2rInput, which makes the
 // result FFTW's for any input) into the one pass the copy costs anyway. Out-of-place R2C leaves its
 // input alone, so rfft2 reads its operand directly.
+#include "runtime/cuda/grid.cuh"
 #include "runtime/cuda/spectral_launch.h"
 #include "runtime/cuda/spectral_math.h"
 
@@ -32,16 +33,11 @@ constexpr int kBlocks = sp::kReduceBlocks;
 
 // Grid of a grid-stride elementwise pass (elementwise.cu's cap).
 int gridFor(int64_t n) {
-  int64_t blocks = (n + kBlock - 1) / kBlock;
-  return static_cast<int>(blocks < 1 ? 1 : blocks > 4096 ? 4096 : blocks);
+  return grid::blocksFor(n, kBlock);
 }
 
-__device__ inline int64_t firstIndex() {
-  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ inline int64_t stride() {
-  return static_cast<int64_t>(gridDim.x) * blockDim.x;
-}
+using grid::firstIndex;
+using grid::stride;
 
 // ---- cuFFT ----
 

@@ -10,6 +10,7 @@
 // on L1-resident registers. NVRTC-generated straight-line kernels were not measured: no GPU was
 // available when this was written, so there is no number to justify the extra machinery.
 #include "runtime/cuda/fused_math.h"
+#include "runtime/cuda/grid.cuh"
 
 #include <cuda_runtime.h>
 
@@ -20,8 +21,7 @@ constexpr int kBlock = 256;
 constexpr int kPartialBlocks = 512; // the grid of a program with reductions
 
 int gridFor(int64_t n) {
-  int64_t blocks = (n + kBlock - 1) / kBlock;
-  return static_cast<int>(blocks < 1 ? 1 : blocks > 4096 ? 4096 : blocks);
+  return grid::blocksFor(n, kBlock);
 }
 
 // The combined value of v over the block, returned to every thread. Starts with a barrier so a

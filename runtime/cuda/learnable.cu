@@ -3,6 +3,7 @@
 // spectrum of such filters with its gradient. One thread per output element (grid-stride) over
 // learnable_math.h's functions, except the filters' gradient: one block per filter tap, each
 // summing its pixels' terms in double and combining them in a fixed order (deterministic).
+#include "runtime/cuda/grid.cuh"
 #include "runtime/cuda/learnable_math.h"
 
 #include <cuda_runtime.h>
@@ -15,16 +16,11 @@ namespace {
 constexpr int kBlock = 256;
 
 int gridFor(int64_t n) {
-  int64_t blocks = (n + kBlock - 1) / kBlock;
-  return static_cast<int>(blocks < 1 ? 1 : blocks > 4096 ? 4096 : blocks);
+  return grid::blocksFor(n, kBlock);
 }
 
-__device__ inline int64_t firstIndex() {
-  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ inline int64_t stride() {
-  return static_cast<int64_t>(gridDim.x) * blockDim.x;
-}
+using grid::firstIndex;
+using grid::stride;
 
 const float* in(const LaunchArgs& x, int i) {
   return static_cast<const float*>(x.in[i]);

@@ -4,6 +4,7 @@
 // Each kernel is a grid-stride loop over one function of local_linop_math.h, which the host test
 // checks against the CPU numerics; the launch table at the end maps LocalLinop to a launch.
 #include "runtime/cuda/cuda_kernels.h"
+#include "runtime/cuda/grid.cuh"
 #include "runtime/cuda/local_linop_math.h"
 
 #include <cuda_runtime.h>
@@ -16,16 +17,11 @@ using namespace linop;
 constexpr int kBlock = 256;
 
 int gridFor(int64_t n) {
-  int64_t blocks = (n + kBlock - 1) / kBlock;
-  return static_cast<int>(blocks < 1 ? 1 : blocks > 4096 ? 4096 : blocks);
+  return grid::blocksFor(n, kBlock);
 }
 
-__device__ inline int64_t firstIndex() {
-  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ inline int64_t stride() {
-  return static_cast<int64_t>(gridDim.x) * blockDim.x;
-}
+using grid::firstIndex;
+using grid::stride;
 
 template <class Shape>
 const Shape& shapeOf(const LaunchArgs& args) {

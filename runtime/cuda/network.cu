@@ -3,6 +3,7 @@
 // input concatenation and the residual output. One thread per output element, grid-stride loops
 // capped like elementwise.cu's; the math is network_math.h's, which the host tests run.
 #include "runtime/cuda/cuda_kernels.h"
+#include "runtime/cuda/grid.cuh"
 #include "runtime/cuda/network_launch.h"
 #include "runtime/cuda/network_math.h"
 
@@ -14,16 +15,11 @@ namespace {
 constexpr int kBlock = 256;
 
 int gridFor(int64_t n) {
-  int64_t blocks = (n + kBlock - 1) / kBlock;
-  return static_cast<int>(blocks < 1 ? 1 : blocks > 4096 ? 4096 : blocks);
+  return grid::blocksFor(n, kBlock);
 }
 
-__device__ inline int64_t firstIndex() {
-  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ inline int64_t stride() {
-  return static_cast<int64_t>(gridDim.x) * blockDim.x;
-}
+using grid::firstIndex;
+using grid::stride;
 
 __global__ void biasActivationKernel(float* data, const float* bias, int64_t n, int64_t channels,
                                      int64_t plane, int act, float alpha) {

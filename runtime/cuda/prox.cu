@@ -9,6 +9,7 @@
 //  - tv_iso, tv_aniso (with the box): FGP on all planes at once, one kernel per phase of an
 //    iteration (primal, dual step with its reductions, the per-plane restart / stopping decision),
 //    each plane stopping on its own when the CPU's would.
+#include "runtime/cuda/grid.cuh"
 #include "runtime/cuda/prox_launch.h"
 #include "runtime/prox_math.h"
 #include "runtime/run_scope.h"
@@ -24,16 +25,11 @@ namespace {
 constexpr int kBlock = 256;
 
 int gridFor(int64_t n) {
-  int64_t blocks = (n + kBlock - 1) / kBlock;
-  return static_cast<int>(blocks < 1 ? 1 : blocks > 4096 ? 4096 : blocks);
+  return grid::blocksFor(n, kBlock);
 }
 
-__device__ inline int64_t firstIndex() {
-  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ inline int64_t stride() {
-  return static_cast<int64_t>(gridDim.x) * blockDim.x;
-}
+using grid::firstIndex;
+using grid::stride;
 
 // An argument as a kernel reads it: a run-time operand from device memory, else the constant.
 struct DeviceArg {

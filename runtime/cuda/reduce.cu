@@ -41,10 +41,11 @@ struct Plus {
     return a + b;
   }
 };
+// The CPU kernels' `m = v > m ? v : m`: a NaN term never replaces the running maximum.
 struct Maximum {
   template <class T>
   __device__ T operator()(T a, T b) const {
-    return a > b ? a : b;
+    return b > a ? b : a;
   }
 };
 

@@ -2,6 +2,7 @@
 // adjoint) and the DCT filter bank with its adjoint. One thread per output element, grid-stride
 // loops; the arithmetic is transform_math.h's, which the host tests check against numerics/. The
 // DCT itself is two cuBLAS products (transform_kernels.cpp) and has no kernel here.
+#include "runtime/cuda/grid.cuh"
 #include "runtime/cuda/transform_math.h"
 
 #include <cuda_runtime.h>
@@ -12,16 +13,11 @@ namespace {
 constexpr int kBlock = 256;
 
 int gridFor(int64_t n) {
-  int64_t blocks = (n + kBlock - 1) / kBlock;
-  return static_cast<int>(blocks < 1 ? 1 : blocks > 4096 ? 4096 : blocks);
+  return grid::blocksFor(n, kBlock);
 }
 
-__device__ inline int64_t firstIndex() {
-  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ inline int64_t stride() {
-  return static_cast<int64_t>(gridDim.x) * blockDim.x;
-}
+using grid::firstIndex;
+using grid::stride;
 
 // `lines` rows of inW floats to rows of outW floats.
 __global__ void widthPassKernel(const float* in, float* out, int64_t lines, int64_t inW,

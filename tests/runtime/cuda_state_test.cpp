@@ -3,6 +3,7 @@
 // tests run without a GPU. They pin who owns a node's buffers and when they are freed.
 #include "ir/builder.h"
 #include "runtime/cuda/cuda_backend.h"
+#include "tests/runtime/recording_memory.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -16,46 +17,7 @@ using ir::ValueId;
 
 namespace {
 
-// Host memory behind the Backend interface, remembering what is still allocated.
-class RecordingMemory final : public Backend {
-public:
-  std::map<void*, size_t> live;
-  int frees = 0;
-
-  ~RecordingMemory() override {
-    for (auto& [p, bytes] : live)
-      std::free(p);
-  }
-  std::string name() const override { return "recording"; }
-  bool supports(const ir::Graph&, ValueId) const override { return false; }
-  std::string unsupportedReason(const ir::Graph&, ValueId) const override { return "memory only"; }
-  std::unique_ptr<BackendProgram> prepare(const ir::Graph&, std::span<const ValueId>,
-                                          const PrepareContext&) override {
-    return nullptr;
-  }
-  void execute(BackendProgram&, size_t, const KernelIO&) override {}
-  bool hostAddressable() const override { return true; }
-  DevicePtr allocate(size_t bytes) override {
-    void* p = std::malloc(bytes == 0 ? 1 : bytes);
-    live[p] = bytes;
-    return DevicePtr{p};
-  }
-  void deallocate(DevicePtr p) override {
-    REQUIRE(live.count(p.raw) == 1);
-    live.erase(p.raw);
-    std::free(p.raw);
-    ++frees;
-  }
-  void upload(DevicePtr dst, const void* src, size_t bytes) override {
-    std::memcpy(dst.raw, src, bytes);
-  }
-  void download(void* dst, DevicePtr src, size_t bytes) override {
-    std::memcpy(dst, src.raw, bytes);
-  }
-  void copy(DevicePtr dst, DevicePtr src, size_t bytes) override {
-    std::memcpy(dst.raw, src.raw, bytes);
-  }
-};
+using testing::RecordingMemory;
 
 struct StateGraph {
   ir::Graph g{"cuda_state"};

@@ -6,6 +6,7 @@
 #include "ir/builder.h"
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/network_provider.h"
+#include "tests/runtime/recording_memory.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -20,44 +21,7 @@ using ir::ValueId;
 
 namespace {
 
-// Host memory behind the Backend interface, remembering what is still allocated.
-class RecordingMemory final : public Backend {
-public:
-  std::map<void*, size_t> live;
-
-  ~RecordingMemory() override {
-    for (auto& [p, bytes] : live)
-      std::free(p);
-  }
-  std::string name() const override { return "recording"; }
-  bool supports(const ir::Graph&, ValueId) const override { return false; }
-  std::string unsupportedReason(const ir::Graph&, ValueId) const override { return "memory only"; }
-  std::unique_ptr<BackendProgram> prepare(const ir::Graph&, std::span<const ValueId>,
-                                          const PrepareContext&) override {
-    return nullptr;
-  }
-  void execute(BackendProgram&, size_t, const KernelIO&) override {}
-  bool hostAddressable() const override { return true; }
-  DevicePtr allocate(size_t bytes) override {
-    void* p = std::malloc(bytes == 0 ? 1 : bytes);
-    live[p] = bytes;
-    return DevicePtr{p};
-  }
-  void deallocate(DevicePtr p) override {
-    REQUIRE(live.count(p.raw) == 1);
-    live.erase(p.raw);
-    std::free(p.raw);
-  }
-  void upload(DevicePtr dst, const void* src, size_t bytes) override {
-    std::memcpy(dst.raw, src, bytes);
-  }
-  void download(void* dst, DevicePtr src, size_t bytes) override {
-    std::memcpy(dst, src.raw, bytes);
-  }
-  void copy(DevicePtr dst, DevicePtr src, size_t bytes) override {
-    std::memcpy(dst.raw, src.raw, bytes);
-  }
-};
+using testing::RecordingMemory;
 
 // conv 1->2 (3x3, ReLU), conv 2->1 (3x3), residual: weights 18 + 2 and 18 + 1 floats.
 struct Weights {

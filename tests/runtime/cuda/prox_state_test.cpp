@@ -8,6 +8,7 @@
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/cuda/prox_launch.h"
 #include "runtime/prox_provider.h"
+#include "tests/runtime/recording_memory.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -23,44 +24,7 @@ using ir::ValueId;
 
 namespace {
 
-// Host memory behind the Backend interface, remembering what is still allocated.
-class RecordingMemory final : public Backend {
-public:
-  std::map<void*, size_t> live;
-
-  ~RecordingMemory() override {
-    for (auto& [p, bytes] : live)
-      std::free(p);
-  }
-  std::string name() const override { return "recording"; }
-  bool supports(const ir::Graph&, ValueId) const override { return false; }
-  std::string unsupportedReason(const ir::Graph&, ValueId) const override { return "memory only"; }
-  std::unique_ptr<BackendProgram> prepare(const ir::Graph&, std::span<const ValueId>,
-                                          const PrepareContext&) override {
-    return nullptr;
-  }
-  void execute(BackendProgram&, size_t, const KernelIO&) override {}
-  bool hostAddressable() const override { return true; }
-  DevicePtr allocate(size_t bytes) override {
-    void* p = std::malloc(bytes == 0 ? 1 : bytes);
-    live[p] = bytes;
-    return DevicePtr{p};
-  }
-  void deallocate(DevicePtr p) override {
-    REQUIRE(live.count(p.raw) == 1);
-    live.erase(p.raw);
-    std::free(p.raw);
-  }
-  void upload(DevicePtr dst, const void* src, size_t bytes) override {
-    std::memcpy(dst.raw, src, bytes);
-  }
-  void download(void* dst, DevicePtr src, size_t bytes) override {
-    std::memcpy(dst, src.raw, bytes);
-  }
-  void copy(DevicePtr dst, DevicePtr src, size_t bytes) override {
-    std::memcpy(dst.raw, src.raw, bytes);
-  }
-};
+using testing::RecordingMemory;
 
 class Identity final : public ProxOperator {
 public:
