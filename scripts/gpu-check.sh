@@ -5,10 +5,19 @@
 # devices and compare them per stage, time them, and print a short summary. From a clean clone it
 # is meant to finish in under 8 minutes there. Output: build-gpu/, out-gpu/ (and $OUT when set).
 #
-#   scripts/gpu-check.sh            # everything
+#   scripts/gpu-check.sh                          # build here (needs podm's Debian packages)
+#   scripts/gpu-check.sh --pack gpu-pack.tar.xz   # run what scripts/gpu-pack.sh built elsewhere
 #   PODM_GPU_ARCH=90 scripts/gpu-check.sh
+#
+# The lent GPU machines reach no package mirror and have none of podm's Debian libraries, so there
+# the check runs from a pack: `scripts/gpu-pack.sh` on a CPU machine with nvcc, carry
+# gpu-pack.tar.xz (git ignores it), then `--pack`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+pack=""
+if [ "${1:-}" = "--pack" ]; then
+  pack="${2:?--pack needs the gpu-pack.tar.xz that scripts/gpu-pack.sh made}"
+fi
 arch="${PODM_GPU_ARCH:-90}"
 jobs="$(nproc)"
 out=out-gpu
@@ -25,26 +34,48 @@ if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then
 fi
 note "device: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | head -1)"
 
-# Packages: the install list when apt can reach its mirrors; a machine without a network must
-# have them already (the build below then says what is missing).
-scripts/deps.sh >/dev/null 2>&1 || echo "gpu-check: scripts/deps.sh could not install (offline?)"
+if [ -n "$pack" ]; then
+  unpacked=/tmp/podm-gpu-pack
+  rm -rf "$unpacked" && mkdir -p "$unpacked" && tar -C "$unpacked" -xJf "$pack" ||
+    { fail "unpack $pack"; exit 1; }
+  bin="$unpacked/bin"
+  export LD_LIBRARY_PATH="$unpacked/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+  # cuDNN: the toolkit's when it has one, else the Python package's (nvidia-cudnn-cu13).
+  if ! ldconfig -p | grep -q libcudnn.so.9 && [ ! -e /usr/local/cuda/lib64/libcudnn.so.9 ]; then
+    cudnn=$(python3 -c "import nvidia.cudnn, os; print(os.path.join(nvidia.cudnn.__path__[0], 'lib'))" 2>/dev/null)
+    [ -n "$cudnn" ] && export LD_LIBRARY_PATH="$cudnn:$LD_LIBRARY_PATH"
+  fi
+  # The tests and benchmarks read model files through the source path they were built in.
+  src=$(cat "$unpacked/SOURCE_DIR" 2>/dev/null || true)
+  if [ -n "$src" ] && [ ! -e "$src" ]; then mkdir -p "$(dirname "$src")" && ln -s "$PWD" "$src"; fi
+  note "pack: $(cut -c1-10 "$unpacked/COMMIT") (this tree: $(git rev-parse --short=10 HEAD 2>/dev/null || echo unknown))"
+  missing=$(for e in "$bin"/*; do ldd "$e" | grep "not found"; done | sort -u)
+  [ -n "$missing" ] && { echo "$missing"; fail "pack: libraries not found"; exit 1; }
+else
+  # Packages: the install list when apt can reach its mirrors; a machine without a network must
+  # have them already (the build below then says what is missing).
+  scripts/deps.sh >/dev/null 2>&1 || echo "gpu-check: scripts/deps.sh could not install (offline?)"
 
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DPODM_ENABLE_CUDA=ON \
-  -DCMAKE_CUDA_ARCHITECTURES="$arch" -DPODM_BUILD_PYTHON=OFF >"$out/configure.log" 2>&1 ||
-  { cat "$out/configure.log"; fail "configure"; exit 1; }
-grep -q "PODM_CUDA:INTERNAL=ON\|the CUDA backend is skipped" build-gpu/CMakeCache.txt "$out/configure.log"
-if grep -q "the CUDA backend is skipped" "$out/configure.log"; then
-  grep "CUDA backend is skipped" "$out/configure.log"
-  fail "configure: no CUDA backend"
-  exit 1
+  cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DPODM_ENABLE_CUDA=ON \
+    -DCMAKE_CUDA_ARCHITECTURES="$arch" -DPODM_BUILD_PYTHON=OFF >"$out/configure.log" 2>&1 ||
+    { cat "$out/configure.log"; fail "configure"; exit 1; }
+  grep -q "PODM_CUDA:INTERNAL=ON\|the CUDA backend is skipped" build-gpu/CMakeCache.txt "$out/configure.log"
+  if grep -q "the CUDA backend is skipped" "$out/configure.log"; then
+    grep "CUDA backend is skipped" "$out/configure.log"
+    fail "configure: no CUDA backend"
+    exit 1
+  fi
+  cmake --build build-gpu -j"$jobs" --target podm podm_runtime_tests >"$out/build.log" 2>&1 ||
+    { tail -40 "$out/build.log"; fail "build"; exit 1; }
+  note "build: $(($(date +%s) - start)) s after start"
+  bin=""
 fi
-cmake --build build-gpu -j"$jobs" --target podm podm_runtime_tests >"$out/build.log" 2>&1 ||
-  { tail -40 "$out/build.log"; fail "build"; exit 1; }
-note "build: $(($(date +%s) - start)) s after start"
+runtime_tests="${bin:-build-gpu/tests/runtime}/podm_runtime_tests"
+autodiff_tests="${bin:-build-gpu/tests/runtime/autodiff}/podm_autodiff_tests"
+benches="${bin:-build-gpu/bench}"
 
 # The CUDA tests and the consistency table (every op, CUDA against the CPU).
-if (cd build-gpu/tests/runtime && ./podm_runtime_tests --no-intro=true -tc="*cuda*,*consistency*" \
-  >"../../../$out/runtime_tests.log" 2>&1); then
+if "$runtime_tests" --no-intro=true -tc="*cuda*,*consistency*" >"$out/runtime_tests.log" 2>&1; then
   note "runtime tests (cuda, consistency): pass"
 else
   tail -60 "$out/runtime_tests.log"
@@ -54,7 +85,7 @@ grep -i "ran natively\|fell back\|cuda" "$out/runtime_tests.log" | tail -20
 
 # The examples on both devices, on data podm makes itself: the results and every stage's
 # monitors must agree to 1e-4 (relative).
-podm=build-gpu/cli/podm
+podm="${bin:-build-gpu/cli}/podm"
 "$podm" degrade --synthetic scene --size 512x512 -o "$out/gt.png" >/dev/null
 "$podm" degrade "$out/gt.png" --blur gaussian:9:2 --noise 2 --seed 1 -o "$out/blurred.png" \
   --kernel-out "$out/kernel.txt" >/dev/null
@@ -103,10 +134,9 @@ fi
 # Autodiff on CUDA: the gradient-check table's rules and the tape through unrolled stages, every
 # forward op on the GPU, against the CPU (1e-4 relative); then the GPU benchmarks against
 # hand-written cuFFT and cuDNN code in the same run (ratios, never a pass/fail on time).
-if cmake --build build-gpu -j"$jobs" --target podm_autodiff_tests podm_bench_gpu_stage \
-  podm_bench_gpu_nn >"$out/build_gpu_extra.log" 2>&1; then
-  if (cd build-gpu/tests/runtime/autodiff && ./podm_autodiff_tests --no-intro=true \
-    >"../../../../$out/autodiff_tests.log" 2>&1); then
+if [ -n "$pack" ] || cmake --build build-gpu -j"$jobs" --target podm_autodiff_tests \
+  podm_bench_gpu_stage podm_bench_gpu_nn >"$out/build_gpu_extra.log" 2>&1; then
+  if "$autodiff_tests" --no-intro=true >"$out/autodiff_tests.log" 2>&1; then
     if grep -q "cuda autodiff checks skipped" "$out/autodiff_tests.log"; then
       fail "autodiff on cuda: skipped ($(grep -o 'skipped: .*' "$out/autodiff_tests.log" | head -1))"
     elif ! grep -q "rule checks ran natively on cuda" "$out/autodiff_tests.log"; then
@@ -120,7 +150,7 @@ if cmake --build build-gpu -j"$jobs" --target podm_autodiff_tests podm_bench_gpu
   fi
   grep "ran natively on cuda" "$out/autodiff_tests.log" | cut -c1-400
   for bench in gpu_stage gpu_nn; do
-    if timeout 300 "build-gpu/bench/podm_bench_$bench" >"$out/bench_$bench.log" 2>&1; then
+    if timeout 300 "$benches/podm_bench_$bench" >"$out/bench_$bench.log" 2>&1; then
       note "$(grep "podm_bench_$bench summary" "$out/bench_$bench.log" || echo "podm_bench_$bench: no summary line")"
     else
       tail -20 "$out/bench_$bench.log"
