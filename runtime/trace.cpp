@@ -34,18 +34,14 @@ void printRows(std::ostream& out, std::vector<TraceRow> rows, size_t maxRows, do
 }
 
 // The traffic between backends under a table (host <-> device on a GPU), when there was any.
-void printTransfers(std::ostream& out, std::span<const TraceRow> rows) {
+void printTransfers(std::ostream& out, const Trace& trace) {
   int64_t transfers = 0;
-  size_t bytes = 0;
-  for (const TraceRow& r : rows)
-    if (r.op == "transfer") {
-      transfers += r.calls;
-      bytes += r.bytes * static_cast<size_t>(r.calls);
-    }
+  for (const TraceRow& r : trace.rows())
+    transfers += r.bytes > 0 ? r.calls : 0;
   if (transfers > 0) {
     char line[96];
     std::snprintf(line, sizeof line, "moved between backends: %.3f MB in %lld transfers\n",
-                  static_cast<double>(bytes) / 1e6, static_cast<long long>(transfers));
+                  static_cast<double>(trace.bytesMoved()) / 1e6, static_cast<long long>(transfers));
     out << line;
   }
 }
@@ -81,7 +77,7 @@ double Trace::totalSeconds() const {
 
 void Trace::print(std::ostream& out, size_t maxRows) const {
   printRows(out, rows_, maxRows, totalSeconds(), "node");
-  printTransfers(out, rows_);
+  printTransfers(out, *this);
 }
 
 void Trace::printByOp(std::ostream& out) const {
@@ -100,7 +96,7 @@ void Trace::printByOp(std::ostream& out) const {
   for (auto& [key, r] : byOp)
     rows.push_back(r);
   printRows(out, rows, SIZE_MAX, totalSeconds(), "op");
-  printTransfers(out, rows_);
+  printTransfers(out, *this);
 }
 
 std::string Trace::table() const {
