@@ -6,7 +6,7 @@
 # runs bench/models/peer_{tv,l1}_admm.podm with the fewest stages (from a fixed list) whose result
 # has an objective at or below ProxImaL's, both objectives by the same evaluator
 # (proximal_admm.py's `objective`). Times: ProxImaL's solve() alone; podm's whole `podm run`
-# process (start-up, reading the inputs, compiling, running, writing x), median of 5.
+# process (start-up, reading the inputs, compiling, running, writing x), median of 11.
 #   bench/peer_admm_bench.sh PROXIMAL_DIR
 # PROXIMAL_DIR is a checkout of github comp-imaging/ProxImaL, kept outside this repository; it
 # needs Debian's python3-numpy, python3-scipy and python3-numexpr. OpenCV, which ProxImaL's image
@@ -59,15 +59,19 @@ for problem in "tv 2e-3 10 20 25 30 35 40 50 60 80" "l1 1e-3 2 3 4 5 6 8 10 15 2
     echo "$prior: podm did not reach ProxImaL's objective $peerObjective within $stages stages"
     continue
   fi
-  times=()
-  for _ in 1 2 3 4 5; do
-    /usr/bin/time -f "%e" -o t.txt "$podm" run m.podm --input o=b.npy --input k=k.npy -o x.npy \
-      >/dev/null 2>&1
-    times+=("$(cat t.txt)")
-  done
-  median=$(printf '%s\n' "${times[@]}" | sort -g | sed -n 3p)
+  # Wall time of the whole process by a monotonic clock (GNU time rounds to 10 ms), median of 11.
+  median=$("$py" - "$podm" run m.podm --input o=b.npy --input k=k.npy -o x.npy <<'PY'
+import statistics, subprocess, sys, time
+times = []
+for _ in range(11):
+    start = time.perf_counter()
+    subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    times.append(time.perf_counter() - start)
+print(f"{statistics.median(times):.4f}")
+PY
+  )
   awk -v p="$prior" -v s="$found" -v o="$obj" -v po="$peerObjective" -v t="$median" \
     -v pt="$peerSeconds" 'BEGIN {
-      printf "%s: ProxImaL ADMM 100 it %.2f s, objective %s; podm ADMM %d stages, objective %s, whole process %.3f s: %.0fx\n",
+      printf "%s: ProxImaL ADMM 100 it %.2f s, objective %s; podm ADMM %d stages, objective %s, whole process %.4f s: %.0fx\n",
              p, pt, po, s, o, t, pt / t }'
 done

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 arch="${PODM_GPU_ARCH:-90}"
-targets=(podm podm_runtime_tests podm_autodiff_tests podm_bench_gpu_stage podm_bench_gpu_nn)
+targets=(podm podm-hdf5-reader podm_runtime_tests podm_autodiff_tests podm_bench_gpu_stage podm_bench_gpu_nn)
 
 scripts/deps.sh
 cmake -S . -B build-gpu-pack -DCMAKE_BUILD_TYPE=Release -DPODM_ENABLE_CUDA=ON \
@@ -23,7 +23,7 @@ cmake --build build-gpu-pack -j"$(nproc)" --target "${targets[@]}"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib"
-cp build-gpu-pack/cli/podm build-gpu-pack/cli/libpodm_cuda.so "$stage/bin/"
+cp build-gpu-pack/cli/podm build-gpu-pack/cli/podm-hdf5-reader build-gpu-pack/cli/libpodm_cuda.so "$stage/bin/"
 cp build-gpu-pack/tests/runtime/podm_runtime_tests \
   build-gpu-pack/tests/runtime/autodiff/podm_autodiff_tests \
   build-gpu-pack/bench/podm_bench_gpu_stage build-gpu-pack/bench/podm_bench_gpu_nn "$stage/bin/"

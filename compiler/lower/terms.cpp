@@ -178,9 +178,29 @@ ir::ValueId Context::impulse() {
 ir::ValueId Context::normalSpectrum() {
   // N is circulant: its eigenvalues are the DFT of its response to a unit impulse at the origin
   // (real, since N is symmetric). Built from loop-invariant nodes, so hoisting moves it to Pre.
-  if (!normalSpec_)
+  if (normalSpec_)
+    return *normalSpec_;
+  // N = sum 2w A'A with every A circulant and shape-keeping: the eigenvalues are sum 2w |A^|^2,
+  // A^ the DFT of A's impulse response — one A and one transform per term instead of A, A' and a
+  // transform of N(delta) (the response and its spectrum are shared with phi's Parseval form).
+  ir::ValueId sum;
+  for (const LsqTerm& t : f) {
+    ir::ValueId response = apply(t.op, impulse());
+    if (!t.op.allCirculant() || graph.type(response) != varType) {
+      sum = {};
+      break;
+    }
+    ir::ValueId power = b.op(Op::Abs2, {b.op(Op::Rfft2, {response})});
+    ir::ValueId gi = scaled(power, mul(Scalar::constant(2), t.weight));
+    sum = sum ? b.op(Op::Add, {sum, gi}) : gi;
+  }
+  if (sum) {
+    graph.mutableNode(sum).label = "spectrum of N";
+    normalSpec_ = sum;
+  } else {
     normalSpec_ =
         b.op(Op::Real, {b.op(Op::Rfft2, {normalOp(impulse(), "N(delta)")})}, {}, "spectrum of N");
+  }
   return *normalSpec_;
 }
 

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <sys/stat.h>
 #include <vector>
@@ -88,11 +89,21 @@ std::string readFileBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw IoError(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  // Sized by stat and read in one call (a stream copy grew and copied a 1 MB file four times);
+  // a file that grew since the stat is read on in chunks, under the same limit.
+  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<size_t>(in.gcount()));
+  char chunk[65536];
+  while (in && (in.read(chunk, sizeof chunk), in.gcount() > 0)) {
+    bytes.append(chunk, static_cast<size_t>(in.gcount()));
+    if (bytes.size() > static_cast<size_t>(kMaxFileBytes))
+      throw IoError(path + ": file is too large (limit " + std::to_string(kMaxFileBytes) +
+                    " bytes)");
+  }
   if (in.bad())
     throw IoError(path + ": read error");
-  return std::move(ss).str();
+  return bytes;
 }
 
 FileFormat sniffFormat(const std::string& path) {
@@ -126,6 +137,12 @@ FileFormat formatFromExtension(const std::string& path) {
 void requireFinite(const Tensor& image, const std::string& name) {
   const Shape& s = image.shape();
   const float* d = image.data();
+  // One branch-free pass (it vectorizes) decides; only a bad file pays for the located search.
+  int64_t notFinite = 0;
+  for (int64_t i = 0, n = image.numel(); i < n; ++i)
+    notFinite += !(std::fabs(d[i]) <= std::numeric_limits<float>::max());
+  if (notFinite == 0)
+    return;
   int64_t nans = 0, infs = 0, row = -1, col = 0, ch = 0;
   // In reading order (row, column, channel), as a user sees the file, not the planar storage.
   for (int64_t n = 0; n < s.n; ++n)
@@ -358,6 +375,14 @@ Tensor decodeNpy(const uint8_t* b, size_t n, const std::string& name, ImageInfo*
   Tensor t(Shape{1, c, h, w});
   float* d = t.data();
   const uint8_t* src = b + dataStart;
+  info->format = FileFormat::Npy;
+  info->bitDepth = itemBytes * 8;
+  info->storedChannels = static_cast<int>(c);
+  info->floatSamples = true;
+  if (kind == "f4" && !swap && c == 1) { // what podm and numpy write: the bytes are the plane
+    std::memcpy(d, src, need);
+    return t;
+  }
   for (int64_t i = 0; i < h * w * c; ++i) {
     uint8_t item[8];
     std::memcpy(item, src + i * itemBytes, itemBytes);
@@ -380,10 +405,6 @@ Tensor decodeNpy(const uint8_t* b, size_t n, const std::string& name, ImageInfo*
     int64_t pix = i / c, ch = i % c; // HxWxC interleaved -> planar
     d[ch * h * w + pix] = static_cast<float>(v);
   }
-  info->format = FileFormat::Npy;
-  info->bitDepth = itemBytes * 8;
-  info->storedChannels = static_cast<int>(c);
-  info->floatSamples = true;
   return t;
 }
 

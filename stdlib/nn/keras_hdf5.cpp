@@ -1,7 +1,8 @@
-// Keras 2 HDF5 import through the HDF5 C library; see keras_hdf5.h. HDF5 validates the file's
-// structure and returns errors on corruption; this file checks everything it asks HDF5 to
-// allocate (string sizes, element counts, dataset sizes against their storage) and converts every
-// failure into a WeightsError that names the file and the object.
+// Keras 2 HDF5 import through the HDF5 C library; see keras_hdf5.h. Built only into the reader
+// program podm-hdf5-reader (hdf5_reader_main.cpp): podm itself never links libhdf5. HDF5 validates
+// the file's structure and returns errors on corruption; this file checks everything it asks HDF5
+// to allocate (string sizes, element counts, dataset sizes against their storage) and converts
+// every failure into a WeightsError that names the file and the object.
 #include "stdlib/nn/keras_hdf5.h"
 
 #include "stdlib/nn/json.h"
@@ -293,14 +294,6 @@ std::string suffixOf(const std::string& weightName) {
 }
 
 } // namespace
-
-bool isHdf5File(const std::string& path) {
-  static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-  std::ifstream f(path, std::ios::binary);
-  unsigned char head[8] = {};
-  f.read(reinterpret_cast<char*>(head), 8);
-  return f && std::memcmp(head, sig, 8) == 0;
-}
 
 KerasModel readKerasHdf5InProcess(const std::string& path) {
   uint64_t fileBytes = fileSize(path);

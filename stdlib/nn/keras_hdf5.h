@@ -5,8 +5,8 @@
 // Files are treated as hostile: HDF5's error printing is off, its errors become WeightsError,
 // and every dataset's size is checked before anything is allocated for it. Because libhdf5 1.10
 // itself is not memory-safe on every corrupt file (fuzzing found a use-after-free in H5Aopen),
-// both readers run libhdf5 in a forked child process and decode its result defensively
-// (hdf5_isolation.cpp); a crash there is reported as a WeightsError.
+// libhdf5 runs only in the reader program podm-hdf5-reader, whose result podm decodes
+// defensively (hdf5_isolation.cpp); a crash there is reported as a WeightsError.
 #pragma once
 
 #include "stdlib/nn/network.h"

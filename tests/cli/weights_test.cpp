@@ -65,3 +65,11 @@ TEST_CASE("podm weights inspect shows a Keras file's architecture (shared data)"
   CHECK(r.out.find("6: conv 64->64 k3 d4") != std::string::npos);
   CHECK(r.out.find("conv6.weight  F32    [1, 64, 3, 3]") != std::string::npos);
 }
+
+TEST_CASE("podm does not load libhdf5: Keras files are read by the podm-hdf5-reader program") {
+  // What ldd prints: the libraries the dynamic loader maps when podm starts.
+  Run loaded = runPodmWithEnv("LD_TRACE_LOADED_OBJECTS=1", "");
+  REQUIRE(loaded.out.find("libstdc++") != std::string::npos);
+  CHECK(loaded.out.find("hdf5") == std::string::npos);
+  CHECK(loaded.out.find("libcurl") == std::string::npos);
+}
