@@ -31,7 +31,7 @@ struct KerasRead {
   std::optional<KerasModel> model;
   std::string error;
 };
-// Reads all `paths` in one isolated child process (a fork per file cost tens of milliseconds
+// Reads all `paths` in one reader process (a process per file cost tens of milliseconds
 // each on a run with 25 denoisers). Errors are reported per file, not thrown.
 std::vector<KerasRead> readKerasHdf5All(const std::vector<std::string>& paths);
 // `spec` bound to the weights of a Keras file already read from `path`, after checking that the

@@ -1,5 +1,5 @@
-// Internal to stdlib/nn: the HDF5 readers proper, which run inside a child process
-// (hdf5_isolation.cpp) because libhdf5 1.10 is not memory-safe on corrupt files.
+// Internal to stdlib/nn: the HDF5 readers proper, which run only in podm-hdf5-reader
+// (hdf5_reader_main.cpp) because libhdf5 1.10 is not memory-safe on corrupt files.
 #pragma once
 
 #include "stdlib/nn/keras_hdf5.h"
