@@ -28,6 +28,7 @@ public:
   explicit StdlibNetworkProvider(std::filesystem::path baseDir, bool bf16 = false)
       : baseDir_(std::move(baseDir)), bf16_(bf16) {}
   std::unique_ptr<NetworkOperator> make(const NetworkDesc& desc) const override;
+  bool describesLayers() const override { return true; } // networks bound from weight files
 
   // What the networks it made hold, for `--profile`.
   struct Footprint {

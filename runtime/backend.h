@@ -64,10 +64,13 @@ public:
   virtual std::string name() const = 0;
 
   // Whether this backend has a kernel for node `v` (its op with these operand types and
-  // attributes). Nodes whose op has trait::NoKernel are never asked.
-  virtual bool supports(const ir::Graph& g, ir::ValueId v) const = 0;
+  // attributes). Nodes whose op has trait::NoKernel are never asked. `context` holds the
+  // providers prepare() will be given: a node bound through them (a user's prox plugin, a network
+  // that cannot describe its layers) may be supported by one backend and not by another.
+  virtual bool supports(const ir::Graph& g, ir::ValueId v, const PrepareContext& context) const = 0;
   // Why not, for the executor's fallback note ("no kernel for haar"); empty when supported.
-  virtual std::string unsupportedReason(const ir::Graph& g, ir::ValueId v) const = 0;
+  virtual std::string unsupportedReason(const ir::Graph& g, ir::ValueId v,
+                                        const PrepareContext& context) const = 0;
 
   // Prepares kernels for `nodes` (each supported), in this order. execute() later receives the
   // index into `nodes`.

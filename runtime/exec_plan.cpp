@@ -15,6 +15,7 @@ constexpr uint8_t kNoBackend = 255;
 struct PlanBuilder {
   const ir::Graph& g;
   std::span<Backend* const> backends;
+  const PrepareContext& context;
   ExecPlan plan;
   std::vector<uint8_t> home;
   std::vector<std::array<bool, kMaxBackends>> consumers;
@@ -52,20 +53,20 @@ struct PlanBuilder {
         continue;
       }
       const ir::ValueId v{i};
-      if (backends[0]->supports(g, v)) {
+      if (backends[0]->supports(g, v, context)) {
         home[i] = 0;
         continue;
       }
-      if (backends.size() > 1 && backends[1]->supports(g, v)) {
+      if (backends.size() > 1 && backends[1]->supports(g, v, context)) {
         home[i] = 1;
         plan.notes.push_back(ir::describeNode(i, n.op, n.label) + " runs on " +
                              backends[1]->name() + ": " + backends[0]->name() + " " +
-                             backends[0]->unsupportedReason(g, v));
+                             backends[0]->unsupportedReason(g, v, context));
         continue;
       }
       std::string why;
       for (Backend* b : backends)
-        why += (why.empty() ? "" : "; ") + b->name() + ": " + b->unsupportedReason(g, v);
+        why += (why.empty() ? "" : "; ") + b->name() + ": " + b->unsupportedReason(g, v, context);
       throw std::runtime_error(ir::describeNode(i, n.op, n.label) +
                                ": no backend can run this node (" + why + ")");
     }
@@ -395,10 +396,11 @@ struct PlanBuilder {
 
 } // namespace
 
-ExecPlan buildExecPlan(const ir::Graph& g, std::span<Backend* const> backends) {
+ExecPlan buildExecPlan(const ir::Graph& g, std::span<Backend* const> backends,
+                       const PrepareContext& context) {
   if (backends.empty() || backends.size() > kMaxBackends)
     throw std::invalid_argument("buildExecPlan: needs one or two backends");
-  PlanBuilder b{g, backends, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  PlanBuilder b{g, backends, context, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   b.home.assign(g.size(), kNoBackend);
   b.consumers.assign(g.size(), {});
   b.slotOf.assign(g.size(), {-1, -1});

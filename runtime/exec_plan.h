@@ -116,8 +116,10 @@ struct ExecPlan {
   int32_t loopEntry = -1, loopEnd = -1, end = 0;
 };
 
-// Plans `g` on backends[0] (primary) and optionally backends[1] (fallback). Throws
+// Plans `g` on backends[0] (primary) and optionally backends[1] (fallback), asking each whether it
+// supports a node with the providers its kernels will be prepared with. Throws
 // std::runtime_error naming the node when no backend supports a node.
-ExecPlan buildExecPlan(const ir::Graph& g, std::span<Backend* const> backends);
+ExecPlan buildExecPlan(const ir::Graph& g, std::span<Backend* const> backends,
+                       const PrepareContext& context);
 
 } // namespace podm

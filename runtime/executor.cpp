@@ -48,14 +48,14 @@ Executor::Executor(ir::Graph graph, Backend& primary, Backend* fallback, Executo
   backends_.push_back(&primary);
   if (fallback && fallback != &primary)
     backends_.push_back(fallback);
-  plan_ = buildExecPlan(graph_, backends_);
+  PrepareContext context;
+  context.prox = options_.prox ? options_.prox : defaultProxProvider();
+  context.network = options_.network ? options_.network : defaultNetworkProvider();
+  plan_ = buildExecPlan(graph_, backends_, context);
   if (options_.log)
     for (const std::string& note : plan_.notes)
       *options_.log << "note: " << note << "\n";
 
-  PrepareContext context;
-  context.prox = options_.prox ? options_.prox : defaultProxProvider();
-  context.network = options_.network ? options_.network : defaultNetworkProvider();
   programs_.resize(backends_.size());
   for (size_t b = 0; b < backends_.size(); ++b)
     if (!plan_.backendNodes[b].empty())

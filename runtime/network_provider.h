@@ -95,6 +95,10 @@ public:
   // Builds and binds the network; throws std::exception with a message (bad spec, missing or
   // mismatched weights).
   virtual std::unique_ptr<NetworkOperator> make(const NetworkDesc& desc) const = 0;
+  // Whether every operator it makes answers describe() with its layers, so that a device backend
+  // can run them itself. Asked when the executor assigns backends (Backend::supports); false, the
+  // default, keeps this provider's network nodes on the host backend, which calls apply().
+  virtual bool describesLayers() const { return false; }
 };
 
 // The process default, used when an executor is given none. Not owned; install once at startup.

@@ -50,6 +50,7 @@ public:
   std::unique_ptr<NetworkOperator> make(const NetworkDesc&) const override {
     return std::make_unique<Bound>(net_);
   }
+  bool describesLayers() const override { return true; }
 
 private:
   class Bound final : public NetworkOperator {

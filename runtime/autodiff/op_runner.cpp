@@ -90,10 +90,10 @@ OpRunner::Compiled& OpRunner::compiled(ir::Op op, std::span<const Value> operand
     b.endLoop();
   else
     b.output("out", c->node);
-  if (!backend_.supports(c->graph, c->node))
+  if (!backend_.supports(c->graph, c->node, context_))
     throw std::runtime_error(
         "autodiff: backend '" + backend_.name() + "' cannot run " + std::string(ir::opName(op)) +
-        " for a backward rule: " + backend_.unsupportedReason(c->graph, c->node));
+        " for a backward rule: " + backend_.unsupportedReason(c->graph, c->node, context_));
   const ir::ValueId nodes[] = {c->node};
   c->program = backend_.prepare(c->graph, nodes, context_);
   return *cache_.emplace(std::move(key), std::move(c)).first->second;

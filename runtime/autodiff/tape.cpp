@@ -90,10 +90,10 @@ Tape::Tape(ir::Graph graph, Backend& backend, TapeOptions options) : graph_(std:
                                "lowered graph (primitive ops only)");
     if (n.info().has(ir::trait::NoKernel))
       continue;
-    if (!backend.supports(graph_, ValueId{i}))
+    if (!backend.supports(graph_, ValueId{i}, context))
       throw std::runtime_error("autodiff: backend '" + backend.name() + "' cannot run " +
                                ir::describeNode(i, n.op, n.label) + ": " +
-                               backend.unsupportedReason(graph_, ValueId{i}));
+                               backend.unsupportedReason(graph_, ValueId{i}, context));
     impl_->programIndex[i] = static_cast<int64_t>(kernels.size());
     kernels.push_back(ValueId{i});
   }

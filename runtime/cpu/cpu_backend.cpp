@@ -34,11 +34,13 @@ CpuBackend::CpuBackend() {
   registerCpuKernels(table_);
 }
 
-bool CpuBackend::supports(const ir::Graph& g, ir::ValueId v) const {
+// Every CPU kernel runs whatever the providers bind (plugins and networks are host code).
+bool CpuBackend::supports(const ir::Graph& g, ir::ValueId v, const PrepareContext&) const {
   return table_.find(g.node(v).op) != nullptr;
 }
 
-std::string CpuBackend::unsupportedReason(const ir::Graph& g, ir::ValueId v) const {
+std::string CpuBackend::unsupportedReason(const ir::Graph& g, ir::ValueId v,
+                                          const PrepareContext&) const {
   const ir::Op op = g.node(v).op;
   if (table_.find(op))
     return "";
@@ -56,7 +58,7 @@ std::unique_ptr<BackendProgram> CpuBackend::prepare(const ir::Graph& g,
     const CpuKernelBuilder* build = table_.find(g.node(v).op);
     if (!build)
       throw std::runtime_error(ir::describeNode(v.index, g.node(v).op, g.node(v).label) + ": cpu " +
-                               unsupportedReason(g, v));
+                               unsupportedReason(g, v, context));
     program->kernels.push_back((*build)(CpuBuildContext{g, v, context}));
   }
   return program;

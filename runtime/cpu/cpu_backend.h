@@ -13,8 +13,9 @@ public:
   CpuBackend();
 
   std::string name() const override { return "cpu"; }
-  bool supports(const ir::Graph& g, ir::ValueId v) const override;
-  std::string unsupportedReason(const ir::Graph& g, ir::ValueId v) const override;
+  bool supports(const ir::Graph& g, ir::ValueId v, const PrepareContext& context) const override;
+  std::string unsupportedReason(const ir::Graph& g, ir::ValueId v,
+                                const PrepareContext& context) const override;
   std::unique_ptr<BackendProgram> prepare(const ir::Graph& g, std::span<const ir::ValueId> nodes,
                                           const PrepareContext& context) override;
   void execute(BackendProgram& program, size_t index, const KernelIO& io) override;

@@ -80,18 +80,20 @@ bool CudaBackend::available(std::string* why) {
   return true;
 }
 
-bool CudaBackend::supports(const ir::Graph& g, ir::ValueId v) const {
+// Probing: the builder with no allocator (it allocates nothing) and the executor's providers.
+bool CudaBackend::supports(const ir::Graph& g, ir::ValueId v, const PrepareContext& context) const {
   const CudaKernelBuilder* build = table_.find(g.node(v).op);
-  return build && (*build)(CudaBuildContext{g, v, nullptr}).launch != nullptr;
+  return build && (*build)(CudaBuildContext{g, v, nullptr, &context}).launch != nullptr;
 }
 
-std::string CudaBackend::unsupportedReason(const ir::Graph& g, ir::ValueId v) const {
-  if (supports(g, v))
+std::string CudaBackend::unsupportedReason(const ir::Graph& g, ir::ValueId v,
+                                           const PrepareContext& context) const {
+  if (supports(g, v, context))
     return "";
   const ir::Op op = g.node(v).op;
   const std::string& pending = table_.pendingReason(op);
   if (const CudaKernelBuilder* build = table_.find(op)) {
-    const std::string why = (*build)(CudaBuildContext{g, v, nullptr}).unsupported;
+    const std::string why = (*build)(CudaBuildContext{g, v, nullptr, &context}).unsupported;
     return "has no kernel for " + std::string(ir::opName(op)) +
            (why.empty() ? " on these operand types" : " (" + why + ")");
   }
@@ -115,7 +117,7 @@ std::unique_ptr<BackendProgram> CudaBackend::prepare(const ir::Graph& g,
     program->kernels.push_back(std::move(k));
     if (!launchable)
       throw std::runtime_error(ir::describeNode(v.index, g.node(v).op, g.node(v).label) +
-                               ": cuda " + unsupportedReason(g, v));
+                               ": cuda " + unsupportedReason(g, v, context));
   }
   return program;
 }

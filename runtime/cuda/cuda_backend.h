@@ -76,7 +76,8 @@ struct CudaBuildContext {
   ir::ValueId id;
   // Where node state lives; nullptr when only probing support: builders then allocate nothing.
   Backend* allocator;
-  // The prox and network providers of this executor; nullptr when only probing support.
+  // The prox and network providers of the executor, also when probing (Backend::supports);
+  // nullptr means the process defaults.
   const PrepareContext* context = nullptr;
 
   const ir::Node& node() const { return graph.node(id); }
@@ -106,8 +107,9 @@ public:
   static bool available(std::string* why = nullptr);
 
   std::string name() const override { return "cuda"; }
-  bool supports(const ir::Graph& g, ir::ValueId v) const override;
-  std::string unsupportedReason(const ir::Graph& g, ir::ValueId v) const override;
+  bool supports(const ir::Graph& g, ir::ValueId v, const PrepareContext& context) const override;
+  std::string unsupportedReason(const ir::Graph& g, ir::ValueId v,
+                                const PrepareContext& context) const override;
   std::unique_ptr<BackendProgram> prepare(const ir::Graph& g, std::span<const ir::ValueId> nodes,
                                           const PrepareContext& context) override;
   void execute(BackendProgram& program, size_t index, const KernelIO& io) override;

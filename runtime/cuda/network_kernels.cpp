@@ -10,11 +10,12 @@
 // CPU's oneDNN results), a ReLU after one fused through cudnnConvolutionBiasActivationForward,
 // everything else in network.cu.
 //
-// An operator that cannot describe itself (training's, whose weights change; test doubles) runs
-// through apply() on the host instead: input downloaded, the network run as on the CPU backend,
-// output uploaded. The executor decides a node's backend by probing without the provider, so the
-// node must run here once the probe accepted it; this keeps such networks working rather than
-// failing at prepare time.
+// Which networks come here is decided when the executor assigns backends: the probe asks the
+// executor's provider whether its operators describe their layers (NetworkProvider::
+// describesLayers); training's, whose weights change, do not, and their nodes stay on the host
+// backend. One case is known only once the layers are planned: a tensor too large for cuDNN's
+// 32-bit descriptors. Such a node runs through apply() on the host inside this kernel (input
+// downloaded, the network run as on the CPU backend, output uploaded) rather than fail.
 //
 // Training on the GPU (backward through cuDNN's backward-data / backward-filter) is not done: the
 // autodiff tape runs networks on host tensors through NetworkOperator::backward.
@@ -446,6 +447,13 @@ CudaKernel buildNetwork(const CudaBuildContext& c) {
   CudaKernel k;
   if (!c.operand(0).isRealTensor() || !c.result().isRealTensor())
     return k;
+  const NetworkProvider* provider =
+      c.context && c.context->network ? c.context->network : defaultNetworkProvider();
+  if (provider && !provider->describesLayers()) {
+    k.unsupported = "the executor's network provider makes operators that do not describe their "
+                    "layers (training's, whose weights change): apply() runs them on the host";
+    return k;
+  }
   k.launch = cudnnNetworkLaunch;
   k.n = c.result().numel();
   if (!c.allocator)
@@ -457,8 +465,6 @@ CudaKernel buildNetwork(const CudaBuildContext& c) {
                    a.has("prefix") ? a.getString("prefix") : std::string()};
   const std::string node = ir::describeNode(c.id.index, c.node().op, c.node().label);
   const std::string where = node + " network '" + desc.name + "'";
-  const NetworkProvider* provider =
-      c.context && c.context->network ? c.context->network : defaultNetworkProvider();
   if (!provider)
     throw std::runtime_error(node + ": network '" + desc.name +
                              "' needs a network provider; the podm command installs the "
@@ -484,7 +490,8 @@ CudaKernel buildNetwork(const CudaBuildContext& c) {
     return hostNetwork(c, std::move(op), where);
   };
   if (!d.available())
-    return onHost();
+    throw std::runtime_error(where + ": its provider says it describes its layers, but " +
+                             (d.unavailable.empty() ? std::string("it does not") : d.unavailable));
 
   auto s = std::make_unique<CudnnNetwork>();
   s->where = where;

@@ -245,26 +245,18 @@ bool bindsBuiltin(const ProxProvider* provider, const std::string& fn) {
   return provider && provider->builtin(fn);
 }
 
-// Support is probed before prepare with no executor at hand (Backend::supports), so the probe
-// asks the process default provider, as the CPU kernel does when an executor names none. An
-// executor whose own provider disagrees about a node the probe put on the device cannot move it
-// back to the CPU any more: that is an error, not a silent switch of implementations.
+// The executor's provider decides, when support is probed as when the kernel is prepared
+// (Backend::supports gets the same context), so a name it binds to other code than the standard
+// library's goes to the host backend, where that code runs. No context: the process default, as
+// on the CPU.
 CudaKernel buildProx(const CudaBuildContext& c) {
   const std::string& fn = c.node().attrs.getString("fn");
-  const ProxProvider* probed = defaultProxProvider();
-  const ProxProvider* provider = c.context && c.context->prox ? c.context->prox : probed;
-  if (!bindsBuiltin(provider, fn)) {
-    if (c.context && bindsBuiltin(probed, fn))
-      throw std::runtime_error(
-          ir::describeNode(c.id.index, c.node().op, c.node().label) + ": prox '" + fn +
-          "': this executor's prox provider binds its own '" + fn +
-          "', but the backends were assigned by the process default provider, which binds the "
-          "standard library's; install the executor's provider as the default "
-          "(setDefaultProxProvider) so that the node runs on the host");
+  const ProxProvider* provider =
+      c.context && c.context->prox ? c.context->prox : defaultProxProvider();
+  if (!bindsBuiltin(provider, fn))
     return unsupported("'" + fn +
                        "' is not bound to the standard library's built-in: user prox "
                        "plugins are host code");
-  }
   if (!c.operand(0).isRealTensor())
     return unsupported("prox takes an f32 tensor");
   const DeviceProx* device = deviceProx(fn);

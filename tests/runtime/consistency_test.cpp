@@ -57,6 +57,7 @@ TEST_CASE("backend consistency: every op on every backend against the CPU") {
   ExecutorOptions options;
   options.prox = &prox;
   options.network = &network;
+  const PrepareContext context{&prox, &network}; // what the executors below prepare with
   cpu::CpuBackend cpu;
 
   std::vector<std::pair<std::string, std::unique_ptr<Backend>>> backends;
@@ -108,8 +109,10 @@ TEST_CASE("backend consistency: every op on every backend against the CPU") {
       bool native = true;
       for (const ir::Node& n : c.graph.nodes())
         if (n.op == info.op)
-          native = native && backend->supports(c.graph, ir::ValueId{static_cast<uint32_t>(
-                                                            &n - c.graph.nodes().data())});
+          native = native &&
+                   backend->supports(
+                       c.graph, ir::ValueId{static_cast<uint32_t>(&n - c.graph.nodes().data())},
+                       context);
       for (const auto& [out, tensor] : want.outputs) {
         std::string diff = compare(got.outputs.at(out), tensor);
         CHECK_MESSAGE(diff.empty(), name << " output " << out << ": " << diff);

@@ -22,8 +22,11 @@ public:
       std::free(p);
   }
   std::string name() const override { return "recording"; }
-  bool supports(const ir::Graph&, ir::ValueId) const override { return false; }
-  std::string unsupportedReason(const ir::Graph&, ir::ValueId) const override {
+  bool supports(const ir::Graph&, ir::ValueId, const PrepareContext&) const override {
+    return false;
+  }
+  std::string unsupportedReason(const ir::Graph&, ir::ValueId,
+                                const PrepareContext&) const override {
     return "memory only";
   }
   std::unique_ptr<BackendProgram> prepare(const ir::Graph&, std::span<const ir::ValueId>,

@@ -18,17 +18,19 @@ public:
   explicit SimBackend(std::set<ir::Op> ops) : ops_(std::move(ops)) {}
 
   std::string name() const override { return "sim"; }
-  bool supports(const ir::Graph& g, ir::ValueId v) const override {
+  bool supports(const ir::Graph& g, ir::ValueId v, const PrepareContext&) const override {
     return ops_.count(g.node(v).op) > 0;
   }
-  std::string unsupportedReason(const ir::Graph& g, ir::ValueId v) const override {
-    return supports(g, v) ? "" : "has no kernel for " + std::string(ir::opName(g.node(v).op));
+  std::string unsupportedReason(const ir::Graph& g, ir::ValueId v,
+                                const PrepareContext& context) const override {
+    return supports(g, v, context) ? ""
+                                   : "has no kernel for " + std::string(ir::opName(g.node(v).op));
   }
   std::unique_ptr<BackendProgram> prepare(const ir::Graph& g, std::span<const ir::ValueId> nodes,
                                           const PrepareContext& context) override {
     auto program = std::make_unique<SimProgram>();
     for (ir::ValueId v : nodes) {
-      if (!supports(g, v))
+      if (!supports(g, v, context))
         throw std::logic_error("sim: asked to prepare an unsupported node");
       program->arity.push_back(g.node(v).operands.size());
     }

@@ -42,11 +42,12 @@ public:
   StagedBackend(Backend& device, Backend& host) : device_(device), host_(host) {}
 
   std::string name() const override { return device_.name() + " (staged)"; }
-  bool supports(const ir::Graph& g, ir::ValueId v) const override {
-    return device_.supports(g, v) || host_.supports(g, v);
+  bool supports(const ir::Graph& g, ir::ValueId v, const PrepareContext& context) const override {
+    return device_.supports(g, v, context) || host_.supports(g, v, context);
   }
-  std::string unsupportedReason(const ir::Graph& g, ir::ValueId v) const override {
-    return supports(g, v) ? "" : host_.unsupportedReason(g, v);
+  std::string unsupportedReason(const ir::Graph& g, ir::ValueId v,
+                                const PrepareContext& context) const override {
+    return supports(g, v, context) ? "" : host_.unsupportedReason(g, v, context);
   }
 
   std::unique_ptr<BackendProgram> prepare(const ir::Graph& g, std::span<const ir::ValueId> nodes,
@@ -56,7 +57,7 @@ public:
     for (ir::ValueId v : nodes) {
       Node n;
       n.op = std::string(ir::opName(g.node(v).op));
-      n.onDevice = device_.supports(g, v);
+      n.onDevice = device_.supports(g, v, context);
       n.index = n.onDevice ? onDevice.size() : onHost.size();
       (n.onDevice ? onDevice : onHost).push_back(v);
       if (n.onDevice) {

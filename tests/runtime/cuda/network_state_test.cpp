@@ -1,8 +1,9 @@
 // The CUDA `network` node's builder on the host (no GPU needed, like cuda_state_test.cpp): a
 // recording Backend stands in for device memory. It pins that probing allocates nothing, that
 // each distinct weight set is uploaded once (laid out as the launch reads it) with the activation
-// buffers the plan needs, that an operator which cannot describe itself runs through apply() on
-// the host, and that inputs the network does not fit are refused naming the node.
+// buffers the plan needs, that a provider whose operators do not describe their layers keeps its
+// nodes off the device (and one that says so wrongly is an error), and that inputs the network
+// does not fit are refused naming the node.
 #include "ir/builder.h"
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/network_provider.h"
@@ -86,11 +87,13 @@ public:
 class Provider final : public NetworkProvider {
 public:
   Weights a{1.0f}, b{100.0f};
+  bool describes = true; // what describesLayers() claims
   std::unique_ptr<NetworkOperator> make(const NetworkDesc& desc) const override {
     if (desc.spec == "host only")
       return std::make_unique<HostOnlyNetwork>();
     return std::make_unique<DescribedNetwork>(a, b, desc.spec == "per stage");
   }
+  bool describesLayers() const override { return describes; }
 };
 
 struct NetworkGraph {
@@ -119,7 +122,7 @@ CudaKernel build(const NetworkGraph& n, Backend* memory, const NetworkProvider* 
   REQUIRE(builder);
   PrepareContext context;
   context.network = provider;
-  return (*builder)(CudaBuildContext{n.g, n.net, memory, memory ? &context : nullptr});
+  return (*builder)(CudaBuildContext{n.g, n.net, memory, &context});
 }
 
 // The floats of allocation `p` (a weight buffer: conv0 weights at 0, its bias at 64, conv1's
@@ -149,11 +152,15 @@ void checkUploads(const RecordingMemory& m, const Provider& p) {
 
 } // namespace
 
-TEST_CASE("cuda network: probing allocates nothing and asks no provider") {
+TEST_CASE("cuda network: probing allocates nothing and asks the provider only about layers") {
   NetworkGraph n("described", {1, 1, 8, 8});
-  CudaKernel k = build(n, nullptr, nullptr);
+  Provider provider;
+  CudaKernel k = build(n, nullptr, &provider);
   CHECK(static_cast<bool>(k.launch));
   CHECK(k.state == nullptr);
+  // No provider at all: the probe accepts, and preparing says what is missing (as on the CPU).
+  setDefaultNetworkProvider(nullptr);
+  CHECK(static_cast<bool>(build(n, nullptr, nullptr).launch));
 }
 
 TEST_CASE("cuda network: each distinct weight set is uploaded once, freed with the node") {
@@ -172,21 +179,22 @@ TEST_CASE("cuda network: each distinct weight set is uploaded once, freed with t
   }
 }
 
-TEST_CASE("cuda network: an operator that cannot describe itself runs through apply on the host") {
+TEST_CASE("cuda network: a provider whose operators do not describe layers stays on the host") {
   Provider provider;
+  provider.describes = false;
   RecordingMemory memory;
   NetworkGraph n("host only", {1, 1, 4, 4});
-  CudaKernel k = build(n, &memory, &provider);
-  CHECK(memory.live.empty()); // no device copies: the host runs it
-  REQUIRE(static_cast<bool>(k.launch));
-  std::vector<float> in(16), out(16, -1.0f);
-  for (int i = 0; i < 16; ++i)
-    in[size_t(i)] = float(i);
-  DevicePtr inputs[1] = {DevicePtr{in.data()}};
-  k.arity = 1;
-  k.launch(launchArgs(k, KernelIO{inputs, DevicePtr{out.data()}, 2}));
-  for (int i = 0; i < 16; ++i)
-    CHECK(out[size_t(i)] == 3.0f * float(i) + 0.5f);
+  for (Backend* m : {static_cast<Backend*>(nullptr), static_cast<Backend*>(&memory)}) {
+    const CudaKernel k = build(n, m, &provider);
+    CHECK_FALSE(static_cast<bool>(k.launch)); // the executor puts the node on the host backend
+    CHECK(k.unsupported.find("apply() runs them on the host") != std::string::npos);
+  }
+  CHECK(memory.live.empty());
+  // A provider that claims layers for an operator without them is a bug, named at the node.
+  provider.describes = true;
+  CHECK_THROWS_WITH_AS(build(n, &memory, &provider),
+                       doctest::Contains("says it describes its layers"), std::runtime_error);
+  CHECK(memory.live.empty());
 }
 
 TEST_CASE("cuda network: an input the network does not fit is refused, naming the node") {
