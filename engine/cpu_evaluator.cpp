@@ -1,7 +1,7 @@
-// cpuEvaluator: wraps the node in a graph (constants in, one output) and runs it on the CPU.
+// cpuEvaluator: runs a graph of constants and the nodes that fold over them on the CPU backend,
+// in one executor, and hands back its outputs' values.
 #include "engine/cpu_evaluator.h"
 
-#include "ir/builder.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/executor.h"
 
@@ -10,24 +10,18 @@
 namespace podm::engine {
 
 passes::Evaluator cpuEvaluator() {
-  return [](const ir::Node& node, std::span<const ir::Type> types,
-            std::span<const std::span<const float>> operands) {
-    ir::Graph g("fold");
-    ir::Builder b(g);
-    std::vector<ir::ValueId> ops;
-    for (size_t i = 0; i < operands.size(); ++i)
-      ops.push_back(b.create(ir::Op::Constant, {},
-                             ir::Attrs{{"value", ir::TensorData(std::vector<float>(
-                                                     operands[i].begin(), operands[i].end()))}},
-                             types[i]));
-    b.output("y", b.create(node.op, ops, node.attrs));
+  return [](const ir::Graph& g) {
     cpu::CpuBackend cpu;
-    Executor ex(std::move(g), cpu);
+    Executor ex(g, cpu);
     RunResult r = ex.run({});
-    const Tensor& t = r.outputs.at("y");
-    std::vector<float> out(t.bytes() / sizeof(float));
-    std::memcpy(out.data(), t.data(), t.bytes());
-    return out;
+    std::vector<std::vector<float>> values;
+    for (const ir::Output& out : g.outputs()) {
+      const Tensor& t = r.outputs.at(out.name);
+      std::vector<float> v(t.bytes() / sizeof(float));
+      std::memcpy(v.data(), t.data(), t.bytes());
+      values.push_back(std::move(v));
+    }
+    return values;
   };
 }
 

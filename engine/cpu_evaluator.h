@@ -1,5 +1,5 @@
-// The constant-folding evaluator of the pass pipeline, run on the CPU backend: one node on
-// constant operands becomes a one-node graph executed once.
+// The constant-folding evaluator of the pass pipeline, run on the CPU backend: the graph of the
+// folded nodes and the constants they read, executed once.
 #pragma once
 
 #include "compiler/passes/passes.h"

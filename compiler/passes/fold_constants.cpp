@@ -3,11 +3,14 @@
 // Evaluation is delegated (the passes do not depend on the runtime): the CLI and the tests pass an
 // evaluator that runs the node on the CPU backend.
 //
-// Folded chains can be long and image-sized (L(f) is 40 power-iteration steps on 512² planes), so
-// a value is kept only while a folded node still has to read it, and only values that an unfolded
-// node (or an output) reads become constants; the rest of the chain is dropped as it goes.
+// Folded chains can be long and image-sized (L(f) is 40 power-iteration steps on 512² planes):
+// they are evaluated as one graph (one executor, whose memory plan keeps a value only while a
+// folded node still reads it), and only values that an unfolded node (or an output) reads become
+// constants. One evaluation per pass, not one per node: an executor per node rebuilt its kernels'
+// tables and memory hundreds of times (`sr_lp`'s set-up).
 #include "compiler/passes/passes.h"
 #include "compiler/passes/rebuild.h"
+#include "ir/builder.h"
 
 namespace podm::passes {
 
@@ -37,42 +40,55 @@ ir::Graph foldConstants(const ir::Graph& g, const Evaluator& evaluate) {
       all = all && (isConstant[o.index] || folds[o.index]);
     folds[i] = all;
   }
-  // How many folded nodes read each value, and whether anything else does (then it must stay).
-  std::vector<uint32_t> foldedReaders(g.size(), 0);
+  // Whether anything but a folded node reads each value (then it must stay).
   std::vector<bool> readOutside(g.size(), false);
   for (uint32_t i = 0; i < g.size(); ++i)
-    for (ir::ValueId o : g.nodes()[i].operands) {
-      if (folds[i])
-        ++foldedReaders[o.index];
-      else
+    for (ir::ValueId o : g.nodes()[i].operands)
+      if (!folds[i])
         readOutside[o.index] = true;
-    }
   for (const auto& out : g.outputs())
     readOutside[out.value.index] = true;
+  // Folded nodes whose values reach one read from outside; the others are not evaluated.
+  std::vector<bool> needed(readOutside);
+  for (uint32_t i = g.size(); i-- > 0;)
+    if (folds[i] && needed[i])
+      for (ir::ValueId o : g.nodes()[i].operands)
+        needed[o.index] = true;
 
-  Rewrite rw(g);
-  std::vector<std::optional<ir::TensorData>> value(g.size());
+  // The folded nodes with the constants they read, as one graph evaluated at once; the values
+  // that unfolded nodes or outputs read are its results. The evaluator keeps only what a folded
+  // node still has to read (the executor's memory plan), so long chains stay small.
+  ir::Graph chain("fold");
+  ir::Builder b(chain);
+  std::vector<ir::ValueId> inChain(g.size());
+  std::vector<ir::ValueId> wanted;
+  std::vector<uint32_t> wantedNode;
   for (uint32_t i = 0; i < g.size(); ++i) {
-    if (!folds[i])
+    if (!folds[i] || !needed[i])
       continue;
     const ir::Node& n = g.nodes()[i];
-    std::vector<std::span<const float>> operands;
-    std::vector<ir::Type> types;
+    std::vector<ir::ValueId> operands;
     for (ir::ValueId o : n.operands) {
-      if (!value[o.index]) // a constant of the graph: read in place
-        value[o.index] = g.nodes()[o.index].attrs.getData("value");
-      operands.emplace_back(value[o.index]->values());
-      types.push_back(g.type(o));
+      if (!inChain[o.index]) { // a constant of the graph (its storage is shared, not copied)
+        const ir::Node& c = g.nodes()[o.index];
+        inChain[o.index] = b.create(ir::Op::Constant, {}, c.attrs, c.type);
+      }
+      operands.push_back(inChain[o.index]);
     }
-    value[i] = ir::TensorData(evaluate(n, types, operands));
-    if (readOutside[i])
-      rw.constants.emplace(i, *value[i]); // shares the storage
-    for (ir::ValueId o : n.operands)
-      if (--foldedReaders[o.index] == 0)
-        value[o.index].reset(); // no folded node reads it any more
+    inChain[i] = b.create(n.op, operands, n.attrs, std::nullopt, n.label);
+    if (readOutside[i]) {
+      wanted.push_back(inChain[i]);
+      wantedNode.push_back(i);
+    }
   }
-  if (rw.constants.empty())
+  if (wanted.empty())
     return g;
+  for (size_t k = 0; k < wanted.size(); ++k)
+    b.output("v" + std::to_string(k), wanted[k]);
+  std::vector<std::vector<float>> values = evaluate(chain);
+  Rewrite rw(g);
+  for (size_t k = 0; k < wanted.size(); ++k)
+    rw.constants.emplace(wantedNode[k], ir::TensorData(std::move(values[k])));
   // Operands only folded nodes read are dead now; removeDeadNodes drops them.
   return rebuild(g, rw);
 }

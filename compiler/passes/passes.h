@@ -13,11 +13,11 @@
 
 namespace podm::passes {
 
-// Evaluates one node on constant operands (values as stored in constants: numel floats for f32,
-// 2*numel for c64); returns the result in the same layout. The CLI runs it on the CPU backend.
-using Evaluator =
-    std::function<std::vector<float>(const ir::Node& node, std::span<const ir::Type> operandTypes,
-                                     std::span<const std::span<const float>> operands)>;
+// Evaluates a graph whose sources are constants (no inputs, no loop) and returns the values of its
+// outputs, in order, laid out as constants store them (numel floats for f32, 2*numel for c64).
+// Constant folding calls it once with every node it folds, so kernels and memory are set up once
+// for a whole folded chain. The CLI runs it on the CPU backend.
+using Evaluator = std::function<std::vector<std::vector<float>>(const ir::Graph& g)>;
 
 ir::Graph hoistInvariants(const ir::Graph& g);
 ir::Graph foldConstants(const ir::Graph& g, const Evaluator& evaluate);

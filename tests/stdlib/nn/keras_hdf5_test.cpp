@@ -15,14 +15,6 @@ using namespace podm;
 using namespace podm::nn;
 using namespace podm::nn::testutil;
 
-// Under AddressSanitizer: libhdf5 (not instrumented) sizes some metadata buffers from the file,
-// and on corrupt files it can ask malloc for terabytes; it handles a NULL return as a read error.
-// ASan would abort instead, so let malloc return NULL above 4 GB. A C++ `new` above that limit
-// still aborts, so our own code keeps being checked for over-allocation.
-extern "C" __attribute__((used, visibility("default"))) const char* __asan_default_options() {
-  return "allocator_may_return_null=1:max_allocation_size_mb=4096";
-}
-
 namespace {
 
 void stringAttr(hid_t obj, const char* name, const std::vector<std::string>& values, bool scalar,
