@@ -1,28 +1,46 @@
 // SSIM numerics (see ssim.h). Accumulation is in double so that large images do not lose digits.
+//
+// One pass over the rows: each input row is filtered horizontally into the five local sums (of p,
+// q, p², q², pq) kept for the last 11 rows, and each output row is then filtered vertically from
+// them and added to the mean at once. Memory traffic is the two images read once; the five
+// statistics never exist as whole planes. The arithmetic is the textbook order: every horizontal
+// and vertical sum runs its taps from k = 0 up starting from 0, and the mean adds pixels in
+// row-major order, so the figure is the same to the bit as filtering whole planes.
 #include "numerics/ssim.h"
 
 #include <algorithm>
 #include <cmath>
 
 namespace podm::numerics {
+
 namespace {
 
-// Valid-region correlation with the separable Gaussian: out is (h-10) x (w-10).
-void filterValid(const std::vector<double>& in, int64_t h, int64_t w, const double* g,
-                 std::vector<double>& tmp, std::vector<double>& out) {
-  const int64_t oh = h - 10, ow = w - 10;
-  for (int64_t y = 0; y < h; ++y)
-    for (int64_t x = 0; x < ow; ++x) {
-      double acc = 0;
-      for (int k = 0; k < 11; ++k)
-        acc += g[k] * in[size_t(y * w + x + k)];
-      tmp[size_t(y * ow + x)] = acc;
+constexpr int kTaps = 11;
+constexpr int kStats = 5; // p, q, p², q², pq
+
+// Row y of the images into `dst` (kStats rows of ow sums each).
+void filterRow(const float* a, const float* b, int64_t ow, const double* g, double* dst) {
+  double* m1 = dst;
+  double* m2 = dst + ow;
+  double* s11 = dst + 2 * ow;
+  double* s22 = dst + 3 * ow;
+  double* s12 = dst + 4 * ow;
+  for (int64_t x = 0; x < ow; ++x) {
+    double sp = 0, sq = 0, spp = 0, sqq = 0, spq = 0;
+    for (int k = 0; k < kTaps; ++k) {
+      const double p = a[x + k], q = b[x + k];
+      sp += g[k] * p;
+      sq += g[k] * q;
+      spp += g[k] * (p * p);
+      sqq += g[k] * (q * q);
+      spq += g[k] * (p * q);
     }
-  std::fill(out.begin(), out.end(), 0.0);
-  for (int64_t y = 0; y < oh; ++y)
-    for (int k = 0; k < 11; ++k)
-      for (int64_t x = 0; x < ow; ++x)
-        out[size_t(y * ow + x)] += g[k] * tmp[size_t((y + k) * ow + x)];
+    m1[x] = sp;
+    m2[x] = sq;
+    s11[x] = spp;
+    s22[x] = sqq;
+    s12[x] = spq;
+  }
 }
 
 } // namespace
@@ -39,41 +57,42 @@ void ssimGaussian(double g[11]) {
 }
 
 void SsimScratch::resize(int64_t h, int64_t w) {
+  (void)h;
   ssimGaussian(g);
-  const size_t n = size_t(h * w), valid = size_t((h - 10) * (w - 10));
-  for (auto* v : {&p, &q, &pp, &qq, &pq})
-    v->assign(n, 0.0);
-  tmp.assign(size_t(h * (w - 10)), 0.0);
-  for (auto* v : {&mp, &mq, &spp, &sqq, &spq})
-    v->assign(valid, 0.0);
+  rows.assign(size_t(kTaps * kStats * (w - 10)), 0.0);
+  column.assign(size_t(kStats * (w - 10)), 0.0);
 }
 
 double ssimMean(const float* a, int64_t strideA, const float* b, int64_t strideB, int64_t h,
                 int64_t w, double dataRange, SsimScratch& s) {
-  for (int64_t y = 0; y < h; ++y)
-    for (int64_t i = 0; i < w; ++i) {
-      const size_t n = size_t(y * w + i);
-      s.p[n] = a[y * strideA + i];
-      s.q[n] = b[y * strideB + i];
-      s.pp[n] = s.p[n] * s.p[n];
-      s.qq[n] = s.q[n] * s.q[n];
-      s.pq[n] = s.p[n] * s.q[n];
-    }
-  filterValid(s.p, h, w, s.g, s.tmp, s.mp);
-  filterValid(s.q, h, w, s.g, s.tmp, s.mq);
-  filterValid(s.pp, h, w, s.g, s.tmp, s.spp);
-  filterValid(s.qq, h, w, s.g, s.tmp, s.sqq);
-  filterValid(s.pq, h, w, s.g, s.tmp, s.spq);
+  const int64_t oh = h - 10, ow = w - 10;
+  const int64_t rowDoubles = kStats * ow;
+  auto ring = [&](int64_t y) { return s.rows.data() + (y % kTaps) * rowDoubles; };
+  for (int64_t y = 0; y < kTaps - 1; ++y)
+    filterRow(a + y * strideA, b + y * strideB, ow, s.g, ring(y));
   const double c1 = (0.01 * dataRange) * (0.01 * dataRange);
   const double c2 = (0.03 * dataRange) * (0.03 * dataRange);
   double sum = 0;
-  for (size_t n = 0; n < s.mp.size(); ++n) {
-    const double mu1 = s.mp[n], mu2 = s.mq[n];
-    const double s1 = s.spp[n] - mu1 * mu1, s2 = s.sqq[n] - mu2 * mu2, s12 = s.spq[n] - mu1 * mu2;
-    sum +=
-        ((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) / ((mu1 * mu1 + mu2 * mu2 + c1) * (s1 + s2 + c2));
+  double* v = s.column.data();
+  for (int64_t y = 0; y < oh; ++y) {
+    const int64_t last = y + kTaps - 1;
+    filterRow(a + last * strideA, b + last * strideB, ow, s.g, ring(last));
+    std::fill(v, v + rowDoubles, 0.0);
+    for (int k = 0; k < kTaps; ++k) {
+      const double gk = s.g[k];
+      const double* r = ring(y + k);
+      for (int64_t i = 0; i < rowDoubles; ++i)
+        v[i] += gk * r[i];
+    }
+    for (int64_t x = 0; x < ow; ++x) {
+      const double mu1 = v[x], mu2 = v[ow + x];
+      const double s1 = v[2 * ow + x] - mu1 * mu1, s2 = v[3 * ow + x] - mu2 * mu2,
+                   s12 = v[4 * ow + x] - mu1 * mu2;
+      sum += ((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) /
+             ((mu1 * mu1 + mu2 * mu2 + c1) * (s1 + s2 + c2));
+    }
   }
-  return sum / double(s.mp.size());
+  return sum / double(oh * ow);
 }
 
 } // namespace podm::numerics

@@ -12,11 +12,11 @@ namespace podm::numerics {
 // The normalised 1-D Gaussian (sum 1); the 2-D window is its outer product.
 void ssimGaussian(double g[11]);
 
-// The planes one evaluation works in. Sized once by resize(), so that a kernel run every stage
-// allocates nothing.
+// The rows one evaluation works in (the horizontal sums of the last 11 rows, one vertical row).
+// Sized once by resize(), so that a kernel run every stage allocates nothing.
 struct SsimScratch {
   double g[11];
-  std::vector<double> p, q, pp, qq, pq, tmp, mp, mq, spp, sqq, spq;
+  std::vector<double> rows, column;
   // For an h x w region (both at least 11).
   void resize(int64_t h, int64_t w);
 };

@@ -19,8 +19,10 @@
 // shared with the CUDA kernel.
 #include "stdlib/prox/lp.h"
 
+#include "numerics/parallel.h"
 #include "stdlib/prox/prox_util.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace podm::stdlib {
@@ -48,8 +50,19 @@ void LpProx::prox(const Tensor& v, float gamma, Tensor& out) const {
   const float* in = v.data();
   float* result = out.data();
   const int64_t n = v.numel();
-  for (int64_t i = 0; i < n; ++i)
-    result[i] = proxmath::lpShrink(in[i], shrinkage);
+  // A few Newton steps with a pow each per entry above the threshold: compute-bound, so on the
+  // cores an FFT of the plane would use. The entries above the threshold cluster (a DCT's low
+  // frequencies sit in one corner), so threads take interleaved blocks rather than one band each;
+  // every entry is computed alone, so the result does not depend on the split.
+  constexpr int64_t kBlock = 4096;
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  const int64_t threads = std::min<int64_t>(numerics::fftThreadsFor(n), blocks);
+  numerics::parallelRows(threads, n, [&](int64_t first, int64_t last) { // one "row" per thread
+    for (int64_t t = first; t < last; ++t)
+      for (int64_t b = t; b < blocks; b += threads)
+        for (int64_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i)
+          result[i] = proxmath::lpShrink(in[i], shrinkage);
+  });
 }
 
 // Where the prox is nonzero, u solves u - v + gamma p |u|^(p-1) sign(u) = 0, so by the implicit
