@@ -88,8 +88,8 @@ double ssimMean(const float* a, int64_t strideA, const float* b, int64_t strideB
       const double mu1 = v[x], mu2 = v[ow + x];
       const double s1 = v[2 * ow + x] - mu1 * mu1, s2 = v[3 * ow + x] - mu2 * mu2,
                    s12 = v[4 * ow + x] - mu1 * mu2;
-      sum += ((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) /
-             ((mu1 * mu1 + mu2 * mu2 + c1) * (s1 + s2 + c2));
+      sum +=
+          ((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) / ((mu1 * mu1 + mu2 * mu2 + c1) * (s1 + s2 + c2));
     }
   }
   return sum / double(oh * ow);
