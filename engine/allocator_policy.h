@@ -7,7 +7,9 @@
 
 namespace podm::engine {
 
-// Keeps freed image-sized blocks in the heap for reuse instead of unmapping them.
+// Keeps freed image-sized blocks in the heap for reuse instead of unmapping them, and lets the
+// heap grow in large steps backed by transparent huge pages where the kernel offers them (one
+// first-touch fault per 2 MiB: a short run's set-up was mostly 4 KiB page faults).
 void useImageSizedHeapPolicy();
 
 } // namespace podm::engine
