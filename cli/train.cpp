@@ -30,6 +30,7 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <unistd.h>
 
@@ -329,6 +330,50 @@ std::vector<Tensor> commonSupport(const std::vector<Tensor>& kernels) {
   return out;
 }
 
+size_t distinctWeightFiles(const ir::Graph& g) {
+  std::set<std::string> files;
+  for (const ir::Node& n : g.nodes())
+    if (n.op == ir::Op::Network)
+      for (const std::string& f : ir::splitWeightPaths(n.attrs.getString("weights")))
+        files.insert(f);
+  return files.size();
+}
+
+// The e2e result: with one weight file, `output` is that file, holding the network(s) under the
+// names `podm run` binds and every param as `param.<name>.<tensor>`. With several (a net per
+// stage), `output` is a folder and each file goes to the path the model gives it, under it, the
+// params into the first stage's file (param binding reads them from any of the files).
+void writeEndToEndWeights(const std::string& output,
+                          const engine::TrainableNetworkProvider& networks,
+                          const nn::TensorMap& params,
+                          const std::map<std::string, std::string>& meta) {
+  std::vector<std::pair<std::string, nn::TensorMap>> files; // by model path, first use first
+  for (auto& [path, tensors] : networks.weightFiles()) {
+    auto it =
+        std::find_if(files.begin(), files.end(), [&](const auto& f) { return f.first == path; });
+    if (it == files.end())
+      it = files.insert(files.end(), {path, {}});
+    for (auto& [name, t] : tensors)
+      if (!it->second.emplace(name, std::move(t)).second)
+        throw std::runtime_error(path + ": two networks both have a tensor named '" + name +
+                                 "' (give the nets distinct weight prefixes)");
+  }
+  if (files.empty())
+    files.push_back({output, {}});
+  files.front().second.insert(params.begin(), params.end());
+  for (auto& [path, tensors] : files) {
+    std::filesystem::path target = output;
+    if (files.size() > 1) {
+      std::filesystem::path rel(path);
+      target /= rel.is_relative() ? rel : rel.filename();
+      std::filesystem::create_directories(target.parent_path());
+    }
+    io::writeFileAtomic(target.string(),
+                        [&](const std::string& tmp) { nn::writeSafetensors(tmp, tensors, meta); });
+    std::cerr << "podm train: wrote " << target.string() << "\n";
+  }
+}
+
 // --mode e2e: the model's params (and its network unless --freeze-net) through the autodiff tape
 // on blurred, noisy crops (train/end_to_end.h). The observation is the model's first required
 // image input, the kernel its kernel input, and a scalar input named `sigma` gets the noise level
@@ -363,7 +408,7 @@ int runE2e(const Args& a, const std::vector<std::string>& given, double sigma255
       for (const char* spec : {"gaussian:9:1.6", "gaussian:13:2.4", "motion:9:30", "motion:11:120"})
         o.kernels.push_back(train::kernelFromSpec(spec));
     } else {
-      o.kernels = train::loadKernelFolder(a.kernels);
+      o.kernels = train::trainingKernels(a.kernels, static_cast<uint64_t>(a.seed));
     }
   } catch (const train::DataError& e) {
     return dataError(e.what());
@@ -409,6 +454,17 @@ int runE2e(const Args& a, const std::vector<std::string>& given, double sigma255
   setLoopOptions(a, given, m->ast->name, trainSet, valSet, o);
   if (a.resume && !std::filesystem::exists(a.checkpoint))
     return dataError("no checkpoint at '" + a.checkpoint + "' to resume from");
+  // A net with a weight file per stage is written to -o as a folder; say so before training, not
+  // after it.
+  try {
+    const size_t files = distinctWeightFiles(o.lowerFor(a.crop, a.crop));
+    if (files > 1 && std::filesystem::exists(a.output) && !std::filesystem::is_directory(a.output))
+      return usageError(kVerb, "the model's nets have " + std::to_string(files) +
+                                   " weight files: -o must name a folder (they are written "
+                                   "there under the paths the model gives)");
+  } catch (const std::exception& e) {
+    return dataError(e.what());
+  }
 
   installStopHandlers();
   train::EndToEndResult r;
@@ -429,17 +485,7 @@ int runE2e(const Args& a, const std::vector<std::string>& given, double sigma255
     std::map<std::string, std::string> meta{{"podm.model", o.modelName},
                                             {"podm.trained", "e2e"},
                                             {"podm.steps", std::to_string(r.steps)}};
-    // The networks in the layout `podm run` binds (TrainableNetwork::weights, through the
-    // provider's save), then the params next to them.
-    nn::TensorMap all = r.weights;
-    const std::string scratch = a.output + ".nets.tmp";
-    networks.save(scratch);
-    for (auto& [name, t] : nn::readSafetensors(scratch).tensors)
-      all.emplace(name, std::move(t));
-    std::filesystem::remove(scratch);
-    io::writeFileAtomic(a.output,
-                        [&](const std::string& tmp) { nn::writeSafetensors(tmp, all, meta); });
-    std::cerr << "podm train: wrote " << a.output << "\n";
+    writeEndToEndWeights(a.output, networks, r.weights, meta);
   } catch (const std::exception& e) {
     return dataError(e.what());
   }

@@ -16,6 +16,7 @@ struct TrainableNetworkProvider::Entry {
   NetworkDesc desc;
   struct Net {
     std::string path;            // resolved weight file
+    std::string written;         // the path as the model writes it
     std::string paramPrefix;     // desc.prefix [+ "stage{l}."]
     std::vector<int64_t> stages; // the stages that use it (empty: every stage, one file)
     std::string origin;          // "loaded" or "He init, seed N"
@@ -114,6 +115,7 @@ std::unique_ptr<NetworkOperator> TrainableNetworkProvider::make(const NetworkDes
     if (k == entry->nets.size()) {
       Entry::Net n;
       n.path = resolved[l];
+      n.written = desc.weights[l];
       n.paramPrefix = desc.prefix + (distinct > 1 ? "stage" + std::to_string(l) + "." : "");
       n.net = std::make_shared<nn::TrainableNetwork>(spec, n.paramPrefix);
       if (std::filesystem::exists(n.path)) {
@@ -201,6 +203,15 @@ void TrainableNetworkProvider::saveWeightFiles() const {
       nn::TensorMap w = n.net->weights(e->desc.prefix);
       io::writeFileAtomic(n.path, [&](const std::string& tmp) { nn::writeSafetensors(tmp, w); });
     }
+}
+
+std::vector<TrainableNetworkProvider::WeightFile> TrainableNetworkProvider::weightFiles() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<WeightFile> out;
+  for (const auto& e : entries_)
+    for (const auto& n : e->nets)
+      out.push_back({n.written, n.net->weights(e->desc.prefix)});
+  return out;
 }
 
 void TrainableNetworkProvider::load(const std::string& path) const {

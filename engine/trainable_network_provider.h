@@ -16,6 +16,7 @@
 #pragma once
 
 #include "runtime/network_provider.h"
+#include "stdlib/nn/weights.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -53,6 +54,14 @@ public:
   // Writes each network to its own resolved weight file (safetensors, atomically) under the
   // node's prefix: what `podm run` with the same model reads back.
   void saveWeightFiles() const;
+  // One network's weight file as `podm run` reads it: the weights under the node's prefix, and
+  // the path as the model writes it (relative to the model's folder when relative).
+  struct WeightFile {
+    std::string modelPath;
+    nn::TensorMap tensors;
+  };
+  // Every network made so far, in creation order (for a model with per-stage files, stage order).
+  std::vector<WeightFile> weightFiles() const;
   // Binds the parameters from a file written by save() (e.g. to resume); every network made so
   // far must find all its tensors there. Throws nn::WeightsError naming what is missing.
   void load(const std::string& path) const;

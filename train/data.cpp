@@ -156,6 +156,32 @@ std::vector<Tensor> loadKernelFolder(const std::string& dir) {
   return kernels;
 }
 
+std::vector<Tensor> trainingKernels(const std::string& spec, uint64_t seed) {
+  if (!spec.starts_with("shake:"))
+    return loadKernelFolder(spec);
+  const auto colon = spec.find(':', 6);
+  long count = 0, size = 0;
+  try {
+    size_t used = 0;
+    count = std::stol(spec.substr(6, colon - 6), &used);
+    const bool whole = colon != std::string::npos && used == colon - 6;
+    size = whole ? std::stol(spec.substr(colon + 1), &used) : 0;
+    if (!whole || colon + 1 + used != spec.size())
+      count = 0;
+  } catch (const std::exception&) {
+    count = 0;
+  }
+  if (count < 1 || count > 100000 || size < 3 || size > 255 || size % 2 == 0)
+    throw DataError("--kernels '" + spec +
+                    "': expected shake:COUNT:SIZE with COUNT in 1..100000 and an odd SIZE in "
+                    "3..255");
+  std::vector<Tensor> kernels;
+  kernels.reserve(size_t(count));
+  for (long i = 0; i < count; ++i)
+    kernels.push_back(io::shakeKernel(int(size), seed * 1000003u + uint64_t(i)));
+  return kernels;
+}
+
 BatchSampler::BatchSampler(const std::vector<const NamedImage*>& images, SamplerOptions options,
                            Degradation degradation, uint64_t seed)
     : images_(images), options_(options), degradation_(std::move(degradation)), rng_(seed) {

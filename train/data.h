@@ -61,6 +61,10 @@ struct Degradation {
 Tensor kernelFromSpec(const std::string& spec);
 // Every kernel file of a folder (text, one row per line; also .npy and images), sorted by name.
 std::vector<Tensor> loadKernelFolder(const std::string& dir);
+// `--kernels` of training: "shake:COUNT:SIZE" draws COUNT camera-shake kernels of support up to
+// SIZE (io::shakeKernel, kernel i from a seed derived from `seed` and i); anything else is a
+// folder for loadKernelFolder. Throws DataError.
+std::vector<Tensor> trainingKernels(const std::string& spec, uint64_t seed);
 
 struct SamplerOptions {
   int64_t crop = 40;     // side of the square clean crop

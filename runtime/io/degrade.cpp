@@ -44,6 +44,7 @@ struct Rng {
 
 constexpr uint64_t kMaskStream = 0x6d61736b;    // "mask"
 constexpr uint64_t kPoissonStream = 0x706f6973; // "pois"
+constexpr uint64_t kShakeStream = 0x7368616b;   // "shak"
 
 // Knuth: count uniforms until their product falls below e^-lambda. Exact; its cost grows with
 // lambda, so it serves small means only.
@@ -100,6 +101,42 @@ void requireImage(const Tensor& t, const char* what) {
                                 t.shape().str());
 }
 
+// A kernel from bilinear splats accumulated on a size x size grid (centre at size/2): all-zero
+// borders trimmed symmetrically so the centre stays at (kh/2, kw/2), then normalised.
+Tensor trimmedKernel(const std::vector<double>& acc, int size, const std::string& what) {
+  const int half = size / 2;
+  auto rowZero = [&](int y) {
+    return std::all_of(&acc[size_t(y * size)], &acc[size_t(y * size + size)],
+                       [](double v) { return v < 1e-12; });
+  };
+  auto colZero = [&](int x) {
+    for (int y = 0; y < size; ++y)
+      if (acc[size_t(y * size + x)] >= 1e-12)
+        return false;
+    return true;
+  };
+  int ty = 0, tx = 0;
+  while (ty < half && rowZero(ty) && rowZero(size - 1 - ty))
+    ++ty;
+  while (tx < half && colZero(tx) && colZero(size - 1 - tx))
+    ++tx;
+  Tensor k = Tensor::image(size - 2 * ty, size - 2 * tx);
+  for (int y = ty; y < size - ty; ++y)
+    for (int x = tx; x < size - tx; ++x)
+      k.at(y - ty, x - tx) = float(acc[size_t(y * size + x)]);
+  return normalised(std::move(k), what);
+}
+
+// Adds weight w at (x, y) split bilinearly over the four neighbouring cells.
+void splat(std::vector<double>& acc, int size, double x, double y, double w) {
+  const int x0 = int(std::floor(x)), y0 = int(std::floor(y));
+  const double fx = x - x0, fy = y - y0;
+  acc[size_t(y0 * size + x0)] += w * (1 - fx) * (1 - fy);
+  acc[size_t(y0 * size + x0 + 1)] += w * fx * (1 - fy);
+  acc[size_t((y0 + 1) * size + x0)] += w * (1 - fx) * fy;
+  acc[size_t((y0 + 1) * size + x0 + 1)] += w * fx * fy;
+}
+
 } // namespace
 
 Tensor gaussianKernel(int size, double sigma) {
@@ -124,35 +161,62 @@ Tensor motionKernel(double length, double angleDegrees) {
   int steps = std::max(2, int(std::ceil(length * 16)));
   for (int i = 0; i <= steps; ++i) {
     double t = -(length - 1) / 2.0 + (length - 1) * i / steps;
-    double x = half + t * dx, y = half + t * dy;
-    int x0 = int(std::floor(x)), y0 = int(std::floor(y));
-    double fx = x - x0, fy = y - y0;
-    acc[size_t(y0 * size + x0)] += (1 - fx) * (1 - fy);
-    acc[size_t(y0 * size + x0 + 1)] += fx * (1 - fy);
-    acc[size_t((y0 + 1) * size + x0)] += (1 - fx) * fy;
-    acc[size_t((y0 + 1) * size + x0 + 1)] += fx * fy;
+    splat(acc, size, half + t * dx, half + t * dy, 1.0);
   }
-  // Trim all-zero borders symmetrically so the centre stays at (kh/2, kw/2).
-  auto rowZero = [&](int y) {
-    return std::all_of(&acc[size_t(y * size)], &acc[size_t(y * size + size)],
-                       [](double v) { return v < 1e-12; });
-  };
-  auto colZero = [&](int x) {
-    for (int y = 0; y < size; ++y)
-      if (acc[size_t(y * size + x)] >= 1e-12)
-        return false;
-    return true;
-  };
-  int ty = 0, tx = 0;
-  while (ty < half && rowZero(ty) && rowZero(size - 1 - ty))
-    ++ty;
-  while (tx < half && colZero(tx) && colZero(size - 1 - tx))
-    ++tx;
-  Tensor k = Tensor::image(size - 2 * ty, size - 2 * tx);
-  for (int y = ty; y < size - ty; ++y)
-    for (int x = tx; x < size - tx; ++x)
-      k.at(y - ty, x - tx) = float(acc[size_t(y * size + x)]);
-  return normalised(std::move(k), "motion kernel");
+  return trimmedKernel(acc, size, "motion kernel");
+}
+
+Tensor shakeKernel(int size, uint64_t seed) {
+  if (size < 3 || size > 255 || size % 2 == 0)
+    throw std::invalid_argument("shake kernel: size must be odd and in 3..255");
+  Rng rng = Rng::stream(seed, kShakeStream);
+  // The camera's path: a unit-speed walk whose velocity is pulled towards the start (centripetal),
+  // kicked by Gaussian jitter and, rarely, turned round (Boracchi & Foi's trajectory model, TIP
+  // 2012). The constants of each path are drawn too, so paths range from straight to tangled.
+  constexpr int kSteps = 2000;
+  const double anxiety = rng.uniform(0.0, 0.1), centripetal = rng.uniform(0.0, 0.7);
+  const double jitter = rng.uniform(0.0, 10.0), bigShakes = rng.uniform(0.0, 0.2);
+  const double step = 1.0 / (kSteps - 1);
+  const double angle = rng.uniform(0.0, 2 * std::numbers::pi);
+  std::vector<double> px(kSteps, 0.0), py(kSteps, 0.0);
+  double vx = std::cos(angle) * step, vy = std::sin(angle) * step;
+  for (int t = 0; t + 1 < kSteps; ++t) {
+    double kx = 0, ky = 0;
+    if (rng.uniform() < bigShakes * anxiety) { // reverse, give or take half a radian
+      const double turn = std::numbers::pi + rng.uniform(-0.5, 0.5);
+      kx = 2 * (vx * std::cos(turn) - vy * std::sin(turn));
+      ky = 2 * (vx * std::sin(turn) + vy * std::cos(turn));
+    }
+    const double nx = rng.normal(), ny = rng.normal();
+    vx += kx + anxiety * (jitter * nx - centripetal * px[size_t(t)]) * step;
+    vy += ky + anxiety * (jitter * ny - centripetal * py[size_t(t)]) * step;
+    const double speed = std::hypot(vx, vy);
+    if (speed > 0) {
+      vx *= step / speed;
+      vy *= step / speed;
+    }
+    px[size_t(t) + 1] = px[size_t(t)] + vx;
+    py[size_t(t) + 1] = py[size_t(t)] + vy;
+  }
+  // The exposure covers a random part of the path, then the path is scaled so that its extent
+  // is a random fraction of the kernel and centred on its mean position (the blur's centroid
+  // at the kernel's centre keeps the restored image in register).
+  const int last = int(rng.uniform(0.3, 1.0) * (kSteps - 1));
+  double lox = px[0], hix = px[0], loy = py[0], hiy = py[0], mx = 0, my = 0;
+  for (int t = 0; t <= last; ++t) {
+    lox = std::min(lox, px[size_t(t)]), hix = std::max(hix, px[size_t(t)]);
+    loy = std::min(loy, py[size_t(t)]), hiy = std::max(hiy, py[size_t(t)]);
+    mx += px[size_t(t)], my += py[size_t(t)];
+  }
+  mx /= last + 1, my /= last + 1;
+  const int half = size / 2;
+  // The farthest point from the mean must land inside the grid with a cell to spare for the splat.
+  const double reach = std::max({mx - lox, hix - mx, my - loy, hiy - my, 1e-9});
+  const double scale = rng.uniform(0.35, 1.0) * (half - 1) / reach;
+  std::vector<double> acc(size_t(size * size), 0.0);
+  for (int t = 0; t <= last; ++t)
+    splat(acc, size, half + (px[size_t(t)] - mx) * scale, half + (py[size_t(t)] - my) * scale, 1.0);
+  return trimmedKernel(acc, size, "shake kernel");
 }
 
 Tensor readKernel(const std::string& path) {
@@ -393,8 +457,9 @@ Tensor kernelFromSpec(const std::string& spec) {
   };
   double x = 0, y = 0;
   if (p.size() != 3 || !number(p[1], x) || !number(p[2], y))
-    throw std::invalid_argument("--blur expects gaussian:SIZE:SIGMA or motion:LEN:ANGLE, not '" +
-                                spec + "'");
+    throw std::invalid_argument(
+        "--blur expects gaussian:SIZE:SIGMA, motion:LEN:ANGLE or shake:SIZE:SEED, not '" + spec +
+        "'");
   if (p[0] == "gaussian") {
     if (x != std::floor(x))
       throw std::invalid_argument("gaussian kernel size must be an integer");
@@ -402,7 +467,12 @@ Tensor kernelFromSpec(const std::string& spec) {
   }
   if (p[0] == "motion")
     return motionKernel(x, y);
-  throw std::invalid_argument("unknown blur '" + p[0] + "' (gaussian or motion)");
+  if (p[0] == "shake") {
+    if (x != std::floor(x) || y != std::floor(y) || y < 0)
+      throw std::invalid_argument("shake kernel size and seed must be integers, the seed >= 0");
+    return shakeKernel(int(x), uint64_t(y));
+  }
+  throw std::invalid_argument("unknown blur '" + p[0] + "' (gaussian, motion or shake)");
 }
 
 const char* syntheticNames() {

@@ -19,6 +19,11 @@ Tensor gaussianKernel(int size, double sigma);
 // A line of `length` pixels at `angleDegrees` (counter-clockwise from the x axis), antialiased by
 // sampling the segment densely with bilinear splatting (close to fspecial('motion')).
 Tensor motionKernel(double length, double angleDegrees);
+// A camera-shake kernel: a random 2-D path (a walk with inertia, jitter and sudden turns, after
+// Boracchi & Foi's trajectory model) drawn from `seed`, splatted into an odd size x size support
+// with its mean position at the centre, then trimmed. The kernels that training draws to resemble
+// real hand shake (Levin et al.'s captures) without using any measured kernel.
+Tensor shakeKernel(int size, uint64_t seed);
 // Kernel files: text (one row per line, numbers separated by spaces/commas/tabs, as kernels12 and
 // Levin's kernels), .npy, or an image (.png/.bmp/.tif). NaN or infinite entries (requireFinite)
 // and negative ones are refused; the result is normalised to sum 1. Throws IoError.
@@ -88,7 +93,8 @@ struct Degradation {
 // `maskUsed`, when given, receives the mask applied (empty without one).
 Tensor degrade(const Tensor& image, const Degradation& d, Tensor* maskUsed = nullptr);
 
-// A kernel from a `--blur` spec: "gaussian:SIZE:SIGMA" or "motion:LENGTH:ANGLE". Throws
+// A kernel from a `--blur` spec: "gaussian:SIZE:SIGMA", "motion:LENGTH:ANGLE" or
+// "shake:SIZE:SEED". Throws
 // std::invalid_argument with a message for a malformed spec or bad numbers.
 Tensor kernelFromSpec(const std::string& spec);
 

@@ -196,3 +196,44 @@ stages 1 relaxed { gamma = 1e-4; mu = 100 }
   PodmResult range = runPodm(p.common("2") + " --sigma 1:5 -o " + out);
   CHECK(range.status == 2);
 }
+
+TEST_CASE("podm train e2e: a net per stage is written as one file per stage under an -o folder") {
+  std::string text = kTinyDeblur;
+  text.replace(text.find("net A = "), std::string("net A = ").size(), "net A[l] = ");
+  text.replace(text.find("\"tiny.safetensors\""), std::string("\"tiny.safetensors\"").size(),
+               "\"nets/stage_{l}.safetensors\"");
+  TrainProject p(text.c_str());
+  const std::string common = "train " + p.model + " --mode e2e --data " + p.data +
+                             " --sigma 2.55 --crop 16 --batch 2 --seed 3 --lr 1e-2 "
+                             "--val-crop 24 --steps 3 --kernels shake:4:5";
+  // An existing file as -o is refused before any training.
+  const std::string file = p.dir.file("taken.safetensors");
+  podm::io::test::spit(file, "keep me");
+  PodmResult refused = runPodm(common + " -o " + file);
+  CHECK(refused.status == 2);
+  CHECK(refused.out.find("-o must name a folder") != std::string::npos);
+  CHECK(refused.out.find("e2e: step") == std::string::npos);
+
+  const std::string out = p.dir.file("trained");
+  PodmResult r = runPodm(common + " -o " + out);
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  podm::nn::TensorMap w0 = weightsOf(out + "/nets/stage_0.safetensors");
+  podm::nn::TensorMap w1 = weightsOf(out + "/nets/stage_1.safetensors");
+  CHECK(w0.count("conv0.weight"));
+  CHECK(w1.count("conv0.weight"));
+  CHECK(w0.count("param.mu_net.w2")); // the params go with the first stage's file
+  CHECK(w0.at("conv0.weight").data != w1.at("conv0.weight").data); // two networks
+
+  // podm run reads the folder as its weights: every param from the files.
+  const std::string blurred = p.dir.file("o.tif"), kernel = p.dir.file("k.txt");
+  podm::Tensor k = podm::io::shakeKernel(5, 1);
+  podm::io::writeTiff(blurred, podm::io::blur(podm::io::syntheticImage("scene", 20, 20, 7), k,
+                                              podm::numerics::Boundary::Periodic));
+  podm::io::writeKernelText(kernel, k);
+  PodmResult run = runPodm("run " + p.model + " --weights-dir " + out + " --input o=" + blurred +
+                           " --input k=" + kernel + " -o " + p.dir.file("u.tif"));
+  INFO(run.out);
+  CHECK(run.status == 0);
+  CHECK(run.out.find("initial values") == std::string::npos);
+}

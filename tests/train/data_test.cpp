@@ -253,6 +253,20 @@ TEST_CASE("kernel folder and bad crops") {
   CHECK_THROWS_WITH_AS(tr::loadKernelFolder(kd.path().string()), doctest::Contains("k3.txt"),
                        tr::DataError);
 
+  // --kernels shake:COUNT:SIZE: COUNT distinct kernels within SIZE, the same for the same seed.
+  auto shake = tr::trainingKernels("shake:5:21", 3), again = tr::trainingKernels("shake:5:21", 3);
+  REQUIRE(shake.size() == 5);
+  for (size_t i = 0; i < 5; ++i) {
+    CHECK(equal(shake[i], again[i]));
+    CHECK(shake[i].shape().h <= 21);
+  }
+  CHECK_FALSE(equal(shake[0], tr::trainingKernels("shake:1:21", 4)[0]));
+  CHECK_THROWS_WITH_AS(tr::trainingKernels(kd.path().string(), 1), doctest::Contains("k3.txt"),
+                       tr::DataError); // anything else is a folder
+  for (const char* bad : {"shake:0:21", "shake:5:20", "shake:5", "shake:x:21", "shake:5:21:1"})
+    CHECK_THROWS_WITH_AS(tr::trainingKernels(bad, 1), doctest::Contains("shake:COUNT:SIZE"),
+                         tr::DataError);
+
   Folder f;
   CHECK_THROWS_WITH_AS(tr::BatchSampler(f.all(), {.crop = 21}, {}, 1),
                        doctest::Contains("smaller than the crop 21x21"), tr::DataError);

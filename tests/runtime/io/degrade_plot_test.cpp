@@ -58,6 +58,39 @@ TEST_CASE("motion kernel: horizontal line at angle 0, vertical at 90, normalised
   CHECK(d.at(0, d.shape().w - 1) > d.at(0, 0)); // 45 degrees goes up to the right
 }
 
+TEST_CASE("shake kernel: deterministic, inside its support, centred, a path not a blob") {
+  for (uint64_t seed = 0; seed < 40; ++seed) {
+    CAPTURE(seed);
+    Tensor k = shakeKernel(27, seed);
+    Tensor again = kernelFromSpec("shake:27:" + std::to_string(seed));
+    REQUIRE(k.shape() == again.shape());
+    CHECK(std::equal(k.data(), k.data() + k.numel(), again.data()));
+    CHECK(sum(k) == doctest::Approx(1.0));
+    CHECK(k.shape().h <= 27);
+    CHECK(k.shape().w <= 27);
+    CHECK(k.shape().h % 2 == 1);
+    CHECK(k.shape().w % 2 == 1);
+    // The mean position of the blur sits at the centre (kh/2, kw/2), to splatting's accuracy.
+    double my = 0, mx = 0;
+    int64_t covered = 0;
+    for (int64_t y = 0; y < k.shape().h; ++y)
+      for (int64_t x = 0; x < k.shape().w; ++x) {
+        my += k.at(y, x) * double(y);
+        mx += k.at(y, x) * double(x);
+        covered += k.at(y, x) > 0;
+      }
+    CHECK(std::abs(my - double(k.shape().h / 2)) < 0.5);
+    CHECK(std::abs(mx - double(k.shape().w / 2)) < 0.5);
+    // A thin path: it covers a small part of the support.
+    CHECK(covered < 27 * 27 / 4);
+  }
+  Tensor a = shakeKernel(27, 1), b = shakeKernel(27, 2);
+  CHECK((a.shape() != b.shape() || !std::equal(a.data(), a.data() + a.numel(), b.data())));
+  CHECK_THROWS_AS(shakeKernel(26, 1), std::invalid_argument); // even support
+  CHECK_THROWS_AS(kernelFromSpec("shake:27:-1"), std::invalid_argument);
+  CHECK_THROWS_AS(kernelFromSpec("shake:27:1.5"), std::invalid_argument);
+}
+
 TEST_CASE("kernel files: text rows, shared kernels12, errors") {
   ScratchDir dir;
   spit(dir.file("k.txt"), "0 1 0\n1, 4, 1\n0\t1\t0\n\n");
