@@ -2,7 +2,8 @@
 // from an mlp, a 2-layer 4-channel ELU net) and 16x16 crops: the training loss falls and the
 // params move; what training writes is what `podm run` reads, giving the Tape's output with the
 // trained params; a resumed run ends bit for bit where an uninterrupted one does; a non-finite
-// loss stops the run with the last good checkpoint kept.
+// loss stops the run with the last good checkpoint kept; a net per stage is written as one file
+// per stage under an -o folder, which `podm run --weights-dir` reads back.
 #include "../runtime/io/io_test_util.h"
 #include "../support/run_podm.h"
 #include "engine/graph_build.h"
