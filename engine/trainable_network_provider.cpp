@@ -197,12 +197,11 @@ void TrainableNetworkProvider::save(const std::string& path) const {
 }
 
 void TrainableNetworkProvider::saveWeightFiles() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& e : entries_)
-    for (const auto& n : e->nets) {
-      nn::TensorMap w = n.net->weights(e->desc.prefix);
-      io::writeFileAtomic(n.path, [&](const std::string& tmp) { nn::writeSafetensors(tmp, w); });
-    }
+  for (const WeightFile& f : weightFiles()) {
+    const std::filesystem::path p(f.modelPath);
+    io::writeFileAtomic((p.is_relative() ? baseDir_ / p : p).string(),
+                        [&](const std::string& tmp) { nn::writeSafetensors(tmp, f.tensors); });
+  }
 }
 
 std::vector<TrainableNetworkProvider::WeightFile> TrainableNetworkProvider::weightFiles() const {

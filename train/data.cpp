@@ -9,6 +9,7 @@
 #include "runtime/io/image.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -159,19 +160,13 @@ std::vector<Tensor> loadKernelFolder(const std::string& dir) {
 std::vector<Tensor> trainingKernels(const std::string& spec, uint64_t seed) {
   if (!spec.starts_with("shake:"))
     return loadKernelFolder(spec);
-  const auto colon = spec.find(':', 6);
+  // COUNT:SIZE, two decimal numbers and nothing else.
   long count = 0, size = 0;
-  try {
-    size_t used = 0;
-    count = std::stol(spec.substr(6, colon - 6), &used);
-    const bool whole = colon != std::string::npos && used == colon - 6;
-    size = whole ? std::stol(spec.substr(colon + 1), &used) : 0;
-    if (!whole || colon + 1 + used != spec.size())
-      count = 0;
-  } catch (const std::exception&) {
-    count = 0;
-  }
-  if (count < 1 || count > 100000 || size < 3 || size > 255 || size % 2 == 0)
+  const char* end = spec.data() + spec.size();
+  auto [afterCount, e1] = std::from_chars(spec.data() + 6, end, count);
+  const bool parsed = e1 == std::errc() && afterCount < end && *afterCount == ':' &&
+                      std::from_chars(afterCount + 1, end, size).ptr == end;
+  if (!parsed || count < 1 || count > 100000 || size < 3 || size > 255 || size % 2 == 0)
     throw DataError("--kernels '" + spec +
                     "': expected shake:COUNT:SIZE with COUNT in 1..100000 and an odd SIZE in "
                     "3..255");

@@ -127,14 +127,14 @@ Tensor trimmedKernel(const std::vector<double>& acc, int size, const std::string
   return normalised(std::move(k), what);
 }
 
-// Adds weight w at (x, y) split bilinearly over the four neighbouring cells.
-void splat(std::vector<double>& acc, int size, double x, double y, double w) {
+// Adds a unit sample at (x, y), split bilinearly over the four neighbouring cells.
+void splat(std::vector<double>& acc, int size, double x, double y) {
   const int x0 = int(std::floor(x)), y0 = int(std::floor(y));
   const double fx = x - x0, fy = y - y0;
-  acc[size_t(y0 * size + x0)] += w * (1 - fx) * (1 - fy);
-  acc[size_t(y0 * size + x0 + 1)] += w * fx * (1 - fy);
-  acc[size_t((y0 + 1) * size + x0)] += w * (1 - fx) * fy;
-  acc[size_t((y0 + 1) * size + x0 + 1)] += w * fx * fy;
+  acc[size_t(y0 * size + x0)] += (1 - fx) * (1 - fy);
+  acc[size_t(y0 * size + x0 + 1)] += fx * (1 - fy);
+  acc[size_t((y0 + 1) * size + x0)] += (1 - fx) * fy;
+  acc[size_t((y0 + 1) * size + x0 + 1)] += fx * fy;
 }
 
 } // namespace
@@ -161,7 +161,7 @@ Tensor motionKernel(double length, double angleDegrees) {
   int steps = std::max(2, int(std::ceil(length * 16)));
   for (int i = 0; i <= steps; ++i) {
     double t = -(length - 1) / 2.0 + (length - 1) * i / steps;
-    splat(acc, size, half + t * dx, half + t * dy, 1.0);
+    splat(acc, size, half + t * dx, half + t * dy);
   }
   return trimmedKernel(acc, size, "motion kernel");
 }
@@ -215,7 +215,7 @@ Tensor shakeKernel(int size, uint64_t seed) {
   const double scale = rng.uniform(0.35, 1.0) * (half - 1) / reach;
   std::vector<double> acc(size_t(size * size), 0.0);
   for (int t = 0; t <= last; ++t)
-    splat(acc, size, half + (px[size_t(t)] - mx) * scale, half + (py[size_t(t)] - my) * scale, 1.0);
+    splat(acc, size, half + (px[size_t(t)] - mx) * scale, half + (py[size_t(t)] - my) * scale);
   return trimmedKernel(acc, size, "shake kernel");
 }
 
@@ -468,8 +468,9 @@ Tensor kernelFromSpec(const std::string& spec) {
   if (p[0] == "motion")
     return motionKernel(x, y);
   if (p[0] == "shake") {
-    if (x != std::floor(x) || y != std::floor(y) || y < 0)
-      throw std::invalid_argument("shake kernel size and seed must be integers, the seed >= 0");
+    if (x != std::floor(x) || y != std::floor(y) || y < 0 || y > 0x1p53)
+      throw std::invalid_argument("shake kernel size and seed must be integers, the seed in "
+                                  "0..2^53");
     return shakeKernel(int(x), uint64_t(y));
   }
   throw std::invalid_argument("unknown blur '" + p[0] + "' (gaussian, motion or shake)");

@@ -94,8 +94,8 @@ struct Degradation {
 Tensor degrade(const Tensor& image, const Degradation& d, Tensor* maskUsed = nullptr);
 
 // A kernel from a `--blur` spec: "gaussian:SIZE:SIGMA", "motion:LENGTH:ANGLE" or
-// "shake:SIZE:SEED". Throws
-// std::invalid_argument with a message for a malformed spec or bad numbers.
+// "shake:SIZE:SEED". Throws std::invalid_argument with a message for a malformed spec or bad
+// numbers.
 Tensor kernelFromSpec(const std::string& spec);
 
 // Synthetic images: "scene" (gray) or "scene-rgb" (colour), h x w, values in [0,1]: a smooth

@@ -89,6 +89,7 @@ TEST_CASE("shake kernel: deterministic, inside its support, centred, a path not 
   CHECK_THROWS_AS(shakeKernel(26, 1), std::invalid_argument); // even support
   CHECK_THROWS_AS(kernelFromSpec("shake:27:-1"), std::invalid_argument);
   CHECK_THROWS_AS(kernelFromSpec("shake:27:1.5"), std::invalid_argument);
+  CHECK_THROWS_AS(kernelFromSpec("shake:27:1e30"), std::invalid_argument); // no uint64 for it
 }
 
 TEST_CASE("kernel files: text rows, shared kernels12, errors") {
