@@ -45,6 +45,7 @@ struct EvalOptions {
   io::Degradation degradation;
   long long bits = 8;
   int shave = -1, align = 0;
+  int alignSubdivisions = 1;       // --align-step 1/n
   bool correlationKernels = false; // --kernel-as correlation
   bool wisdom = true;
   bool bf16 = false;                   // --precision bf16
@@ -66,7 +67,7 @@ struct EvalRow {
   std::string image, kernel;
   double psnr = 0, ssim = 0, seconds = 0;
   int64_t stages = 0, accepted = -1;
-  int dy = 0, dx = 0; // the best shift under --align
+  double dy = 0, dx = 0; // the best shift under --align
 };
 
 bool isImageFile(const fs::path& p) {
@@ -157,6 +158,9 @@ int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
       if (!value(v) || !parseInt(v, 0, 64, n))
         return usageError(kVerb, "--align needs the largest shift to search, 0 to 64 pixels");
       o.align = static_cast<int>(n);
+    } else if (a == "--align-step") {
+      if (!value(v) || !parseAlignStep(v, o.alignSubdivisions))
+        return usageError(kVerb, "--align-step needs 1, 0.5, 0.25, ... (1/n pixel, n up to 16)");
     } else if (a == "--no-wisdom") {
       o.wisdom = false;
     } else if (a == "--precision") {
@@ -196,6 +200,8 @@ int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
                                  ", e.g. \"{image}_{kernel}_img\"");
   if (o.maskSpec.empty() && o.maskInput != "m")
     return usageError(kVerb, "--mask-input names the input for --mask, which is not given");
+  if (o.alignSubdivisions > 1 && o.align == 0)
+    return usageError(kVerb, "--align-step refines the search of --align N, which is not given");
   std::optional<numerics::Boundary> boundary = numerics::parseBoundary(o.boundary);
   if (!boundary)
     return usageError(kVerb, "--boundary must be periodic, symmetric or zero");
@@ -472,12 +478,12 @@ EvalRow evalCase(EvalContext& ctx, const EvalCase& c) {
                              gtY.shape().str());
   const int shave =
       engine::qualityShave(compiled.graph, x.shape(), inputs.tensors, ctx.notImages, o.shave);
-  const int64_t border = int64_t(shave) + o.align;
+  const int64_t border = std::max<int64_t>(shave, o.align); // io::measureAligned's window
   if (2 * border >= x.shape().h || 2 * border >= x.shape().w)
     throw std::runtime_error("the shave " + std::to_string(shave) + " and alignment " +
                              std::to_string(o.align) + " leave nothing of the " + x.shape().str() +
                              " result");
-  const io::AlignedQuality q = io::measureAligned(x, gtY, shave, o.align);
+  const io::AlignedQuality q = io::measureAligned(x, gtY, shave, o.align, o.alignSubdivisions);
   if (!o.saveDir.empty()) {
     std::string name = c.gt.stem().string() + (c.kernelName.empty() ? "" : "_" + c.kernelName);
     const Tensor restored = split.color() ? io::mergeLuma(x, split) : x;
@@ -505,7 +511,9 @@ std::string csvText(const std::vector<EvalRow>& rows, bool aligned) {
                   static_cast<long long>(r.stages),
                   r.accepted < 0 ? "" : std::to_string(r.accepted).c_str(), r.seconds);
     s += r.image + "," + r.kernel + buf;
-    s += aligned ? "," + std::to_string(r.dy) + "," + std::to_string(r.dx) + "\n" : "\n";
+    if (aligned)
+      std::snprintf(buf, sizeof buf, ",%g,%g", r.dy, r.dx), s += buf;
+    s += "\n";
   }
   return s;
 }
@@ -551,7 +559,7 @@ std::vector<EvalRow> scoreAll(EvalContext& ctx, const std::vector<EvalCase>& cas
       if (row.accepted >= 0)
         std::printf(" (%lld accepted)", static_cast<long long>(row.accepted));
       if (ctx.options.align)
-        std::printf(", aligned %+d,%+d", row.dy, row.dx);
+        std::printf(", aligned %+g,%+g", row.dy, row.dx);
       std::printf(", %.2f s\n", row.seconds);
       std::fflush(stdout);
       rows.push_back(std::move(row));
@@ -627,9 +635,12 @@ int runEval(const std::vector<std::string>& args) {
   const std::vector<EvalRow> rows = scoreAll(ctx, cases, wisdom, failed);
   std::string table = markdownTable(rows, fs::path(o.model).filename().string());
   if (o.align)
-    table += "\nScores after the best integer shift of each restoration within +-" +
-             std::to_string(o.align) + " px (the ground truth is misregistered), on the window " +
-             "every shift keeps.\n";
+    table += "\nScores after the best shift of each restoration within +-" +
+             std::to_string(o.align) + " px" +
+             (o.alignSubdivisions > 1
+                  ? " in steps of 1/" + std::to_string(o.alignSubdivisions) + " px (bilinear)"
+                  : std::string(" (whole pixels)")) +
+             " (the ground truth is misregistered), on the window every shift keeps.\n";
   std::printf("\n%s", table.c_str());
   try {
     if (!o.csv.empty())

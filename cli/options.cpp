@@ -2,6 +2,7 @@
 #include "cli/options.h"
 
 #include "cli/verbs.h"
+#include "runtime/io/metrics.h"
 
 #include <cerrno>
 #include <charconv>
@@ -157,6 +158,14 @@ bool parseDouble(const std::string& s, double& out) {
     return false;
   out = v;
   return true;
+}
+
+bool parseAlignStep(const std::string& s, int& subdivisions) {
+  double step = 0;
+  const std::optional<int> n = parseDouble(s, step) ? io::alignSubdivisions(step) : std::nullopt;
+  if (n)
+    subdivisions = *n;
+  return n.has_value();
 }
 
 } // namespace podm::cli

@@ -29,5 +29,8 @@ bool takeInputOptions(const std::string& verb, std::vector<std::string>& args,
 // Flag values: the whole string must be a number (an integer within [lo, hi]; a finite double).
 bool parseInt(const std::string& s, long long lo, long long hi, long long& out);
 bool parseDouble(const std::string& s, double& out);
+// --align-step S: a pixel divided into whole parts, S = 1/n for n in 1..16 ("0.25" gives 4), so
+// that whole shifts stay on the search grid.
+bool parseAlignStep(const std::string& s, int& subdivisions);
 
 } // namespace podm::cli

@@ -154,7 +154,8 @@ std::optional<Tensor> readRef(const std::string& path) {
 struct RunOptions {
   std::string file, out, trace, weightsDir, refPath, stagesDir;
   int shave = -1;                  // -1: the convention of docs/io.md
-  int align = 0;                   // --align N: best integer shift within +-N pixels
+  int align = 0;                   // --align N: best shift within +-N pixels
+  int alignSubdivisions = 1;       // --align-step 1/n: shifts in steps of 1/n pixel
   bool correlationKernels = false; // --kernel-as correlation: kernel files flipped when read
   bool profile = false, wisdom = true, quiet = false;
   bool bf16 = false;                   // --precision bf16
@@ -215,6 +216,10 @@ int parseRunOptions(const std::vector<std::string>& given, RunOptions& o) {
         return usageError("run", "--align needs the largest shift to search, 0 to 64 pixels");
       o.align = static_cast<int>(v);
       ++i;
+    } else if (a == "--align-step") {
+      if (i + 1 >= args.size() || !parseAlignStep(args[i + 1], o.alignSubdivisions))
+        return usageError("run", "--align-step needs 1, 0.5, 0.25, ... (1/n pixel, n up to 16)");
+      ++i;
     } else if (a == "--profile") {
       o.profile = true;
     } else if (a == "--no-wisdom") {
@@ -241,6 +246,8 @@ int parseRunOptions(const std::vector<std::string>& given, RunOptions& o) {
     return usageError("run", "no model file given");
   if (o.out.empty())
     return usageError("run", "say where the result goes with -o OUT (.png, .tif or .npy)");
+  if (o.alignSubdivisions > 1 && o.align == 0)
+    return usageError("run", "--align-step refines the search of --align N, which is not given");
   return -1;
 }
 
@@ -470,18 +477,18 @@ int reportQuality(const RunOptions& o, const ir::Graph& g, const RunResult& r, c
     return kModelError;
   }
   const int shave = engine::qualityShave(g, x.shape(), o.inputs.tensors, notImages, o.shave);
-  const int64_t border = int64_t(shave) + o.align;
+  const int64_t border = std::max<int64_t>(shave, o.align); // io::measureAligned's window
   if (2 * border >= x.shape().h || 2 * border >= x.shape().w) {
     std::cerr << "podm run: error: --shave " << shave << (o.align ? " and --align " : "")
               << (o.align ? std::to_string(o.align) : "") << " leave nothing of the "
               << x.shape().str() << " result\n";
     return kModelError;
   }
-  const io::AlignedQuality q = io::measureAligned(x, ref, shave, o.align);
+  const io::AlignedQuality q = io::measureAligned(x, ref, shave, o.align, o.alignSubdivisions);
   char line[256];
   if (o.align)
     std::snprintf(line, sizeof line,
-                  "podm run: against %s (shave %d, aligned: best shift %+d,%+d within +-%d): PSNR "
+                  "podm run: against %s (shave %d, aligned: best shift %+g,%+g within +-%d): PSNR "
                   "%.2f dB, SSIM %.4f\n",
                   o.refPath.c_str(), shave, q.dy, q.dx, o.align, q.psnr, q.ssim);
   else

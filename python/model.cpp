@@ -277,7 +277,12 @@ py::tuple Model::run(const py::dict& given) {
   return py::make_tuple(resultArray(r.outputs.begin()->second, in), traceOf(r));
 }
 
-py::dict Model::score(const py::dict& given, py::handle ref, int shave, int align) {
+py::dict Model::score(const py::dict& given, py::handle ref, int shave, int align,
+                      double alignStep) {
+  const std::optional<int> subdivisions = io::alignSubdivisions(alignStep);
+  if (!subdivisions)
+    throw py::value_error("align_step must be 1, 0.5, 0.25, ... (1/n pixel, n up to 16), not " +
+                          std::to_string(alignStep));
   std::vector<py::object> keepAlive;
   engine::GraphInputs in = gather(given, keepAlive);
   FloatArray refArray;
@@ -293,12 +298,12 @@ py::dict Model::score(const py::dict& given, py::handle ref, int shave, int alig
                           refY.shape().str());
   const int used = engine::qualityShave(c.graph, x.shape(), in.tensors,
                                         engine::nonImageInputs(*loaded_.ast), shave);
-  const int64_t border = int64_t(used) + align;
+  const int64_t border = std::max<int64_t>(used, align); // io::measureAligned's window
   if (align < 0 || 2 * border >= x.shape().h || 2 * border >= x.shape().w)
     throw py::value_error("the shave " + std::to_string(used) + " and alignment " +
                           std::to_string(align) + " leave nothing of the " + x.shape().str() +
                           " result");
-  const io::AlignedQuality q = io::measureAligned(x, refY, used, align);
+  const io::AlignedQuality q = io::measureAligned(x, refY, used, align, *subdivisions);
   py::dict d;
   d["psnr"] = q.psnr;
   d["ssim"] = q.ssim;

@@ -50,8 +50,9 @@ public:
   py::tuple run(const py::dict& given);                     // (result array, trace dict)
   // A run with `ref` (an image array) as the model's `ref` input when it declares one, scored
   // against it as `podm run --ref` and `podm eval` score: on Y, with the border shave of
-  // engine::qualityShave (`shave` < 0: the convention) and the best shift within +-align.
-  py::dict score(const py::dict& given, py::handle ref, int shave, int align);
+  // engine::qualityShave (`shave` < 0: the convention) and the best shift within +-align in
+  // steps of alignStep pixels (io::measureAligned).
+  py::dict score(const py::dict& given, py::handle ref, int shave, int align, double alignStep);
   // The same graph run `repeats` times from C++ on the bound inputs: the baseline of the
   // Python overhead benchmark.
   double nativeSeconds(const py::dict& given, int repeats);

@@ -114,38 +114,76 @@ Quality measure(const Tensor& x, const Tensor& ref, int shave) {
   return q;
 }
 
-AlignedQuality measureAligned(const Tensor& x, const Tensor& ref, int shave, int maxShift) {
+namespace {
+
+// x's luma sampled on the ref-sized window moved by (dy, dx): bilinear between the four
+// neighbours, exact copies at whole shifts. The caller keeps every sample inside x.
+Tensor shiftedWindow(const Tensor& x, int64_t border, int64_t h, int64_t w, double dy, double dx) {
+  const double y0 = double(border) + dy, x0 = double(border) + dx;
+  const int64_t iy = int64_t(std::floor(y0)), ix = int64_t(std::floor(x0));
+  const float ty = float(y0 - double(iy)), tx = float(x0 - double(ix));
+  const int64_t lastRow = x.shape().h - 1, lastCol = x.shape().w - 1, stride = x.shape().w;
+  Tensor out = Tensor::image(h, w);
+  for (int64_t y = 0; y < h; ++y) {
+    const float* r0 = x.data() + (iy + y) * stride;
+    const float* r1 = x.data() + std::min(iy + y + 1, lastRow) * stride; // weight 0 if whole
+    float* o = out.data() + y * w;
+    for (int64_t i = 0; i < w; ++i) {
+      const int64_t c0 = ix + i, c1 = std::min(c0 + 1, lastCol);
+      const float top = r0[c0] + tx * (r0[c1] - r0[c0]);
+      const float bottom = r1[c0] + tx * (r1[c1] - r1[c0]);
+      o[i] = top + ty * (bottom - top);
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+AlignedQuality measureAligned(const Tensor& x, const Tensor& ref, int shave, int maxShift,
+                              int subdivisions) {
   AlignedQuality best;
   if (maxShift <= 0) {
     static_cast<Quality&>(best) = measure(x, ref, shave);
     return best;
   }
+  if (subdivisions < 1)
+    throw std::invalid_argument("measureAligned: subdivisions must be 1 or more");
   sameShape(x, ref, "measureAligned");
   const Tensor lx = luma(x), lr = luma(ref);
-  const int64_t border = int64_t(shave) + maxShift, h = lx.shape().h - 2 * border,
+  // The reference's shaved window, moved inward only as far as the shifts need x's pixels: with
+  // shave >= maxShift this is Levin et al.'s window (ref shaved, x sampled in its border).
+  const int64_t border = std::max<int64_t>(shave, maxShift), h = lx.shape().h - 2 * border,
                 w = lx.shape().w - 2 * border;
   if (h < 1 || w < 1)
     throw std::invalid_argument("measureAligned: a border of " + std::to_string(border) +
                                 " pixels leaves nothing of the image");
-  auto window = [&](const Tensor& t, int dy, int dx) {
-    Tensor out = Tensor::image(h, w);
-    for (int64_t y = 0; y < h; ++y)
-      for (int64_t i = 0; i < w; ++i)
-        out.at(y, i) = t.at(border + y + dy, border + i + dx);
-    return out;
-  };
-  const Tensor r = window(lr, 0, 0);
+  const Tensor r = shiftedWindow(lr, border, h, w, 0, 0);
+  // Shifts are k / subdivisions for whole k, so whole shifts are exact and the grid symmetric.
+  const int steps = maxShift * subdivisions;
+  const double unit = 1.0 / subdivisions;
+  int bestY = 0, bestX = 0;
   best.psnr = -std::numeric_limits<double>::infinity();
-  for (int dy = -maxShift; dy <= maxShift; ++dy)
-    for (int dx = -maxShift; dx <= maxShift; ++dx) {
-      const double p = psnr(window(lx, dy, dx), r);
+  for (int ky = -steps; ky <= steps; ++ky)
+    for (int kx = -steps; kx <= steps; ++kx) {
+      const double p = psnr(shiftedWindow(lx, border, h, w, ky * unit, kx * unit), r);
       if (p > best.psnr)
-        best.psnr = p, best.dy = dy, best.dx = dx;
+        best.psnr = p, bestY = ky, bestX = kx;
     }
-  const Tensor aligned = window(lx, best.dy, best.dx);
+  best.dy = bestY * unit, best.dx = bestX * unit;
+  const Tensor aligned = shiftedWindow(lx, border, h, w, best.dy, best.dx);
   best.ssim = h >= 11 && w >= 11 ? ssim(aligned, r) : std::numeric_limits<double>::quiet_NaN();
   best.reconError = reconstructionError(aligned, r);
   return best;
+}
+
+std::optional<int> alignSubdivisions(double step) {
+  if (!(step > 0 && step <= 1))
+    return std::nullopt;
+  const double n = std::round(1 / step);
+  if (n < 1 || n > 16 || std::abs(step * n - 1) > 1e-9)
+    return std::nullopt;
+  return int(n);
 }
 
 Tensor quantize(const Tensor& image, int bits) {

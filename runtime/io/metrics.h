@@ -10,6 +10,8 @@
 
 #include "runtime/tensor.h"
 
+#include <optional>
+
 namespace podm::io {
 
 // 10 log10(L^2 / MSE); +infinity for identical images.
@@ -30,13 +32,19 @@ struct Quality {
 };
 Quality measure(const Tensor& x, const Tensor& ref, int shave = 0);
 // For ground truths misregistered by a few pixels (real captures such as Levin et al.'s): the
-// best PSNR over integer shifts of x by (dy, dx) with |dy|, |dx| <= maxShift, both compared on the
-// window that every shift keeps (a border of shave + maxShift pixels left out); SSIM at that
-// shift. maxShift 0 is measure() with its reconstruction error.
+// best PSNR over shifts of x by (dy, dx) with |dy|, |dx| <= maxShift, in steps of 1/subdivisions
+// of a pixel, on ref's window without a border of max(shave, maxShift) pixels (so that every
+// shift finds x's pixels); SSIM at that shift. A fractional shift samples x bilinearly. This is
+// Levin et al.'s comp_upto_shift.m (their protocol: shave 15, maxShift 5, subdivisions 4).
+// maxShift 0 is measure() with its reconstruction error.
 struct AlignedQuality : Quality {
-  int dy = 0, dx = 0; // the shift applied to x: x[y + dy, x + dx] is compared with ref[y, x]
+  double dy = 0, dx = 0; // the shift applied to x: x[y + dy, x + dx] is compared with ref[y, x]
 };
-AlignedQuality measureAligned(const Tensor& x, const Tensor& ref, int shave, int maxShift);
+AlignedQuality measureAligned(const Tensor& x, const Tensor& ref, int shave, int maxShift,
+                              int subdivisions = 1);
+// The subdivisions of a search step of `step` pixels: n for step = 1/n with n in 1..16 (so that
+// whole shifts stay on the grid), nullopt for anything else.
+std::optional<int> alignSubdivisions(double step);
 
 // The 11x11 window (sigma 1.5) the SSIM uses, row-major, sum 1 (MATLAB fspecial('gaussian')).
 void ssimWindow(double window[121]);

@@ -3,6 +3,7 @@
 // CSV and Markdown outputs, a bad image reported by name and skipped (exit 1), an empty folder
 // refused. And the FFT plan cache: a second run recreates the first run's plans from the cache and
 // writes the same bytes; a corrupt cache is a note, not an error; PODM_FFTW_WISDOM=off writes none.
+// The misregistration search (--align, --align-step) scores as `podm run --ref` does.
 #include "runtime/io/degrade.h"
 #include "runtime/io/image.h"
 #include "tests/runtime/io/fixtures.h"
@@ -147,6 +148,41 @@ TEST_CASE("podm eval: a bad image is named and skipped, an empty folder is an er
   CHECK(noKernel.status == 1);
   CHECK(noKernel.out.find("'k' is a kernel") != std::string::npos);
   CHECK(runPodm("eval " + kDeblur).status == 2);
+}
+
+TEST_CASE(
+    "podm eval --align N --align-step S: the same figure as podm run --ref, bad steps refused") {
+  ScratchDir tmp("podm-eval");
+  fs::create_directories(tmp.path() / "gt");
+  io::writeImage(tmp.file("gt/a.png"), io::syntheticImage("scene", 40, 48, 3));
+  const std::string align = " --shave 4 --align 2 --align-step 0.5";
+  PodmResult e = runPodm("eval " + kDeblur + " --gt " + tmp.file("gt") +
+                         " --blur gaussian:5:1.2 --noise 2 --csv " + tmp.file("r.csv") + align);
+  REQUIRE_MESSAGE(e.status == 0, e.out);
+  CHECK(e.out.find("in steps of 1/2 px (bilinear)") != std::string::npos);
+  CHECK(readText(tmp.file("r.csv")).find(",shift_y,shift_x\n") != std::string::npos);
+  PodmResult d =
+      runPodm("degrade " + tmp.file("gt/a.png") + " --blur gaussian:5:1.2 --noise 2 -o " +
+              tmp.file("o.png") + " --kernel-out " + tmp.file("k.txt"));
+  REQUIRE(d.status == 0);
+  PodmResult r = runPodm("run " + kDeblur + " --input o=" + tmp.file("o.png") +
+                         " --input k=" + tmp.file("k.txt") + " --ref " + tmp.file("gt/a.png") +
+                         " -o " + tmp.file("x.png") + align);
+  REQUIRE_MESSAGE(r.status == 0, r.out);
+  CHECK(r.out.find("within +-2") != std::string::npos);
+  CHECK(evalPsnr(e.out, "a.png") == runPsnr(r.out));
+
+  for (const char* bad : {" --align 2 --align-step 0.3", " --align 2 --align-step 0",
+                          " --align 2 --align-step x", " --align-step 0.25"}) {
+    PodmResult b =
+        runPodm("eval " + kDeblur + " --gt " + tmp.file("gt") + " --blur gaussian:5:1" + bad);
+    CHECK_MESSAGE(b.status == 2, bad);
+    CHECK_MESSAGE(b.out.find("--align") != std::string::npos, b.out);
+  }
+  CHECK(runPodm("run " + kDeblur + " --input o=" + tmp.file("o.png") + " --input k=" +
+                tmp.file("k.txt") + " -o " + tmp.file("y.png") + " --align-step 0.25")
+            .status == 2);
+  CHECK_FALSE(fs::exists(tmp.file("y.png")));
 }
 
 TEST_CASE("the FFT plan cache: reused by the next run, same bytes, a corrupt file is a note") {

@@ -21,18 +21,21 @@ def gt_folder(tmp_path):
 def test_eval_equals_the_command(tmp_path, gt_folder):
     model = EXAMPLES / "deblur_podm.podm"
     run_cli("eval", model, "--gt", gt_folder, "--blur", "gaussian:9:1.6", "--noise", "2",
-            "--seed", "4", "--csv", tmp_path / "scores.csv", "--align", "1")
+            "--seed", "4", "--csv", tmp_path / "scores.csv", "--align", "1", "--align-step", "0.5")
     with open(tmp_path / "scores.csv") as f:
         expected = list(csv.DictReader(f))
-    got = podm.eval(str(model), gt_folder, blur="gaussian:9:1.6", noise=2, seed=4, align=1)
+    got = podm.eval(str(model), gt_folder, blur="gaussian:9:1.6", noise=2, seed=4, align=1,
+                    align_step=0.5)
     assert [r["image"] for r in got["rows"]] == [r["image"] for r in expected] == \
         ["a.png", "b.png", "c.png"]
     for row, want in zip(got["rows"], expected):
         assert row["psnr"] == pytest.approx(float(want["psnr"]), abs=1e-9)
         assert row["ssim"] == pytest.approx(float(want["ssim"]), abs=1e-12)
         assert row["stages"] == int(want["stages"])
-        assert row["shift"] == (int(want["shift_y"]), int(want["shift_x"]))
+        assert row["shift"] == (float(want["shift_y"]), float(want["shift_x"]))
     assert got["psnr"] == pytest.approx(np.mean([float(r["psnr"]) for r in expected]))
+    with pytest.raises(ValueError, match="align_step"):
+        podm.eval(str(model), gt_folder, blur="gaussian:9:1.6", align=1, align_step=0.3)
 
 
 def test_eval_of_super_resolution_shaves_the_scale(gt_folder):

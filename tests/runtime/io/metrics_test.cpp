@@ -155,5 +155,56 @@ TEST_CASE("measureAligned finds the shift of a misregistered result") {
   podm::io::AlignedQuality plain = podm::io::measureAligned(x, ref, 2, 0);
   CHECK(plain.psnr == podm::io::measure(x, ref, 2).psnr);
   CHECK(plain.psnr < 30);
-  CHECK_THROWS_AS(podm::io::measureAligned(x, ref, 10, 10), std::invalid_argument);
+  CHECK_THROWS_AS(podm::io::measureAligned(x, ref, 20, 3), std::invalid_argument);
+}
+
+TEST_CASE("measureAligned in sub-pixel steps: Levin et al.'s window and bilinear samples") {
+  // A bilinear function is what bilinear sampling reproduces exactly: x is ref moved by
+  // (1.5, -0.75), so the quarter-pixel search finds that shift with no error at all.
+  auto f = [](double y, double i) { return 0.2 + 0.01 * y + 0.007 * i + 1e-4 * y * i; };
+  podm::Tensor ref = podm::Tensor::image(40, 44), x = podm::Tensor::image(40, 44);
+  for (int64_t y = 0; y < 40; ++y)
+    for (int64_t i = 0; i < 44; ++i) {
+      ref.at(y, i) = float(f(double(y), double(i)));
+      x.at(y, i) = float(f(y - 1.5, i + 0.75));
+    }
+  podm::io::AlignedQuality q = podm::io::measureAligned(x, ref, 3, 2, 4);
+  CHECK(q.dy == 1.5);
+  CHECK(q.dx == -0.75);
+  CHECK(q.psnr > 100); // float rounding only
+  // Whole shifts cannot reach it; a half-pixel grid neither (-0.75 is not on it).
+  CHECK(podm::io::measureAligned(x, ref, 3, 2, 1).psnr < 60);
+  CHECK(podm::io::measureAligned(x, ref, 3, 2, 2).psnr < q.psnr);
+
+  // On a natural-like image the figure is the MSE over ref's window without the shave border,
+  // x sampled bilinearly at the best shift: recomputed here directly in double.
+  ref = podm::io::syntheticImage("scene", 48, 52, 9);
+  x = podm::io::syntheticImage("scene", 48, 52, 10);
+  q = podm::io::measureAligned(x, ref, 6, 3, 4);
+  CHECK(std::abs(q.dy) <= 3);
+  CHECK(std::abs(q.dx) <= 3);
+  double sse = 0;
+  const int64_t fy = int64_t(std::floor(q.dy)), fx = int64_t(std::floor(q.dx));
+  const double ty = q.dy - double(fy), tx = q.dx - double(fx);
+  for (int64_t y = 6; y < 42; ++y)
+    for (int64_t i = 6; i < 46; ++i) {
+      auto at = [&](int64_t r, int64_t c) {
+        return double(x.at(std::min<int64_t>(r, 47), std::min<int64_t>(c, 51)));
+      };
+      const int64_t r = y + fy, c = i + fx;
+      const double v = (1 - ty) * ((1 - tx) * at(r, c) + tx * at(r, c + 1)) +
+                       ty * ((1 - tx) * at(r + 1, c) + tx * at(r + 1, c + 1));
+      sse += (v - ref.at(y, i)) * (v - ref.at(y, i));
+    }
+  CHECK(q.psnr == doctest::Approx(10 * std::log10(36.0 * 40.0 / sse)).epsilon(1e-4));
+  CHECK_THROWS_AS(podm::io::measureAligned(x, ref, 6, 3, 0), std::invalid_argument);
+}
+
+TEST_CASE("alignSubdivisions: steps of 1/n pixel only") {
+  CHECK(podm::io::alignSubdivisions(1) == 1);
+  CHECK(podm::io::alignSubdivisions(0.25) == 4);
+  CHECK(podm::io::alignSubdivisions(0.0625) == 16);
+  CHECK(podm::io::alignSubdivisions(1.0 / 3) == 3);
+  for (double bad : {0.0, -0.25, 0.3, 0.03, 1.5, 2.0})
+    CHECK_FALSE(podm::io::alignSubdivisions(bad).has_value());
 }
