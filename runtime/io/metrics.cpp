@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace podm::io {
@@ -116,26 +117,51 @@ Quality measure(const Tensor& x, const Tensor& ref, int shave) {
 
 namespace {
 
-// x's luma sampled on the ref-sized window moved by (dy, dx): bilinear between the four
-// neighbours, exact copies at whole shifts. The caller keeps every sample inside x.
-Tensor shiftedWindow(const Tensor& x, int64_t border, int64_t h, int64_t w, double dy, double dx) {
-  const double y0 = double(border) + dy, x0 = double(border) + dx;
-  const int64_t iy = int64_t(std::floor(y0)), ix = int64_t(std::floor(x0));
-  const float ty = float(y0 - double(iy)), tx = float(x0 - double(ix));
-  const int64_t lastRow = x.shape().h - 1, lastCol = x.shape().w - 1, stride = x.shape().w;
+// x sampled at (p + ty, q + tx) for every pixel (p, q), bilinearly; the last row and column are
+// repeated (their weight is 0 at the shifts measureAligned asks for near them).
+Tensor resampled(const Tensor& x, float ty, float tx) {
+  const int64_t h = x.shape().h, w = x.shape().w;
   Tensor out = Tensor::image(h, w);
   for (int64_t y = 0; y < h; ++y) {
-    const float* r0 = x.data() + (iy + y) * stride;
-    const float* r1 = x.data() + std::min(iy + y + 1, lastRow) * stride; // weight 0 if whole
+    const float* r0 = x.data() + y * w;
+    const float* r1 = x.data() + std::min(y + 1, h - 1) * w;
     float* o = out.data() + y * w;
     for (int64_t i = 0; i < w; ++i) {
-      const int64_t c0 = ix + i, c1 = std::min(c0 + 1, lastCol);
-      const float top = r0[c0] + tx * (r0[c1] - r0[c0]);
-      const float bottom = r1[c0] + tx * (r1[c1] - r1[c0]);
+      const int64_t c1 = std::min(i + 1, w - 1);
+      const float top = r0[i] + tx * (r0[c1] - r0[i]);
+      const float bottom = r1[i] + tx * (r1[c1] - r1[i]);
       o[i] = top + ty * (bottom - top);
     }
   }
   return out;
+}
+
+// The h x w window of `a` whose corner is (oy, ox).
+Tensor window(const Tensor& a, int64_t oy, int64_t ox, int64_t h, int64_t w) {
+  Tensor out = Tensor::image(h, w);
+  for (int64_t y = 0; y < h; ++y)
+    std::copy_n(a.data() + (oy + y) * a.shape().w + ox, w, out.data() + y * w);
+  return out;
+}
+
+// Sum of squared differences between that window of `a` and r (as psnr() sums them).
+double windowSse(const Tensor& a, int64_t oy, int64_t ox, const Tensor& r) {
+  const int64_t h = r.shape().h, w = r.shape().w;
+  double sse = 0;
+  for (int64_t y = 0; y < h; ++y) {
+    const float* p = a.data() + (oy + y) * a.shape().w + ox;
+    const float* q = r.data() + y * w;
+    for (int64_t i = 0; i < w; ++i) {
+      const double e = double(p[i]) - q[i];
+      sse += e * e;
+    }
+  }
+  return sse;
+}
+
+// floor(k / n) for n > 0.
+int64_t floorDiv(int64_t k, int64_t n) {
+  return k >= 0 ? k / n : -((-k + n - 1) / n);
 }
 
 } // namespace
@@ -158,20 +184,37 @@ AlignedQuality measureAligned(const Tensor& x, const Tensor& ref, int shave, int
   if (h < 1 || w < 1)
     throw std::invalid_argument("measureAligned: a border of " + std::to_string(border) +
                                 " pixels leaves nothing of the image");
-  const Tensor r = shiftedWindow(lr, border, h, w, 0, 0);
-  // Shifts are k / subdivisions for whole k, so whole shifts are exact and the grid symmetric.
-  const int steps = maxShift * subdivisions;
-  const double unit = 1.0 / subdivisions;
-  int bestY = 0, bestX = 0;
-  best.psnr = -std::numeric_limits<double>::infinity();
-  for (int ky = -steps; ky <= steps; ++ky)
-    for (int kx = -steps; kx <= steps; ++kx) {
-      const double p = psnr(shiftedWindow(lx, border, h, w, ky * unit, kx * unit), r);
-      if (p > best.psnr)
-        best.psnr = p, bestY = ky, bestX = kx;
+  const Tensor r = window(lr, border, border, h, w);
+  // Shifts are k / n (n = subdivisions) for whole k in [-maxShift n, maxShift n]: whole shifts
+  // are exact copies. Shift k = n floor(k / n) + f samples x resampled by the fraction f / n at
+  // the whole offset floor(k / n), so each of the n^2 resamplings is made once. Ties go to the
+  // smallest (ky, kx), whatever the loop order.
+  const int64_t n = subdivisions, steps = int64_t(maxShift) * n;
+  double bestSse = std::numeric_limits<double>::infinity();
+  int64_t bestY = 0, bestX = 0;
+  for (int64_t fy = 0; fy < n; ++fy)
+    for (int64_t fx = 0; fx < n; ++fx) {
+      const Tensor moved = resampled(lx, float(fy) / float(n), float(fx) / float(n));
+      for (int64_t ky = -steps; ky <= steps; ++ky) {
+        if (ky - n * floorDiv(ky, n) != fy)
+          continue;
+        for (int64_t kx = -steps; kx <= steps; ++kx) {
+          if (kx - n * floorDiv(kx, n) != fx)
+            continue;
+          const double sse =
+              windowSse(moved, border + floorDiv(ky, n), border + floorDiv(kx, n), r);
+          if (sse < bestSse || (sse == bestSse && std::pair(ky, kx) < std::pair(bestY, bestX)))
+            bestSse = sse, bestY = ky, bestX = kx;
+        }
+      }
     }
-  best.dy = bestY * unit, best.dx = bestX * unit;
-  const Tensor aligned = shiftedWindow(lx, border, h, w, best.dy, best.dx);
+  best.dy = double(bestY) / double(n), best.dx = double(bestX) / double(n);
+  const Tensor moved = resampled(lx, float(bestY - n * floorDiv(bestY, n)) / float(n),
+                                 float(bestX - n * floorDiv(bestX, n)) / float(n));
+  const Tensor aligned =
+      window(moved, border + floorDiv(bestY, n), border + floorDiv(bestX, n), h, w);
+  const double mse = bestSse / double(h * w);
+  best.psnr = mse == 0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(1.0 / mse);
   best.ssim = h >= 11 && w >= 11 ? ssim(aligned, r) : std::numeric_limits<double>::quiet_NaN();
   best.reconError = reconstructionError(aligned, r);
   return best;
