@@ -7,10 +7,10 @@
 // (StdlibNetworkProvider keeps them), FFT plans (and their cache across runs), and the lowered
 // graph with its executor per input shape. A bad image is reported by name and skipped; the exit
 // status then says that not every image was scored.
-#include "cli/device.h"
 #include "cli/options.h"
 #include "cli/run_support.h"
 #include "cli/verbs.h"
+#include "engine/device.h"
 #include "engine/fft_wisdom.h"
 #include "engine/network_provider.h"
 #include "engine/param_binding.h"
@@ -48,8 +48,8 @@ struct EvalOptions {
   int alignSubdivisions = 1;       // --align-step 1/n
   bool correlationKernels = false; // --kernel-as correlation
   bool wisdom = true;
-  bool bf16 = false;                   // --precision bf16
-  DeviceKind device = DeviceKind::Cpu; // --device
+  bool bf16 = false;                                   // --precision bf16
+  engine::DeviceKind device = engine::DeviceKind::Cpu; // --device
   std::vector<std::string> plugins;
   std::vector<engine::ConstOverride> overrides; // --set NAME=VALUE
   engine::GraphInputs fixed; // --input NAME=FILE|NUMBER: the same for every image
@@ -167,7 +167,7 @@ int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
       if (!value(v) || !parsePrecision(v, o.bf16))
         return usageError(kVerb, "--precision needs fp32 or bf16");
     } else if (a == "--device") {
-      if (!value(v) || !parseDevice(v, o.device))
+      if (!value(v) || !engine::parseDevice(v, o.device))
         return usageError(kVerb, "--device needs cpu, cuda or auto");
     } else if (a.rfind("-", 0) == 0) {
       return usageError(kVerb, "unknown option '" + a + "'");
@@ -373,7 +373,7 @@ public:
   // The entry for `inputs`' shapes, lowering and preparing it when new. Throws std::runtime_error
   // with the message already printed as a diagnostic for lowering errors.
   CompiledShape& get(const engine::LoadedModel& m, const engine::GraphInputs& inputs,
-                     RunDevice& device, const engine::StdlibNetworkProvider& networks,
+                     engine::RunDevice& device, const engine::StdlibNetworkProvider& networks,
                      const fs::path& baseDir) {
     std::string key;
     for (const auto& [name, s] : inputs.shapes)
@@ -414,7 +414,7 @@ struct EvalContext {
   const engine::LoadedModel& model;
   const InputRoles& roles;
   std::set<std::string> notImages;
-  RunDevice& device;
+  engine::RunDevice& device;
   const engine::StdlibNetworkProvider& networks;
   fs::path baseDir;
   ShapeCache shapes;
@@ -619,16 +619,16 @@ int runEval(const std::vector<std::string>& args) {
   const fs::path baseDir =
       o.weightsDir.empty() ? fs::absolute(o.model).parent_path() : fs::path(o.weightsDir);
   engine::StdlibNetworkProvider networks(baseDir, useBf16(kVerb, o.bf16, false));
-  std::unique_ptr<RunDevice> device;
+  std::unique_ptr<engine::RunDevice> device;
   try {
-    device = std::make_unique<RunDevice>(o.device);
+    device = std::make_unique<engine::RunDevice>(o.device);
   } catch (const std::exception& e) {
     std::cerr << "podm eval: error: " << e.what() << "\n";
     return kModelError;
   }
   if (!device->note().empty())
     std::cerr << "podm eval: note: " << device->note() << "\n";
-  if (o.device != DeviceKind::Cpu)
+  if (o.device != engine::DeviceKind::Cpu)
     std::cerr << "podm eval: running on " << device->name() << "\n";
   EvalContext ctx{o, *m, *roles, engine::nonImageInputs(*m->ast), *device, networks, baseDir, {}};
   size_t failed = 0;

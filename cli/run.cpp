@@ -4,10 +4,10 @@
 // per-stage monitors as CSV (--trace, the columns `podm plot` reads), the per-node time table
 // (--profile) and the final PSNR/SSIM against a ground truth (--ref, docs/io.md). On a terminal
 // a progress line is rewritten at the end of every stage; pipes and files get none.
-#include "cli/device.h"
 #include "cli/options.h"
 #include "cli/run_support.h"
 #include "cli/verbs.h"
+#include "engine/device.h"
 #include "engine/fft_wisdom.h"
 #include "engine/network_provider.h"
 #include "engine/param_binding.h"
@@ -158,9 +158,9 @@ struct RunOptions {
   int alignSubdivisions = 1;       // --align-step 1/n: shifts in steps of 1/n pixel
   bool correlationKernels = false; // --kernel-as correlation: kernel files flipped when read
   bool profile = false, wisdom = true, quiet = false;
-  bool bf16 = false;                   // --precision bf16
-  DeviceKind device = DeviceKind::Cpu; // --device
-  std::ostream* info = &std::cerr;     // notes, warnings and the summary; --quiet: nowhere
+  bool bf16 = false;                                   // --precision bf16
+  engine::DeviceKind device = engine::DeviceKind::Cpu; // --device
+  std::ostream* info = &std::cerr; // notes, warnings and the summary; --quiet: nowhere
   std::vector<std::string> plugins;
   std::vector<engine::ConstOverride> overrides; // --set NAME=VALUE
   engine::GraphInputs inputs;
@@ -229,7 +229,7 @@ int parseRunOptions(const std::vector<std::string>& given, RunOptions& o) {
         return usageError("run", "--precision needs fp32 or bf16");
       ++i;
     } else if (a == "--device") {
-      if (i + 1 >= args.size() || !parseDevice(args[i + 1], o.device))
+      if (i + 1 >= args.size() || !engine::parseDevice(args[i + 1], o.device))
         return usageError("run", "--device needs cpu, cuda or auto");
       ++i;
     } else if (a == "--quiet" || a == "-q") {
@@ -566,7 +566,7 @@ int runRun(const std::vector<std::string>& given) {
   const bool progress = !o.quiet && isatty(fileno(stderr)) != 0;
   std::string device;
   try {
-    RunDevice backends(o.device);
+    engine::RunDevice backends(o.device);
     device = backends.name();
     if (!backends.note().empty())
       *o.info << "podm run: note: " << backends.note() << "\n";

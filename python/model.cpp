@@ -14,7 +14,6 @@
 #include "ir/printer.h"
 #include "python/arrays.h"
 #include "python/bindings.h"
-#include "runtime/cpu/cpu_backend.h"
 #include "runtime/io/color.h"
 #include "runtime/io/image.h"
 #include "runtime/io/metrics.h"
@@ -187,8 +186,24 @@ std::string Model::shapeKey(const engine::GraphInputs& in) {
   return key;
 }
 
-Model::Compiled& Model::compiled(const engine::GraphInputs& in) {
-  const std::string key = shapeKey(in);
+engine::RunDevice& Model::device(const std::string& name) {
+  if (auto it = devices_.find(name); it != devices_.end())
+    return *it->second;
+  engine::DeviceKind kind;
+  if (!engine::parseDevice(name, kind))
+    throw py::value_error("device must be 'cpu', 'cuda' or 'auto', not '" + name + "'");
+  auto made = std::make_unique<engine::RunDevice>(kind, "device"); // runtime_error for cuda
+  return *devices_.emplace(name, std::move(made)).first->second;
+}
+
+py::tuple Model::deviceInfo(const std::string& name) {
+  engine::RunDevice& d = device(name);
+  return py::make_tuple(d.name(), d.note());
+}
+
+Model::Compiled& Model::compiled(const engine::GraphInputs& in, const std::string& deviceName) {
+  engine::RunDevice& backends = device(deviceName);
+  const std::string key = deviceName + "|" + shapeKey(in);
   if (auto it = cache_.find(key); it != cache_.end())
     return *it->second;
   Diagnostic failure;
@@ -203,7 +218,8 @@ Model::Compiled& Model::compiled(const engine::GraphInputs& in) {
   try {
     c->params = engine::paramValuesFromWeights(c->graph, baseDir_);
     ExecutorOptions options{.network = &networks_};
-    c->executor = std::make_unique<Executor>(c->graph, cpu_, nullptr, options);
+    c->executor =
+        std::make_unique<Executor>(c->graph, backends.primary(), backends.fallback(), options);
   } catch (const std::exception& e) {
     throw std::runtime_error(loaded_.file->path() + ": " + e.what());
   }
@@ -270,15 +286,15 @@ py::array Model::resultArray(const Tensor& x, const engine::GraphInputs& in) {
   return arrayOf(color ? io::mergeLuma(x, in.color.front().second) : x);
 }
 
-py::tuple Model::run(const py::dict& given) {
+py::tuple Model::run(const py::dict& given, const std::string& device) {
   std::vector<py::object> keepAlive;
   engine::GraphInputs in = gather(given, keepAlive);
-  RunResult r = execute(compiled(in), in, nullptr);
+  RunResult r = execute(compiled(in, device), in, nullptr);
   return py::make_tuple(resultArray(r.outputs.begin()->second, in), traceOf(r));
 }
 
-py::dict Model::score(const py::dict& given, py::handle ref, int shave, int align,
-                      double alignStep) {
+py::dict Model::score(const py::dict& given, py::handle ref, int shave, int align, double alignStep,
+                      const std::string& device) {
   const std::optional<int> subdivisions = io::alignSubdivisions(alignStep);
   if (!subdivisions)
     throw py::value_error("align_step must be 1, 0.5, 0.25, ... (1/n pixel, n up to 16), not " +
@@ -290,7 +306,7 @@ py::dict Model::score(const py::dict& given, py::handle ref, int shave, int alig
   if (refY.shape().c == 3)
     refY = io::luma(refY);
   engine::completeModelInputs(*loaded_.ast, in, &refY);
-  Compiled& c = compiled(in);
+  Compiled& c = compiled(in, device);
   RunResult r = execute(c, in, &refY);
   const Tensor& x = r.outputs.begin()->second;
   if (!(x.shape() == refY.shape()))
@@ -395,6 +411,7 @@ void bindModel(py::module_& m) {
       .def("_prepare", &Model::prepare)
       .def("_run", &Model::run)
       .def("_score", &Model::score)
+      .def("_device", &Model::deviceInfo)
       .def("_native_seconds", &Model::nativeSeconds)
       .def("_emit", &Model::emit);
   m.def("_compile", &compileModel, py::arg("path"), py::arg("source"), py::arg("plugins"),

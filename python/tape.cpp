@@ -11,6 +11,7 @@
 #include "python/arrays.h"
 #include "python/bindings.h"
 #include "python/model.h"
+#include "runtime/cpu/cpu_backend.h"
 #include "runtime/ir_types.h"
 
 #include <cstring>

@@ -1,8 +1,8 @@
-// The CUDA backend factory of the podm command: the backend lives in a module (libpodm_cuda.so,
-// built from runtime/cuda when nvcc is found) that is opened only when a run asks for a GPU. The
-// CUDA libraries it needs (cudart, cuFFT, cuBLAS, cuDNN) take about 100 ms to load, and a run on
-// the CPU must not pay that at every start (docs/performance.md, start-up). Tests link the backend
-// directly (podm_cuda) and never see this file.
+// The CUDA backend factory of podm (the command and the Python module): the backend lives in a
+// module (libpodm_cuda.so, built from runtime/cuda when nvcc is found) that is opened only when a
+// run asks for a GPU. The CUDA libraries it needs (cudart, cuFFT, cuBLAS, cuDNN) take about 100 ms
+// to load, and a run on the CPU must not pay that at every start (docs/performance.md, start-up).
+// Tests link the backend directly (podm_cuda) and never see this file.
 #include "runtime/backend_factory.h"
 
 #include <dlfcn.h>
@@ -41,7 +41,8 @@ std::unique_ptr<Backend> makeCudaBackend(std::string* whyNot) {
   for (const std::filesystem::path& path : moduleCandidates()) {
     if (!std::filesystem::exists(path))
       continue;
-    // RTLD_GLOBAL is not needed: the module resolves podm's symbols against the executable.
+    // RTLD_LOCAL: the module carries its own copy of the podm code it needs (and links FFTW), so
+    // it loads the same from the podm command and from the Python extension.
     void* module = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!module) {
       tried += std::string(tried.empty() ? "" : "; ") + dlerror();

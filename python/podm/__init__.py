@@ -11,6 +11,7 @@ package shapes its calls the way Python users expect (keyword inputs, batches, e
 
 import os as _os
 import sys as _sys
+import warnings as _warnings
 
 import numpy as _np
 
@@ -69,6 +70,19 @@ class Model:
         self._engine = engine
         self._inputs = engine.inputs
         self._images = {d["name"] for d in self._inputs if d["type"] == "image"}
+        self._noted = set()
+        self.last_device = None
+
+    def _use_device(self, device):
+        """The device that runs for ``device`` ("cpu", "cuda", "auto"); warns once when "auto"
+        stays on the CPU, and says why. ValueError for another name; RuntimeError when "cuda"
+        finds no GPU it can use."""
+        used, note = self._engine._device(device)
+        if note and device not in self._noted:
+            self._noted.add(device)
+            _warnings.warn(note, RuntimeWarning, stacklevel=3)
+        self.last_device = used
+        return used
 
     @property
     def name(self):
@@ -89,22 +103,23 @@ class Model:
         return self._engine._emit(shapes, stage)
 
     def run(self, device="cpu", **inputs):
-        """Runs the model; returns ``(x, trace)``.
+        """Runs the model on ``device`` ("cpu", "cuda" or "auto": CUDA when a GPU is visible, as
+        ``podm run --device``; ``last_device`` then says which ran); returns ``(x, trace)``.
 
         Inputs by name: images as float32 arrays H x W (gray), H x W x 3 (RGB: the model restores
         Y and the result comes back in colour, as ``podm run`` does) or N x H x W (a batch, run
         one by one); kernels as H x W arrays; scalars as numbers. ``trace`` maps each monitor
         to its per-stage values (N x stages for a batch, padded with NaN), plus ``time``.
         """
-        _check_device(device)
+        self._use_device(device)
         batched = {k for k, v in inputs.items() if k in self._images and _is_stack(v)}
         if not batched:
-            return self._engine._run(inputs)
+            return self._engine._run(inputs, device)
         batch = _batch_size(inputs, batched)
         results, traces = [], []
         for i in range(batch):
             item = {k: (v[i] if k in batched else v) for k, v in inputs.items()}
-            x, trace = self._engine._run(item)
+            x, trace = self._engine._run(item, device)
             results.append(x)
             traces.append(trace)
         return _np.stack(results), _stack_traces(traces)
@@ -129,12 +144,6 @@ def compile(path=None, *, source=None, shapes=None, plugins=(), weights_dir=None
     if shapes:
         model.prepare(**shapes)
     return model
-
-
-def _check_device(device):
-    if device != "cpu":
-        raise ValueError("device %r: this build of podm runs models on the CPU only "
-                         "(the CUDA runtime is not available from Python yet)" % (device,))
 
 
 def _is_stack(value):

@@ -68,16 +68,17 @@ def _roles(model, obs, fixed):
 
 def evaluate(model, gt, *, blur=None, kernels=None, kernel_as="convolution",
              boundary="periodic", decimate=0, bicubic=0, poisson=0.0, noise=0.0, seed=0, bits=8,
-             shave=None, align=0, align_step=1.0, obs=None, inputs=None):
+             shave=None, align=0, align_step=1.0, obs=None, inputs=None, device="cpu"):
     """Scores ``model`` (a podm.Model or a model file) on the images of folder ``gt`` (or a list
     of files). Degradation as ``podm.degrade`` (``blur`` a spec or array, or ``kernels`` a dict
     of them, one row per image and kernel); ``inputs`` fixes other inputs for every image;
-    ``shave``/``align``/``align_step`` as ``podm eval --shave/--align/--align-step``. Returns ``{"rows": [...], "psnr": mean,
-    "ssim": mean}``; each row has image, kernel, psnr, ssim, stages, shave, shift, seconds. A file that
-    cannot be read raises ValueError naming it."""
+    ``shave``/``align``/``align_step``/``device`` as ``podm eval``'s options of those names.
+    Returns ``{"rows": [...], "psnr": mean, "ssim": mean}``; each row has image, kernel, psnr,
+    ssim, stages, shave, shift, seconds. A file that cannot be read raises ValueError naming it."""
     from . import Model, compile as compile_model
     if not isinstance(model, Model):
         model = compile_model(model)
+    model._use_device(device)
     fixed = dict(inputs or {})
     observation, kernel_inputs = _roles(model, obs, fixed)
     cases = _kernel_list(blur, kernels, kernel_as)
@@ -104,7 +105,7 @@ def evaluate(model, gt, *, blur=None, kernels=None, kernel_as="convolution",
             if kernel_inputs and k is not None:
                 given[kernel_inputs[0]] = k
             scored = model._engine._score(given, truth, -1 if shave is None else shave,
-                                          align, align_step)
+                                          align, align_step, device)
             rows.append({"image": path.name, "kernel": name, "psnr": scored["psnr"],
                          "ssim": scored["ssim"], "stages": scored["stages"],
                          "shave": scored["shave"], "shift": scored["shift"], "seconds": time.perf_counter() - start})

@@ -146,8 +146,6 @@ def test_bad_inputs_are_refused_by_name(blurred):
         m.run(o=bad, k=k)
     with pytest.raises(TypeError, match="input 'o'"):
         m.run(o="image.png", k=k)
-    with pytest.raises(ValueError, match="CPU"):
-        m.run(o=o, k=k, device="cuda")
 
 
 def test_a_missing_weight_file_names_it_and_the_way_out(tmp_path, blurred):

@@ -1,5 +1,6 @@
-// `--device cpu|cuda|auto` for the verbs that run a graph: which backend runs it, the CPU as the
-// fallback for the nodes a GPU kernel does not cover, and the line that says what was used.
+// Which backends run a graph, for every front door (`podm run|eval --device`, the Python module's
+// `device=`): the CPU backend always, the CUDA backend when asked for and a GPU can be used, the
+// CPU as the fallback for the nodes a GPU kernel does not cover, and what was used.
 #pragma once
 
 #include "runtime/backend.h"
@@ -7,18 +8,19 @@
 #include <memory>
 #include <string>
 
-namespace podm::cli {
+namespace podm::engine {
 
 enum class DeviceKind { Cpu, Cuda, Auto };
 
 // false when VALUE is none of cpu, cuda, auto.
 bool parseDevice(const std::string& value, DeviceKind& kind);
 
-// The backends of one run. `cuda` fails (std::runtime_error saying why) when no GPU can be used;
-// `auto` then stays on the CPU and says why in note().
+// The backends of one run. `cuda` fails (std::runtime_error "OPTION cuda: why") when no GPU can
+// be used; `auto` then stays on the CPU and says why in note(). OPTION is how the caller's user
+// spells the choice ("--device" on the command line, "device" in Python).
 class RunDevice {
 public:
-  explicit RunDevice(DeviceKind kind);
+  explicit RunDevice(DeviceKind kind, const std::string& option = "--device");
   RunDevice(const RunDevice&) = delete;
   RunDevice& operator=(const RunDevice&) = delete;
   ~RunDevice();
@@ -38,4 +40,4 @@ private:
   std::string note_;
 };
 
-} // namespace podm::cli
+} // namespace podm::engine

@@ -1,11 +1,11 @@
-// `--device`: the CPU backend always, the CUDA backend when asked for and a GPU is visible.
-#include "cli/device.h"
+// Device choice: the CPU backend always, the CUDA backend when asked for and a GPU is visible.
+#include "engine/device.h"
 
 #include "runtime/backend_factory.h"
 
 #include <stdexcept>
 
-namespace podm::cli {
+namespace podm::engine {
 
 bool parseDevice(const std::string& value, DeviceKind& kind) {
   if (value == "cpu")
@@ -19,7 +19,7 @@ bool parseDevice(const std::string& value, DeviceKind& kind) {
   return true;
 }
 
-RunDevice::RunDevice(DeviceKind kind) : cpu_(makeCpuBackend()) {
+RunDevice::RunDevice(DeviceKind kind, const std::string& option) : cpu_(makeCpuBackend()) {
   if (kind == DeviceKind::Cpu)
     return;
   std::string why;
@@ -27,8 +27,8 @@ RunDevice::RunDevice(DeviceKind kind) : cpu_(makeCpuBackend()) {
   if (cuda_)
     return;
   if (kind == DeviceKind::Cuda)
-    throw std::runtime_error("--device cuda: " + why);
-  note_ = "--device auto: running on the CPU: " + why;
+    throw std::runtime_error(option + " cuda: " + why);
+  note_ = option + " auto: running on the CPU: " + why;
 }
 
 // The GPU backend's memory is released before the module that holds its code could go.
@@ -36,4 +36,4 @@ RunDevice::~RunDevice() {
   cuda_.reset();
 }
 
-} // namespace podm::cli
+} // namespace podm::engine
