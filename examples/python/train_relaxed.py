@@ -52,6 +52,9 @@ def main():
     parser.add_argument("--lr", type=float, default=1e-2)
     parser.add_argument("--sigma", type=float, default=2.55, help="noise, 0-255 scale")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--same-batch", action="store_true",
+                        help="train on the first batch at every step (a check that gradients flow: "
+                             "its loss must fall, even from the shipped, already trained params)")
     args = parser.parse_args()
 
     data = args.data if pathlib.Path(args.data).is_dir() else None
@@ -78,7 +81,8 @@ def main():
     with torch.no_grad():
         before = float(loss_on(*first))
     for step in range(1, args.steps + 1):
-        o, clean = first if step == 1 else batch_of(crops(data, args.batch, args.crop, rng))
+        fresh = step > 1 and not args.same_batch
+        o, clean = batch_of(crops(data, args.batch, args.crop, rng)) if fresh else first
         opt.zero_grad()
         loss = loss_on(o, clean)
         loss.backward()

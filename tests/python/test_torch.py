@@ -110,7 +110,8 @@ def test_batches_sum_the_param_gradients(layer):
 
 def test_the_pytorch_example_trains_and_the_loss_falls():
     """examples/python/train_relaxed.py: the relaxed PODM of examples/ on train400 crops (synthetic
-    scenes when ../shared/data is absent)."""
+    scenes when ../shared/data is absent). The shipped params are already trained, so the check is
+    on one batch trained on at every step, at a small rate: its loss must fall."""
     import os
     import subprocess
     import sys
@@ -118,7 +119,8 @@ def test_the_pytorch_example_trains_and_the_loss_falls():
     from conftest import BUILD, ROOT
     env = dict(os.environ, PYTHONPATH=str(BUILD / "python"), PYTHONDONTWRITEBYTECODE="1")
     done = subprocess.run([sys.executable, str(ROOT / "examples" / "python" / "train_relaxed.py"),
-                           "--steps", "4"], capture_output=True, text=True, env=env)
+                           "--steps", "6", "--same-batch", "--lr", "1e-3"],
+                          capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "mu_net__w1" in done.stdout and "(fell)" in done.stdout
 
