@@ -478,7 +478,7 @@ EvalRow evalCase(EvalContext& ctx, const EvalCase& c) {
                              gtY.shape().str());
   const int shave =
       engine::qualityShave(compiled.graph, x.shape(), inputs.tensors, ctx.notImages, o.shave);
-  const int64_t border = std::max<int64_t>(shave, o.align); // io::measureAligned's window
+  const int64_t border = io::alignedBorder(shave, o.align);
   if (2 * border >= x.shape().h || 2 * border >= x.shape().w)
     throw std::runtime_error("the shave " + std::to_string(shave) + " and alignment " +
                              std::to_string(o.align) + " leave nothing of the " + x.shape().str() +

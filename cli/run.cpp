@@ -477,7 +477,7 @@ int reportQuality(const RunOptions& o, const ir::Graph& g, const RunResult& r, c
     return kModelError;
   }
   const int shave = engine::qualityShave(g, x.shape(), o.inputs.tensors, notImages, o.shave);
-  const int64_t border = std::max<int64_t>(shave, o.align); // io::measureAligned's window
+  const int64_t border = io::alignedBorder(shave, o.align);
   if (2 * border >= x.shape().h || 2 * border >= x.shape().w) {
     std::cerr << "podm run: error: --shave " << shave << (o.align ? " and --align " : "")
               << (o.align ? std::to_string(o.align) : "") << " leave nothing of the "

@@ -314,7 +314,7 @@ py::dict Model::score(const py::dict& given, py::handle ref, int shave, int alig
                           refY.shape().str());
   const int used = engine::qualityShave(c.graph, x.shape(), in.tensors,
                                         engine::nonImageInputs(*loaded_.ast), shave);
-  const int64_t border = std::max<int64_t>(used, align); // io::measureAligned's window
+  const int64_t border = io::alignedBorder(used, align);
   if (align < 0 || 2 * border >= x.shape().h || 2 * border >= x.shape().w)
     throw py::value_error("the shave " + std::to_string(used) + " and alignment " +
                           std::to_string(align) + " leave nothing of the " + x.shape().str() +

@@ -179,7 +179,7 @@ AlignedQuality measureAligned(const Tensor& x, const Tensor& ref, int shave, int
   const Tensor lx = luma(x), lr = luma(ref);
   // The reference's shaved window, moved inward only as far as the shifts need x's pixels: with
   // shave >= maxShift this is Levin et al.'s window (ref shaved, x sampled in its border).
-  const int64_t border = std::max<int64_t>(shave, maxShift), h = lx.shape().h - 2 * border,
+  const int64_t border = alignedBorder(shave, maxShift), h = lx.shape().h - 2 * border,
                 w = lx.shape().w - 2 * border;
   if (h < 1 || w < 1)
     throw std::invalid_argument("measureAligned: a border of " + std::to_string(border) +
@@ -218,6 +218,10 @@ AlignedQuality measureAligned(const Tensor& x, const Tensor& ref, int shave, int
   best.ssim = h >= 11 && w >= 11 ? ssim(aligned, r) : std::numeric_limits<double>::quiet_NaN();
   best.reconError = reconstructionError(aligned, r);
   return best;
+}
+
+int64_t alignedBorder(int shave, int maxShift) {
+  return std::max<int64_t>(shave, maxShift);
 }
 
 std::optional<int> alignSubdivisions(double step) {

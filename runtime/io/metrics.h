@@ -42,6 +42,9 @@ struct AlignedQuality : Quality {
 };
 AlignedQuality measureAligned(const Tensor& x, const Tensor& ref, int shave, int maxShift,
                               int subdivisions = 1);
+// The border measureAligned leaves out of the reference: max(shave, maxShift) (shave when
+// maxShift is 0). Callers check an image against it before a run's result is scored.
+int64_t alignedBorder(int shave, int maxShift);
 // The subdivisions of a search step of `step` pixels: n for step = 1/n with n in 1..16 (so that
 // whole shifts stay on the grid), nullopt for anything else.
 std::optional<int> alignSubdivisions(double step);
