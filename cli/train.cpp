@@ -4,8 +4,9 @@
 // so training writes exactly the files and names `podm run` later reads.
 //
 // Greedy mode groups the distinct weight files of A by the noise level of their stages (one
-// --sigma for all, or a model schedule named `sigma`, 0-255 scale, one entry per stage) and
-// trains one denoiser per level (train/greedy.h). SIGINT/SIGTERM only set a flag: the loop saves
+// --sigma for all, or a model schedule, `sigma` unless --sigma-schedule names another, 0-255
+// scale, one entry per stage) and trains one denoiser per level (train/greedy.h), each from He
+// initialisation or from the network in --init-from. SIGINT/SIGTERM only set a flag: the loop saves
 // a checkpoint at the next step boundary and the verb exits 130.
 #include "cli/options.h"
 #include "cli/verbs.h"
@@ -17,6 +18,8 @@
 #include "runtime/network_provider.h"
 #include "stdlib/nn/safetensors.h"
 #include "stdlib/nn/spec_text.h"
+#include "stdlib/nn/trainable_network.h"
+#include "stdlib/nn/weights.h"
 #include "train/checkpoint.h"
 #include "train/end_to_end.h"
 #include "train/greedy.h"
@@ -62,6 +65,7 @@ int dataError(const std::string& message) {
 
 struct Args {
   std::string model, data, mode = "greedy", net, sigma, val, checkpoint, output, kernels;
+  std::string sigmaScheduleName = "sigma", initFrom;
   std::string optimizer = "adam", schedule = "constant", loss = "l2", device = "cpu";
   long long crop = 40, batch = 16, steps = 0, seed = 0, valEvery = 0, valCount = -1, valCrop = 128,
             checkpointEvery = 0, logEvery = 0, debugNanAt = 0;
@@ -97,6 +101,10 @@ int parseArgs(const std::vector<std::string>& args, Args& a) {
       ok = value(a.net);
     else if (k == "--sigma")
       ok = value(a.sigma);
+    else if (k == "--sigma-schedule")
+      ok = value(a.sigmaScheduleName) && !a.sigmaScheduleName.empty();
+    else if (k == "--init-from")
+      ok = value(a.initFrom) && !a.initFrom.empty();
     else if (k == "--crop")
       ok = integer(a.crop, 1, 4096);
     else if (k == "--batch")
@@ -178,6 +186,11 @@ int parseArgs(const std::vector<std::string>& args, Args& a) {
     return usageError(kVerb, "--lr-schedule " + a.schedule + " needs --steps");
   if (a.loss != "l2" && a.loss != "l1")
     return usageError(kVerb, "--loss must be l2 or l1");
+  if (a.mode == "e2e" && !a.initFrom.empty())
+    return usageError(kVerb, "--init-from is for --mode greedy (e2e starts each network from "
+                             "the weight file the model names)");
+  if (!a.sigma.empty() && a.sigmaScheduleName != "sigma")
+    return usageError(kVerb, "give either --sigma or --sigma-schedule, not both");
   // Training's Tape runs forward ops on any backend, but the networks' backward pass exists only
   // on oneDNN: a GPU run would fall back for the heaviest node, so it is refused, not pretended.
   if (a.device == "cuda")
@@ -203,26 +216,26 @@ bool parseSigma(const std::string& text, double& lo, double& hi) {
          lo >= 0 && hi >= lo && hi <= 255;
 }
 
-// The model's `schedule sigma = [...]`, or empty.
-std::vector<double> sigmaSchedule(const ast::Model& model, std::string& error) {
-  for (const ast::Decl& d : model.decls) {
-    if (d.kind != ast::DeclKind::Schedule || d.name != "sigma" || !d.value)
-      continue;
-    std::vector<double> out;
-    if (d.value->kind != ast::ExprKind::List) {
-      error = "schedule sigma must be a list of noise levels (0-255 scale)";
+// The noise level per stage from the model's schedule NAME (0-255 scale; formulas evaluated by
+// sema), or empty when the model has none.
+std::vector<double> sigmaSchedule(const engine::LoadedModel& m, const std::string& name,
+                                  std::string& error) {
+  bool declared = false;
+  for (const ast::Decl& d : m.ast->decls)
+    declared |= d.kind == ast::DeclKind::Schedule && d.name == name;
+  if (!declared)
+    return {};
+  auto it = m.checked->lists.find(name);
+  if (it == m.checked->lists.end() || it->second.empty()) {
+    error = "schedule " + name + " must give one noise level (0-255 scale) per stage";
+    return {};
+  }
+  for (double v : it->second)
+    if (!(v >= 0 && v <= 255)) {
+      error = "schedule " + name + " must give noise levels in 0..255 (0-255 scale)";
       return {};
     }
-    for (const ast::ExprPtr& e : d.value->operands) {
-      if (e->kind != ast::ExprKind::Number || e->number < 0) {
-        error = "schedule sigma must list non-negative numbers";
-        return {};
-      }
-      out.push_back(e->number);
-    }
-    return out;
-  }
-  return {};
+  return it->second;
 }
 
 // The stages (0-based indices) as a user reads them: numbered from 1, as in the trace.
@@ -543,9 +556,12 @@ int planJobs(const Args& a, const engine::LoadedModel& m, const NetworkDesc& net
   std::vector<double> schedule;
   if (a.sigma.empty()) {
     std::string error;
-    schedule = sigmaSchedule(*m.ast, error);
+    schedule = sigmaSchedule(m, a.sigmaScheduleName, error);
     if (!error.empty())
       return dataError(a.model + ": " + error);
+    if (schedule.empty() && a.sigmaScheduleName != "sigma")
+      return dataError(a.model + ": no `schedule " + a.sigmaScheduleName +
+                       "` (named by --sigma-schedule)");
     if (schedule.empty())
       return usageError(kVerb, "give the noise level with --sigma, or add `schedule sigma = "
                                "[...]` (one level per stage) to the model");
@@ -566,14 +582,15 @@ int planJobs(const Args& a, const engine::LoadedModel& m, const NetworkDesc& net
     if (!schedule.empty()) {
       const std::vector<int64_t>& st = stagesOf[f];
       if (static_cast<int64_t>(schedule.size()) < stages)
-        return dataError(a.model + ": schedule sigma has " + std::to_string(schedule.size()) +
-                         " entries for " + std::to_string(stages) + " stages");
+        return dataError(a.model + ": schedule " + a.sigmaScheduleName + " has " +
+                         std::to_string(schedule.size()) + " entries for " +
+                         std::to_string(stages) + " stages");
       lo = hi = schedule[static_cast<size_t>(st[0])];
       for (int64_t l : st)
         if (schedule[static_cast<size_t>(l)] != lo)
           return dataError(a.model + ": stages " + std::to_string(st[0]) + " and " +
-                           std::to_string(l) + " share the weight file '" + f +
-                           "' but schedule sigma gives them different levels");
+                           std::to_string(l) + " share the weight file '" + f + "' but schedule " +
+                           a.sigmaScheduleName + " gives them different levels");
     }
     auto same = std::find_if(jobs.begin(), jobs.end(), [&](const train::GreedyJob& j) {
       return j.sigmaLow == lo && j.sigmaHigh == hi;
@@ -692,6 +709,18 @@ int runTrain(const std::vector<std::string>& given) {
   }
   o.prefix = net.prefix;
   o.jobs = jobs;
+  if (!a.initFrom.empty()) {
+    // Checked here, before any data is sampled: a file without the net's tensors, or with
+    // other shapes, is refused naming the tensor.
+    try {
+      o.initialWeights = nn::loadWeights(a.initFrom);
+      nn::TrainableNetwork probe(o.spec);
+      probe.bind(o.initialWeights, o.prefix);
+    } catch (const std::exception& e) {
+      return dataError("--init-from " + a.initFrom + ": " + e.what());
+    }
+    o.initialWeightsName = std::filesystem::path(a.initFrom).filename().string();
+  }
   setLoopOptions(a, given, m->ast->name, trainSet, valSet, o);
   if (a.resume && !std::filesystem::exists(a.checkpoint))
     return dataError("no checkpoint at '" + a.checkpoint + "' to resume from");

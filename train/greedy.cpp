@@ -60,6 +60,8 @@ std::string configText(const GreedyOptions& o) {
     << " loss=" << o.loss << " seed=" << o.seed << " train-images=" << o.trainImages.size();
   for (const GreedyJob& j : o.jobs)
     s << " sigma=" << j.sigmaLow << ":" << j.sigmaHigh;
+  if (!o.initialWeightsName.empty())
+    s << " init=" << o.initialWeightsName;
   if (o.lrSchedule != "constant" || o.jobs.size() > 1)
     s << " steps=" << o.steps << " seconds=" << o.seconds;
   return s.str();
@@ -203,7 +205,10 @@ struct GreedyState {
       : o(options), config(configText(o)), opt(newOptimizer(o)) {
     for (size_t j = 0; j < o.jobs.size(); ++j) {
       nets.emplace_back(o.spec);
-      nets.back().initialize(mixSeed(o.seed, j));
+      if (o.initialWeights.empty())
+        nets.back().initialize(mixSeed(o.seed, j));
+      else
+        nets.back().bind(o.initialWeights, o.prefix);
     }
     sampler = newSampler(0);
   }

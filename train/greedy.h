@@ -36,6 +36,11 @@ struct GreedyOptions : LoopOptions {
   nn::NetworkSpec spec;
   std::string prefix; // tensor-name prefix of the weight files (the model's `prefix`)
   std::vector<GreedyJob> jobs;
+  // Start values of every network (names as `podm run` binds them: prefix + conv{k}.*); empty:
+  // He initialisation. A denoiser for a nearby noise level trains from it in a fraction of the
+  // steps a fresh network needs.
+  nn::TensorMap initialWeights;
+  std::string initialWeightsName; // where they came from, for the checkpoint's settings
 };
 
 struct JobReport {

@@ -1,8 +1,9 @@
 // `podm train` as a user runs it, on a tiny net and tiny generated images: SIGKILL mid-run never
 // leaves a corrupt checkpoint and a resumed run ends with exactly the weights of an uninterrupted
 // one; SIGINT saves and exits 130; a non-finite loss stops with the step named and the last good
-// checkpoint untouched; per-stage noise levels give one weight file per level that `podm run`
-// reads; bad flags exit 2, bad data and checkpoints exit 1 naming the file.
+// checkpoint untouched; per-stage noise levels (a list or a formula schedule) give one weight
+// file per level that `podm run` reads; --init-from starts every network from a given one; bad
+// flags exit 2, bad data and checkpoints exit 1 naming the file.
 #include "../runtime/io/io_test_util.h"
 #include "../support/run_podm.h"
 #include "runtime/io/degrade.h"
@@ -12,6 +13,7 @@
 #include "train_project.h"
 
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <doctest/doctest.h>
 #include <fcntl.h>
@@ -240,6 +242,79 @@ TEST_CASE("podm train: per-stage noise levels, one network per level, read by po
                            " -o " + dir.file("out.png"));
   INFO(run.out);
   CHECK(run.status == 0);
+}
+
+TEST_CASE("podm train: levels from a formula schedule (--sigma-schedule), nets from --init-from") {
+  ScratchDir dir;
+  const std::string data = dir.file("data");
+  std::filesystem::create_directory(data);
+  for (int i = 0; i < 2; ++i)
+    podm::io::writePng(data + "/i" + std::to_string(i) + ".png",
+                       podm::io::syntheticImage("scene", 24, 24, uint64_t(i + 5)));
+  // The staged model with its levels as a formula under another name than `sigma`.
+  std::string text = kStagedModel;
+  const std::string listed = "schedule sigma = [30, 30, 10]";
+  text.replace(text.find(listed), listed.size(), "schedule lv = geomspace(30, 10, 3)");
+  const std::string model = dir.file("levels.podm");
+  podm::io::test::spit(model, text);
+  const std::string base =
+      "train " + model + " --data " + data + " --crop 12 --batch 2 --val-count 0";
+
+  // A start network: one denoiser for every stage.
+  const std::string start = dir.file("start");
+  REQUIRE(runPodm(base + " --sigma 20 --steps 2 -o " + start).status == 0);
+  const std::string init = start + "/nets/w0.safetensors";
+
+  // One step at a vanishing rate leaves every network where --init-from put it.
+  const std::string tuned = dir.file("tuned");
+  PodmResult r = runPodm(base + " --sigma-schedule lv --init-from " + init +
+                         " --steps 1 --lr 1e-12 -o " + tuned);
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("A sigma 30 (stage 1)") != std::string::npos);
+  CHECK(r.out.find("A sigma 17.3205 (stage 2)") != std::string::npos);
+  CHECK(r.out.find("A sigma 10 (stage 3)") != std::string::npos);
+  const podm::nn::TensorMap from = weightsOf(init);
+  for (int l = 0; l < 3; ++l) {
+    const podm::nn::TensorMap got =
+        weightsOf(tuned + "/nets/w" + std::to_string(l) + ".safetensors");
+    REQUIRE(got.size() == from.size());
+    for (const auto& [name, t] : from) {
+      CAPTURE(name);
+      const std::vector<float>& a = t.data;
+      const std::vector<float>& b = got.at(name).data;
+      REQUIRE(a.size() == b.size());
+      for (size_t i = 0; i < a.size(); ++i)
+        REQUIRE(std::abs(a[i] - b[i]) < 1e-6f);
+    }
+  }
+  // Without --init-from the networks start elsewhere (He initialisation).
+  const std::string fresh = dir.file("fresh");
+  REQUIRE(runPodm(base + " --sigma-schedule lv --steps 1 --lr 1e-12 -o " + fresh).status == 0);
+  CHECK(weightsOf(fresh + "/nets/w0.safetensors").at("conv0.weight").data !=
+        from.at("conv0.weight").data);
+
+  // Refusals: a schedule the model lacks, both ways of giving the level, a start file of another
+  // architecture or none at all, --init-from in e2e mode. Nothing is written.
+  const std::string out = " -o " + dir.file("refused");
+  PodmResult noSchedule = runPodm(base + " --sigma-schedule nope --steps 1" + out);
+  CHECK(noSchedule.status == 1);
+  CHECK(noSchedule.out.find("no `schedule nope`") != std::string::npos);
+  CHECK(runPodm(base + " --sigma 25 --sigma-schedule lv --steps 1" + out).status == 2);
+  Project other; // 8-channel net: other shapes
+  REQUIRE(runPodm("train " + other.common("1") + " -o " + dir.file("tiny.safetensors")).status ==
+          0);
+  PodmResult shapes = runPodm(base + " --sigma-schedule lv --init-from " +
+                              dir.file("tiny.safetensors") + " --steps 1" + out);
+  CHECK(shapes.status == 1);
+  CHECK(shapes.out.find("--init-from " + dir.file("tiny.safetensors") + ": ") != std::string::npos);
+  PodmResult missing = runPodm(base + " --sigma-schedule lv --init-from " +
+                               dir.file("none.safetensors") + " --steps 1" + out);
+  CHECK(missing.status == 1);
+  CHECK(missing.out.find("--init-from " + dir.file("none.safetensors")) != std::string::npos);
+  CHECK(runPodm(base + " --mode e2e --sigma 2 --init-from " + init + " --steps 1" + out).status ==
+        2);
+  CHECK_FALSE(std::filesystem::exists(dir.file("refused")));
 }
 
 TEST_CASE("podm train: usage errors exit 2, bad data and checkpoints exit 1 naming the file") {
