@@ -28,7 +28,8 @@ for precision in fp32 bf16; do
     >ref.txt 2>profile.txt
   read -r wall peak <time.txt
   awk -v p="$precision" -v wall="$wall" -v peak="$peak" -v net="$net_ms" -v dct="$dct_ms" '
-    /network "/ { netRun = $5 / 1000; calls = $3 }
+    /network "/ { netRun = $5 / 1000; calls = $3; netSum = $1 }
+    /^ *[0-9.]+ +[0-9.]+% / && !/total/ && !/network "/ { others += $1 }
     / dct2$/ || / dct2 "/ { dctSum += $1; dctCalls += $3 }
     /^set-up before stage 1:/ { setup = $5 }
     /^stage loop:/ { loop = $3 }
@@ -40,6 +41,8 @@ for precision in fp32 bf16; do
       printf "  dct2 per call %.2f ms in the run vs %.2f ms alone: %.2fx\n",
              dctSum / dctCalls, dct, dctSum / dctCalls / dct
       printf "  process vs %d network calls at the benchmark: %.2fx\n", calls, wall * 1000 / (calls * net)
+      printf "  beyond the network calls: %.0f ms (set-up %.0f ms, other nodes %.0f ms, the rest %.0f ms)\n",
+             wall * 1000 - netSum, setup, others, wall * 1000 - netSum - setup - others
     }' profile.txt
   sed 's/^/  /' ref.txt
 done

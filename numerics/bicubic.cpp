@@ -2,6 +2,7 @@
 #include "numerics/bicubic.h"
 
 #include "numerics/conv.h"
+#include "numerics/parallel.h"
 #include "numerics/scratch.h"
 
 #include <algorithm>
@@ -83,6 +84,28 @@ AxisWeights bicubicAxisWeights(int64_t inLength, int64_t outLength, double scale
   return result;
 }
 
+AxisWeights transposedAxisWeights(const AxisWeights& weights) {
+  AxisWeights t;
+  t.inLength = weights.outLength;
+  t.outLength = weights.inLength;
+  t.start.assign(static_cast<size_t>(t.outLength + 1), 0);
+  for (int32_t i : weights.index)
+    ++t.start[static_cast<size_t>(i) + 1];
+  for (size_t i = 0; i < static_cast<size_t>(t.outLength); ++i)
+    t.start[i + 1] += t.start[i];
+  std::vector<int64_t> next(t.start.begin(), t.start.end() - 1);
+  t.index.resize(weights.index.size());
+  t.weight.resize(weights.weight.size());
+  for (int64_t o = 0; o < weights.outLength; ++o)
+    for (int64_t k = weights.start[static_cast<size_t>(o)];
+         k < weights.start[static_cast<size_t>(o + 1)]; ++k) {
+      const int64_t slot = next[static_cast<size_t>(weights.index[static_cast<size_t>(k)])]++;
+      t.index[static_cast<size_t>(slot)] = static_cast<int32_t>(o);
+      t.weight[static_cast<size_t>(slot)] = weights.weight[static_cast<size_t>(k)];
+    }
+  return t;
+}
+
 BicubicResize2d::BicubicResize2d(int64_t h, int64_t w, double scale, bool antialias)
     : BicubicResize2d(h, w, imresizeLength(h, scale), imresizeLength(w, scale), scale, antialias) {
 }
@@ -90,71 +113,117 @@ BicubicResize2d::BicubicResize2d(int64_t h, int64_t w, double scale, bool antial
 BicubicResize2d::BicubicResize2d(int64_t h, int64_t w, int64_t outH, int64_t outW, double scale,
                                  bool antialias)
     : rows_(bicubicAxisWeights(h, outH, scale, antialias)),
-      cols_(bicubicAxisWeights(w, outW, scale, antialias)) {
+      cols_(bicubicAxisWeights(w, outW, scale, antialias)),
+      rowsTransposed_(transposedAxisWeights(rows_)), colsTransposed_(transposedAxisWeights(cols_)) {
+  // Multiply-adds of each order; one of the width pass costs more (scalar gathers on few rows, or
+  // on many rows its share of the two transposes): count it as four.
+  const double gather = 4.0;
+  const double taps = static_cast<double>(cols_.index.size());
+  const double rowTaps = static_cast<double>(rows_.index.size());
+  const double widthThenHeight = gather * static_cast<double>(h) * taps + rowTaps * outW;
+  const double heightThenWidth = rowTaps * static_cast<double>(w) + gather * outH * taps;
+  widthFirst_ = widthThenHeight <= heightThenWidth;
 }
+
+namespace {
+
+// From this many rows the width pass runs transposed (gatherAlongRows): a vector of floats per
+// row position (SSE2: 4) and a few more so the transposes pay for themselves.
+constexpr int64_t kTransposedRows = 16;
+
+// out (cols x rows) = the transpose of in (rows x cols), in tiles that stay in L1.
+void transposePlane(const float* in, int64_t rows, int64_t cols, float* out) {
+  constexpr int64_t kTile = 16;
+  for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+    for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+      const int64_t r1 = std::min(rows, r0 + kTile), c1 = std::min(cols, c0 + kTile);
+      for (int64_t c = c0; c < c1; ++c)
+        for (int64_t r = r0; r < r1; ++r)
+          out[c * rows + r] = in[r * cols + c];
+    }
+}
+
+// Height pass: out row o (of outLength rows of `width`) = weighted sum of whole rows of in.
+void combineRows(const AxisWeights& axis, const float* in, int64_t width, float* out) {
+  const int64_t rows = axis.outLength;
+  parallelRows(rows, std::max(rows, axis.inLength) * width, [&](int64_t first, int64_t last) {
+    for (int64_t o = first; o < last; ++o) {
+      float* __restrict dst = out + o * width;
+      std::fill(dst, dst + width, 0.0f);
+      for (int64_t k = axis.start[static_cast<size_t>(o)];
+           k < axis.start[static_cast<size_t>(o + 1)]; ++k) {
+        const float wgt = axis.weight[static_cast<size_t>(k)];
+        const float* __restrict src = in + axis.index[static_cast<size_t>(k)] * width;
+        for (int64_t j = 0; j < width; ++j)
+          dst[j] += wgt * src[j];
+      }
+    }
+  });
+}
+
+// Width pass: out (rows x outLength) = each row of in (rows x inLength) resampled by `axis`.
+// Gathering along a row reads scattered samples one at a time; with enough rows, the pass runs
+// on the transpose instead, where it is the height pass's sum of whole contiguous rows, and the
+// two transposes cost less than the scalar gathers they replace. Each output is the same sum in
+// the same order either way (from 0, taps in order), so the two paths agree bit for bit.
+void gatherAlongRows(const AxisWeights& axis, const float* in, int64_t rows, float* out) {
+  const int64_t iw = axis.inLength, ow = axis.outLength;
+  if (rows >= kTransposedRows) {
+    float* across = scratchFloats(ScratchSlot::ResampleTransposed, static_cast<size_t>(iw * rows));
+    float* result =
+        scratchFloats(ScratchSlot::ResampleTransposedResult, static_cast<size_t>(ow * rows));
+    transposePlane(in, rows, iw, across);
+    combineRows(axis, across, rows, result);
+    transposePlane(result, ow, rows, out);
+    return;
+  }
+  const int64_t* start = axis.start.data();
+  const int32_t* index = axis.index.data();
+  const float* weight = axis.weight.data();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = in + r * iw;
+    float* dst = out + r * ow;
+    for (int64_t o = 0; o < ow; ++o) {
+      float sum = 0.0f;
+      for (int64_t k = start[o]; k < start[o + 1]; ++k)
+        sum += weight[k] * row[index[k]];
+      dst[o] = sum;
+    }
+  }
+}
+
+} // namespace
 
 void BicubicResize2d::apply(const float* x, float* y, int64_t planes) const {
   const int64_t ih = inH(), iw = inW(), oh = outH(), ow = outW();
-  // Width first into an ih x ow buffer, then height as weighted sums of whole rows (contiguous,
-  // vectorized).
-  float* across = scratchFloats(ScratchSlot::Resample, static_cast<size_t>(ih * ow));
+  const int64_t between = widthFirst_ ? ih * ow : oh * iw;
+  float* across = scratchFloats(ScratchSlot::Resample, static_cast<size_t>(between));
   for (int64_t p = 0; p < planes; ++p) {
     const float* src = x + p * ih * iw;
-    for (int64_t r = 0; r < ih; ++r) {
-      const float* row = src + r * iw;
-      float* out = across + r * ow;
-      for (int64_t o = 0; o < ow; ++o) {
-        float sum = 0.0f;
-        for (int64_t k = cols_.start[static_cast<size_t>(o)];
-             k < cols_.start[static_cast<size_t>(o + 1)]; ++k)
-          sum += cols_.weight[static_cast<size_t>(k)] * row[cols_.index[static_cast<size_t>(k)]];
-        out[o] = sum;
-      }
-    }
     float* dst = y + p * oh * ow;
-    for (int64_t o = 0; o < oh; ++o) {
-      float* __restrict out = dst + o * ow;
-      std::fill(out, out + ow, 0.0f);
-      for (int64_t k = rows_.start[static_cast<size_t>(o)];
-           k < rows_.start[static_cast<size_t>(o + 1)]; ++k) {
-        const float wgt = rows_.weight[static_cast<size_t>(k)];
-        const float* __restrict in = across + rows_.index[static_cast<size_t>(k)] * ow;
-        for (int64_t j = 0; j < ow; ++j)
-          out[j] += wgt * in[j];
-      }
+    if (widthFirst_) {
+      gatherAlongRows(cols_, src, ih, across);
+      combineRows(rows_, across, ow, dst);
+    } else {
+      combineRows(rows_, src, iw, across);
+      gatherAlongRows(cols_, across, oh, dst);
     }
   }
 }
 
 void BicubicResize2d::adjoint(const float* y, float* x, int64_t planes) const {
   const int64_t ih = inH(), iw = inW(), oh = outH(), ow = outW();
-  float* across = scratchFloats(ScratchSlot::Resample, static_cast<size_t>(ih * ow));
+  const int64_t between = widthFirst_ ? ih * ow : oh * iw;
+  float* across = scratchFloats(ScratchSlot::Resample, static_cast<size_t>(between));
   for (int64_t p = 0; p < planes; ++p) {
-    // Transpose of the height pass: scatter each output row back onto the rows it was made from.
-    std::fill(across, across + ih * ow, 0.0f);
     const float* src = y + p * oh * ow;
-    for (int64_t o = 0; o < oh; ++o) {
-      const float* __restrict in = src + o * ow;
-      for (int64_t k = rows_.start[static_cast<size_t>(o)];
-           k < rows_.start[static_cast<size_t>(o + 1)]; ++k) {
-        const float wgt = rows_.weight[static_cast<size_t>(k)];
-        float* __restrict out = across + rows_.index[static_cast<size_t>(k)] * ow;
-        for (int64_t j = 0; j < ow; ++j)
-          out[j] += wgt * in[j];
-      }
-    }
-    // Transpose of the width pass.
     float* dst = x + p * ih * iw;
-    std::fill(dst, dst + ih * iw, 0.0f);
-    for (int64_t r = 0; r < ih; ++r) {
-      const float* row = across + r * ow;
-      float* out = dst + r * iw;
-      for (int64_t o = 0; o < ow; ++o) {
-        const float v = row[o];
-        for (int64_t k = cols_.start[static_cast<size_t>(o)];
-             k < cols_.start[static_cast<size_t>(o + 1)]; ++k)
-          out[cols_.index[static_cast<size_t>(k)]] += cols_.weight[static_cast<size_t>(k)] * v;
-      }
+    if (widthFirst_) {
+      combineRows(rowsTransposed_, src, ow, across);
+      gatherAlongRows(colsTransposed_, across, ih, dst);
+    } else {
+      gatherAlongRows(colsTransposed_, src, oh, across);
+      combineRows(rowsTransposed_, across, iw, dst);
     }
   }
 }

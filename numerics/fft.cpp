@@ -199,7 +199,8 @@ bool fftImportWisdom(const std::string& text) {
 }
 
 std::string fftWisdomKey() {
-  return std::string(fftwf_version) + "-t" + std::to_string(fftThreadsFor(kThreadedPixels));
+  // "-omp": plans measured with FFTW's pthreads build (before 2026-12) time differently.
+  return std::string(fftwf_version) + "-omp-t" + std::to_string(fftThreadsFor(kThreadedPixels));
 }
 
 void fftForward(const float* in, std::complex<float>* out, int64_t h, int64_t w) {

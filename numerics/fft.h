@@ -12,7 +12,9 @@
 //   - larger planes use FFTW_MEASURE once (measured 0.1-0.35 s on the 2-core reference machine at
 //     256²-1024²), which buys 1.5-1.9x faster transforms for every later call;
 //   - FFTW threads = hardware cores for planes of at least kThreadedPixels pixels, one thread below
-//     (measured: at 256² two threads are slower than one, at 512² and 1024² faster).
+//     (measured: at 256² two threads are slower than one, at 512² and 1024² faster). They come
+//     from FFTW's OpenMP build, so transforms share OpenMP's pool with oneDNN and
+//     numerics/parallel.h.
 // A measured plan is first looked up in FFTW's wisdom (fftImportWisdom), so a process that imports
 // the wisdom an earlier one exported gets the same plans without measuring again: the plan choice,
 // and so every result bit, is then the earlier process's (the CLI keeps the file,

@@ -3,16 +3,23 @@
 // there), so a large plane's direct convolution, finite differences, fused elementwise program
 // or group prox uses the cores an FFT of it would. The caller's thread takes the first band.
 // Bands are disjoint and fixed by (rows, threads), so results do not depend on scheduling.
+//
+// The bands run on OpenMP's threads (parallel.cpp), the pool that oneDNN's convolutions and
+// FFTW's transforms (its OpenMP build) use too: a band starts without a thread being created, and
+// the pool's workers, which spin for a while after each network call, pick it up instead of
+// competing with threads of our own for the cores.
 #pragma once
 
 #include "numerics/fft.h"
 
 #include <algorithm>
 #include <cstdint>
-#include <thread>
-#include <vector>
+#include <functional>
 
 namespace podm::numerics {
+
+// Band t of `threads` is [rows * t / threads, rows * (t + 1) / threads); every band runs once.
+void runBands(int64_t rows, int64_t threads, const std::function<void(int64_t, int64_t)>& body);
 
 template <class Body>
 void parallelRows(int64_t rows, int64_t pixels, const Body& body) {
@@ -21,13 +28,7 @@ void parallelRows(int64_t rows, int64_t pixels, const Body& body) {
     body(int64_t{0}, rows);
     return;
   }
-  std::vector<std::thread> workers;
-  workers.reserve(static_cast<size_t>(threads - 1));
-  for (int64_t t = 1; t < threads; ++t)
-    workers.emplace_back(body, rows * t / threads, rows * (t + 1) / threads);
-  body(int64_t{0}, rows / threads);
-  for (std::thread& w : workers)
-    w.join();
+  runBands(rows, threads, body);
 }
 
 // Memory-bound passes (elementwise programs, finite differences, the group prox) take a second

@@ -17,6 +17,8 @@ enum class ScratchSlot : int {
   FilterBankSpectrum,
   FilterBankAccumulator,
   Resample,
+  ResampleTransposed,
+  ResampleTransposedResult,
   Haar,
   Count
 };

@@ -136,12 +136,15 @@ void maxAbsBlock(const float* const* a, int64_t n, Acc& acc) {
   acc.max = m;
 }
 
-// One line per program op (ir/fused_program.cpp's table).
+// One line per program op (ir/fused_program.cpp's table). `passes`: what an element costs, in
+// plain interpreted instructions (an add is 1); exp and log are libm calls of about 5 ns an element
+// here, some 8 adds, which decides whether a program is worth a second thread (fusedKernel).
 struct ProgramOp {
   std::string_view name;
   OpFn op;
   ReduceFn reduce;
   bool usesMax;
+  int passes = 1;
 };
 constexpr ProgramOp kProgramOps[] = {
     {"add", binary<ew::Add>, nullptr, false},
@@ -154,8 +157,8 @@ constexpr ProgramOp kProgramOps[] = {
     {"abs", unary<NoAttrs<ew::Abs>>, nullptr, false},
     {"sign", unary<NoAttrs<ew::Sign>>, nullptr, false},
     {"sqrt", unary<NoAttrs<ew::Sqrt>>, nullptr, false},
-    {"exp", unary<NoAttrs<ew::Exp>>, nullptr, false},
-    {"log", unary<NoAttrs<ew::Log>>, nullptr, false},
+    {"exp", unary<NoAttrs<ew::Exp>>, nullptr, false, 8},
+    {"log", unary<NoAttrs<ew::Log>>, nullptr, false, 8},
     {"fma", ternary<Fma>, nullptr, false},
     {"axpby", axpby, nullptr, false},
     {"clamp", ternary<ew::Clamp>, nullptr, false},
@@ -268,7 +271,7 @@ struct FusedState : KernelState {
   std::vector<float> literal;         // per broadcast buffer: the literal value
   std::vector<uint32_t> reductions;   // per accumulator: its instruction
   size_t temps = 0;
-  int64_t running = 0; // instructions left after instruction selection
+  int64_t running = 0; // cost of the instructions left after selection, in ProgramOp::passes
 };
 
 // Where result `r` of the node goes (nullptr: nobody reads it).
@@ -327,10 +330,11 @@ void fusedKernel(const CpuKernel& k, const KernelIO& io) {
   // blocks run in one contiguous band per thread. An interpreted instruction costs about half a
   // plain pass (podm_bench_fista at 512²: the 8-instruction FISTA pass with the monitors' sums went
   // from 1.15x to 1.07x the hand loop on two threads, the 5-instruction one gained nothing), so a
-  // program counts as instructions / 2 passes. A reduction sums each band into its own lanes and
-  // the bands are added in band order: the same total for the same thread count, and within a
-  // rounding of the one-thread sum (the unfused kernels' order, which one thread keeps bit for
-  // bit).
+  // program counts as instructions / 2 passes (exp and log as 8 instructions each: the |x|^p sum
+  // of an lp prior's value, abs-log-mul-exp-sum, takes two threads at 512^2). A reduction sums each
+  // band into its own lanes and the bands are added in band order: the same total for the same
+  // thread count, and within a rounding of the one-thread sum (the unfused kernels' order, which
+  // one thread keeps bit for bit).
   const int64_t blocks = (k.n + kBlock - 1) / kBlock;
   std::mutex bandsDone;
   std::vector<std::pair<int64_t, std::vector<Acc>>> bands;
@@ -492,7 +496,9 @@ CpuKernel buildFusedElementwise(const CpuBuildContext& c) {
     }
     state->instrs.push_back(std::move(in));
   }
-  state->running = std::count(runs.begin(), runs.end(), true);
+  state->running = 0;
+  for (size_t i = 0; i < state->instrs.size(); ++i)
+    state->running += runs[i] ? state->instrs[i].op->passes : 0;
   const std::vector<uint32_t> results = program.results();
   for (size_t r = 0; r < results.size(); ++r)
     state->instrs[results[r]].result = static_cast<int32_t>(r);

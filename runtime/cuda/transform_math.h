@@ -51,8 +51,8 @@ PODM_HD inline float gatherAlongColumn(const AxisTaps& taps, const float* plane,
 
 // A separable resampling of `planes` inH x inW planes to outH x outW: a width pass (inW -> outW)
 // and a height pass (inH -> outH) through a scratch of planes x (inH x outW) or (outH x inW). The
-// pass order is the CPU's (numerics::BicubicResize2d): width first for the resize, height first
-// for its adjoint, so both backends add the same products in the same order.
+// pass order is the CPU's (numerics::BicubicResize2d::widthFirst for the resize, the reverse for
+// its adjoint), so both backends add the same products in the same order.
 struct SeparablePlan {
   AxisTaps width, height;
   bool widthFirst = true;
@@ -176,30 +176,6 @@ inline AxisTapTable axisTapTable(const numerics::AxisWeights& weights) {
   return t;
 }
 
-// The transpose of numerics' weights of one axis: for each input position, the outputs that read
-// it and with what weight, in increasing output order -- the order in which the CPU adjoint
-// scatters into that position, so the gather adds the same terms in the same order.
-inline AxisTapTable transposedAxisTapTable(const numerics::AxisWeights& weights) {
-  const size_t inLength = static_cast<size_t>(weights.inLength);
-  AxisTapTable t;
-  t.start.assign(inLength + 1, 0);
-  for (int32_t i : weights.index)
-    ++t.start[static_cast<size_t>(i) + 1];
-  for (size_t i = 0; i < inLength; ++i)
-    t.start[i + 1] += t.start[i];
-  std::vector<int32_t> next(t.start.begin(), t.start.end() - 1);
-  t.index.resize(weights.index.size());
-  t.weight.resize(weights.weight.size());
-  for (int64_t o = 0; o < weights.outLength; ++o)
-    for (int64_t k = weights.start[static_cast<size_t>(o)];
-         k < weights.start[static_cast<size_t>(o + 1)]; ++k) {
-      const int32_t slot = next[static_cast<size_t>(weights.index[static_cast<size_t>(k)])]++;
-      t.index[static_cast<size_t>(slot)] = static_cast<int32_t>(o);
-      t.weight[static_cast<size_t>(slot)] = weights.weight[static_cast<size_t>(k)];
-    }
-  return t;
-}
-
 // The two axis tables of resize_bicubic (adjoint = false) or of its adjoint, for the op's operand
 // (inH x inW) and result (outH x outW). The adjoint's tables are the transposes of the forward
 // resize from the adjoint's result size to its operand size, with the forward's scale.
@@ -213,13 +189,14 @@ inline ResizeTables resizeTables(int64_t inH, int64_t inW, int64_t outH, int64_t
   ResizeTables t;
   if (adjoint) {
     const numerics::BicubicResize2d forward(outH, outW, inH, inW, scale, antialias);
-    t.width = transposedAxisTapTable(forward.colWeights());
-    t.height = transposedAxisTapTable(forward.rowWeights());
-    t.widthFirst = false;
+    t.width = axisTapTable(forward.colWeightsTransposed());
+    t.height = axisTapTable(forward.rowWeightsTransposed());
+    t.widthFirst = !forward.widthFirst();
   } else {
     const numerics::BicubicResize2d forward(inH, inW, outH, outW, scale, antialias);
     t.width = axisTapTable(forward.colWeights());
     t.height = axisTapTable(forward.rowWeights());
+    t.widthFirst = forward.widthFirst();
   }
   return t;
 }
