@@ -72,10 +72,14 @@ struct PlanBuilder {
     }
   }
 
-  // Lazy arms (see exec_plan.h). A node belongs to arm k of select s when it is computed in s's
-  // region, has a kernel and no effect, is not read by the executor itself, and every one of its
-  // readers is s through operand k only or another node of that arm. Selects are visited last to
-  // first, so an outer select claims the arms of selects nested in its own arms.
+  // Lazy arms (see exec_plan.h). Selects on one scalar condition in one region form a group (the
+  // graph passes may split one select into several, e.g. x+ and its transform coefficients; see
+  // compiler/passes/cancel_inverse_transforms.cpp). A node belongs to arm k of a group when it is
+  // computed in the group's region before its first select, has a kernel and no effect, is not
+  // read by the executor itself, and every one of its readers is a select of the group through
+  // operand k only or another node of that arm. One guard serves the group, scheduled before its
+  // first select. Groups are visited by their last select, last to first, so an outer select
+  // claims the arms of selects nested in its own arms.
   void findLazyArms() {
     const uint32_t count = static_cast<uint32_t>(g.size());
     guardOf.assign(count, -1);
@@ -96,14 +100,26 @@ struct PlanBuilder {
       external[o.value.index] = true;
     constexpr uint32_t kFixed =
         ir::trait::Source | ir::trait::Control | ir::trait::Effect | ir::trait::NoKernel;
-    std::vector<char> inArm(count, 0);
+    std::vector<char> inArm(count, 0), inGroup(count, 0), grouped(count, 0);
+    auto lazySelect = [&](uint32_t i) {
+      const ir::Node& n = g.nodes()[i];
+      return n.op == ir::Op::Select && guardOf[i] < 0 && g.type(n.operands[0]).isScalar();
+    };
     for (uint32_t s = count; s-- > 0;) {
-      const ir::Node& sel = g.nodes()[s];
-      if (sel.op != ir::Op::Select || guardOf[s] >= 0 || !g.type(sel.operands[0]).isScalar())
+      if (!lazySelect(s) || grouped[s])
         continue;
+      const ir::Node& sel = g.nodes()[s];
+      std::vector<uint32_t> group;
+      for (uint32_t t = 0; t <= s; ++t)
+        if (lazySelect(t) && !grouped[t] && g.nodes()[t].region == sel.region &&
+            g.nodes()[t].operands[0] == sel.operands[0])
+          group.push_back(t);
+      for (uint32_t t : group)
+        grouped[t] = inGroup[t] = 1;
+      const uint32_t first = group.front();
       for (size_t arm : {size_t{1}, size_t{2}}) {
         std::vector<uint32_t> members;
-        for (uint32_t i = s; i-- > 0;) {
+        for (uint32_t i = first; i-- > 0;) {
           const ir::Node& n = g.nodes()[i];
           // A fused_output goes with its program: the arm's program writes it or nobody does.
           const bool fixed = (n.info().traits & kFixed) != 0 && n.op != ir::Op::FusedOutput;
@@ -111,9 +127,10 @@ struct PlanBuilder {
             continue;
           bool only = true;
           for (uint32_t u : users[i]) {
-            if (u == s) {
-              for (size_t k = 0; k < sel.operands.size(); ++k)
-                only = only && (sel.operands[k].index != i || k == arm);
+            if (inGroup[u]) {
+              const ir::Node& reader = g.nodes()[u];
+              for (size_t k = 0; k < reader.operands.size(); ++k)
+                only = only && (reader.operands[k].index != i || k == arm);
             } else {
               only = only && inArm[u];
             }
@@ -129,13 +146,15 @@ struct PlanBuilder {
           continue;
         std::reverse(members.begin(), members.end());
         Guard gd;
-        gd.select = ir::ValueId{s};
+        gd.select = ir::ValueId{first};
         gd.whenTrue = arm == 1; // select: operand 1 if cond != 0 else operand 2
         for (uint32_t m : members)
           guardOf[m] = static_cast<int32_t>(plan.guards.size());
         plan.guards.push_back(gd);
         armMembers.push_back(std::move(members));
       }
+      for (uint32_t t : group)
+        inGroup[t] = 0;
     }
     // Emission order: index order, with each arm moved to just before its select.
     std::vector<std::vector<int32_t>> guardsBefore(count);

@@ -22,6 +22,7 @@ using Evaluator = std::function<std::vector<std::vector<float>>(const ir::Graph&
 ir::Graph hoistInvariants(const ir::Graph& g);
 ir::Graph foldConstants(const ir::Graph& g, const Evaluator& evaluate);
 ir::Graph eliminateCommonSubexpressions(const ir::Graph& g);
+ir::Graph cancelInverseTransforms(const ir::Graph& g);
 ir::Graph removeDeadNodes(const ir::Graph& g);
 ir::Graph fuseElementwise(const ir::Graph& g);
 ir::Graph fuseResults(const ir::Graph& g);
@@ -32,7 +33,8 @@ struct PipelineOptions {
   bool fuse = true; // elementwise fusion (off for graphs whose primary backend lacks the kernel)
 };
 
-// hoist invariants -> fold constants -> common subexpressions -> remove dead nodes -> fuse
+// hoist invariants -> fold constants -> common subexpressions -> cancel inverse transforms ->
+// remove dead nodes -> fuse
 // elementwise chains -> fuse readers into multi-result programs, with ir::debugVerify after each.
 ir::Graph optimize(const ir::Graph& g, const PipelineOptions& options = {});
 

@@ -21,6 +21,7 @@ ir::Graph optimize(const ir::Graph& input, const PipelineOptions& options) {
   step("fold-constants", [&](const ir::Graph& x) { return foldConstants(x, options.evaluate); });
   step("eliminate-common-subexpressions",
        [](const ir::Graph& x) { return eliminateCommonSubexpressions(x); });
+  step("cancel-inverse-transforms", [](const ir::Graph& x) { return cancelInverseTransforms(x); });
   step("remove-dead-nodes", [](const ir::Graph& x) { return removeDeadNodes(x); });
   if (options.fuse) {
     step("fuse-elementwise", [](const ir::Graph& x) { return fuseElementwise(x); });

@@ -142,3 +142,74 @@ TEST_CASE("a select whose arms are one value has no lazy arm") {
   Executor ex(g, cpu);
   CHECK(ex.plan().guards.empty());
 }
+
+TEST_CASE("selects on one condition share their arms' guards") {
+  // x <- cond ? x + y : x * y, and a second select on the same condition reads the arms' inner
+  // values (as cancel-inverse-transforms writes for a prior's coefficients): the inner values of
+  // each arm stay lazy, scheduled before the first select, and both selects see their arm.
+  ir::Graph g("group");
+  ir::Builder b(g);
+  ir::Type t = ir::Type::real({1, 1, 1, kN});
+  ValueId y = b.input("y", t);
+  b.beginLoop(static_cast<int64_t>(kCond.size()));
+  ValueId x = b.loopState(y, "x");
+  ValueId cond = b.schedule("cond", kCond);
+  ValueId innerA = b.op(Op::Add, {x, y}, {}, "inner a");
+  ValueId innerB = b.op(Op::Mul, {x, y}, {}, "inner b");
+  ValueId armA = b.op(Op::Scale, {innerA}, {{"alpha", 0.5}}, "arm a");
+  ValueId armB = b.op(Op::Neg, {innerB}, {}, "arm b");
+  ValueId next = b.op(Op::Select, {cond, armA, armB}, {}, "next");
+  ValueId inner = b.op(Op::Select, {cond, innerA, innerB}, {}, "inner");
+  b.monitor("inner", b.op(Op::Sum, {inner}));
+  b.carry(x, next);
+  b.endLoop();
+  b.output("x", b.loopResult(x));
+
+  cpu::CpuBackend cpu;
+  ExecutorOptions traced;
+  traced.trace = true;
+  Executor ex(g, cpu, nullptr, traced);
+  const ExecPlan& plan = ex.plan();
+  REQUIRE(plan.guards.size() == 2);
+  for (const Guard& gd : plan.guards) {
+    CHECK(g.node(gd.select).label == "next");
+    CHECK(gd.nodes == 2u); // the inner value and the arm
+  }
+  int32_t selectPos = -1, lastGuarded = -1;
+  for (const Step& s : plan.body) {
+    if (s.value == plan.guards[0].select)
+      selectPos = s.position;
+    if (s.guard >= 0)
+      lastGuarded = s.position;
+  }
+  CHECK(lastGuarded == selectPos - 1);
+
+  Tensor in = input();
+  RunResult r = ex.run({{"y", in}});
+  std::vector<float> want(in.data(), in.data() + kN);
+  const std::vector<float> yv = want;
+  std::vector<double> innerSums;
+  for (double c : kCond) {
+    double sum = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+      const float v = c != 0 ? want[i] + yv[i] : want[i] * yv[i];
+      sum += v;
+      want[i] = c != 0 ? 0.5f * v : -v;
+    }
+    innerSums.push_back(sum);
+  }
+  for (int64_t i = 0; i < kN; ++i)
+    CHECK(r.outputs.at("x").data()[i] ==
+          doctest::Approx(want[static_cast<size_t>(i)]).epsilon(1e-6));
+  const std::vector<float>* logged = r.monitors.find("inner");
+  REQUIRE(logged != nullptr);
+  REQUIRE(logged->size() == innerSums.size());
+  for (size_t l = 0; l < innerSums.size(); ++l)
+    CHECK((*logged)[l] == doctest::Approx(innerSums[l]).epsilon(1e-5));
+  const int64_t taken = static_cast<int64_t>(std::count(kCond.begin(), kCond.end(), 1.0));
+  for (const TraceRow& row : ex.trace().rows())
+    if (row.what.find("\"inner a\"") != std::string::npos) {
+      CHECK(row.calls == taken);
+      CHECK(row.skipped == static_cast<int64_t>(kCond.size()) - taken);
+    }
+}
