@@ -4,6 +4,7 @@
 #include "numerics/conv.h"
 #include "numerics/parallel.h"
 #include "numerics/scratch.h"
+#include "numerics/vector_clones.h"
 
 #include <algorithm>
 #include <cmath>
@@ -132,7 +133,7 @@ namespace {
 constexpr int64_t kTransposedRows = 16;
 
 // out (cols x rows) = the transpose of in (rows x cols), in tiles that stay in L1.
-void transposePlane(const float* in, int64_t rows, int64_t cols, float* out) {
+PODM_VECTOR_CLONES void transposePlane(const float* in, int64_t rows, int64_t cols, float* out) {
   constexpr int64_t kTile = 16;
   for (int64_t r0 = 0; r0 < rows; r0 += kTile)
     for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
@@ -143,21 +144,27 @@ void transposePlane(const float* in, int64_t rows, int64_t cols, float* out) {
     }
 }
 
+// Rows [first, last) of the height pass below.
+PODM_VECTOR_CLONES void combineRowRange(const AxisWeights& axis, const float* in, int64_t width,
+                                        float* out, int64_t first, int64_t last) {
+  for (int64_t o = first; o < last; ++o) {
+    float* __restrict dst = out + o * width;
+    std::fill(dst, dst + width, 0.0f);
+    for (int64_t k = axis.start[static_cast<size_t>(o)]; k < axis.start[static_cast<size_t>(o + 1)];
+         ++k) {
+      const float wgt = axis.weight[static_cast<size_t>(k)];
+      const float* __restrict src = in + axis.index[static_cast<size_t>(k)] * width;
+      for (int64_t j = 0; j < width; ++j)
+        dst[j] += wgt * src[j];
+    }
+  }
+}
+
 // Height pass: out row o (of outLength rows of `width`) = weighted sum of whole rows of in.
 void combineRows(const AxisWeights& axis, const float* in, int64_t width, float* out) {
   const int64_t rows = axis.outLength;
   parallelRows(rows, std::max(rows, axis.inLength) * width, [&](int64_t first, int64_t last) {
-    for (int64_t o = first; o < last; ++o) {
-      float* __restrict dst = out + o * width;
-      std::fill(dst, dst + width, 0.0f);
-      for (int64_t k = axis.start[static_cast<size_t>(o)];
-           k < axis.start[static_cast<size_t>(o + 1)]; ++k) {
-        const float wgt = axis.weight[static_cast<size_t>(k)];
-        const float* __restrict src = in + axis.index[static_cast<size_t>(k)] * width;
-        for (int64_t j = 0; j < width; ++j)
-          dst[j] += wgt * src[j];
-      }
-    }
+    combineRowRange(axis, in, width, out, first, last);
   });
 }
 

@@ -12,11 +12,13 @@ namespace podm::numerics {
 // The normalised 1-D Gaussian (sum 1); the 2-D window is its outer product.
 void ssimGaussian(double g[11]);
 
-// The rows one evaluation works in (the horizontal sums of the last 11 rows, one vertical row).
-// Sized once by resize(), so that a kernel run every stage allocates nothing.
+// What one evaluation works in: per row band (one per thread numerics/parallel.h would use for
+// the size), the horizontal sums of its last 11 rows, one vertical row and its sum. Sized once by
+// resize(), so that a kernel run every stage allocates nothing.
 struct SsimScratch {
   double g[11];
-  std::vector<double> rows, column;
+  int64_t bands = 1;
+  std::vector<double> rows, column, sums;
   // For an h x w region (both at least 11).
   void resize(int64_t h, int64_t w);
 };

@@ -2,7 +2,8 @@
 //
 // `fused_elementwise`: the node's program
 // runs block by block (kBlock floats, so every temporary stays in L1/L2), each instruction one
-// tight vectorizable loop over the block, the last one writing the output (or feeding a
+// tight vectorizable loop over the block (compiled for SSE2, AVX2 and AVX-512, picked by the CPU:
+// numerics/vector_clones.h), the last one writing the output (or feeding a
 // reduction). Each program op computes exactly the float expression of the unfused kernel it
 // replaces (the same functor, runtime/elementwise_math.h), and reductions accumulate in double over
 // the same 8 lanes in the same element order as reduction_kernels.cpp, so results are bitwise those
@@ -14,6 +15,7 @@
 #include "ir/fused_program.h"
 #include "numerics/fft.h"
 #include "numerics/parallel.h"
+#include "numerics/vector_clones.h"
 #include "runtime/cpu/cpu_kernel.h"
 #include "runtime/elementwise_math.h"
 
@@ -34,27 +36,27 @@ constexpr int kLanes = 8;
 using OpFn = void (*)(const float* const* a, float* __restrict o, int64_t n);
 
 template <class F>
-void unary(const float* const* a, float* __restrict o, int64_t n) {
+PODM_VECTOR_CLONES void unary(const float* const* a, float* __restrict o, int64_t n) {
   const float* __restrict x = a[0];
   for (int64_t i = 0; i < n; ++i)
     o[i] = F::f(x[i]);
 }
 template <class F>
-void binary(const float* const* a, float* __restrict o, int64_t n) {
+PODM_VECTOR_CLONES void binary(const float* const* a, float* __restrict o, int64_t n) {
   const float* __restrict x = a[0];
   const float* __restrict y = a[1];
   for (int64_t i = 0; i < n; ++i)
     o[i] = F::f(x[i], y[i]);
 }
 template <class F>
-void ternary(const float* const* a, float* __restrict o, int64_t n) {
+PODM_VECTOR_CLONES void ternary(const float* const* a, float* __restrict o, int64_t n) {
   const float* __restrict x = a[0];
   const float* __restrict y = a[1];
   const float* __restrict z = a[2];
   for (int64_t i = 0; i < n; ++i)
     o[i] = F::f(x[i], y[i], z[i]);
 }
-void axpby(const float* const* a, float* __restrict o, int64_t n) {
+PODM_VECTOR_CLONES void axpby(const float* const* a, float* __restrict o, int64_t n) {
   const float* __restrict s = a[0];
   const float* __restrict x = a[1];
   const float* __restrict t = a[2];
@@ -101,11 +103,11 @@ void laneBlock(int64_t n, Acc& acc, Term term) {
 }
 // sum(abs(x)) and d - c * (a + b) (the gradient step y - gamma (grad + offset)): superinstructions,
 // in the float operations and order of the instructions they replace.
-void sumAbsBlock(const float* const* a, int64_t n, Acc& acc) {
+PODM_VECTOR_CLONES void sumAbsBlock(const float* const* a, int64_t n, Acc& acc) {
   const float* x = a[0];
   laneBlock(n, acc, [&](int64_t i) { return double{ew::Abs::f(x[i], 0.f, 0.f)}; });
 }
-void gradientStep(const float* const* a, float* __restrict o, int64_t n) {
+PODM_VECTOR_CLONES void gradientStep(const float* const* a, float* __restrict o, int64_t n) {
   const float* __restrict p = a[0];
   const float* __restrict q = a[1];
   const float* __restrict c = a[2];
@@ -113,20 +115,20 @@ void gradientStep(const float* const* a, float* __restrict o, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
     o[i] = ew::Sub::f(d[i], ew::Mul::f(c[i], ew::Add::f(p[i], q[i])));
 }
-void sumBlock(const float* const* a, int64_t n, Acc& acc) {
+PODM_VECTOR_CLONES void sumBlock(const float* const* a, int64_t n, Acc& acc) {
   const float* x = a[0];
   laneBlock(n, acc, [&](int64_t i) { return double{x[i]}; });
 }
-void norm2sqBlock(const float* const* a, int64_t n, Acc& acc) {
+PODM_VECTOR_CLONES void norm2sqBlock(const float* const* a, int64_t n, Acc& acc) {
   const float* x = a[0];
   laneBlock(n, acc, [&](int64_t i) { return static_cast<double>(x[i]) * x[i]; });
 }
-void dotBlock(const float* const* a, int64_t n, Acc& acc) {
+PODM_VECTOR_CLONES void dotBlock(const float* const* a, int64_t n, Acc& acc) {
   const float* x = a[0];
   const float* y = a[1];
   laneBlock(n, acc, [&](int64_t i) { return static_cast<double>(x[i]) * y[i]; });
 }
-void maxAbsBlock(const float* const* a, int64_t n, Acc& acc) {
+PODM_VECTOR_CLONES void maxAbsBlock(const float* const* a, int64_t n, Acc& acc) {
   const float* x = a[0];
   float m = acc.max;
   for (int64_t i = 0; i < n; ++i) {
