@@ -27,4 +27,9 @@ private:
 
 ProxEntry makeLpEntry();
 
+// The prox's elementwise part on entries [first, last) of `in` (lp.cpp): several entries per
+// vector through a branchless pow; proxmath::lpShrink is the one-entry reference.
+void lpShrinkRange(const float* in, float* out, int64_t first, int64_t last,
+                   const proxmath::LpShrinkage& s);
+
 } // namespace podm::stdlib
