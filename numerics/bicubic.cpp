@@ -199,40 +199,36 @@ void gatherAlongRows(const AxisWeights& axis, const float* in, int64_t rows, flo
   }
 }
 
-} // namespace
-
-void BicubicResize2d::apply(const float* x, float* y, int64_t planes) const {
-  const int64_t ih = inH(), iw = inW(), oh = outH(), ow = outW();
-  const int64_t between = widthFirst_ ? ih * ow : oh * iw;
+// One separable resampling of `planes` inH x inW planes to outH x outW, the width pass first or
+// the height pass first, through the thread's scratch plane.
+void resampleSeparable(const AxisWeights& width, const AxisWeights& height, bool widthFirst,
+                       const float* in, float* out, int64_t planes) {
+  const int64_t inH = height.inLength, inW = width.inLength;
+  const int64_t outH = height.outLength, outW = width.outLength;
+  const int64_t between = widthFirst ? inH * outW : outH * inW;
   float* across = scratchFloats(ScratchSlot::Resample, static_cast<size_t>(between));
   for (int64_t p = 0; p < planes; ++p) {
-    const float* src = x + p * ih * iw;
-    float* dst = y + p * oh * ow;
-    if (widthFirst_) {
-      gatherAlongRows(cols_, src, ih, across);
-      combineRows(rows_, across, ow, dst);
+    const float* src = in + p * inH * inW;
+    float* dst = out + p * outH * outW;
+    if (widthFirst) {
+      gatherAlongRows(width, src, inH, across);
+      combineRows(height, across, outW, dst);
     } else {
-      combineRows(rows_, src, iw, across);
-      gatherAlongRows(cols_, across, oh, dst);
+      combineRows(height, src, inW, across);
+      gatherAlongRows(width, across, outH, dst);
     }
   }
 }
 
+} // namespace
+
+void BicubicResize2d::apply(const float* x, float* y, int64_t planes) const {
+  resampleSeparable(cols_, rows_, widthFirst_, x, y, planes);
+}
+
+// The transposes in the reverse order: (H W)' = W' H'.
 void BicubicResize2d::adjoint(const float* y, float* x, int64_t planes) const {
-  const int64_t ih = inH(), iw = inW(), oh = outH(), ow = outW();
-  const int64_t between = widthFirst_ ? ih * ow : oh * iw;
-  float* across = scratchFloats(ScratchSlot::Resample, static_cast<size_t>(between));
-  for (int64_t p = 0; p < planes; ++p) {
-    const float* src = y + p * oh * ow;
-    float* dst = x + p * ih * iw;
-    if (widthFirst_) {
-      combineRows(rowsTransposed_, src, ow, across);
-      gatherAlongRows(colsTransposed_, across, ih, dst);
-    } else {
-      gatherAlongRows(colsTransposed_, src, oh, across);
-      combineRows(rowsTransposed_, across, iw, dst);
-    }
-  }
+  resampleSeparable(colsTransposed_, rowsTransposed_, !widthFirst_, y, x, planes);
 }
 
 } // namespace podm::numerics
