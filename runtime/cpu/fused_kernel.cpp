@@ -273,7 +273,7 @@ struct FusedState : KernelState {
   std::vector<float> literal;         // per broadcast buffer: the literal value
   std::vector<uint32_t> reductions;   // per accumulator: its instruction
   size_t temps = 0;
-  int64_t running = 0; // cost of the instructions left after selection, in ProgramOp::passes
+  int64_t passes = 0; // cost of the instructions left after selection, in ProgramOp::passes
 };
 
 // Where result `r` of the node goes (nullptr: nobody reads it).
@@ -340,7 +340,7 @@ void fusedKernel(const CpuKernel& k, const KernelIO& io) {
   const int64_t blocks = (k.n + kBlock - 1) / kBlock;
   std::mutex bandsDone;
   std::vector<std::pair<int64_t, std::vector<Acc>>> bands;
-  numerics::parallelPasses(blocks, k.n * std::max<int64_t>(1, s.running / 2),
+  numerics::parallelPasses(blocks, k.n * std::max<int64_t>(1, s.passes / 2),
                            [&](int64_t b0, int64_t b1) {
                              std::vector<Acc> part(s.reductions.size());
                              runBlocks(s, io, b0 * kBlock, std::min(k.n, b1 * kBlock), part.data());
@@ -498,9 +498,9 @@ CpuKernel buildFusedElementwise(const CpuBuildContext& c) {
     }
     state->instrs.push_back(std::move(in));
   }
-  state->running = 0;
+  state->passes = 0;
   for (size_t i = 0; i < state->instrs.size(); ++i)
-    state->running += runs[i] ? state->instrs[i].op->passes : 0;
+    state->passes += runs[i] ? state->instrs[i].op->passes : 0;
   const std::vector<uint32_t> results = program.results();
   for (size_t r = 0; r < results.size(); ++r)
     state->instrs[results[r]].result = static_cast<int32_t>(r);
