@@ -27,7 +27,6 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <cstring>
 
 namespace podm::stdlib {
 
