@@ -215,8 +215,9 @@ const std::vector<Verb>& verbs() {
        "  --resume              continue from --checkpoint (same options required)\n"
        "  -o OUT                the weights (safetensors, the names `podm run` binds); a folder\n"
        "                        when the net has several weight files\n"
-       "  --device cpu|auto     where training runs: the CPU (auto says so when a GPU is\n"
-       "                        visible; the networks' backward pass on cuDNN is not written)\n"
+       "  --device cpu|cuda|auto  where the networks train (default cpu): cuda runs their\n"
+       "                        forward and backward passes on the first GPU (cuDNN), auto\n"
+       "                        when one is visible; data, loss and optimizer stay on the CPU\n"
        "  --debug-nan-at N      (testing) make the loss of step N NaN\n\n"
        "exit status: 0 success, 1 bad model or data, or a non-finite loss/gradient, 2 usage\n"
        "error, 130 interrupted (checkpoint saved)\n",

@@ -10,6 +10,7 @@
 // a checkpoint at the next step boundary and the verb exits 130.
 #include "cli/options.h"
 #include "cli/verbs.h"
+#include "engine/device.h"
 #include "engine/param_binding.h"
 #include "engine/stdlib_prox_provider.h"
 #include "engine/trainable_network_provider.h"
@@ -191,15 +192,9 @@ int parseArgs(const std::vector<std::string>& args, Args& a) {
                              "the weight file the model names)");
   if (!a.sigma.empty() && a.sigmaScheduleName != "sigma")
     return usageError(kVerb, "give either --sigma or --sigma-schedule, not both");
-  // Training's Tape runs forward ops on any backend, but the networks' backward pass exists only
-  // on oneDNN: a GPU run would fall back for the heaviest node, so it is refused, not pretended.
-  if (a.device == "cuda")
-    return usageError(kVerb, "--device cuda: training runs on the CPU only so far (the networks' "
-                             "backward pass on cuDNN is not written); use --device cpu or auto");
-  if (a.device != "cpu" && a.device != "auto")
-    return usageError(kVerb, "--device must be cpu or auto");
-  if (a.device == "auto")
-    std::cerr << "podm train: note: --device auto: training runs on the CPU\n";
+  engine::DeviceKind kind;
+  if (!engine::parseDevice(a.device, kind))
+    return usageError(kVerb, "--device must be cpu, cuda or auto");
   return kOk;
 }
 
@@ -392,6 +387,32 @@ void writeEndToEndWeights(const std::string& output,
 // image input, the kernel its kernel input, and a scalar input named `sigma` gets the noise level
 // on the [0,1] scale. The network starts from the model's weight file when it exists, the params
 // from their `param.*` tensors there, else from their initial values.
+// The device the networks train on (--device): its backends, or nullptr with the error printed
+// when --device cuda finds no GPU. Says where the networks run when that is not the CPU, or why
+// `auto` stayed there.
+std::unique_ptr<engine::RunDevice> openTrainingDevice(const Args& a) {
+  engine::DeviceKind kind = engine::DeviceKind::Cpu;
+  engine::parseDevice(a.device, kind); // checked with the other arguments
+  std::unique_ptr<engine::RunDevice> device;
+  try {
+    device = std::make_unique<engine::RunDevice>(kind);
+  } catch (const std::exception& e) {
+    std::cerr << "podm train: error: " << e.what() << "\n";
+    return nullptr;
+  }
+  if (!device->note().empty())
+    std::cerr << "podm train: note: " << device->note() << "\n";
+  if (device->onGpu())
+    std::cerr << "podm train: the networks train on cuda (cuDNN); data, loss and optimizer on "
+                 "the CPU\n";
+  return device;
+}
+
+// The backend TrainableNetworks run on: null for the CPU's oneDNN.
+Backend* networkDevice(engine::RunDevice& device) {
+  return device.onGpu() ? &device.primary() : nullptr;
+}
+
 int runE2e(const Args& a, const std::vector<std::string>& given, double sigma255) {
   std::optional<engine::LoadedModel> m = engine::loadModel(a.model, engine::Stop::AfterSema);
   if (!m)
@@ -427,8 +448,12 @@ int runE2e(const Args& a, const std::vector<std::string>& given, double sigma255
     return dataError(e.what());
   }
   o.kernels = commonSupport(o.kernels);
+  const std::unique_ptr<engine::RunDevice> device = openTrainingDevice(a);
+  if (!device)
+    return kModelError;
   const std::filesystem::path baseDir = std::filesystem::absolute(a.model).parent_path();
   engine::TrainableNetworkProvider networks(baseDir, static_cast<uint64_t>(a.seed));
+  networks.setDevice(networkDevice(*device));
   const engine::LoadedModel& model = *m;
   // The first lowering also fills o.initialParams, which the loop reads right after it (through
   // its const reference to o) to start the params.
@@ -729,6 +754,10 @@ int runTrain(const std::vector<std::string>& given) {
               << jobs[j].outputs.size() << " weight file(s) (" << jobs[j].outputs.front()
               << (jobs[j].outputs.size() > 1 ? ", ..." : "") << ")\n";
 
+  const std::unique_ptr<engine::RunDevice> device = openTrainingDevice(a);
+  if (!device)
+    return kModelError;
+  o.networkDevice = networkDevice(*device);
   installStopHandlers();
   train::GreedyResult r;
   try {

@@ -135,6 +135,10 @@ std::unique_ptr<NetworkOperator> TrainableNetworkProvider::make(const NetworkDes
         n.net->initialize(seed);
         n.origin = "He init, seed " + std::to_string(seed);
       }
+      std::string why;
+      if (device_ && !n.net->trainOn(*device_, &why))
+        throw std::runtime_error("network '" + desc.name + "' cannot train on " + device_->name() +
+                                 ": " + why);
       entry->nets.push_back(std::move(n));
     }
     if (resolved.size() > 1)

@@ -15,6 +15,7 @@
 // all stages the saved names are exactly what `podm run` binds with the node's prefix.
 #pragma once
 
+#include "runtime/backend.h"
 #include "runtime/network_provider.h"
 #include "stdlib/nn/weights.h"
 
@@ -39,6 +40,11 @@ public:
   ~TrainableNetworkProvider() override;
 
   std::unique_ptr<NetworkOperator> make(const NetworkDesc& desc) const override;
+
+  // Networks made from now on run forward and backward on `device` (a GPU through cuDNN,
+  // nn::TrainableNetwork::trainOn); null, the default: the CPU. make() throws when a network
+  // cannot train there. `device` must outlive the provider.
+  void setDevice(Backend* device) { device_ = device; }
 
   // Every parameter of every network made so far, in creation order (node, file, layer).
   ParameterList parameters() const;
@@ -70,6 +76,7 @@ public:
 
 private:
   std::filesystem::path baseDir_;
+  Backend* device_ = nullptr;
   uint64_t seed_;
   mutable std::mutex mutex_;
   mutable std::vector<std::shared_ptr<Entry>> entries_;

@@ -9,12 +9,14 @@
 #pragma once
 
 #include "ir/graph.h"
+#include "runtime/network_trainer.h"
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace podm {
 
@@ -89,6 +91,18 @@ public:
   virtual void copy(DevicePtr dst, DevicePtr src, size_t bytes) = 0;
   // Waits for queued work (for honest per-node timings); a no-op on synchronous backends.
   virtual void synchronize() {}
+
+  // Training: a network of this architecture trained on this backend (runtime/network_trainer.h),
+  // or nullptr with *whyNot saying why (the CPU backend trains through stdlib/nn's oneDNN
+  // primitives instead; a device may lack a layer's backward pass).
+  virtual std::unique_ptr<NetworkTrainer> makeNetworkTrainer(const std::vector<NetLayer>& layers,
+                                                             int64_t inChannels, bool residual,
+                                                             std::string* whyNot) {
+    (void)layers, (void)inChannels, (void)residual;
+    if (whyNot)
+      *whyNot = "the " + name() + " backend does not train networks itself";
+    return nullptr;
+  }
 };
 
 } // namespace podm

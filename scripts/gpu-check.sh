@@ -2,8 +2,8 @@
 # One command for a machine with an NVIDIA GPU (H100/H200 class, CUDA 13, 16 cores): configure with
 # CUDA for that GPU only, build what the check needs, run the runtime suite (the CUDA tests and the
 # backend-consistency table, which runs every op on CUDA against the CPU), run the examples on both
-# devices and compare them per stage, time them, and print a short summary. From a clean clone it
-# is meant to finish in under 8 minutes there. Output: build-gpu/, out-gpu/ (and $OUT when set).
+# devices and compare them per stage, train the denoiser on both, time them, and print a short
+# summary. From a clean clone it is meant to finish in under 8 minutes there. Output: build-gpu/, out-gpu/ (and $OUT when set).
 #
 #   scripts/gpu-check.sh                          # build here (needs podm's Debian packages)
 #   scripts/gpu-check.sh --pack gpu-pack.tar.xz   # run what scripts/gpu-pack.sh built elsewhere
@@ -72,6 +72,7 @@ else
 fi
 runtime_tests="${bin:-build-gpu/tests/runtime}/podm_runtime_tests"
 autodiff_tests="${bin:-build-gpu/tests/runtime/autodiff}/podm_autodiff_tests"
+nn_tests="${bin:-build-gpu/tests/stdlib/nn}/podm_nn_tests"
 benches="${bin:-build-gpu/bench}"
 
 # The CUDA tests and the consistency table (every op, CUDA against the CPU).
@@ -135,7 +136,7 @@ fi
 # forward op on the GPU, against the CPU (1e-4 relative); then the GPU benchmarks against
 # hand-written cuFFT and cuDNN code in the same run (ratios, never a pass/fail on time).
 if [ -n "$pack" ] || cmake --build build-gpu -j"$jobs" --target podm_autodiff_tests \
-  podm_bench_gpu_stage podm_bench_gpu_nn >"$out/build_gpu_extra.log" 2>&1; then
+  podm_nn_tests podm_bench_gpu_stage podm_bench_gpu_nn >"$out/build_gpu_extra.log" 2>&1; then
   if "$autodiff_tests" --no-intro=true >"$out/autodiff_tests.log" 2>&1; then
     if grep -q "cuda autodiff checks skipped" "$out/autodiff_tests.log"; then
       fail "autodiff on cuda: skipped ($(grep -o 'skipped: .*' "$out/autodiff_tests.log" | head -1))"
@@ -149,6 +150,34 @@ if [ -n "$pack" ] || cmake --build build-gpu -j"$jobs" --target podm_autodiff_te
     fail "autodiff tests: see $out/autodiff_tests.log"
   fi
   grep "ran natively on cuda" "$out/autodiff_tests.log" | cut -c1-400
+
+  # Training on the GPU: the networks' gradients on cuDNN against oneDNN's (1e-4 relative), then
+  # the same greedy run of the paper's denoiser (7 layers, 64 channels) on both devices.
+  if "$nn_tests" --no-intro=true -tc="*cuda*,*on a device*" >"$out/nn_tests.log" 2>&1 &&
+    grep -q "cuda training checks ran on the GPU" "$out/nn_tests.log"; then
+    note "training gradients (cuda against cpu): pass"
+  else
+    grep -B2 -A12 "ERROR\|FATAL\|skipped" "$out/nn_tests.log" | head -40
+    fail "training gradients on cuda: see $out/nn_tests.log"
+  fi
+  mkdir -p "$out/train"
+  for i in 0 1 2 3 4 5 6 7; do
+    "$podm" degrade --synthetic scene --size 96x96 --seed "$i" -o "$out/train/img$i.png" >/dev/null
+  done
+  for dev in cpu cuda; do
+    /usr/bin/time -f "%e" -o "$out/train.$dev.time" "$podm" train examples/denoise_ircnn.podm \
+      --data "$out/train" --init-from examples/weights/denoise_ircnn.safetensors --lr 1e-4 \
+      --sigma 15 --crop 48 --batch 16 --steps 60 --seed 1 --val-crop 64 \
+      --device "$dev" -o "$out/train.$dev.safetensors" >"$out/train.$dev.log" 2>&1 ||
+      { tail -20 "$out/train.$dev.log"; fail "podm train on $dev"; }
+  done
+  psnr() { grep -o "validation PSNR [0-9.]* dB" "$out/train.$1.log" | tail -1 | grep -o "[0-9.]*" | head -1; }
+  if [ -n "$(psnr cpu)" ] && [ -n "$(psnr cuda)" ] &&
+    awk -v a="$(psnr cpu)" -v b="$(psnr cuda)" 'BEGIN { d = a - b; exit !(d < 0.05 && d > -0.05) }'; then
+    note "podm train (fine-tuning, 60 steps, batch 16 x 48²): validation PSNR cpu $(psnr cpu) dB, cuda $(psnr cuda) dB; process cpu $(cat "$out/train.cpu.time") s, cuda $(cat "$out/train.cuda.time") s"
+  else
+    fail "podm train: cuda and cpu differ (validation PSNR cpu '$(psnr cpu)', cuda '$(psnr cuda)')"
+  fi
   for bench in gpu_stage gpu_nn; do
     if timeout 300 "$benches/podm_bench_$bench" >"$out/bench_$bench.log" 2>&1; then
       note "$(grep "podm_bench_$bench summary" "$out/bench_$bench.log" || echo "podm_bench_$bench: no summary line")"

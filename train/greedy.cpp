@@ -17,6 +17,7 @@
 #include <memory>
 #include <ostream>
 #include <sstream>
+#include <stdexcept>
 
 namespace podm::train {
 namespace {
@@ -209,6 +210,10 @@ struct GreedyState {
         nets.back().initialize(mixSeed(o.seed, j));
       else
         nets.back().bind(o.initialWeights, o.prefix);
+      std::string why;
+      if (o.networkDevice && !nets.back().trainOn(*o.networkDevice, &why))
+        throw std::runtime_error("the network cannot train on " + o.networkDevice->name() + ": " +
+                                 why);
     }
     sampler = newSampler(0);
   }

@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+namespace podm {
+class Backend;
+}
+
 namespace podm::train {
 
 struct LoopOptions {
@@ -27,6 +31,10 @@ struct LoopOptions {
   double clipNorm = 0;
   std::string loss = "l2";
   uint64_t seed = 0;
+  // Where the networks' forward and backward passes run (a GPU through cuDNN,
+  // nn::TrainableNetwork::trainOn); null: the CPU's oneDNN. Data, losses and the optimizer stay
+  // on the CPU either way.
+  Backend* networkDevice = nullptr;
 
   int64_t valEvery = 0; // 0 = only at the end
   std::string checkpoint;

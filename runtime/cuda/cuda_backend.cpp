@@ -153,6 +153,12 @@ void CudaBackend::synchronize() {
   check(cudaDeviceSynchronize(), "synchronize");
 }
 
+std::unique_ptr<NetworkTrainer> CudaBackend::makeNetworkTrainer(const std::vector<NetLayer>& layers,
+                                                                int64_t inChannels, bool residual,
+                                                                std::string* whyNot) {
+  return makeCudnnTrainer(*this, layers, inChannels, residual, whyNot);
+}
+
 } // namespace podm::cuda
 
 namespace podm::cuda {

@@ -121,12 +121,24 @@ public:
   void download(void* dst, DevicePtr src, size_t bytes) override;
   void copy(DevicePtr dst, DevicePtr src, size_t bytes) override;
   void synchronize() override;
+  // Networks trained on cuDNN (network_training.cpp).
+  std::unique_ptr<NetworkTrainer> makeNetworkTrainer(const std::vector<NetLayer>& layers,
+                                                     int64_t inChannels, bool residual,
+                                                     std::string* whyNot) override;
 
   const CudaKernelTable& table() const { return table_; }
 
 private:
   CudaKernelTable table_;
 };
+
+// The trainer behind CudaBackend::makeNetworkTrainer: nullptr with *whyNot for a layer without a
+// backward pass (upsampling, input concatenation) or a negative activation alpha. Device memory
+// comes from `memory`, which must outlive the trainer.
+std::unique_ptr<NetworkTrainer> makeCudnnTrainer(Backend& memory,
+                                                 const std::vector<NetLayer>& layers,
+                                                 int64_t inChannels, bool residual,
+                                                 std::string* whyNot);
 
 // The backend when a GPU is visible, else nullptr with *whyNot saying why. makeCudaBackend
 // (backend_factory.h) for programs that link this library; the module entry of libpodm_cuda.so

@@ -1,7 +1,8 @@
 // The network node's kernels beside cuDNN's convolutions (declared in network_launch.h): bias and
 // activation after a convolution, standalone activations, explicit borders, nearest upsampling,
-// input concatenation and the residual output. One thread per output element, grid-stride loops
-// capped like elementwise.cu's; the math is network_math.h's, which the host tests run.
+// input concatenation and the residual output; for training, the activations' and borders'
+// gradients. One thread per output element, grid-stride loops capped like elementwise.cu's; the
+// math is network_math.h's, which the host tests run.
 #include "runtime/cuda/cuda_kernels.h"
 #include "runtime/cuda/grid.cuh"
 #include "runtime/cuda/network_launch.h"
@@ -55,6 +56,24 @@ __global__ void residualKernel(const float* x, float* out, int64_t n) {
     out[i] = netmath::residualAt(x, out, i);
 }
 
+__global__ void activationGradKernel(const float* dy, const float* y, float* dz, int64_t n, int act,
+                                     float alpha) {
+  for (int64_t i = firstIndex(); i < n; i += stride())
+    dz[i] = netmath::activationGrad(dy[i], y[i], act, alpha);
+}
+
+__global__ void padGradKernel(const float* dpad, float* dsrc, int64_t n, int64_t h, int64_t w,
+                              int64_t ph, int64_t pw, int64_t top, int64_t left, bool replicate) {
+  for (int64_t i = firstIndex(); i < n; i += stride())
+    dsrc[i] = netmath::padGradAt(dpad, i, h, w, ph, pw, top, left, replicate);
+}
+
+__global__ void scaleAddKernel(const float* src, float* dst, int64_t n, float scale,
+                               bool accumulate) {
+  for (int64_t i = firstIndex(); i < n; i += stride())
+    dst[i] = accumulate ? dst[i] + scale * src[i] : scale * src[i];
+}
+
 } // namespace
 
 void biasActivation(float* data, const float* bias, int64_t n, int64_t channels, int64_t plane,
@@ -91,6 +110,24 @@ void concatInput(const float* cur, const float* input, float* dst, int64_t batch
 void residual(const float* x, float* out, int64_t n) {
   residualKernel<<<gridFor(n), kBlock>>>(x, out, n);
   checkLaunch("network residual kernel");
+}
+
+void activationGrad(const float* dy, const float* y, float* dz, int64_t n, int activation,
+                    float alpha) {
+  activationGradKernel<<<gridFor(n), kBlock>>>(dy, y, dz, n, activation, alpha);
+  checkLaunch("network activation gradient kernel");
+}
+
+void padGrad(const float* dpad, float* dsrc, int64_t planes, int64_t h, int64_t w, int64_t top,
+             int64_t bottom, int64_t left, int64_t right, bool replicate) {
+  const int64_t ph = h + top + bottom, pw = w + left + right, n = planes * h * w;
+  padGradKernel<<<gridFor(n), kBlock>>>(dpad, dsrc, n, h, w, ph, pw, top, left, replicate);
+  checkLaunch("network border gradient kernel");
+}
+
+void scaleAdd(const float* src, float* dst, int64_t n, float scale, bool accumulate) {
+  scaleAddKernel<<<gridFor(n), kBlock>>>(src, dst, n, scale, accumulate);
+  checkLaunch("network scale-add kernel");
 }
 
 } // namespace podm::cuda::net

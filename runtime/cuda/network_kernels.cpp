@@ -17,11 +17,11 @@
 // 32-bit descriptors. Such a node runs through apply() on the host inside this kernel (input
 // downloaded, the network run as on the CPU backend, output uploaded) rather than fail.
 //
-// Training on the GPU (backward through cuDNN's backward-data / backward-filter) is not done: the
-// autodiff tape runs networks on host tensors through NetworkOperator::backward.
+// Training on the GPU is network_training.cpp's (a NetworkTrainer on the same plan and helpers).
 #include "ir/attr.h"
 #include "ir/builder.h"
 #include "runtime/cuda/cuda_backend.h"
+#include "runtime/cuda/cudnn_conv.h"
 #include "runtime/cuda/network_launch.h"
 #include "runtime/cuda/network_plan.h"
 #include "runtime/ir_types.h"
@@ -37,117 +37,12 @@
 namespace podm::cuda {
 namespace {
 
-void checkCudnn(cudnnStatus_t status, const char* what) {
-  if (status != CUDNN_STATUS_SUCCESS)
-    throw std::runtime_error(std::string("cudnn: ") + what + ": " + cudnnGetErrorString(status));
-}
-
-void checkCuda(cudaError_t e, const char* what) {
-  if (e != cudaSuccess)
-    throw std::runtime_error(std::string("cuda: ") + what + ": " + cudaGetErrorString(e));
-}
-
 // One distinct network's weights and biases in one device buffer, with each layer's offsets in
 // floats (only convolution and dense layers have them).
 struct DeviceWeights {
   DeviceBuffer buffer;
   std::vector<size_t> weight, bias;
 };
-
-// The cuDNN objects of one convolution step, made on the first launch.
-struct ConvObjects {
-  cudnnTensorDescriptor_t src = nullptr, dst = nullptr, bias = nullptr;
-  cudnnFilterDescriptor_t filter = nullptr;
-  cudnnConvolutionDescriptor_t conv = nullptr;
-  cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
-  size_t workspaceBytes = 0;
-
-  void destroy() {
-    if (src)
-      cudnnDestroyTensorDescriptor(src);
-    if (dst)
-      cudnnDestroyTensorDescriptor(dst);
-    if (bias)
-      cudnnDestroyTensorDescriptor(bias);
-    if (filter)
-      cudnnDestroyFilterDescriptor(filter);
-    if (conv)
-      cudnnDestroyConvolutionDescriptor(conv);
-    *this = ConvObjects{};
-  }
-};
-
-void setTensor(cudnnTensorDescriptor_t d, const NetDims& s) {
-  checkCudnn(cudnnSetTensor4dDescriptor(d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, int(s.n), int(s.c),
-                                        int(s.h), int(s.w)),
-             "cudnnSetTensor4dDescriptor");
-}
-
-// The most workspace one convolution may ask for: algorithms wanting more (FFT ones on large
-// images) are passed over for the next fastest.
-constexpr size_t kMaxWorkspaceBytes = size_t(1) << 30;
-
-// The fastest algorithm cuDNN measures for this convolution among those without tensor-core math
-// (TF32 would move results away from the CPU's); its heuristic when none was measured.
-cudnnConvolutionFwdAlgo_t chooseAlgorithm(cudnnHandle_t handle, const ConvObjects& c) {
-  cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-  int found = 0;
-  checkCudnn(cudnnFindConvolutionForwardAlgorithm(handle, c.src, c.filter, c.conv, c.dst,
-                                                  CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &found, perf),
-             "cudnnFindConvolutionForwardAlgorithm");
-  auto usable = [](const cudnnConvolutionFwdAlgoPerf_t& p) {
-    return p.status == CUDNN_STATUS_SUCCESS && p.memory <= kMaxWorkspaceBytes &&
-           p.mathType != CUDNN_TENSOR_OP_MATH &&
-           p.mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
-  };
-  for (int i = 0; i < found; ++i) // sorted fastest first
-    if (usable(perf[i]))
-      return perf[i].algo;
-  checkCudnn(cudnnGetConvolutionForwardAlgorithm_v7(handle, c.src, c.filter, c.conv, c.dst,
-                                                    CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &found, perf),
-             "cudnnGetConvolutionForwardAlgorithm_v7");
-  for (int i = 0; i < found; ++i)
-    if (usable(perf[i]))
-      return perf[i].algo;
-  return CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM; // supports every geometry without workspace
-}
-
-// Creates (where missing) and sets the descriptors of conv step `s`, checks that cuDNN's output
-// shape is the plan's, and picks its algorithm and workspace.
-void configureConv(cudnnHandle_t handle, const NetStep& s, ConvObjects& c) {
-  if (!c.src)
-    checkCudnn(cudnnCreateTensorDescriptor(&c.src), "cudnnCreateTensorDescriptor");
-  if (!c.dst)
-    checkCudnn(cudnnCreateTensorDescriptor(&c.dst), "cudnnCreateTensorDescriptor");
-  if (!c.bias)
-    checkCudnn(cudnnCreateTensorDescriptor(&c.bias), "cudnnCreateTensorDescriptor");
-  if (!c.filter)
-    checkCudnn(cudnnCreateFilterDescriptor(&c.filter), "cudnnCreateFilterDescriptor");
-  if (!c.conv)
-    checkCudnn(cudnnCreateConvolutionDescriptor(&c.conv), "cudnnCreateConvolutionDescriptor");
-  setTensor(c.src, s.src);
-  setTensor(c.dst, s.dst);
-  setTensor(c.bias, NetDims{1, s.dst.c, 1, 1});
-  checkCudnn(cudnnSetFilter4dDescriptor(c.filter, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, int(s.dst.c),
-                                        int(s.src.c), int(s.kh), int(s.kw)),
-             "cudnnSetFilter4dDescriptor");
-  checkCudnn(cudnnSetConvolution2dDescriptor(c.conv, int(s.padH), int(s.padW), int(s.stride),
-                                             int(s.stride), int(s.dilation), int(s.dilation),
-                                             CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
-             "cudnnSetConvolution2dDescriptor");
-  checkCudnn(cudnnSetConvolutionMathType(c.conv, CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
-  int n = 0, ch = 0, h = 0, w = 0;
-  checkCudnn(cudnnGetConvolution2dForwardOutputDim(c.conv, c.src, c.filter, &n, &ch, &h, &w),
-             "cudnnGetConvolution2dForwardOutputDim");
-  if (!(NetDims{n, ch, h, w} == s.dst))
-    throw std::logic_error("cudnn: convolution of layer " + std::to_string(s.layer) + " gives " +
-                           NetDims{n, ch, h, w}.str() + ", the plan expects " + s.dst.str());
-  c.algo = chooseAlgorithm(handle, c);
-  checkCudnn(cudnnSetConvolutionMathType(c.conv, CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
-  checkCudnn(cudnnGetConvolutionForwardWorkspaceSize(handle, c.src, c.filter, c.conv, c.dst, c.algo,
-                                                     &c.workspaceBytes),
-             "cudnnGetConvolutionForwardWorkspaceSize");
-}
 
 class CudnnNetwork;
 

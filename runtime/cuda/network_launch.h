@@ -25,4 +25,13 @@ void concatInput(const float* cur, const float* input, float* dst, int64_t batch
 // out = x - out over n elements.
 void residual(const float* x, float* out, int64_t n);
 
+// Backward (training). dz = dy * act'(z) recovered from y = act(z); dz may be dy (in place).
+void activationGrad(const float* dy, const float* y, float* dz, int64_t n, int activation,
+                    float alpha);
+// The gradient of `planes` planes of h x w from that of their bordered copy (pad's adjoint).
+void padGrad(const float* dpad, float* dsrc, int64_t planes, int64_t h, int64_t w, int64_t top,
+             int64_t bottom, int64_t left, int64_t right, bool replicate);
+// dst = scale * src + (accumulate ? dst : 0) over n elements.
+void scaleAdd(const float* src, float* dst, int64_t n, float scale, bool accumulate);
+
 } // namespace podm::cuda::net

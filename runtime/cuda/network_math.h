@@ -80,4 +80,48 @@ PODM_HD inline float residualAt(const float* x, const float* net, int64_t i) {
   return x[i] - net[i];
 }
 
+// ---- Backward (training, network_training.cpp) ----
+
+// dL/dz from dL/dy for y = activate(z), recovered from the output y as oneDNN's
+// *_use_dst_for_bwd algorithms do (the CPU training's): exact for alpha >= 0, which
+// TrainableNetwork requires.
+PODM_HD inline float activationGrad(float dy, float y, int activation, float alpha) {
+  switch (activation) {
+  case kReLU:
+    return y > 0.0f ? dy : 0.0f;
+  case kLeakyReLU:
+    return y > 0.0f ? dy : alpha * dy;
+  case kELU:
+    return y > 0.0f ? dy : dy * (y + alpha);
+  default:
+    return dy;
+  }
+}
+
+// The padded positions [first, last] along one axis that read sample q of n (padAt's adjoint):
+// q + before, and with replicate every border position beyond the first or last sample too.
+PODM_HD inline void borderReaders(int64_t q, int64_t before, int64_t n, int64_t padded,
+                                  bool replicate, int64_t& first, int64_t& last) {
+  first = last = q + before;
+  if (replicate && q == 0)
+    first = 0;
+  if (replicate && q == n - 1)
+    last = padded - 1;
+}
+
+// Element i of the gradient of planes of h x w from the gradient `dpad` of their ph x pw bordered
+// copy (padAt's adjoint): the sum over every bordered position that read the pixel.
+PODM_HD inline float padGradAt(const float* dpad, int64_t i, int64_t h, int64_t w, int64_t ph,
+                               int64_t pw, int64_t top, int64_t left, bool replicate) {
+  const int64_t q = i / (h * w), r = i % (h * w);
+  int64_t y0 = 0, y1 = 0, x0 = 0, x1 = 0;
+  borderReaders(r / w, top, h, ph, replicate, y0, y1);
+  borderReaders(r % w, left, w, pw, replicate, x0, x1);
+  float sum = 0.0f;
+  for (int64_t y = y0; y <= y1; ++y)
+    for (int64_t x = x0; x <= x1; ++x)
+      sum += dpad[(q * ph + y) * pw + x];
+  return sum;
+}
+
 } // namespace podm::netmath

@@ -424,13 +424,14 @@ NetPadding plainPadding(Padding p) {
 
 } // namespace
 
-std::vector<NetLayer> Network::plainLayers() const {
-  if (!impl_->bound)
-    throw WeightsError("network: described before weights were bound");
-  const auto& layers = impl_->spec.layers;
+std::vector<NetLayer> plainArchitecture(const NetworkSpec& spec, std::vector<size_t>* sourceLayer) {
+  const auto& layers = spec.layers;
   std::vector<NetLayer> out;
+  if (sourceLayer)
+    sourceLayer->clear();
   for (size_t i = 0; i < layers.size(); ++i) {
     const Layer& l = layers[i];
+    const size_t source = i;
     NetLayer p;
     p.in = l.in;
     p.out = l.out;
@@ -444,8 +445,6 @@ std::vector<NetLayer> Network::plainLayers() const {
       p.dilation = l.dilation;
       p.stride = l.stride;
       p.padding = plainPadding(l.padding);
-      p.weight = impl_->params[i].weight.data();
-      p.bias = impl_->params[i].bias.data(); // zeros when the layer has no bias
       // The activation it absorbs, as the oneDNN plan fuses it (onednn_exec.cpp).
       size_t next = i + 1;
       if (next < layers.size() && layers[next].kind == LayerKind::BatchNorm)
@@ -473,7 +472,22 @@ std::vector<NetLayer> Network::plainLayers() const {
       break;
     }
     out.push_back(p);
+    if (sourceLayer)
+      sourceLayer->push_back(source);
   }
+  return out;
+}
+
+std::vector<NetLayer> Network::plainLayers() const {
+  if (!impl_->bound)
+    throw WeightsError("network: described before weights were bound");
+  std::vector<size_t> source;
+  std::vector<NetLayer> out = plainArchitecture(impl_->spec, &source);
+  for (size_t k = 0; k < out.size(); ++k)
+    if (out[k].kind == NetLayerKind::Conv || out[k].kind == NetLayerKind::Dense) {
+      out[k].weight = impl_->params[source[k]].weight.data();
+      out[k].bias = impl_->params[source[k]].bias.data(); // zeros when the layer has no bias
+    }
   return out;
 }
 

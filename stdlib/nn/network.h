@@ -131,6 +131,12 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
+// The layers of `spec` as the runtime's plain description without weights (pointers null): what
+// Network::plainLayers describes, for a network whose weights live elsewhere (training's).
+// sourceLayer, when given, gets for each plain layer the index of the spec layer it came from.
+std::vector<NetLayer> plainArchitecture(const NetworkSpec& spec,
+                                        std::vector<size_t>* sourceLayer = nullptr);
+
 // Bytes of the two activation buffers every network of the process shares (onednn_exec.cpp).
 size_t sharedActivationBytes();
 

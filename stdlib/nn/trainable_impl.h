@@ -7,6 +7,7 @@
 #include "stdlib/nn/trainable_network.h"
 
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace podm::nn {
@@ -19,6 +20,11 @@ struct TrainableNetwork::Impl {
   std::vector<std::unique_ptr<Parameter>> params; // stable addresses: optimizers hold pointers
   std::vector<Parameter*> weight, bias;           // per layer; null where the layer has none
   std::unique_ptr<TrainState> dnnl;
+  // Set by trainOn: the backend's trainer, its name, and for each plain layer of the architecture
+  // (plainArchitecture) the spec layer whose parameters it uses.
+  std::unique_ptr<NetworkTrainer> device;
+  std::string deviceName = "cpu";
+  std::vector<size_t> plainSource;
 
   explicit Impl(NetworkSpec s);
   ~Impl();

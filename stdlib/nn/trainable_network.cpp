@@ -139,17 +139,73 @@ Shape TrainableNetwork::outputShape(const Shape& in) const {
   return impl_->oracle.outputShape(in);
 }
 
+bool TrainableNetwork::trainOn(Backend& backend, std::string* whyNot) {
+  Impl& im = *impl_;
+  std::vector<size_t> source;
+  const std::vector<NetLayer> layers = plainArchitecture(im.spec, &source);
+  std::string why;
+  std::unique_ptr<NetworkTrainer> trainer =
+      backend.makeNetworkTrainer(layers, im.spec.inChannels, im.spec.residual, &why);
+  if (!trainer) {
+    if (whyNot)
+      *whyNot = why;
+    return false;
+  }
+  im.device = std::move(trainer);
+  im.deviceName = backend.name();
+  im.plainSource = std::move(source);
+  return true;
+}
+
+std::string TrainableNetwork::device() const {
+  return impl_->deviceName;
+}
+
 void TrainableNetwork::forward(const Tensor& in, Tensor& out) {
   if (in.dtype() != DType::F32 || in.empty())
     throw WeightsError("network: input must be a non-empty f32 tensor");
   Shape os = outputShape(in.shape());
   if (out.empty() || out.dtype() != DType::F32 || !(out.shape() == os))
     out = Tensor(os);
-  trainForward(*impl_, in, out, os);
+  Impl& im = *impl_;
+  if (!im.device) {
+    trainForward(im, in, out, os);
+    return;
+  }
+  std::vector<LayerWeights> weights(im.plainSource.size());
+  for (size_t k = 0; k < weights.size(); ++k) {
+    const size_t l = im.plainSource[k];
+    if (im.weight[l])
+      weights[k].weight = im.weight[l]->value.data();
+    if (im.bias[l])
+      weights[k].bias = im.bias[l]->value.data();
+  }
+  try {
+    im.device->forward(in, weights, out);
+  } catch (const std::runtime_error& e) {
+    throw WeightsError(e.what());
+  }
 }
 
 void TrainableNetwork::backward(const Tensor& dOut, Tensor* dIn) {
-  trainBackward(*impl_, dOut, dIn);
+  Impl& im = *impl_;
+  if (!im.device) {
+    trainBackward(im, dOut, dIn);
+    return;
+  }
+  std::vector<LayerGrads> grads(im.plainSource.size());
+  for (size_t k = 0; k < grads.size(); ++k) {
+    const size_t l = im.plainSource[k];
+    if (im.weight[l])
+      grads[k].weight = im.weight[l]->grad.data();
+    if (im.bias[l])
+      grads[k].bias = im.bias[l]->grad.data();
+  }
+  try {
+    im.device->backward(dOut, grads, dIn);
+  } catch (const std::runtime_error& e) {
+    throw WeightsError(e.what());
+  }
 }
 
 ParameterList TrainableNetwork::parameters() {

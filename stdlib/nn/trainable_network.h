@@ -11,6 +11,7 @@
 // inference-time layers, and training them would need batch statistics.
 #pragma once
 
+#include "runtime/backend.h"
 #include "runtime/parameter.h"
 #include "runtime/tensor.h"
 #include "stdlib/nn/network.h"
@@ -59,6 +60,15 @@ public:
   // is given, writes d<dOut, out>/d in into it (reallocated unless it has the input's shape).
   // Throws WeightsError when no forward preceded it or dOut does not have the output's shape.
   void backward(const Tensor& dOut, Tensor* dIn);
+
+  // From the next forward on, runs forward and backward on `backend` (a GPU: cuDNN through
+  // runtime/network_trainer.h) instead of the CPU's oneDNN primitives; the parameters, their
+  // gradients and every other call stay as they are (host memory, the same names and shapes).
+  // Returns false, leaving the network on the CPU, with *whyNot when the backend cannot train
+  // this architecture. `backend` must outlive the network.
+  bool trainOn(Backend& backend, std::string* whyNot = nullptr);
+  // Where forward and backward run: "cpu" or the backend's name.
+  std::string device() const;
 
   // The learnable tensors, in layer order (weight, then bias): the same objects on every call.
   // value has the expected shape laid out in a Shape: conv OIHW as {O, I, k, k}, dense

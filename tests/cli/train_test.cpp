@@ -359,3 +359,24 @@ TEST_CASE("podm train: usage errors exit 2, bad data and checkpoints exit 1 nami
   CHECK(cut.status == 1);
   CHECK(cut.out.find("cannot resume from " + ckpt) != std::string::npos);
 }
+
+TEST_CASE("podm train --device: cuda trains on a GPU or exits 1 saying why; auto always trains") {
+  Project p;
+  const std::string file = p.dir.file("w.safetensors");
+  CHECK(runPodm("train " + p.common("2") + " --device tpu -o " + file).status == 2);
+  PodmResult cuda = runPodm("train " + p.common("2") + " --device cuda -o " + file);
+  if (cuda.status == 0) { // a GPU is visible: the networks ran there
+    CHECK(cuda.out.find("the networks train on cuda") != std::string::npos);
+    CHECK(std::filesystem::exists(file));
+    std::filesystem::remove(file);
+  } else {
+    CHECK(cuda.status == 1);
+    CHECK(cuda.out.find("--device cuda: ") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(file)); // nothing written
+  }
+  PodmResult any = runPodm("train " + p.common("2") + " --device auto -o " + file);
+  CHECK(any.status == 0);
+  CHECK(std::filesystem::exists(file));
+  if (cuda.status != 0)
+    CHECK(any.out.find("--device auto: running on the CPU") != std::string::npos);
+}

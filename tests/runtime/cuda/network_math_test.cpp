@@ -1,8 +1,9 @@
 // The CUDA network node's arithmetic and plan on the host: network_math.h's per-element functions
-// (the ones network.cu's threads call) against numerics' padding and convolution and the CPU's
-// ELU, and network_plan.h's steps (borders cuDNN cannot do, strides, dense layers, buffer routing)
-// run by the host runner of the same plan (network_host_run.h). The whole networks against the
-// CPU's oneDNN ones are in tests/stdlib/nn/network_layers_test.cpp.
+// (the ones network.cu's threads call) against numerics' padding (and its adjoint, the trainer's
+// border gradient), finite differences of the activations and the CPU's ELU, and network_plan.h's
+// steps (borders cuDNN cannot do, strides, dense layers, buffer routing) run by the host runner of
+// the same plan (network_host_run.h). The whole networks against the CPU's oneDNN ones are in
+// tests/stdlib/nn/network_layers_test.cpp.
 #include "network_host_run.h"
 #include "numerics/conv.h"
 #include "numerics/pad.h"
@@ -123,6 +124,46 @@ TEST_CASE("network math: borders are numerics' zero and replicate padding") {
       for (int64_t i = 0; i < int64_t(want.size()); ++i)
         REQUIRE(netmath::padAt(x.data(), i, c.h, c.w, ph, pw, c.top, c.left, replicate) ==
                 want[size_t(i)]);
+    }
+}
+
+TEST_CASE("network math: the border gradient is numerics' padding adjoint") {
+  struct Case {
+    int64_t planes, h, w, top, bottom, left, right;
+  };
+  for (Case c : {Case{1, 5, 7, 0, 1, 0, 1}, Case{3, 4, 4, 1, 1, 2, 2}, Case{2, 1, 9, 2, 0, 3, 1},
+                 Case{2, 6, 3, 3, 3, 0, 0}})
+    for (bool replicate : {false, true}) {
+      CAPTURE(c.h);
+      CAPTURE(c.w);
+      CAPTURE(replicate);
+      numerics::Padding2d pad(c.h, c.w, numerics::PadSides{c.top, c.left, c.bottom, c.right},
+                              replicate ? numerics::PadMode::Replicate : numerics::PadMode::Zero);
+      const int64_t ph = pad.paddedH(), pw = pad.paddedW();
+      const std::vector<float> g = randomFloats(c.planes * ph * pw, 9);
+      std::vector<float> want(size_t(c.planes * c.h * c.w));
+      pad.adjoint(g.data(), want.data(), c.planes);
+      for (int64_t i = 0; i < int64_t(want.size()); ++i)
+        REQUIRE(netmath::padGradAt(g.data(), i, c.h, c.w, ph, pw, c.top, c.left, replicate) ==
+                doctest::Approx(want[size_t(i)]).epsilon(1e-6));
+    }
+}
+
+TEST_CASE("network math: activation gradients from the output are the derivative") {
+  // d/dz act(z) by central differences in double, against activationGrad(1, act(z)).
+  for (int act : {netmath::kNone, netmath::kReLU, netmath::kLeakyReLU, netmath::kELU})
+    for (float z : {-2.0f, -0.3f, 0.25f, 1.5f}) {
+      CAPTURE(act);
+      CAPTURE(z);
+      const float alpha = act == netmath::kELU ? 1.0f : 0.2f;
+      const double h = 1e-3;
+      const double slope = (double(netmath::activate(float(z + h), act, alpha)) -
+                            double(netmath::activate(float(z - h), act, alpha))) /
+                           (2 * h);
+      const float y = netmath::activate(z, act, alpha);
+      CHECK(netmath::activationGrad(1.0f, y, act, alpha) == doctest::Approx(slope).epsilon(2e-3));
+      CHECK(netmath::activationGrad(3.0f, y, act, alpha) ==
+            doctest::Approx(3 * netmath::activationGrad(1.0f, y, act, alpha)));
     }
 }
 
