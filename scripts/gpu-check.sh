@@ -115,6 +115,25 @@ compare tv_admm examples/admm_tv_deblur.podm --input o="$out/blurred.png" --inpu
 "$podm" degrade "$out/gt.png" --noise 15 --seed 2 -o "$out/noisy.png" >/dev/null
 compare denoise_ircnn examples/denoise_ircnn.podm --input o="$out/noisy.png" --input ref="$out/gt.png"
 
+# RPODM on a Levin image (im1, kernel 1, sigma 2.55/255 as bench/whole_run_bench.sh): both
+# devices, then the stage loop on the GPU without process start (issue 12: at most 20 ms).
+levin="${PODM_LEVIN:-}"
+for d in "${unpacked:-/nonexistent}/data/levin" ../shared/data/levin; do
+  [ -z "$levin" ] && [ -d "$d" ] && levin="$d"
+done
+if [ -n "$levin" ]; then
+  "$podm" degrade "$levin/gt/im1.png" --kernel "$levin/kernels/kernel1.txt" --noise 2.55 --seed 1 \
+    -o "$out/levin_lo.png" >/dev/null
+  compare rpodm_levin examples/deblur_rpodm.podm --input o="$out/levin_lo.png" \
+    --input k="$levin/kernels/kernel1.txt" --input ref="$levin/gt/im1.png"
+  "$podm" run examples/deblur_rpodm.podm --input o="$out/levin_lo.png" \
+    --input k="$levin/kernels/kernel1.txt" --ref "$levin/gt/im1.png" -o "$out/levin.npy" \
+    --device cuda --profile >"$out/levin_profile.log" 2>&1 &&
+    note "rpodm Levin im1 on cuda: $(grep -o "stage loop: [0-9.]* ms for [0-9]* stages" "$out/levin_profile.log"); $(grep -o "PSNR [0-9.]* dB" "$out/levin_profile.log" | tail -1)"
+else
+  note "rpodm Levin: skipped (no Levin images; PODM_LEVIN=DIR with gt/im1.png and kernels/kernel1.txt)"
+fi
+
 # SR x4 with the authors' 25 nets (shared/data/podm-official/model; a copy inside the checkout
 # travels to a device machine, ../shared does not): 30 stages, per-node times without process start.
 nets="${PODM_SR_NETS:-}"

@@ -39,6 +39,13 @@ done | sort -u | while read -r lib; do
   *) cp -L "$lib" "$stage/lib/" ;;
   esac
 done
+# One Levin image and kernel for the RPODM timing (issue 12's target; ../shared does not travel to
+# the GPU machine, and the data stays out of the repository).
+levin=../shared/data/levin
+if [ -d "$levin" ]; then
+  mkdir -p "$stage/data/levin/gt" "$stage/data/levin/kernels"
+  cp "$levin/gt/im1.png" "$stage/data/levin/gt/" && cp "$levin/kernels/kernel1.txt" "$stage/data/levin/kernels/"
+fi
 git rev-parse HEAD >"$stage/COMMIT"
 pwd >"$stage/SOURCE_DIR" # the tests' PODM_SOURCE_DIR: gpu-check links it to the tree there
 tar -C "$stage" -cJf gpu-pack.tar.xz .
