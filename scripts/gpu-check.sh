@@ -83,6 +83,14 @@ else
   fail "runtime tests (cuda, consistency): see $out/runtime_tests.log"
 fi
 grep -i "ran natively\|fell back\|cuda" "$out/runtime_tests.log" | tail -20
+# The same table with the fused programs compiled by NVRTC instead of interpreted (fused_nvrtc.h).
+if PODM_CUDA_FUSED=nvrtc "$runtime_tests" --no-intro=true -tc="*consistency*,*fused*" \
+  >"$out/runtime_tests_nvrtc.log" 2>&1; then
+  note "runtime tests (consistency, fused) with NVRTC-compiled fused kernels: pass"
+else
+  tail -60 "$out/runtime_tests_nvrtc.log"
+  fail "runtime tests with PODM_CUDA_FUSED=nvrtc: see $out/runtime_tests_nvrtc.log"
+fi
 
 # The examples on both devices, on data podm makes itself: the results and every stage's
 # monitors must agree to 1e-4 (relative).
@@ -155,7 +163,8 @@ fi
 # forward op on the GPU, against the CPU (1e-4 relative); then the GPU benchmarks against
 # hand-written cuFFT and cuDNN code in the same run (ratios, never a pass/fail on time).
 if [ -n "$pack" ] || cmake --build build-gpu -j"$jobs" --target podm_autodiff_tests \
-  podm_nn_tests podm_bench_gpu_stage podm_bench_gpu_nn >"$out/build_gpu_extra.log" 2>&1; then
+  podm_nn_tests podm_bench_gpu_stage podm_bench_gpu_nn podm_bench_gpu_fused \
+  >"$out/build_gpu_extra.log" 2>&1; then
   if "$autodiff_tests" --no-intro=true >"$out/autodiff_tests.log" 2>&1; then
     if grep -q "cuda autodiff checks skipped" "$out/autodiff_tests.log"; then
       fail "autodiff on cuda: skipped ($(grep -o 'skipped: .*' "$out/autodiff_tests.log" | head -1))"
@@ -197,7 +206,7 @@ if [ -n "$pack" ] || cmake --build build-gpu -j"$jobs" --target podm_autodiff_te
   else
     fail "podm train: cuda and cpu differ (validation PSNR cpu '$(psnr cpu)', cuda '$(psnr cuda)')"
   fi
-  for bench in gpu_stage gpu_nn; do
+  for bench in gpu_stage gpu_nn gpu_fused; do
     if timeout 300 "$benches/podm_bench_$bench" >"$out/bench_$bench.log" 2>&1; then
       note "$(grep "podm_bench_$bench summary" "$out/bench_$bench.log" || echo "podm_bench_$bench: no summary line")"
     else

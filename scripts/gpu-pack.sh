@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 arch="${PODM_GPU_ARCH:-90}"
 targets=(podm podm-hdf5-reader podm_runtime_tests podm_autodiff_tests podm_nn_tests podm_bench_gpu_stage
-  podm_bench_gpu_nn)
+  podm_bench_gpu_nn podm_bench_gpu_fused)
 
 scripts/deps.sh
 cmake -S . -B build-gpu-pack -DCMAKE_BUILD_TYPE=Release -DPODM_ENABLE_CUDA=ON \
@@ -27,7 +27,8 @@ mkdir -p "$stage/bin" "$stage/lib"
 cp build-gpu-pack/cli/podm build-gpu-pack/cli/podm-hdf5-reader build-gpu-pack/cli/libpodm_cuda.so "$stage/bin/"
 cp build-gpu-pack/tests/runtime/podm_runtime_tests \
   build-gpu-pack/tests/runtime/autodiff/podm_autodiff_tests build-gpu-pack/tests/stdlib/nn/podm_nn_tests \
-  build-gpu-pack/bench/podm_bench_gpu_stage build-gpu-pack/bench/podm_bench_gpu_nn "$stage/bin/"
+  build-gpu-pack/bench/podm_bench_gpu_stage build-gpu-pack/bench/podm_bench_gpu_nn \
+  build-gpu-pack/bench/podm_bench_gpu_fused "$stage/bin/"
 # Every shared library they load except the C library's own and CUDA's (the GPU machine's toolkit
 # and driver provide those; cuDNN comes from its toolkit or its Python packages, see gpu-check).
 for exe in "$stage"/bin/*; do

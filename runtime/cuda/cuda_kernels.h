@@ -39,6 +39,9 @@ enum class Binary : uint8_t { Add, Sub, Mul, Div, Max, Min };
 enum class Unary : uint8_t { Neg, Scale, Abs, Sign, Clamp, Sqrt, Exp, Log, Conj, Real, Abs2 };
 enum class Reduce : uint8_t { Dot, Sum, SumSquares, MaxAbsReal, MaxAbsComplex };
 
+// Host functions; the run-time compiled fused kernels (fused_nvrtc.cpp) include this header for
+// its types only, and NVRTC accepts no host code.
+#ifndef __CUDACC_RTC__
 // nullptr when the function has no kernel for these operand classes.
 Launch binaryLaunch(Binary f, Operand a, Operand b);
 Launch unaryLaunch(Unary f, Operand a);
@@ -55,5 +58,6 @@ int64_t reduceWorkspaceDoubles();
 
 // Throws std::runtime_error naming `what` when the last CUDA call or launch failed.
 void checkLaunch(const char* what);
+#endif
 
 } // namespace podm::cuda

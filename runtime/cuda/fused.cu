@@ -5,10 +5,11 @@
 // accumulator into the node's workspace; a second launch, one block per accumulator, combines
 // them in a fixed order (deterministic, as reduce.cu) and writes each scalar result.
 //
-// Why an interpreter and not NVRTC (issue 12 names both): the interpreter needs no run-time
-// compiler or JIT cache and every program shares one kernel; its cost is a switch per instruction
-// on L1-resident registers. NVRTC-generated straight-line kernels were not measured: no GPU was
-// available when this was written, so there is no number to justify the extra machinery.
+// The alternative is a straight-line kernel per program compiled at run time (fused_codegen.h,
+// fused_nvrtc.cpp; PODM_CUDA_FUSED=nvrtc): the interpreter needs no run-time compiler and every
+// program shares one kernel, at the cost of a switch per instruction on L1-resident registers;
+// the compiled kernel pays NVRTC once per distinct program and process. podm_bench_gpu_fused
+// measures both on a GPU; the interpreter stays the default until that has been run.
 #include "runtime/cuda/fused_math.h"
 #include "runtime/cuda/grid.cuh"
 
@@ -17,26 +18,10 @@
 namespace podm::cuda::fused {
 namespace {
 
-constexpr int kBlock = 256;
-constexpr int kPartialBlocks = 512; // the grid of a program with reductions
+constexpr int kBlock = kBlockThreads;
 
 int gridFor(int64_t n) {
   return grid::blocksFor(n, kBlock);
-}
-
-// The combined value of v over the block, returned to every thread. Starts with a barrier so a
-// call may follow another that shares the scratch.
-__device__ double blockCombine(Opcode op, double v) {
-  __shared__ double shared[kBlock];
-  __syncthreads();
-  shared[threadIdx.x] = v;
-  __syncthreads();
-  for (int s = kBlock / 2; s > 0; s /= 2) {
-    if (threadIdx.x < s)
-      shared[threadIdx.x] = combine(op, shared[threadIdx.x], shared[threadIdx.x + s]);
-    __syncthreads();
-  }
-  return shared[0];
 }
 
 // partials: [accumulator][block]; unused when there are no accumulators.
@@ -76,28 +61,31 @@ __global__ void finishKernel(const double* partials, int blocks, Buffers buffers
 
 void programLaunchImpl(const LaunchArgs& x) {
   const LaunchInfo& info = *static_cast<const LaunchInfo*>(x.state);
-  Buffers buffers{};
-  for (int i = 0; i < x.arity && i < kMaxOperands; ++i)
-    buffers.in[i] = static_cast<const float*>(x.in[i]);
-  buffers.result[0] = static_cast<float*>(x.out);
-  for (int k = 0; k < x.more_outs && k + 1 < kMaxResults; ++k)
-    buffers.result[k + 1] = static_cast<float*>(x.more_out[k]);
+  const Buffers buffers = launchBuffers(x);
   if (info.accumulators == 0) {
-    programKernel<<<gridFor(x.n), kBlock>>>(buffers, x.n, info, nullptr);
+    programKernel<<<programGrid(x.n, 0), kBlock>>>(buffers, x.n, info, nullptr);
     checkLaunch("fused program kernel");
     return;
   }
   double* partials = static_cast<double*>(x.workspace);
   programKernel<<<kPartialBlocks, kBlock>>>(buffers, x.n, info, partials);
   checkLaunch("fused program kernel");
-  finishKernel<<<info.accumulators, kBlock>>>(partials, kPartialBlocks, buffers, info);
-  checkLaunch("fused program reduction");
+  finishReductions(partials, buffers, info);
 }
 
 } // namespace
 
+void finishReductions(const double* partials, const Buffers& buffers, const LaunchInfo& info) {
+  finishKernel<<<info.accumulators, kBlock>>>(partials, kPartialBlocks, buffers, info);
+  checkLaunch("fused program reduction");
+}
+
 Launch programLaunch() {
   return programLaunchImpl;
+}
+
+int programGrid(int64_t n, int accumulators) {
+  return accumulators > 0 ? kPartialBlocks : gridFor(n);
 }
 
 int64_t partialDoubles(int accumulators) {

@@ -1,26 +1,37 @@
 // CUDA kernels for fused elementwise programs: the builder and its table line. The builder parses
-// the node's program, encodes it for the device interpreter (fused_encode.h) and uploads it once;
+// the node's program, encodes it for the device interpreter (fused_encode.h) and uploads it once
+// (with PODM_CUDA_FUSED=nvrtc it also compiles the program into its own kernel, fused_nvrtc.h);
 // the kernel (fused.cu) writes every result, so fused_output nodes need nothing here. A program
 // the interpreter cannot hold (too many live temporaries or reductions) has no CUDA kernel and
 // runs on the CPU fallback.
 #include "runtime/cuda/cuda_backend.h"
+#include "runtime/cuda/fused_codegen.h"
 #include "runtime/cuda/fused_encode.h"
+#include "runtime/cuda/fused_nvrtc.h"
 
 #include <vector>
 
 namespace podm::cuda {
 namespace {
 
-// The encoded program on the device, the reductions' partials, and the launch's view of them.
+// The encoded program on the device, the reductions' partials, and the launch's view of them;
+// with PODM_CUDA_FUSED=nvrtc also the program's compiled kernel.
 struct FusedProgramState final : NodeState {
   DeviceBuffer code;
   DeviceBuffer partials;
   fused::LaunchInfo info{};
+  const void* kernel = nullptr; // compiled (fused_nvrtc.h), or null: the interpreter
   void bind(LaunchArgs& args) const override {
-    args.state = &info;
+    args.state = kernel ? static_cast<const void*>(this) : &info;
     args.workspace = partials.get();
   }
 };
+
+void compiledProgramLaunch(const LaunchArgs& x) {
+  const auto& s = *static_cast<const FusedProgramState*>(x.state);
+  fused::launchCompiled(s.kernel, fused::launchBuffers(x), x.n, static_cast<double*>(x.workspace),
+                        s.info);
+}
 
 CudaKernel buildFusedElementwise(const CudaBuildContext& c) {
   CudaKernel k;
@@ -56,6 +67,10 @@ CudaKernel buildFusedElementwise(const CudaBuildContext& c) {
     for (int a = 0; a < encoded->accumulators; ++a) {
       state->info.accumulatorOp[a] = encoded->accumulatorOp[a];
       state->info.accumulatorResult[a] = encoded->accumulatorResult[a];
+    }
+    if (fused::compiledProgramsWanted()) {
+      state->kernel = fused::loadedKernel(fused::kernelSource(*encoded));
+      k.launch = compiledProgramLaunch;
     }
     k.state = std::move(state);
   }

@@ -175,6 +175,29 @@ PODM_HD inline void runElement(const Instruction* code, int count, const Buffers
     step(code[k], b, i, registers, acc);
 }
 
+// The launch geometry every fused kernel uses, the interpreter's and the run-time compiled ones
+// (fused_codegen.h): threads per block, and the fixed grid of a program with reductions, whose
+// partials the finishing pass combines.
+constexpr int kBlockThreads = 256;
+constexpr int kPartialBlocks = 512;
+
+#ifdef __CUDACC__
+// The combined value of v over the block, returned to every thread. Starts with a barrier so a
+// call may follow another that shares the scratch.
+__device__ inline double blockCombine(Opcode op, double v) {
+  __shared__ double shared[kBlockThreads];
+  __syncthreads();
+  shared[threadIdx.x] = v;
+  __syncthreads();
+  for (int s = kBlockThreads / 2; s > 0; s /= 2) {
+    if (threadIdx.x < s)
+      shared[threadIdx.x] = combine(op, shared[threadIdx.x], shared[threadIdx.x + s]);
+    __syncthreads();
+  }
+  return shared[0];
+}
+#endif
+
 // What a launch needs beyond LaunchArgs: the program on the device and its reductions. The node's
 // state (fused_kernels.cpp) owns the buffers and binds args.state to this.
 struct LaunchInfo {
@@ -185,9 +208,28 @@ struct LaunchInfo {
   int8_t accumulatorResult[kMaxAccumulators]; // the node result each accumulator is
 };
 
+#ifndef __CUDACC_RTC__ // host functions (see cuda_kernels.h)
+// The buffers of a launch: operands in order, the node's value and its further results.
+inline Buffers launchBuffers(const LaunchArgs& x) {
+  Buffers buffers{};
+  for (int i = 0; i < x.arity && i < kMaxOperands; ++i)
+    buffers.in[i] = static_cast<const float*>(x.in[i]);
+  buffers.result[0] = static_cast<float*>(x.out);
+  for (int k = 0; k < x.more_outs && k + 1 < kMaxResults; ++k)
+    buffers.result[k + 1] = static_cast<float*>(x.more_out[k]);
+  return buffers;
+}
+
 // The launch of every fused program (fused.cu): args.in, args.out, args.more_out, args.n
 // elements, args.state a LaunchInfo, args.workspace partialDoubles(accumulators) doubles.
 Launch programLaunch();
 int64_t partialDoubles(int accumulators);
+// The second pass of a program with reductions: one block per accumulator combines the
+// kPartialBlocks partials of `partials` ([accumulator][block]) in order and writes each scalar
+// result. Shared by the interpreter and the compiled kernels.
+void finishReductions(const double* partials, const Buffers& buffers, const LaunchInfo& info);
+// Blocks of kBlockThreads for a program over n elements (kPartialBlocks with reductions).
+int programGrid(int64_t n, int accumulators);
+#endif
 
 } // namespace podm::cuda::fused
