@@ -103,12 +103,19 @@ TEST_CASE("network math: activations follow oneDNN's eltwise definitions") {
   CHECK(int(NetActivation::ELU) == netmath::kELU);
 }
 
+namespace {
+
+// Borders of every kind: one side only, symmetric, wider than the plane, rows only.
+struct PadCase {
+  int64_t planes, h, w, top, bottom, left, right;
+};
+const PadCase kPadCases[] = {
+    {1, 5, 7, 0, 1, 0, 1}, {3, 4, 4, 1, 1, 2, 2}, {2, 1, 9, 2, 0, 3, 1}, {2, 6, 3, 3, 3, 0, 0}};
+
+} // namespace
+
 TEST_CASE("network math: borders are numerics' zero and replicate padding") {
-  struct Case {
-    int64_t planes, h, w, top, bottom, left, right;
-  };
-  for (Case c : {Case{1, 5, 7, 0, 1, 0, 1}, Case{3, 4, 4, 1, 1, 2, 2}, Case{2, 1, 9, 2, 0, 3, 1},
-                 Case{2, 6, 3, 3, 3, 0, 0}})
+  for (PadCase c : kPadCases)
     for (bool replicate : {false, true}) {
       CAPTURE(c.h);
       CAPTURE(c.w);
@@ -128,11 +135,7 @@ TEST_CASE("network math: borders are numerics' zero and replicate padding") {
 }
 
 TEST_CASE("network math: the border gradient is numerics' padding adjoint") {
-  struct Case {
-    int64_t planes, h, w, top, bottom, left, right;
-  };
-  for (Case c : {Case{1, 5, 7, 0, 1, 0, 1}, Case{3, 4, 4, 1, 1, 2, 2}, Case{2, 1, 9, 2, 0, 3, 1},
-                 Case{2, 6, 3, 3, 3, 0, 0}})
+  for (PadCase c : kPadCases)
     for (bool replicate : {false, true}) {
       CAPTURE(c.h);
       CAPTURE(c.w);

@@ -20,28 +20,33 @@ using namespace podm::nn;
 
 namespace {
 
-// A backend that only trains networks, with the host mirror of the CUDA trainer.
-class HostTrainingBackend final : public Backend {
+// A backend with no kernels and no memory: what these tests need of one is its trainer.
+class TrainerOnlyBackend : public Backend {
 public:
-  std::string name() const override { return "host-plan"; }
   bool supports(const ir::Graph&, ir::ValueId, const PrepareContext&) const override {
     return false;
   }
   std::string unsupportedReason(const ir::Graph&, ir::ValueId,
                                 const PrepareContext&) const override {
-    return "trains networks only";
+    return "no kernels";
   }
   std::unique_ptr<BackendProgram> prepare(const ir::Graph&, std::span<const ir::ValueId>,
                                           const PrepareContext&) override {
-    throw std::logic_error("host-plan: no kernels");
+    throw std::logic_error(name() + ": no kernels");
   }
   void execute(BackendProgram&, size_t, const KernelIO&) override {}
   bool hostAddressable() const override { return true; }
-  DevicePtr allocate(size_t) override { throw std::logic_error("host-plan: no memory"); }
+  DevicePtr allocate(size_t) override { throw std::logic_error(name() + ": no memory"); }
   void deallocate(DevicePtr) override {}
   void upload(DevicePtr, const void*, size_t) override {}
   void download(void*, DevicePtr, size_t) override {}
   void copy(DevicePtr, DevicePtr, size_t) override {}
+};
+
+// Trains with the host mirror of the CUDA trainer.
+class HostTrainingBackend final : public TrainerOnlyBackend {
+public:
+  std::string name() const override { return "host-plan"; }
   std::unique_ptr<NetworkTrainer> makeNetworkTrainer(const std::vector<NetLayer>& layers,
                                                      int64_t inChannels, bool residual,
                                                      std::string*) override {
@@ -49,28 +54,10 @@ public:
   }
 };
 
-// A backend that trains nothing (the interface's default answer).
-class NoTrainingBackend final : public Backend {
+// Trains nothing (the interface's default answer).
+class NoTrainingBackend final : public TrainerOnlyBackend {
 public:
   std::string name() const override { return "none"; }
-  bool supports(const ir::Graph&, ir::ValueId, const PrepareContext&) const override {
-    return false;
-  }
-  std::string unsupportedReason(const ir::Graph&, ir::ValueId,
-                                const PrepareContext&) const override {
-    return "nothing";
-  }
-  std::unique_ptr<BackendProgram> prepare(const ir::Graph&, std::span<const ir::ValueId>,
-                                          const PrepareContext&) override {
-    throw std::logic_error("none");
-  }
-  void execute(BackendProgram&, size_t, const KernelIO&) override {}
-  bool hostAddressable() const override { return true; }
-  DevicePtr allocate(size_t) override { throw std::logic_error("none"); }
-  void deallocate(DevicePtr) override {}
-  void upload(DevicePtr, const void*, size_t) override {}
-  void download(void*, DevicePtr, size_t) override {}
-  void copy(DevicePtr, DevicePtr, size_t) override {}
 };
 
 Tensor randomTensor(Shape s, uint32_t seed) {
