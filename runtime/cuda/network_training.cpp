@@ -1,7 +1,8 @@
 // A network trained on cuDNN (runtime/network_trainer.h): the inference node's plan
 // (network_plan.h) run forward with every step's output kept, then backward step by step in
-// reverse with cuDNN's backward-data, backward-filter and backward-bias calls and network.cu's
-// gradient kernels for activations, borders and the residual. It computes what the CPU's oneDNN
+// reverse (the order of network_training_pass.h, which the host mirror shares) with cuDNN's
+// backward-data, backward-filter and backward-bias calls and network.cu's gradient kernels for
+// activations, borders and the residual. It computes what the CPU's oneDNN
 // training computes (stdlib/nn/onednn_backward.cpp): activations differentiated from their
 // output, fp32 with FMA math and no TF32, deterministic backward algorithms.
 //
@@ -15,6 +16,7 @@
 #include "runtime/cuda/cudnn_conv.h"
 #include "runtime/cuda/network_launch.h"
 #include "runtime/cuda/network_plan.h"
+#include "runtime/cuda/network_training_pass.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -112,11 +114,9 @@ public:
     ShapeState& s = stateFor(NetDims{is.n, is.c, is.h, is.w});
     uploadWeights(weights);
     memory_.upload(s.input.ptr(), in.data(), in.bytes());
-    const float* src = floats(s.input);
-    for (size_t k = 0; k < s.plan.steps.size(); ++k) {
-      forwardStep(s, k, src, floats(s.acts[k]));
-      src = floats(s.acts[k]);
-    }
+    Steps steps{*this, s};
+    training::forwardPass(s.plan, steps);
+    const float* src = floats(s.acts.back());
     const NetDims& o = s.plan.out;
     const Shape os{o.n, o.c, o.h, o.w};
     if (out.empty() || out.dtype() != DType::F32 || !(out.shape() == os))
@@ -155,11 +155,8 @@ public:
     }
     checkCuda(cudaMemset(grads_.get(), 0, bytesOf(int64_t(total_))), "network gradients");
     const bool wantInput = dIn != nullptr;
-    for (size_t k = s.plan.steps.size(); k-- > 0;) {
-      const bool propagate = k > 0 || wantInput; // the input's gradient is wanted further down
-      if (backwardStep(s, k, cur, other, propagate))
-        std::swap(cur, other);
-    }
+    Steps steps{*this, s};
+    cur = training::backwardPass(s.plan, steps, cur, other, wantInput);
     if (wantInput) {
       const NetDims& i = s.plan.in;
       const Shape shape{i.n, i.c, i.h, i.w};
@@ -239,85 +236,78 @@ private:
     memory_.upload(weights_.ptr(), staging_.data(), bytesOf(int64_t(total_)));
   }
 
-  void forwardStep(const ShapeState& s, size_t k, const float* src, float* dst) {
-    const NetStep& step = s.plan.steps[k];
-    switch (step.kind) {
-    case NetStepKind::Conv: {
-      const ConvObjects& c = s.convs[k];
-      const float one = 1.0f, zero = 0.0f;
-      checkCudnn(cudnnConvolutionForward(handle_, &one, c.src, src, c.filter,
-                                         floats(weights_) + weightAt_[step.layer], c.conv, c.algo,
-                                         workspace_.get(), workspaceBytes_, &zero, c.dst, dst),
-                 "cudnnConvolutionForward");
-      net::biasActivation(dst, floats(weights_) + biasAt_[step.layer], step.dst.numel(), step.dst.c,
-                          step.dst.plane(), static_cast<int>(step.activation), step.alpha);
-      break;
-    }
-    case NetStepKind::Pad:
-      net::pad(src, dst, step.src.n * step.src.c, step.src.h, step.src.w, step.top, step.bottom,
-               step.left, step.right, step.replicate);
-      break;
-    case NetStepKind::Activation:
-      net::activation(src, dst, step.dst.numel(), static_cast<int>(step.activation), step.alpha);
-      break;
-    case NetStepKind::Copy:
-      checkCuda(cudaMemcpy(dst, src, bytesOf(step.dst.numel()), cudaMemcpyDeviceToDevice),
-                "network copy");
-      break;
-    case NetStepKind::Upsample:
-    case NetStepKind::ConcatInput:
-      throw std::logic_error("network trainer: a step without a backward pass was planned");
-    }
-  }
+  // The primitives of training::forwardPass and backwardPass on cuDNN and network.cu.
+  struct Steps {
+    CudnnTrainer& t;
+    const ShapeState& s;
 
-  // Step k's backward: `dy` holds the gradient of its output (and may be overwritten); the
-  // gradient of its input goes to `dx` when `propagate`. Returns whether it went to dx (else it
-  // is in dy, or not wanted).
-  bool backwardStep(const ShapeState& s, size_t k, float* dy, float* dx, bool propagate) {
-    const NetStep& step = s.plan.steps[k];
-    const float* y = floats(s.acts[k]);
-    const float* x = k == 0 ? floats(s.input) : floats(s.acts[k - 1]);
-    switch (step.kind) {
-    case NetStepKind::Conv: {
+    const NetStep& step(size_t k) const { return s.plan.steps[k]; }
+    const float* source(size_t k) const { return k == 0 ? floats(s.input) : floats(s.acts[k - 1]); }
+    float* output(size_t k) const { return floats(s.acts[k]); }
+    const float* weight(size_t k) const { return floats(t.weights_) + t.weightAt_[step(k).layer]; }
+
+    void conv(size_t k) {
+      const NetStep& st = step(k);
       const ConvObjects& c = s.convs[k];
       const float one = 1.0f, zero = 0.0f;
-      if (step.activation != NetActivation::None)
-        net::activationGrad(dy, y, dy, step.dst.numel(), static_cast<int>(step.activation),
-                            step.alpha);
-      checkCudnn(cudnnConvolutionBackwardBias(handle_, &one, c.dst, dy, &zero, c.bias,
-                                              floats(grads_) + biasAt_[step.layer]),
+      checkCudnn(cudnnConvolutionForward(t.handle_, &one, c.src, source(k), c.filter, weight(k),
+                                         c.conv, c.algo, t.workspace_.get(), t.workspaceBytes_,
+                                         &zero, c.dst, output(k)),
+                 "cudnnConvolutionForward");
+      net::biasActivation(output(k), floats(t.weights_) + t.biasAt_[st.layer], st.dst.numel(),
+                          st.dst.c, st.dst.plane(), static_cast<int>(st.activation), st.alpha);
+    }
+    void pad(size_t k) {
+      const NetStep& st = step(k);
+      net::pad(source(k), output(k), st.src.n * st.src.c, st.src.h, st.src.w, st.top, st.bottom,
+               st.left, st.right, st.replicate);
+    }
+    void activation(size_t k) {
+      const NetStep& st = step(k);
+      net::activation(source(k), output(k), st.dst.numel(), static_cast<int>(st.activation),
+                      st.alpha);
+    }
+    void copy(size_t k) {
+      checkCuda(
+          cudaMemcpy(output(k), source(k), bytesOf(step(k).dst.numel()), cudaMemcpyDeviceToDevice),
+          "network copy");
+    }
+
+    void activationGrad(size_t k, float* g) {
+      const NetStep& st = step(k);
+      net::activationGrad(g, output(k), g, st.dst.numel(), static_cast<int>(st.activation),
+                          st.alpha);
+    }
+    void biasGrad(size_t k, const float* g) {
+      const ConvObjects& c = s.convs[k];
+      const float one = 1.0f, zero = 0.0f;
+      checkCudnn(cudnnConvolutionBackwardBias(t.handle_, &one, c.dst, g, &zero, c.bias,
+                                              floats(t.grads_) + t.biasAt_[step(k).layer]),
                  "cudnnConvolutionBackwardBias");
-      checkCudnn(cudnnConvolutionBackwardFilter(
-                     handle_, &one, c.src, x, c.dst, dy, c.conv, c.filterAlgo, workspace_.get(),
-                     workspaceBytes_, &zero, c.filter, floats(grads_) + weightAt_[step.layer]),
+    }
+    void filterGrad(size_t k, const float* g) {
+      const ConvObjects& c = s.convs[k];
+      const float one = 1.0f, zero = 0.0f;
+      checkCudnn(cudnnConvolutionBackwardFilter(t.handle_, &one, c.src, source(k), c.dst, g, c.conv,
+                                                c.filterAlgo, t.workspace_.get(), t.workspaceBytes_,
+                                                &zero, c.filter,
+                                                floats(t.grads_) + t.weightAt_[step(k).layer]),
                  "cudnnConvolutionBackwardFilter");
-      if (!propagate)
-        return false;
-      checkCudnn(cudnnConvolutionBackwardData(
-                     handle_, &one, c.filter, floats(weights_) + weightAt_[step.layer], c.dst, dy,
-                     c.conv, c.dataAlgo, workspace_.get(), workspaceBytes_, &zero, c.src, dx),
+    }
+    void dataGrad(size_t k, const float* g, float* dx) {
+      const ConvObjects& c = s.convs[k];
+      const float one = 1.0f, zero = 0.0f;
+      checkCudnn(cudnnConvolutionBackwardData(t.handle_, &one, c.filter, weight(k), c.dst, g,
+                                              c.conv, c.dataAlgo, t.workspace_.get(),
+                                              t.workspaceBytes_, &zero, c.src, dx),
                  "cudnnConvolutionBackwardData");
-      return true;
     }
-    case NetStepKind::Pad:
-      if (!propagate)
-        return false;
-      net::padGrad(dy, dx, step.src.n * step.src.c, step.src.h, step.src.w, step.top, step.bottom,
-                   step.left, step.right, step.replicate);
-      return true;
-    case NetStepKind::Activation:
-      if (propagate)
-        net::activationGrad(dy, y, dy, step.dst.numel(), static_cast<int>(step.activation),
-                            step.alpha);
-      return false;
-    case NetStepKind::Copy:
-      return false;
-    case NetStepKind::Upsample:
-    case NetStepKind::ConcatInput:
-      break;
+    void padGrad(size_t k, const float* g, float* dx) {
+      const NetStep& st = step(k);
+      net::padGrad(g, dx, st.src.n * st.src.c, st.src.h, st.src.w, st.top, st.bottom, st.left,
+                   st.right, st.replicate);
     }
-    throw std::logic_error("network trainer: a step without a backward pass was planned");
-  }
+  };
 
   Backend& memory_;
   std::vector<NetLayer> layers_;

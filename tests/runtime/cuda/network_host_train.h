@@ -1,12 +1,13 @@
 // The CUDA network trainer (runtime/cuda/network_training.cpp) run on the host, step for step:
-// the same plan, the same buffers kept (every step's output), the same backward order and
-// network_math.h's gradient functions, and for cuDNN's backward-data / backward-filter /
-// backward-bias calls direct loops of their definitions in double. Behind the same
-// NetworkTrainer interface, so TrainableNetwork::trainOn can be tested on every machine against
-// the CPU's oneDNN training (tests/stdlib/nn/trainable_device_test.cpp).
+// the same plan, the same buffers kept (every step's output), the same passes
+// (network_training_pass.h) and network_math.h's gradient functions, and for cuDNN's backward-data
+// / backward-filter / backward-bias calls direct loops of their definitions in double. Behind the
+// same NetworkTrainer interface, so TrainableNetwork::trainOn can be tested on every machine
+// against the CPU's oneDNN training (tests/stdlib/nn/trainable_device_test.cpp).
 #pragma once
 
 #include "network_host_run.h"
+#include "runtime/cuda/network_training_pass.h"
 #include "runtime/network_trainer.h"
 
 #include <algorithm>
@@ -61,101 +62,105 @@ public:
     weights_.assign(weights.begin(), weights.end());
     input_.assign(in.data(), in.data() + in.numel());
     acts_.assign(plan_.steps.size(), {});
-    const float* src = input_.data();
-    for (size_t k = 0; k < plan_.steps.size(); ++k) {
-      const NetStep& s = plan_.steps[k];
-      std::vector<float>& dst = acts_[k];
-      dst.assign(size_t(s.dst.numel()), 0.0f);
-      const int64_t n = s.dst.numel();
-      switch (s.kind) {
-      case NetStepKind::Conv: {
-        std::vector<float> zeros(size_t(s.dst.c), 0.0f);
-        const LayerWeights& w = weights_[s.layer];
-        convolve(s, src, w.weight, w.bias ? w.bias : zeros.data(), dst.data());
-        break;
-      }
-      case NetStepKind::Pad:
-        for (int64_t i = 0; i < n; ++i)
-          dst[size_t(i)] = netmath::padAt(src, i, s.src.h, s.src.w, s.dst.h, s.dst.w, s.top, s.left,
-                                          s.replicate);
-        break;
-      case NetStepKind::Activation:
-        for (int64_t i = 0; i < n; ++i)
-          dst[size_t(i)] = netmath::activate(src[i], int(s.activation), s.alpha);
-        break;
-      case NetStepKind::Copy:
-        std::copy_n(src, n, dst.begin());
-        break;
-      default:
-        throw std::logic_error("host trainer: no backward for this step");
-      }
-      src = dst.data();
-    }
+    for (size_t k = 0; k < plan_.steps.size(); ++k)
+      acts_[k].assign(size_t(plan_.steps[k].dst.numel()), 0.0f);
+    training::forwardPass(plan_, *this);
+    const float* net = acts_.back().data();
     const NetDims& o = plan_.out;
     out = Tensor(Shape{o.n, o.c, o.h, o.w});
     for (int64_t i = 0; i < o.numel(); ++i)
-      out.data()[i] = residual_ ? netmath::residualAt(input_.data(), src, i) : src[i];
+      out.data()[i] = residual_ ? netmath::residualAt(input_.data(), net, i) : net[i];
     ready_ = true;
   }
 
   void backward(const Tensor& dOut, std::span<const LayerGrads> grads, Tensor* dIn) override {
     if (!ready_)
       throw std::runtime_error("network: backward without a forward pass before it");
-    std::vector<float> cur(dOut.data(), dOut.data() + dOut.numel()), next;
+    grads_ = grads;
+    std::vector<float> a(dOut.data(), dOut.data() + dOut.numel()), b;
     if (residual_)
-      for (float& v : cur)
+      for (float& v : a)
         v = -v;
-    for (size_t k = plan_.steps.size(); k-- > 0;) {
-      const NetStep& s = plan_.steps[k];
-      const bool propagate = k > 0 || dIn;
-      const float* x = k == 0 ? input_.data() : acts_[k - 1].data();
-      const std::vector<float>& y = acts_[k];
-      switch (s.kind) {
-      case NetStepKind::Conv: {
-        for (size_t i = 0; i < cur.size(); ++i)
-          cur[i] = netmath::activationGrad(cur[i], y[i], int(s.activation), s.alpha);
-        std::vector<float> dW(size_t(s.dst.c * s.src.c * s.kh * s.kw)), db(size_t(s.dst.c));
-        next.assign(size_t(s.src.numel()), 0.0f);
-        convolveBackward(s, x, weights_[s.layer].weight, cur.data(), dW.data(), db.data(),
-                         propagate ? next.data() : nullptr);
-        if (float* g = grads[s.layer].weight)
-          for (size_t i = 0; i < dW.size(); ++i)
-            g[i] += dW[i];
-        if (float* g = grads[s.layer].bias)
-          for (size_t i = 0; i < db.size(); ++i)
-            g[i] += db[i];
-        cur.swap(next);
-        break;
-      }
-      case NetStepKind::Pad:
-        next.assign(size_t(s.src.numel()), 0.0f);
-        for (int64_t i = 0; i < s.src.numel(); ++i)
-          next[size_t(i)] = netmath::padGradAt(cur.data(), i, s.src.h, s.src.w, s.dst.h, s.dst.w,
-                                               s.top, s.left, s.replicate);
-        cur.swap(next);
-        break;
-      case NetStepKind::Activation:
-        for (size_t i = 0; i < cur.size(); ++i)
-          cur[i] = netmath::activationGrad(cur[i], y[i], int(s.activation), s.alpha);
-        break;
-      default:
-        break;
-      }
-    }
+    const std::vector<float>* d = training::backwardPass(plan_, *this, &a, &b, dIn != nullptr);
     if (dIn) {
       const NetDims& i = plan_.in;
       *dIn = Tensor(Shape{i.n, i.c, i.h, i.w});
       for (int64_t k = 0; k < i.numel(); ++k)
-        dIn->data()[k] = residual_ ? dOut.data()[k] + cur[size_t(k)] : cur[size_t(k)];
+        dIn->data()[k] = residual_ ? dOut.data()[k] + (*d)[size_t(k)] : (*d)[size_t(k)];
     }
   }
 
+  // The primitives of training::forwardPass (step k's source to its output).
+  void conv(size_t k) {
+    const NetStep& s = plan_.steps[k];
+    std::vector<float> zeros(size_t(s.dst.c), 0.0f);
+    const LayerWeights& w = weights_[s.layer];
+    convolve(s, source(k), w.weight, w.bias ? w.bias : zeros.data(), acts_[k].data());
+  }
+  void pad(size_t k) {
+    const NetStep& s = plan_.steps[k];
+    for (int64_t i = 0; i < s.dst.numel(); ++i)
+      acts_[k][size_t(i)] = netmath::padAt(source(k), i, s.src.h, s.src.w, s.dst.h, s.dst.w, s.top,
+                                           s.left, s.replicate);
+  }
+  void activation(size_t k) {
+    const NetStep& s = plan_.steps[k];
+    for (int64_t i = 0; i < s.dst.numel(); ++i)
+      acts_[k][size_t(i)] = netmath::activate(source(k)[i], int(s.activation), s.alpha);
+  }
+  void copy(size_t k) { std::copy_n(source(k), plan_.steps[k].dst.numel(), acts_[k].begin()); }
+
+  // The primitives of training::backwardPass; gradients in host vectors. cuDNN computes the
+  // bias, filter and data gradients in three calls; here one reference loop does all three, on
+  // the data call or, when the source's gradient is not wanted, on the filter call.
+  using Buffer = std::vector<float>*;
+  void activationGrad(size_t k, Buffer g) {
+    const NetStep& s = plan_.steps[k];
+    for (size_t i = 0; i < g->size(); ++i)
+      (*g)[i] = netmath::activationGrad((*g)[i], acts_[k][i], int(s.activation), s.alpha);
+  }
+  void biasGrad(size_t k, Buffer g) {
+    const NetStep& s = plan_.steps[k];
+    std::vector<double> db(size_t(s.dst.c), 0.0);
+    for (int64_t i = 0; i < s.dst.numel(); ++i)
+      db[size_t((i / s.dst.plane()) % s.dst.c)] += (*g)[size_t(i)];
+    if (float* out = grads_[s.layer].bias)
+      for (size_t c = 0; c < db.size(); ++c)
+        out[c] += float(db[c]);
+  }
+  void filterGrad(size_t k, Buffer g) {
+    const NetStep& s = plan_.steps[k];
+    std::vector<float> dW(size_t(s.dst.c * s.src.c * s.kh * s.kw)), db(size_t(s.dst.c));
+    convolveBackward(s, source(k), weights_[s.layer].weight, g->data(), dW.data(), db.data(),
+                     nullptr);
+    if (float* out = grads_[s.layer].weight)
+      for (size_t i = 0; i < dW.size(); ++i)
+        out[i] += dW[i];
+  }
+  void dataGrad(size_t k, Buffer g, Buffer dx) {
+    const NetStep& s = plan_.steps[k];
+    std::vector<float> dW(size_t(s.dst.c * s.src.c * s.kh * s.kw)), db(size_t(s.dst.c));
+    dx->assign(size_t(s.src.numel()), 0.0f);
+    convolveBackward(s, source(k), weights_[s.layer].weight, g->data(), dW.data(), db.data(),
+                     dx->data());
+  }
+  void padGrad(size_t k, Buffer g, Buffer dx) {
+    const NetStep& s = plan_.steps[k];
+    dx->assign(size_t(s.src.numel()), 0.0f);
+    for (int64_t i = 0; i < s.src.numel(); ++i)
+      (*dx)[size_t(i)] = netmath::padGradAt(g->data(), i, s.src.h, s.src.w, s.dst.h, s.dst.w, s.top,
+                                            s.left, s.replicate);
+  }
+
 private:
+  const float* source(size_t k) const { return k == 0 ? input_.data() : acts_[k - 1].data(); }
+
   std::vector<NetLayer> layers_;
   int64_t inChannels_;
   bool residual_;
   NetPlan plan_;
   std::vector<LayerWeights> weights_;
+  std::span<const LayerGrads> grads_;
   std::vector<float> input_;
   std::vector<std::vector<float>> acts_;
   bool ready_ = false;
