@@ -7,6 +7,7 @@
 #include "stdlib/nn/safetensors.h"
 #include "stdlib/nn/spec_text.h"
 #include "stdlib/nn/trainable_network.h"
+#include "tests/runtime/cuda/network_host_train.h"
 #include "tests/support/scratch_dir.h"
 
 #include <cmath>
@@ -120,6 +121,39 @@ TEST_CASE("operator backward recomputes the forward and equals the network's bac
   for (Parameter* p : op->parameters(1))
     for (int64_t i = 0; i < p->grad.numel(); ++i)
       REQUIRE(p->grad.data()[i] == 0.0f);
+}
+
+TEST_CASE("a provider with a training device makes networks that train there") {
+  test::ScratchDir scratch;
+  const fs::path& dir = scratch.path();
+  nn::TrainableNetwork a = writeA(dir);
+  cuda::hostrun::HostTrainingBackend device;
+  engine::TrainableNetworkProvider provider(dir);
+  provider.setDevice(&device);
+  std::unique_ptr<NetworkOperator> op = provider.make(desc());
+  CHECK(device.trainers == 2); // one per distinct weight file
+  Tensor x = randomTensor(Shape{2, 1, 9, 11}, 2), g = randomTensor(Shape{2, 1, 9, 11}, 4);
+  Tensor y, yRef, dIn, dRef;
+  op->apply(x, 0, y);
+  a.forward(x, yRef);
+  CHECK(maxAbsDiff(y, yRef) < 1e-5);
+  for (Parameter* p : op->parameters(0))
+    p->grad.fill(0.0f);
+  op->backward(x, 0, g, dIn);
+  a.zeroGrad();
+  a.backward(g, &dRef);
+  CHECK(maxAbsDiff(dIn, dRef) < 1e-4);
+  ParameterList mine = op->parameters(0), ref = a.parameters();
+  for (size_t k = 0; k < mine.size(); ++k)
+    CHECK(maxAbsDiff(mine[k]->grad, ref[k]->grad) < 1e-4);
+
+  // A device that cannot train makes make() fail, naming the network and the reason.
+  cuda::hostrun::TrainerOnlyBackend none("none");
+  engine::TrainableNetworkProvider refused(dir);
+  refused.setDevice(&none);
+  CHECK_THROWS_WITH(refused.make(desc()),
+                    doctest::Contains("network 'A' cannot train on none: the none backend does not "
+                                      "train networks itself"));
 }
 
 TEST_CASE("save, load and weight files that podm run reads") {

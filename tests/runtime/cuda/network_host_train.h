@@ -1,17 +1,22 @@
 // The CUDA network trainer (runtime/cuda/network_training.cpp) run on the host, step for step:
 // the same plan, the same buffers kept (every step's output), the same passes
-// (network_training_pass.h) and network_math.h's gradient functions, and for cuDNN's backward-data
-// / backward-filter / backward-bias calls direct loops of their definitions in double. Behind the
-// same NetworkTrainer interface, so TrainableNetwork::trainOn can be tested on every machine
-// against the CPU's oneDNN training (tests/stdlib/nn/trainable_device_test.cpp).
+// (network_training_pass.h) and network_math.h's gradient functions, and for cuDNN's
+// backward-data / backward-filter / backward-bias calls direct loops of their definitions in
+// double. Behind the same NetworkTrainer interface, offered by a backend that has nothing else
+// (HostTrainingBackend), so TrainableNetwork::trainOn and the training provider are tested on
+// every machine against the CPU's oneDNN training (tests/stdlib/nn/trainable_device_test.cpp,
+// tests/engine/trainable_network_provider_test.cpp).
 #pragma once
 
 #include "network_host_run.h"
+#include "runtime/backend.h"
 #include "runtime/cuda/network_training_pass.h"
 #include "runtime/network_trainer.h"
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace podm::cuda::hostrun {
@@ -164,6 +169,48 @@ private:
   std::vector<float> input_;
   std::vector<std::vector<float>> acts_;
   bool ready_ = false;
+};
+
+// A backend with no kernels and no memory: what these tests need of one is its trainer, which
+// this one does not have (the interface's default answer).
+class TrainerOnlyBackend : public Backend {
+public:
+  explicit TrainerOnlyBackend(std::string name = "none") : name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+  bool supports(const ir::Graph&, ir::ValueId, const PrepareContext&) const override {
+    return false;
+  }
+  std::string unsupportedReason(const ir::Graph&, ir::ValueId,
+                                const PrepareContext&) const override {
+    return "no kernels";
+  }
+  std::unique_ptr<BackendProgram> prepare(const ir::Graph&, std::span<const ir::ValueId>,
+                                          const PrepareContext&) override {
+    throw std::logic_error(name() + ": no kernels");
+  }
+  void execute(BackendProgram&, size_t, const KernelIO&) override {}
+  bool hostAddressable() const override { return true; }
+  DevicePtr allocate(size_t) override { throw std::logic_error(name() + ": no memory"); }
+  void deallocate(DevicePtr) override {}
+  void upload(DevicePtr, const void*, size_t) override {}
+  void download(void*, DevicePtr, size_t) override {}
+  void copy(DevicePtr, DevicePtr, size_t) override {}
+
+private:
+  std::string name_;
+};
+
+// Trains with the host mirror of the CUDA trainer; counts the trainers it made.
+class HostTrainingBackend final : public TrainerOnlyBackend {
+public:
+  HostTrainingBackend() : TrainerOnlyBackend("host-plan") {}
+  std::unique_ptr<NetworkTrainer> makeNetworkTrainer(const std::vector<NetLayer>& layers,
+                                                     int64_t inChannels, bool residual,
+                                                     std::string*) override {
+    ++trainers;
+    return std::make_unique<HostTrainer>(layers, inChannels, residual);
+  }
+  int trainers = 0;
 };
 
 } // namespace podm::cuda::hostrun

@@ -20,45 +20,8 @@ using namespace podm::nn;
 
 namespace {
 
-// A backend with no kernels and no memory: what these tests need of one is its trainer.
-class TrainerOnlyBackend : public Backend {
-public:
-  bool supports(const ir::Graph&, ir::ValueId, const PrepareContext&) const override {
-    return false;
-  }
-  std::string unsupportedReason(const ir::Graph&, ir::ValueId,
-                                const PrepareContext&) const override {
-    return "no kernels";
-  }
-  std::unique_ptr<BackendProgram> prepare(const ir::Graph&, std::span<const ir::ValueId>,
-                                          const PrepareContext&) override {
-    throw std::logic_error(name() + ": no kernels");
-  }
-  void execute(BackendProgram&, size_t, const KernelIO&) override {}
-  bool hostAddressable() const override { return true; }
-  DevicePtr allocate(size_t) override { throw std::logic_error(name() + ": no memory"); }
-  void deallocate(DevicePtr) override {}
-  void upload(DevicePtr, const void*, size_t) override {}
-  void download(void*, DevicePtr, size_t) override {}
-  void copy(DevicePtr, DevicePtr, size_t) override {}
-};
-
-// Trains with the host mirror of the CUDA trainer.
-class HostTrainingBackend final : public TrainerOnlyBackend {
-public:
-  std::string name() const override { return "host-plan"; }
-  std::unique_ptr<NetworkTrainer> makeNetworkTrainer(const std::vector<NetLayer>& layers,
-                                                     int64_t inChannels, bool residual,
-                                                     std::string*) override {
-    return std::make_unique<cuda::hostrun::HostTrainer>(layers, inChannels, residual);
-  }
-};
-
-// Trains nothing (the interface's default answer).
-class NoTrainingBackend final : public TrainerOnlyBackend {
-public:
-  std::string name() const override { return "none"; }
-};
+using cuda::hostrun::HostTrainingBackend;
+using NoTrainingBackend = cuda::hostrun::TrainerOnlyBackend;
 
 Tensor randomTensor(Shape s, uint32_t seed) {
   std::mt19937 rng(seed);
