@@ -19,6 +19,21 @@ Shape tensorShape(const std::vector<int64_t>& s) {
   return Shape{1, 1, 1, s.at(0)};
 }
 
+// One entry per layer of the device trainer's plain architecture: the weight and bias tensors
+// (`field` of their Parameters: value or grad) of the spec layer it came from; null where none.
+template <class Entry>
+std::vector<Entry> perPlainLayer(TrainableNetwork::Impl& im, Tensor Parameter::*field) {
+  std::vector<Entry> out(im.plainSource.size());
+  for (size_t k = 0; k < out.size(); ++k) {
+    const size_t l = im.plainSource[k];
+    if (im.weight[l])
+      out[k].weight = (im.weight[l]->*field).data();
+    if (im.bias[l])
+      out[k].bias = (im.bias[l]->*field).data();
+  }
+  return out;
+}
+
 const char* untrainable(LayerKind k) {
   switch (k) {
   case LayerKind::BatchNorm:
@@ -172,14 +187,7 @@ void TrainableNetwork::forward(const Tensor& in, Tensor& out) {
     trainForward(im, in, out, os);
     return;
   }
-  std::vector<LayerWeights> weights(im.plainSource.size());
-  for (size_t k = 0; k < weights.size(); ++k) {
-    const size_t l = im.plainSource[k];
-    if (im.weight[l])
-      weights[k].weight = im.weight[l]->value.data();
-    if (im.bias[l])
-      weights[k].bias = im.bias[l]->value.data();
-  }
+  const std::vector<LayerWeights> weights = perPlainLayer<LayerWeights>(im, &Parameter::value);
   try {
     im.device->forward(in, weights, out);
   } catch (const std::runtime_error& e) {
@@ -193,14 +201,7 @@ void TrainableNetwork::backward(const Tensor& dOut, Tensor* dIn) {
     trainBackward(im, dOut, dIn);
     return;
   }
-  std::vector<LayerGrads> grads(im.plainSource.size());
-  for (size_t k = 0; k < grads.size(); ++k) {
-    const size_t l = im.plainSource[k];
-    if (im.weight[l])
-      grads[k].weight = im.weight[l]->grad.data();
-    if (im.bias[l])
-      grads[k].bias = im.bias[l]->grad.data();
-  }
+  const std::vector<LayerGrads> grads = perPlainLayer<LayerGrads>(im, &Parameter::grad);
   try {
     im.device->backward(dOut, grads, dIn);
   } catch (const std::runtime_error& e) {
