@@ -180,7 +180,8 @@ if [ -n "$pack" ] || cmake --build build-gpu -j"$jobs" --target podm_autodiff_te
   grep "ran natively on cuda" "$out/autodiff_tests.log" | cut -c1-400
 
   # Training on the GPU: the networks' gradients on cuDNN against oneDNN's (1e-4 relative), then
-  # the same greedy run of the paper's denoiser (7 layers, 64 channels) on both devices.
+  # the same greedy run of the paper's denoiser (7 layers, 64 channels) and the same end-to-end
+  # RPODM run on both devices.
   if "$nn_tests" --no-intro=true -tc="*cuda*,*on a device*" >"$out/nn_tests.log" 2>&1 &&
     grep -q "cuda training checks ran on the GPU" "$out/nn_tests.log"; then
     note "training gradients (cuda against cpu): pass"
@@ -192,20 +193,30 @@ if [ -n "$pack" ] || cmake --build build-gpu -j"$jobs" --target podm_autodiff_te
   for i in 0 1 2 3 4 5 6 7; do
     "$podm" degrade --synthetic scene --size 96x96 --seed "$i" -o "$out/train/img$i.png" >/dev/null
   done
-  for dev in cpu cuda; do
-    /usr/bin/time -f "%e" -o "$out/train.$dev.time" "$podm" train examples/denoise_ircnn.podm \
-      --data "$out/train" --init-from examples/weights/denoise_ircnn.safetensors --lr 1e-4 \
-      --sigma 15 --crop 48 --batch 16 --steps 60 --seed 1 --val-crop 64 \
-      --device "$dev" -o "$out/train.$dev.safetensors" >"$out/train.$dev.log" 2>&1 ||
-      { tail -20 "$out/train.$dev.log"; fail "podm train on $dev"; }
-  done
-  psnr() { grep -o "validation PSNR [0-9.]* dB" "$out/train.$1.log" | tail -1 | grep -o "[0-9.]*" | head -1; }
-  if [ -n "$(psnr cpu)" ] && [ -n "$(psnr cuda)" ] &&
-    awk -v a="$(psnr cpu)" -v b="$(psnr cuda)" 'BEGIN { d = a - b; exit !(d < 0.05 && d > -0.05) }'; then
-    note "podm train (fine-tuning, 60 steps, batch 16 x 48²): validation PSNR cpu $(psnr cpu) dB, cuda $(psnr cuda) dB; process cpu $(cat "$out/train.cpu.time") s, cuda $(cat "$out/train.cuda.time") s"
-  else
-    fail "podm train: cuda and cpu differ (validation PSNR cpu '$(psnr cpu)', cuda '$(psnr cuda)')"
-  fi
+  # Both devices, the same options: the last validation PSNR within 0.05 dB.
+  train_compare() { # name, what, podm train arguments...
+    local name="$1" what="$2"
+    shift 2
+    for dev in cpu cuda; do
+      /usr/bin/time -f "%e" -o "$out/$name.$dev.time" "$podm" train "$@" --device "$dev" \
+        -o "$out/$name.$dev.out" >"$out/$name.$dev.log" 2>&1 ||
+        { tail -20 "$out/$name.$dev.log"; fail "$name on $dev"; return; }
+    done
+    psnr() { grep -o "validation PSNR [0-9.]* dB" "$out/$name.$1.log" | tail -1 | grep -o "[0-9.]*" | head -1; }
+    if [ -n "$(psnr cpu)" ] && [ -n "$(psnr cuda)" ] &&
+      awk -v a="$(psnr cpu)" -v b="$(psnr cuda)" 'BEGIN { d = a - b; exit !(d < 0.05 && d > -0.05) }'; then
+      note "$name ($what): validation PSNR cpu $(psnr cpu) dB, cuda $(psnr cuda) dB; process cpu $(cat "$out/$name.cpu.time") s, cuda $(cat "$out/$name.cuda.time") s"
+    else
+      fail "$name: cuda and cpu differ (validation PSNR cpu '$(psnr cpu)', cuda '$(psnr cuda)')"
+    fi
+  }
+  train_compare train_greedy "fine-tuning the denoiser, 60 steps, batch 16 x 48²" \
+    examples/denoise_ircnn.podm --data "$out/train" --lr 1e-4 \
+    --init-from examples/weights/denoise_ircnn.safetensors --sigma 15 --crop 48 --batch 16 \
+    --steps 60 --seed 1 --val-crop 64
+  train_compare train_e2e "RPODM end to end, 20 steps, batch 2 x 48²" \
+    examples/deblur_rpodm.podm --mode e2e --data "$out/train" --sigma 2.55 --crop 48 --batch 2 \
+    --seed 3 --lr 1e-4 --val-crop 64 --steps 20
   for bench in gpu_stage gpu_nn gpu_fused; do
     if timeout 300 "$benches/podm_bench_$bench" >"$out/bench_$bench.log" 2>&1; then
       note "$(grep "podm_bench_$bench summary" "$out/bench_$bench.log" || echo "podm_bench_$bench: no summary line")"
