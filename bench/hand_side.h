@@ -77,15 +77,6 @@ inline void initPodmFft() {
   numerics::fftForward(in.data(), out.data(), 2, 2);
 }
 
-// "256,512,1024" -> {256, 512, 1024}.
-inline std::vector<int64_t> parseSizes(const std::string& list) {
-  std::vector<int64_t> sizes;
-  std::stringstream s(list);
-  for (std::string item; std::getline(s, item, ',');)
-    sizes.push_back(std::stoll(item));
-  return sizes;
-}
-
 // The model text compiled as `podm run` compiles a model file (sema, lowering for these input
 // shapes, the optimizing passes).
 inline ir::Graph compileModelText(const std::string& text,

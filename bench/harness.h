@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,15 @@ struct PairTiming {
   double candidateMs, baselineMs;
   double ratio() const { return candidateMs / baselineMs; }
 };
+
+// "256,512,1024" -> {256, 512, 1024} (the benchmarks' --sizes).
+inline std::vector<int64_t> parseSizes(const std::string& list) {
+  std::vector<int64_t> sizes;
+  std::stringstream s(list);
+  for (std::string item; std::getline(s, item, ',');)
+    sizes.push_back(std::stoll(item));
+  return sizes;
+}
 
 inline double nowMs() {
   using Clock = std::chrono::steady_clock;

@@ -22,12 +22,8 @@ using namespace podm;
 int main(int argc, char** argv) {
   std::vector<int64_t> sizes{128, 256, 512, 1024};
   for (int i = 1; i + 1 < argc; ++i)
-    if (std::string(argv[i]) == "--sizes") {
-      sizes.clear();
-      std::stringstream list(argv[i + 1]);
-      for (std::string item; std::getline(list, item, ',');)
-        sizes.push_back(std::stoll(item));
-    }
+    if (std::string(argv[i]) == "--sizes")
+      sizes = bench::parseSizes(argv[i + 1]);
   std::printf(
       "TV prox (tv_iso + box [0,1], 100 iterations max, tol 1e-5), %u cores: bands on every "
       "core (candidate) vs one band (baseline)\n",

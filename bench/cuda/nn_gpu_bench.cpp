@@ -128,10 +128,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--sizes" && i + 1 < argc) {
-      sizes.clear();
-      std::stringstream list(argv[++i]);
-      for (std::string item; std::getline(list, item, ',');)
-        sizes.push_back(std::stoll(item));
+      sizes = bench::parseSizes(argv[++i]);
     } else {
       std::fprintf(stderr, "usage: podm_bench_gpu_nn [--sizes 256,512,...]\n");
       return 2;
