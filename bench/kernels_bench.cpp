@@ -189,15 +189,6 @@ void crossoverSweep(int n) {
     }
 }
 
-std::vector<int> parseSizes(const std::string& text) {
-  std::vector<int> sizes;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ','))
-    sizes.push_back(std::stoi(item));
-  return sizes;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -205,9 +196,10 @@ int main(int argc, char** argv) {
   bool sweep = true;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--sizes" && i + 1 < argc)
-      sizes = parseSizes(argv[++i]);
-    else if (arg == "--no-sweep")
+    if (arg == "--sizes" && i + 1 < argc) {
+      const std::vector<int64_t> list = parseSizes(argv[++i]);
+      sizes.assign(list.begin(), list.end());
+    } else if (arg == "--no-sweep")
       sweep = false;
     else {
       std::fprintf(stderr, "usage: %s [--sizes 256,512,1024] [--no-sweep]\n", argv[0]);
