@@ -10,14 +10,11 @@
 #include <vector>
 
 namespace podm::cuda {
-namespace {
 
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess)
-    throw std::runtime_error(std::string("cuda: ") + what + ": " + cudaGetErrorString(e));
+void checkCuda(cudaError_t status, const char* what) {
+  if (status != cudaSuccess)
+    throw std::runtime_error(std::string("cuda: ") + what + ": " + cudaGetErrorString(status));
 }
-
-} // namespace
 
 DeviceBuffer::DeviceBuffer(Backend& backend, size_t bytes)
     : backend_(&backend), ptr_(backend.allocate(bytes)) {
@@ -64,7 +61,7 @@ LaunchArgs launchArgs(const CudaKernel& k, const KernelIO& io) {
 
 CudaBackend::CudaBackend() {
   registerCudaKernels(table_);
-  check(cudaSetDevice(0), "cudaSetDevice");
+  checkCuda(cudaSetDevice(0), "cudaSetDevice");
 }
 
 bool CudaBackend::available(std::string* why) {
@@ -129,7 +126,7 @@ void CudaBackend::execute(BackendProgram& program, size_t index, const KernelIO&
 
 DevicePtr CudaBackend::allocate(size_t bytes) {
   void* p = nullptr;
-  check(cudaMalloc(&p, bytes == 0 ? 256 : bytes), "cudaMalloc");
+  checkCuda(cudaMalloc(&p, bytes == 0 ? 256 : bytes), "cudaMalloc");
   return DevicePtr{p};
 }
 
@@ -138,19 +135,19 @@ void CudaBackend::deallocate(DevicePtr p) {
 }
 
 void CudaBackend::upload(DevicePtr dst, const void* src, size_t bytes) {
-  check(cudaMemcpy(dst.raw, src, bytes, cudaMemcpyHostToDevice), "upload");
+  checkCuda(cudaMemcpy(dst.raw, src, bytes, cudaMemcpyHostToDevice), "upload");
 }
 
 void CudaBackend::download(void* dst, DevicePtr src, size_t bytes) {
-  check(cudaMemcpy(dst, src.raw, bytes, cudaMemcpyDeviceToHost), "download");
+  checkCuda(cudaMemcpy(dst, src.raw, bytes, cudaMemcpyDeviceToHost), "download");
 }
 
 void CudaBackend::copy(DevicePtr dst, DevicePtr src, size_t bytes) {
-  check(cudaMemcpy(dst.raw, src.raw, bytes, cudaMemcpyDeviceToDevice), "copy");
+  checkCuda(cudaMemcpy(dst.raw, src.raw, bytes, cudaMemcpyDeviceToDevice), "copy");
 }
 
 void CudaBackend::synchronize() {
-  check(cudaDeviceSynchronize(), "synchronize");
+  checkCuda(cudaDeviceSynchronize(), "synchronize");
 }
 
 std::unique_ptr<NetworkTrainer> CudaBackend::makeNetworkTrainer(const std::vector<NetLayer>& layers,

@@ -2,6 +2,7 @@
 #include "runtime/cuda/cudnn_conv.h"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -10,11 +11,6 @@ namespace podm::cuda {
 void checkCudnn(cudnnStatus_t status, const char* what) {
   if (status != CUDNN_STATUS_SUCCESS)
     throw std::runtime_error(std::string("cudnn: ") + what + ": " + cudnnGetErrorString(status));
-}
-
-void checkCuda(cudaError_t e, const char* what) {
-  if (e != cudaSuccess)
-    throw std::runtime_error(std::string("cuda: ") + what + ": " + cudaGetErrorString(e));
 }
 
 void ConvObjects::destroy() {
@@ -43,10 +39,9 @@ namespace {
 // images) are passed over for the next fastest.
 constexpr size_t kMaxWorkspaceBytes = size_t(1) << 30;
 
-// The first usable entry of a perf list sorted fastest first (cuDNN's Find and Get_v7 calls);
-// `fallback` when there is none.
-template <class Perf, class Algo>
-Algo firstUsable(const Perf* perf, int found, bool deterministic, Algo fallback) {
+// The first usable entry of a perf list sorted fastest first (cuDNN's Find and Get_v7 calls).
+template <class Perf>
+std::optional<decltype(Perf::algo)> firstUsable(const Perf* perf, int found, bool deterministic) {
   for (int i = 0; i < found; ++i) {
     const Perf& p = perf[i];
     if (p.status == CUDNN_STATUS_SUCCESS && p.memory <= kMaxWorkspaceBytes &&
@@ -54,24 +49,22 @@ Algo firstUsable(const Perf* perf, int found, bool deterministic, Algo fallback)
         (!deterministic || p.determinism == CUDNN_DETERMINISTIC))
       return p.algo;
   }
-  return fallback;
+  return std::nullopt;
 }
 
-// The fastest algorithm cuDNN measures for this convolution; its heuristic when none was measured.
-cudnnConvolutionFwdAlgo_t chooseAlgorithm(cudnnHandle_t handle, const ConvObjects& c) {
-  cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+// The fastest usable algorithm cuDNN measures (`measure`), else the first usable one of its
+// heuristic (`guess`), else `fallback`. Both fill a perf list of Count entries: (Count, &found,
+// perf) -> status. `which` names the direction in errors.
+template <class Perf, int Count, class Measure, class Guess>
+decltype(Perf::algo) chooseAlgorithm(Measure measure, Guess guess, bool deterministic,
+                                     decltype(Perf::algo) fallback, const std::string& which) {
+  Perf perf[Count];
   int found = 0;
-  checkCudnn(cudnnFindConvolutionForwardAlgorithm(handle, c.src, c.filter, c.conv, c.dst,
-                                                  CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &found, perf),
-             "cudnnFindConvolutionForwardAlgorithm");
-  const auto measured = firstUsable(perf, found, false, CUDNN_CONVOLUTION_FWD_ALGO_COUNT);
-  if (measured != CUDNN_CONVOLUTION_FWD_ALGO_COUNT)
-    return measured;
-  checkCudnn(cudnnGetConvolutionForwardAlgorithm_v7(handle, c.src, c.filter, c.conv, c.dst,
-                                                    CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &found, perf),
-             "cudnnGetConvolutionForwardAlgorithm_v7");
-  // Implicit GEMM supports every geometry without workspace.
-  return firstUsable(perf, found, false, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM);
+  checkCudnn(measure(Count, &found, perf), ("measuring the " + which + " algorithms").c_str());
+  if (const auto best = firstUsable(perf, found, deterministic))
+    return *best;
+  checkCudnn(guess(Count, &found, perf), ("the " + which + " heuristic").c_str());
+  return firstUsable(perf, found, deterministic).value_or(fallback);
 }
 
 } // namespace
@@ -104,7 +97,17 @@ void configureConv(cudnnHandle_t handle, const NetStep& s, ConvObjects& c) {
   if (!(NetDims{n, ch, h, w} == s.dst))
     throw std::logic_error("cudnn: convolution of layer " + std::to_string(s.layer) + " gives " +
                            NetDims{n, ch, h, w}.str() + ", the plan expects " + s.dst.str());
-  c.algo = chooseAlgorithm(handle, c);
+  // Implicit GEMM supports every geometry without workspace.
+  c.algo = chooseAlgorithm<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT>(
+      [&](int n, int* found, cudnnConvolutionFwdAlgoPerf_t* perf) {
+        return cudnnFindConvolutionForwardAlgorithm(handle, c.src, c.filter, c.conv, c.dst, n,
+                                                    found, perf);
+      },
+      [&](int n, int* found, cudnnConvolutionFwdAlgoPerf_t* perf) {
+        return cudnnGetConvolutionForwardAlgorithm_v7(handle, c.src, c.filter, c.conv, c.dst, n,
+                                                      found, perf);
+      },
+      false, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, "forward");
   checkCudnn(cudnnSetConvolutionMathType(c.conv, CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
   checkCudnn(cudnnGetConvolutionForwardWorkspaceSize(handle, c.src, c.filter, c.conv, c.dst, c.algo,
                                                      &c.workspaceBytes),
@@ -112,35 +115,29 @@ void configureConv(cudnnHandle_t handle, const NetStep& s, ConvObjects& c) {
 }
 
 void configureConvBackward(cudnnHandle_t handle, ConvObjects& c) {
-  // Measured first; cuDNN's heuristic when measuring found nothing usable. Algorithm 1 of each
-  // is deterministic and supports every geometry.
-  int found = 0;
-  cudnnConvolutionBwdDataAlgoPerf_t data[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-  checkCudnn(cudnnFindConvolutionBackwardDataAlgorithm(handle, c.filter, c.dst, c.conv, c.src,
-                                                       CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
-                                                       &found, data),
-             "cudnnFindConvolutionBackwardDataAlgorithm");
-  c.dataAlgo = firstUsable(data, found, true, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
-  if (c.dataAlgo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT) {
-    checkCudnn(cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, c.filter, c.dst, c.conv, c.src,
-                                                           CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
-                                                           &found, data),
-               "cudnnGetConvolutionBackwardDataAlgorithm_v7");
-    c.dataAlgo = firstUsable(data, found, true, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1);
-  }
-  cudnnConvolutionBwdFilterAlgoPerf_t filter[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-  checkCudnn(cudnnFindConvolutionBackwardFilterAlgorithm(handle, c.src, c.dst, c.conv, c.filter,
-                                                         CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
-                                                         &found, filter),
-             "cudnnFindConvolutionBackwardFilterAlgorithm");
-  c.filterAlgo = firstUsable(filter, found, true, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
-  if (c.filterAlgo == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT) {
-    checkCudnn(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
-                   handle, c.src, c.dst, c.conv, c.filter, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
-                   &found, filter),
-               "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
-    c.filterAlgo = firstUsable(filter, found, true, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1);
-  }
+  // Algorithm 1 of each is deterministic and supports every geometry.
+  using DataPerf = cudnnConvolutionBwdDataAlgoPerf_t;
+  using FilterPerf = cudnnConvolutionBwdFilterAlgoPerf_t;
+  c.dataAlgo = chooseAlgorithm<DataPerf, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT>(
+      [&](int n, int* found, DataPerf* perf) {
+        return cudnnFindConvolutionBackwardDataAlgorithm(handle, c.filter, c.dst, c.conv, c.src, n,
+                                                         found, perf);
+      },
+      [&](int n, int* found, DataPerf* perf) {
+        return cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, c.filter, c.dst, c.conv, c.src,
+                                                           n, found, perf);
+      },
+      true, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, "backward-data");
+  c.filterAlgo = chooseAlgorithm<FilterPerf, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT>(
+      [&](int n, int* found, FilterPerf* perf) {
+        return cudnnFindConvolutionBackwardFilterAlgorithm(handle, c.src, c.dst, c.conv, c.filter,
+                                                           n, found, perf);
+      },
+      [&](int n, int* found, FilterPerf* perf) {
+        return cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, c.src, c.dst, c.conv, c.filter,
+                                                             n, found, perf);
+      },
+      true, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, "backward-filter");
   size_t dataBytes = 0, filterBytes = 0;
   checkCudnn(cudnnGetConvolutionBackwardDataWorkspaceSize(handle, c.filter, c.dst, c.conv, c.src,
                                                           c.dataAlgo, &dataBytes),

@@ -6,6 +6,7 @@
 // gradients every time on one GPU.
 #pragma once
 
+#include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/network_plan.h"
 
 #include <cstddef>
@@ -14,9 +15,8 @@
 
 namespace podm::cuda {
 
-// Throw std::runtime_error naming the call when a status is not success.
+// Throws std::runtime_error naming the call when a cuDNN status is not success.
 void checkCudnn(cudnnStatus_t status, const char* what);
-void checkCuda(cudaError_t e, const char* what);
 
 // The cuDNN objects of one convolution step, made on the first launch (builders also run where no
 // GPU is visible).

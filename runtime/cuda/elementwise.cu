@@ -2,6 +2,7 @@
 // schedules and monitors. One grid-stride kernel template per family; the launch tables at the
 // end map (function, operand classes) to an instantiation. The per-element math is the CPU
 // kernels' (runtime/elementwise_math.h).
+#include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/cuda_kernels.h"
 #include "runtime/cuda/grid.cuh"
 #include "runtime/elementwise_math.h"
@@ -176,9 +177,7 @@ constexpr Launch kFma[8] = {fmaLaunchImpl<false, false, false>, fmaLaunchImpl<fa
 } // namespace
 
 void checkLaunch(const char* what) {
-  cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess)
-    throw std::runtime_error(std::string("cuda: ") + what + ": " + cudaGetErrorString(e));
+  checkCuda(cudaGetLastError(), what);
 }
 
 Launch binaryLaunch(Binary f, Operand a, Operand b) {

@@ -17,7 +17,7 @@ namespace {
 // The encoded program on the device, the reductions' partials, and the launch's view of them;
 // with PODM_CUDA_FUSED=nvrtc also the program's compiled kernel.
 struct FusedProgramState final : NodeState {
-  DeviceBuffer code;
+  DeviceBuffer code; // the interpreter's program (empty for a compiled kernel)
   DeviceBuffer partials;
   fused::LaunchInfo info{};
   const void* kernel = nullptr; // compiled (fused_nvrtc.h), or null: the interpreter
@@ -54,23 +54,24 @@ CudaKernel buildFusedElementwise(const CudaBuildContext& c) {
   k.n = numel > 0 ? numel : 1; // a program of scalars runs once
   if (c.allocator) {
     auto state = std::make_unique<FusedProgramState>();
-    const size_t codeBytes = encoded->code.size() * sizeof(fused::Instruction);
-    state->code = DeviceBuffer(*c.allocator, codeBytes);
-    c.allocator->upload(state->code.ptr(), encoded->code.data(), codeBytes);
+    if (fused::compiledProgramsWanted()) {
+      state->kernel = fused::loadedKernel(fused::kernelSource(*encoded));
+      k.launch = compiledProgramLaunch;
+    } else { // the interpreter reads the program from the device
+      const size_t codeBytes = encoded->code.size() * sizeof(fused::Instruction);
+      state->code = DeviceBuffer(*c.allocator, codeBytes);
+      c.allocator->upload(state->code.ptr(), encoded->code.data(), codeBytes);
+      state->info.code = static_cast<const fused::Instruction*>(state->code.get());
+    }
     if (encoded->accumulators > 0)
       state->partials = DeviceBuffer(
           *c.allocator,
           static_cast<size_t>(fused::partialDoubles(encoded->accumulators)) * sizeof(double));
-    state->info.code = static_cast<const fused::Instruction*>(state->code.get());
     state->info.count = static_cast<int>(encoded->code.size());
     state->info.accumulators = encoded->accumulators;
     for (int a = 0; a < encoded->accumulators; ++a) {
       state->info.accumulatorOp[a] = encoded->accumulatorOp[a];
       state->info.accumulatorResult[a] = encoded->accumulatorResult[a];
-    }
-    if (fused::compiledProgramsWanted()) {
-      state->kernel = fused::loadedKernel(fused::kernelSource(*encoded));
-      k.launch = compiledProgramLaunch;
     }
     k.state = std::move(state);
   }

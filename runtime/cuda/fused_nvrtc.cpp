@@ -4,7 +4,7 @@
 // program and operand classes share one kernel.
 #include "runtime/cuda/fused_nvrtc.h"
 
-#include "runtime/cuda/cudnn_conv.h" // checkCuda
+#include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/fused_codegen.h"
 
 #include <cstdlib>

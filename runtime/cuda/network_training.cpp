@@ -153,7 +153,6 @@ public:
     } else {
       memory_.upload(DevicePtr{cur}, dOut.data(), dOut.bytes());
     }
-    checkCuda(cudaMemset(grads_.get(), 0, bytesOf(int64_t(total_))), "network gradients");
     const bool wantInput = dIn != nullptr;
     Steps steps{*this, s};
     cur = training::backwardPass(s.plan, steps, cur, other, wantInput);
@@ -169,6 +168,7 @@ public:
       }
       memory_.download(dIn->data(), DevicePtr{const_cast<float*>(result)}, dIn->bytes());
     }
+    // Every layer's spans were written by this backward (cuDNN's beta = 0), so nothing is cleared.
     memory_.download(staging_.data(), grads_.ptr(), bytesOf(int64_t(total_)));
     for (size_t l = 0; l < layers_.size(); ++l) {
       const float* dw = staging_.data() + weightAt_[l];

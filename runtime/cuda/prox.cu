@@ -9,6 +9,7 @@
 //  - tv_iso, tv_aniso (with the box): FGP on all planes at once, one kernel per phase of an
 //    iteration (primal, dual step with its reductions, the per-plane restart / stopping decision),
 //    each plane stopping on its own when the CPU's would.
+#include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/grid.cuh"
 #include "runtime/cuda/prox_launch.h"
 #include "runtime/prox_math.h"
@@ -418,11 +419,6 @@ __global__ void tvOutputKernel(const float* v, TvPlanes d, const float* gamma, D
   }
 }
 
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess)
-    throw std::runtime_error(std::string("cuda: ") + what + ": " + cudaGetErrorString(e));
-}
-
 void tvLaunchImpl(const LaunchArgs& x) {
   const auto& t = *static_cast<const TvProxParams*>(x.state);
   const TvPlanes d = tvPlanes(t);
@@ -455,9 +451,9 @@ void tvLaunchImpl(const LaunchArgs& x) {
     if ((k + 1) % kTvCheckEvery == 0 && k + 1 < t.maxIterations) {
       int active = 0;
       const char* node = reinterpret_cast<const char*>(t.nodeControl);
-      check(cudaMemcpy(&active, node + offsetof(TvNodeControl, active), sizeof active,
-                       cudaMemcpyDeviceToHost),
-            "tv prox stopping check");
+      checkCuda(cudaMemcpy(&active, node + offsetof(TvNodeControl, active), sizeof active,
+                           cudaMemcpyDeviceToHost),
+                "tv prox stopping check");
       if (active == 0)
         break;
     }
