@@ -112,17 +112,11 @@ int parseDegradeOptions(const std::vector<std::string>& args, DegradeOptions& o)
     return usageError(kVerb, "--mask-out needs --mask");
   for (const auto& [flag, path] : {std::pair<const char*, const std::string&>{"-o", o.output},
                                    {"--gt-out", o.gtOut},
-                                   {"--mask-out", o.maskOut}}) {
-    const io::FileFormat f = io::formatFromExtension(path);
-    if (path.empty() || f == io::FileFormat::Png || f == io::FileFormat::Tiff ||
-        f == io::FileFormat::Npy)
-      continue;
-    return usageError(kVerb, std::string(flag) + " " + path +
-                                 (f == io::FileFormat::Jpeg
-                                      ? ": JPEG output is not supported (it is lossy): use "
-                                      : ": the output must end in ") +
-                                 ".png, .tif, .tiff or .npy");
-  }
+                                   {"--mask-out", o.maskOut}})
+    if (!path.empty() && !checkOutput(kVerb, flag, path, OutputKind::Image))
+      return kUsageError;
+  if (!o.kernelOut.empty() && !checkOutput(kVerb, "--kernel-out", o.kernelOut, OutputKind::File))
+    return kUsageError;
   if (!numerics::parseBoundary(o.boundaryName))
     return usageError(kVerb, "--boundary must be periodic, symmetric or zero");
   if (!numerics::parseKernelOrientation(o.orientationName))

@@ -202,6 +202,10 @@ int parseEvalOptions(const std::vector<std::string>& given, EvalOptions& o) {
     return usageError(kVerb, "--mask-input names the input for --mask, which is not given");
   if (o.alignSubdivisions > 1 && o.align == 0)
     return usageError(kVerb, "--align-step refines the search of --align N, which is not given");
+  if ((!o.csv.empty() && !checkOutput(kVerb, "--csv", o.csv, OutputKind::File)) ||
+      (!o.markdown.empty() && !checkOutput(kVerb, "--markdown", o.markdown, OutputKind::File)) ||
+      (!o.saveDir.empty() && !checkOutput(kVerb, "--save", o.saveDir, OutputKind::Folder)))
+    return kUsageError;
   std::optional<numerics::Boundary> boundary = numerics::parseBoundary(o.boundary);
   if (!boundary)
     return usageError(kVerb, "--boundary must be periodic, symmetric or zero");

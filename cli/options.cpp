@@ -2,6 +2,8 @@
 #include "cli/options.h"
 
 #include "cli/verbs.h"
+#include "runtime/io/atomic_file.h"
+#include "runtime/io/image.h"
 #include "runtime/io/metrics.h"
 
 #include <cerrno>
@@ -166,6 +168,17 @@ bool parseAlignStep(const std::string& s, int& subdivisions) {
   if (n)
     subdivisions = *n;
   return n.has_value();
+}
+
+bool checkOutput(const std::string& verb, const std::string& flag, const std::string& path,
+                 OutputKind kind) {
+  const std::optional<std::string> problem =
+      kind == OutputKind::Image  ? io::imageOutputProblem(path)
+      : kind == OutputKind::File ? io::fileOutputProblem(path)
+                                 : io::folderOutputProblem(path);
+  if (problem)
+    std::cerr << "podm " << verb << ": error: " << flag << " " << *problem << "\n";
+  return !problem;
 }
 
 } // namespace podm::cli

@@ -33,4 +33,12 @@ bool parseDouble(const std::string& s, double& out);
 // that whole shifts stay on the search grid.
 bool parseAlignStep(const std::string& s, int& subdivisions);
 
+// An output a verb writes at its end, checked before the work (runtime/io/atomic_file.h): a typo
+// in -o must not cost a whole run. Prints `podm VERB: error: FLAG PATH: why` and returns false.
+// Image: writeImage's extensions too; Folder: created when missing, so its nearest existing
+// ancestor must take new files.
+enum class OutputKind { File, Image, Folder };
+bool checkOutput(const std::string& verb, const std::string& flag, const std::string& path,
+                 OutputKind kind);
+
 } // namespace podm::cli

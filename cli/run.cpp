@@ -248,6 +248,11 @@ int parseRunOptions(const std::vector<std::string>& given, RunOptions& o) {
     return usageError("run", "say where the result goes with -o OUT (.png, .tif or .npy)");
   if (o.alignSubdivisions > 1 && o.align == 0)
     return usageError("run", "--align-step refines the search of --align N, which is not given");
+  if (!checkOutput("run", "-o", o.out, OutputKind::Image) ||
+      (!o.trace.empty() && !checkOutput("run", "--trace", o.trace, OutputKind::File)) ||
+      (!o.stagesDir.empty() &&
+       !checkOutput("run", "--save-stages", o.stagesDir, OutputKind::Folder)))
+    return kUsageError;
   return -1;
 }
 

@@ -179,6 +179,8 @@ int parseArgs(const std::vector<std::string>& args, Args& a) {
     return usageError(kVerb, "--resume needs --checkpoint FILE");
   if (a.checkpointEvery && a.checkpoint.empty())
     return usageError(kVerb, "--checkpoint-every needs --checkpoint FILE");
+  if (!a.checkpoint.empty() && !checkOutput(kVerb, "--checkpoint", a.checkpoint, OutputKind::File))
+    return kUsageError;
   if (a.optimizer != "adam" && a.optimizer != "sgd")
     return usageError(kVerb, "--optimizer must be adam or sgd");
   if (a.schedule != "constant" && a.schedule != "cosine" && a.schedule != "step")
@@ -500,6 +502,8 @@ int runE2e(const Args& a, const std::vector<std::string>& given, double sigma255
       return usageError(kVerb, "the model's nets have " + std::to_string(files) +
                                    " weight files: -o must name a folder (they are written "
                                    "there under the paths the model gives)");
+    if (!checkOutput(kVerb, "-o", a.output, files > 1 ? OutputKind::Folder : OutputKind::File))
+      return kUsageError;
   } catch (const std::exception& e) {
     return dataError(e.what());
   }
@@ -716,6 +720,8 @@ int runTrain(const std::vector<std::string>& given) {
     return usageError(kVerb, "net " + net.name + " has " + std::to_string(files.size()) +
                                  " weight files: -o must name a folder (they are written there "
                                  "under the paths the model gives)");
+  if (!checkOutput(kVerb, "-o", a.output, oneFile ? OutputKind::File : OutputKind::Folder))
+    return kUsageError;
 
   // Data.
   std::vector<train::NamedImage> data, held;

@@ -35,19 +35,32 @@ struct TempGuard {
   }
 };
 
-} // namespace
-
-void writeFileAtomic(const std::string& path,
-                     const std::function<void(const std::string& tmpPath)>& produce) {
-  // mkstemp in the target's directory: a unique name on the same file system, so rename is atomic.
+// mkstemp next to the target: a unique name on the same file system, so rename is atomic. The
+// caller owns (and removes) the file; -1 with errno set when none can be created.
+int makeTemporaryBeside(const std::string& path, std::string& tmpPath) {
   std::string templ = path + ".tmp-XXXXXX";
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
   int fd = ::mkstemp(buf.data());
+  tmpPath = buf.data();
+  return fd;
+}
+
+bool isFolder(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+} // namespace
+
+void writeFileAtomic(const std::string& path,
+                     const std::function<void(const std::string& tmpPath)>& produce) {
+  std::string tmpPath;
+  int fd = makeTemporaryBeside(path, tmpPath);
   if (fd < 0)
     fail(path, "cannot create a temporary file in '" + directoryOf(path) + "'");
   ::close(fd);
-  TempGuard guard{buf.data()};
+  TempGuard guard{tmpPath};
   produce(guard.path);
 
   // Reopen to fsync: the producer may have used any API (stdio, libtiff) and closed its handle.
@@ -83,6 +96,43 @@ void writeFileAtomic(const std::string& path, std::string_view bytes) {
     if (!ok)
       fail(path, "write failed");
   });
+}
+
+std::optional<std::string> fileOutputProblem(const std::string& path) {
+  if (path.empty())
+    return "no file name";
+  if (path.back() == '/' || isFolder(path))
+    return path + ": is a folder, not a file";
+  const std::string folder = directoryOf(path);
+  struct stat st;
+  if (::stat(folder.c_str(), &st) != 0)
+    return path + ": the folder '" + folder + "' " +
+           (errno == ENOENT ? std::string("does not exist") : std::strerror(errno));
+  if (!S_ISDIR(st.st_mode))
+    return path + ": '" + folder + "' is not a folder";
+  std::string probe;
+  int fd = makeTemporaryBeside(path, probe);
+  if (fd < 0)
+    return path + ": cannot create a file in '" + folder + "': " + std::strerror(errno);
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return std::nullopt;
+}
+
+std::optional<std::string> folderOutputProblem(const std::string& path) {
+  if (path.empty())
+    return "no folder name";
+  // The nearest existing ancestor decides: create_directories makes the rest inside it.
+  std::string existing = path;
+  while (existing.size() > 1 && existing.back() == '/')
+    existing.pop_back();
+  while (existing != "/" && existing != "." && ::access(existing.c_str(), F_OK) != 0)
+    existing = directoryOf(existing);
+  if (!isFolder(existing))
+    return path + ": '" + existing + "' is not a folder";
+  if (::access(existing.c_str(), W_OK | X_OK) != 0)
+    return path + ": cannot create files in '" + existing + "': " + std::strerror(errno);
+  return std::nullopt;
 }
 
 } // namespace podm::io

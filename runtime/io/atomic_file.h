@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,5 +17,15 @@ void writeFileAtomic(const std::string& path,
                      const std::function<void(const std::string& tmpPath)>& produce);
 // The common case: the bytes are already in memory.
 void writeFileAtomic(const std::string& path, std::string_view bytes);
+
+// Why writeFileAtomic(path) would fail for the place rather than the content, or nullopt: `path`
+// names a folder, its folder is missing or not a folder, or no file can be created there (tried
+// the way writeFileAtomic does, with a temporary that is removed at once). A command checks its
+// outputs with this before hours of work, not after; the final write still reports what changed
+// in between.
+std::optional<std::string> fileOutputProblem(const std::string& path);
+// The same for a folder the command creates if missing (create_directories) and fills: nullopt
+// when it is a writable folder, or when its nearest existing ancestor is one.
+std::optional<std::string> folderOutputProblem(const std::string& path);
 
 } // namespace podm::io

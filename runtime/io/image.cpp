@@ -453,23 +453,45 @@ void writeNpy(const std::string& path, const Tensor& image) {
   writeFileAtomic(path, bytes);
 }
 
+namespace {
+
+// writeImage's refusal of an extension, or nullopt for one it writes.
+std::optional<std::string> extensionProblem(const std::string& path) {
+  switch (formatFromExtension(path)) {
+  case FileFormat::Png:
+  case FileFormat::Tiff:
+  case FileFormat::Npy:
+    return std::nullopt;
+  case FileFormat::Jpeg:
+    return path + ": JPEG output is not supported (it is lossy, so the result would carry the "
+                  "codec's artefacts): use .png, .tif, .tiff or .npy";
+  case FileFormat::Bmp:
+  case FileFormat::Unknown:
+    break;
+  }
+  return path + ": cannot choose an output format from the extension (use .png, .tif, .tiff or "
+                ".npy)";
+}
+
+} // namespace
+
 void writeImage(const std::string& path, const Tensor& image, int pngBitDepth) {
+  if (std::optional<std::string> problem = extensionProblem(path))
+    throw IoError(*problem);
   switch (formatFromExtension(path)) {
   case FileFormat::Png:
     return writePng(path, image, pngBitDepth);
   case FileFormat::Tiff:
     return writeTiff(path, image);
-  case FileFormat::Npy:
+  default:
     return writeNpy(path, image);
-  case FileFormat::Jpeg:
-    throw IoError(path + ": JPEG output is not supported (it is lossy, so the result would carry "
-                         "the codec's artefacts): use .png, .tif, .tiff or .npy");
-  case FileFormat::Bmp:
-  case FileFormat::Unknown:
-    break;
   }
-  throw IoError(path + ": cannot choose an output format from the extension (use .png, .tif, "
-                       ".tiff or .npy)");
+}
+
+std::optional<std::string> imageOutputProblem(const std::string& path) {
+  if (std::optional<std::string> problem = extensionProblem(path))
+    return problem;
+  return fileOutputProblem(path);
 }
 
 } // namespace podm::io

@@ -8,6 +8,7 @@
 #include "runtime/tensor.h"
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -72,6 +73,9 @@ void writeNpy(const std::string& path, const Tensor& image);
 // JPEG is read but never written: a restoration saved lossily would be scored on the codec's
 // artefacts, so .jpg/.jpeg outputs are refused with an IoError that says so.
 void writeImage(const std::string& path, const Tensor& image, int pngBitDepth = 8);
+// Why writeImage(path) would refuse `path` (its extension, then fileOutputProblem), or nullopt:
+// for checking an output before the work that produces it.
+std::optional<std::string> imageOutputProblem(const std::string& path);
 
 // The whole file, refusing files over kMaxFileBytes; throws IoError naming the file.
 std::string readFileBytes(const std::string& path);

@@ -84,6 +84,22 @@ TEST_CASE("podm eval scores every image as podm degrade + podm run --ref do, in 
   CHECK(e.out.find(md) != std::string::npos); // the same table on stdout
 }
 
+TEST_CASE("podm eval checks where the tables and restorations go before scoring anything") {
+  ScratchDir tmp("podm-eval");
+  writeGroundTruths(tmp.path() / "gt");
+  std::ofstream(tmp.file("plain")) << "x";
+  const std::string eval = "eval " + kDeblur + " --gt " + tmp.file("gt") + " --blur gaussian:5:1.2";
+  for (const auto& [flags, message] : std::vector<std::pair<std::string, std::string>>{
+           {" --csv " + tmp.file("no/r.csv"), "--csv " + tmp.file("no/r.csv") + ": the folder '"},
+           {" --markdown " + tmp.file("plain/r.md"), "'" + tmp.file("plain") + "' is not a folder"},
+           {" --save " + tmp.file("plain/saved"), "--save " + tmp.file("plain/saved") + ": '"}}) {
+    PodmResult e = runPodm(eval + flags);
+    CHECK_MESSAGE(e.status == 2, e.out);
+    CHECK_MESSAGE(e.out.find(message) != std::string::npos, e.out);
+    CHECK(e.out.find("PSNR") == std::string::npos); // nothing was scored
+  }
+}
+
 TEST_CASE("podm eval pairs every image with every kernel, and pre-degraded inputs by name") {
   ScratchDir tmp("podm-eval");
   fs::create_directories(tmp.path() / "gt");

@@ -197,6 +197,30 @@ TEST_CASE("inputs that do not fit what the model declares are refused before any
   CHECK(!std::filesystem::exists(tmp.file("x.png")));
 }
 
+TEST_CASE("the output paths are checked before the run, not after it") {
+  SrFixture f;
+  const std::string model = f.write(srModel("40", "mu = 1"));
+  std::ofstream(f.tmp.file("plain")) << "x";
+  auto refused = [&](const std::string& outputs, const std::string& message) {
+    PodmResult r = runPodm("run " + model + " --input o=" + f.tmp.file("o.png") + " " + outputs);
+    CHECK_MESSAGE(r.status == 2, r.out);
+    CHECK_MESSAGE(r.out.find(message) != std::string::npos, r.out);
+    CHECK(r.out.find("L(f)") == std::string::npos); // nothing was lowered, let alone run
+  };
+  refused("-o " + f.tmp.file("x.jpg"), "-o " + f.tmp.file("x.jpg") + ": JPEG output is not");
+  refused("-o " + f.tmp.file("x.bmp"), "cannot choose an output format from the extension");
+  refused("-o " + f.tmp.file("no/x.png"), "-o " + f.tmp.file("no/x.png") + ": the folder '" +
+                                              f.tmp.file("no") + "' does not exist");
+  refused("-o " + f.tmp.file("plain/x.png"), "'" + f.tmp.file("plain") + "' is not a folder");
+  refused("-o " + f.tmp.file("x.png") + " --trace " + f.tmp.file("no/t.csv"),
+          "--trace " + f.tmp.file("no/t.csv") + ": the folder");
+  refused("-o " + f.tmp.file("x.png") + " --save-stages " + f.tmp.file("plain/stages"),
+          "--save-stages " + f.tmp.file("plain/stages") + ": '" + f.tmp.file("plain") +
+              "' is not a folder");
+  CHECK(!std::filesystem::exists(f.tmp.file("x.png")));
+  CHECK(std::filesystem::file_size(f.tmp.file("plain")) == 1);
+}
+
 TEST_CASE("a missing weight file is located at the net declaration and suggests --weights-dir") {
   ScratchDir tmp("podm-weights-missing");
   io::writeImage(tmp.file("o.png"), io::syntheticImage("scene", 32, 32, 2));

@@ -330,6 +330,19 @@ TEST_CASE("podm train: usage errors exit 2, bad data and checkpoints exit 1 nami
   CHECK(help.status == 0);
   CHECK(help.out.find("--checkpoint-every") != std::string::npos);
 
+  // Where the weights and the checkpoint go is checked before training, not after it.
+  PodmResult nowhere = runPodm("train " + p.common("2") + " -o " + p.dir.file("no/w.safetensors"));
+  CHECK(nowhere.status == 2);
+  CHECK(nowhere.out.find("-o " + p.dir.file("no/w.safetensors") + ": the folder '" +
+                         p.dir.file("no") + "' does not exist") != std::string::npos);
+  CHECK(nowhere.out.find("wrote") == std::string::npos);
+  PodmResult badCheckpoint =
+      runPodm("train " + p.common("2") + " --checkpoint " + p.dir.file("no/c.ckpt") + out);
+  CHECK(badCheckpoint.status == 2);
+  CHECK(badCheckpoint.out.find("--checkpoint " + p.dir.file("no/c.ckpt") + ": the folder") !=
+        std::string::npos);
+  CHECK(!std::filesystem::exists(p.dir.file("w.safetensors")));
+
   PodmResult big = runPodm("train " + p.common("2") + " --crop 41" + out);
   CHECK(big.status == 1);
   CHECK(big.out.find("img0.png: image is 40x48, smaller than the crop 41x41") != std::string::npos);

@@ -49,6 +49,42 @@ TEST_CASE("writing into an unusable directory fails cleanly; the target is untou
   CHECK(dir.entryCount() == 2); // plain, target.png: no temporaries left
 }
 
+TEST_CASE("an output's place is checked before the work, leaving nothing behind") {
+  ScratchDir dir;
+  spit(dir.file("plain"), "x");
+  std::filesystem::create_directory(dir.file("sub"));
+  CHECK_FALSE(fileOutputProblem(dir.file("new.bin")));
+  CHECK_FALSE(fileOutputProblem(dir.file("plain"))); // replaced atomically, as writes do
+  CHECK(slurp(dir.file("plain")) == "x");
+  CHECK(fileOutputProblem(dir.file("missing/out.bin")).value() ==
+        dir.file("missing/out.bin") + ": the folder '" + dir.file("missing") + "' does not exist");
+  CHECK(fileOutputProblem(dir.file("plain/out.bin")).value() ==
+        dir.file("plain/out.bin") + ": '" + dir.file("plain") + "' is not a folder");
+  CHECK(fileOutputProblem(dir.file("sub")).value() ==
+        dir.file("sub") + ": is a folder, not a file");
+  CHECK(fileOutputProblem(dir.file("sub") + "/").has_value());
+
+  CHECK_FALSE(folderOutputProblem(dir.file("sub")));
+  CHECK_FALSE(folderOutputProblem(dir.file("new/deeper/still"))); // create_directories makes them
+  CHECK(folderOutputProblem(dir.file("plain/x")).value() ==
+        dir.file("plain/x") + ": '" + dir.file("plain") + "' is not a folder");
+  CHECK(folderOutputProblem(dir.file("plain")).has_value());
+  CHECK(folderOutputProblem(dir.file("plain") + "/").has_value());
+
+  CHECK_FALSE(imageOutputProblem(dir.file("a.PNG")));
+  CHECK_FALSE(imageOutputProblem(dir.file("a.tiff")));
+  CHECK_FALSE(imageOutputProblem(dir.file("a.npy")));
+  CHECK(imageOutputProblem(dir.file("a.jpg")).value().find("JPEG output is not supported") !=
+        std::string::npos);
+  CHECK(imageOutputProblem(dir.file("a.bmp")).value().find("cannot choose an output format") !=
+        std::string::npos);
+  CHECK(imageOutputProblem(dir.file("missing/a.png")).value().find("does not exist") !=
+        std::string::npos);
+  // The checks created nothing: no probe file, no folder.
+  CHECK(dir.entryCount() == 2);
+  CHECK(std::filesystem::is_empty(dir.file("sub")));
+}
+
 TEST_CASE("a write that runs out of space (file size limit) keeps the old file") {
   ScratchDir dir;
   Tensor small = testImage(1, 4, 4);

@@ -203,6 +203,11 @@ TEST_CASE("podm degrade: deterministic under a seed, exit codes 0/1/2") {
   CHECK(runPodm({"degrade", dir.file("clean.png"), "-o", dir.file("x.png"), "--blur", "box:3"}) ==
         2);
   CHECK(runPodm({"degrade", dir.file("clean.png"), "-o", dir.file("x.jpg")}) == 2);
+  // Every output's place is checked before the first is written: none of them appears.
+  CHECK(runPodm({"degrade", dir.file("clean.png"), "-o", dir.file("x.png"), "--blur",
+                 "gaussian:5:1", "--kernel-out", dir.file("none/k.txt")}) == 2);
+  CHECK(runPodm({"degrade", dir.file("clean.png"), "-o", dir.file("x.png"), "--bicubic", "2",
+                 "--gt-out", dir.file("clean.png/gt.png")}) == 2);
   CHECK(!std::filesystem::exists(dir.file("x.png")));
 }
 
