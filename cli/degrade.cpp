@@ -117,6 +117,15 @@ int parseDegradeOptions(const std::vector<std::string>& args, DegradeOptions& o)
       return kUsageError;
   if (!o.kernelOut.empty() && !checkOutput(kVerb, "--kernel-out", o.kernelOut, OutputKind::File))
     return kUsageError;
+  const std::vector<std::pair<std::string, std::string>> inputs{{"the input image", o.input},
+                                                                {"the --kernel file", o.kernelFile},
+                                                                {"the --mask file", o.maskSpec}};
+  for (const auto& [flag, path] : {std::pair<const char*, const std::string&>{"-o", o.output},
+                                   {"--gt-out", o.gtOut},
+                                   {"--mask-out", o.maskOut},
+                                   {"--kernel-out", o.kernelOut}})
+    if (!path.empty() && !checkNotAnInput(kVerb, flag, path, inputs))
+      return kUsageError;
   if (!numerics::parseBoundary(o.boundaryName))
     return usageError(kVerb, "--boundary must be periodic, symmetric or zero");
   if (!numerics::parseKernelOrientation(o.orientationName))

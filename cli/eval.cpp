@@ -63,6 +63,12 @@ struct EvalCase {
   const Tensor* kernel = nullptr;
 };
 
+// Where --save puts a case's restoration: DIR/IMAGE[_KERNEL].png.
+std::string savedPath(const EvalOptions& o, const EvalCase& c) {
+  const std::string name = c.gt.stem().string() + (c.kernelName.empty() ? "" : "_" + c.kernelName);
+  return (fs::path(o.saveDir) / (name + ".png")).string();
+}
+
 struct EvalRow {
   std::string image, kernel;
   double psnr = 0, ssim = 0, seconds = 0;
@@ -489,9 +495,8 @@ EvalRow evalCase(EvalContext& ctx, const EvalCase& c) {
                              " result");
   const io::AlignedQuality q = io::measureAligned(x, gtY, shave, o.align, o.alignSubdivisions);
   if (!o.saveDir.empty()) {
-    std::string name = c.gt.stem().string() + (c.kernelName.empty() ? "" : "_" + c.kernelName);
     const Tensor restored = split.color() ? io::mergeLuma(x, split) : x;
-    io::writeImage((fs::path(o.saveDir) / (name + ".png")).string(), restored);
+    io::writeImage(savedPath(o, c), restored);
   }
   EvalRow row{c.gt.filename().string(), c.kernelName, q.psnr, q.ssim, 0, r.stages,
               acceptedStages(r),        q.dy,         q.dx};
@@ -589,6 +594,12 @@ int runEval(const std::vector<std::string>& args) {
   std::vector<EvalCase> cases;
   if (int status = listCases(o, kernels, cases); status >= 0)
     return status;
+  // --save into the folder of the ground truths (or of --inputs) would replace them by name.
+  if (!o.saveDir.empty())
+    for (const EvalCase& c : cases)
+      if (!checkNotAnInput(kVerb, "--save", savedPath(o, c),
+                           {{"a ground truth", c.gt.string()}, {"an input", c.input.string()}}))
+        return kUsageError;
   if (!o.maskSpec.empty() && o.degradation.maskFraction == 0) {
     try {
       o.degradation.mask = io::readMask(o.maskSpec);

@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 namespace podm::cli {
@@ -179,6 +180,19 @@ bool checkOutput(const std::string& verb, const std::string& flag, const std::st
   if (problem)
     std::cerr << "podm " << verb << ": error: " << flag << " " << *problem << "\n";
   return !problem;
+}
+
+bool checkNotAnInput(const std::string& verb, const std::string& flag, const std::string& path,
+                     const std::vector<std::pair<std::string, std::string>>& inputs) {
+  for (const auto& [what, input] : inputs) {
+    std::error_code ec;
+    if (input.empty() || !std::filesystem::equivalent(path, input, ec))
+      continue; // a missing path (ec set) is no input's
+    std::cerr << "podm " << verb << ": error: " << flag << " " << path << " is " << what
+              << ": writing there would replace it; choose another name\n";
+    return false;
+  }
+  return true;
 }
 
 } // namespace podm::cli

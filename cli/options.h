@@ -40,5 +40,10 @@ bool parseAlignStep(const std::string& s, int& subdivisions);
 enum class OutputKind { File, Image, Folder };
 bool checkOutput(const std::string& verb, const std::string& flag, const std::string& path,
                  OutputKind kind);
+// Refuses an output that is one of the command's own input files or folders (the same file by
+// identity, not spelling: `./a.png` is `a.png`): the result written there would replace what the
+// user had. `inputs`: (what it is, e.g. "the file of --input o", path). Prints the error.
+bool checkNotAnInput(const std::string& verb, const std::string& flag, const std::string& path,
+                     const std::vector<std::pair<std::string, std::string>>& inputs);
 
 } // namespace podm::cli

@@ -253,6 +253,13 @@ int parseRunOptions(const std::vector<std::string>& given, RunOptions& o) {
       (!o.stagesDir.empty() &&
        !checkOutput("run", "--save-stages", o.stagesDir, OutputKind::Folder)))
     return kUsageError;
+  std::vector<std::pair<std::string, std::string>> inputs{{"the --ref image", o.refPath},
+                                                          {"the model file", o.file}};
+  for (const auto& [name, path] : o.inputs.files)
+    inputs.emplace_back("the file of --input " + name, path);
+  if (!checkNotAnInput("run", "-o", o.out, inputs) ||
+      (!o.trace.empty() && !checkNotAnInput("run", "--trace", o.trace, inputs)))
+    return kUsageError;
   return -1;
 }
 

@@ -27,6 +27,7 @@ std::string readGraphInput(const std::string& name, const std::string& path, Gra
     }
     in.shapes[name] = {t.shape().h, t.shape().w};
     in.tensors[name] = std::move(t);
+    in.files[name] = path;
     return "";
   } catch (const std::exception& e) {
     return e.what();

@@ -19,6 +19,7 @@ struct GraphInputs {
   std::map<std::string, lower::InputShape> shapes; // --shape and the shapes of --input files
   std::map<std::string, Tensor> tensors;           // --input name=FILE (1x1xHxW)
   std::map<std::string, double> scalars;           // --input name=NUMBER
+  std::map<std::string, std::string> files;        // --input name=FILE: the file, as given
   // RGB --input files are read as their luma Y (runtime/io/color.h); their chroma is kept here in
   // command-line order, so `podm run` can recombine the result with the first one's colour.
   std::vector<std::pair<std::string, io::LumaSplit>> color;

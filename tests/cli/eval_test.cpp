@@ -98,6 +98,14 @@ TEST_CASE("podm eval checks where the tables and restorations go before scoring 
     CHECK_MESSAGE(e.out.find(message) != std::string::npos, e.out);
     CHECK(e.out.find("PSNR") == std::string::npos); // nothing was scored
   }
+  // --save into the ground truths' folder would replace them (a.png restored is a.png).
+  const std::string before = readText(tmp.file("gt/a.png"));
+  PodmResult onto = runPodm(eval + " --save " + tmp.file("gt"));
+  CHECK(onto.status == 2);
+  CHECK_MESSAGE(onto.out.find("--save " + tmp.file("gt") + "/a.png is a ground truth") !=
+                    std::string::npos,
+                onto.out);
+  CHECK(readText(tmp.file("gt/a.png")) == before);
 }
 
 TEST_CASE("podm eval pairs every image with every kernel, and pre-degraded inputs by name") {

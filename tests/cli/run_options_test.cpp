@@ -18,6 +18,11 @@ using podm::test::ScratchDir;
 
 namespace {
 
+std::string slurpFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 // x2 super-resolution by proximal steps; the count, scale and step come from consts and settings
 // the tests replace.
 std::string srModel(const std::string& stages, const std::string& settings) {
@@ -219,6 +224,15 @@ TEST_CASE("the output paths are checked before the run, not after it") {
               "' is not a folder");
   CHECK(!std::filesystem::exists(f.tmp.file("x.png")));
   CHECK(std::filesystem::file_size(f.tmp.file("plain")) == 1);
+  // An output that is an input file (by identity, not spelling) would replace what the user had.
+  const std::string input = f.tmp.file("o.png"), before = slurpFile(input);
+  const std::string dotted = (f.tmp.path() / "." / "o.png").string();
+  refused("-o " + dotted,
+          "-o " + dotted + " is the file of --input o: writing there would replace");
+  refused("-o " + f.tmp.file("x.png") + " --ref " + f.tmp.file("gt.png") + " --trace " +
+              f.tmp.file("gt.png"),
+          "--trace " + f.tmp.file("gt.png") + " is the --ref image");
+  CHECK(slurpFile(input) == before);
 }
 
 TEST_CASE("a missing weight file is located at the net declaration and suggests --weights-dir") {

@@ -209,6 +209,11 @@ TEST_CASE("podm degrade: deterministic under a seed, exit codes 0/1/2") {
   CHECK(runPodm({"degrade", dir.file("clean.png"), "-o", dir.file("x.png"), "--bicubic", "2",
                  "--gt-out", dir.file("clean.png/gt.png")}) == 2);
   CHECK(!std::filesystem::exists(dir.file("x.png")));
+  // An output onto the input image would replace it.
+  const std::string before = slurp(dir.file("clean.png"));
+  CHECK(runPodm({"degrade", dir.file("clean.png"), "-o", dir.file("clean.png"), "--noise", "5"}) ==
+        2);
+  CHECK(slurp(dir.file("clean.png")) == before);
 }
 
 TEST_CASE("trace CSV parsing: header columns, empty cells, ragged rows") {
