@@ -648,6 +648,12 @@ int runEval(const std::vector<std::string>& args) {
   EvalContext ctx{o, *m, *roles, engine::nonImageInputs(*m->ast), *device, networks, baseDir, {}};
   size_t failed = 0;
   const std::vector<EvalRow> rows = scoreAll(ctx, cases, wisdom, failed);
+  if (rows.empty()) { // no table: a mean over no image would read as a score of 0 dB
+    std::cerr << "podm eval: error: none of the " << cases.size()
+              << " images could be scored (see above); no table"
+              << (o.csv.empty() && o.markdown.empty() ? "" : " and no file") << " written\n";
+    return kModelError;
+  }
   std::string table = markdownTable(rows, fs::path(o.model).filename().string());
   if (o.align)
     table += "\nScores after the best shift of each restoration within +-" +

@@ -163,6 +163,17 @@ TEST_CASE("podm eval: a bad image is named and skipped, an empty folder is an er
   CHECK(e.out.find("a.png: PSNR") != std::string::npos); // the others are still scored
   CHECK(readText(tmp.file("r.csv")).find("broken") == std::string::npos);
 
+  // Nothing scored: no table, whose mean of 0 images would read as 0 dB, and no files.
+  fs::create_directories(tmp.path() / "bad");
+  std::ofstream(tmp.file("bad/broken.png")) << "not a png";
+  PodmResult none = runPodm("eval " + kDeblur + " --gt " + tmp.file("bad") +
+                            " --blur gaussian:5:1 --csv " + tmp.file("none.csv"));
+  CHECK(none.status == 1);
+  CHECK(none.out.find("none of the 1 images could be scored (see above); no table and no file") !=
+        std::string::npos);
+  CHECK(none.out.find("mean") == std::string::npos);
+  CHECK(!fs::exists(tmp.file("none.csv")));
+
   fs::create_directories(tmp.path() / "empty");
   PodmResult empty =
       runPodm("eval " + kDeblur + " --gt " + tmp.file("empty") + " --blur gaussian:5:1");
