@@ -35,6 +35,18 @@ FloatArray floatArray(py::handle obj, const std::string& what) {
   }
   if (py::isinstance<py::str>(obj) || py::isinstance<py::bytes>(obj))
     throw py::type_error(what + ": expected an array of numbers, got a string");
+  // 8- and 16-bit unsigned arrays are images as an image library stores them (0..255, 0..65535);
+  // read as numbers they would run at 255 or 65535 times the [0, 1] scale every model, noise level
+  // and metric assumes, silently.
+  if (py::isinstance<py::array>(obj)) {
+    const py::dtype type = py::reinterpret_borrow<py::array>(obj).dtype();
+    if (type.kind() == 'u' && (type.itemsize() == 1 || type.itemsize() == 2)) {
+      const std::string max = type.itemsize() == 1 ? "255" : "65535";
+      throw py::type_error(what + ": a uint" + std::to_string(8 * type.itemsize()) + " array (0.." +
+                           max + "); podm takes images as floats in [0, 1]: pass " +
+                           "a.astype(np.float32) / " + max + " (podm.read_image scales files so)");
+    }
+  }
   py::array converted;
   try {
     converted = FloatArray::ensure(obj);
