@@ -35,16 +35,19 @@ FloatArray floatArray(py::handle obj, const std::string& what) {
   }
   if (py::isinstance<py::str>(obj) || py::isinstance<py::bytes>(obj))
     throw py::type_error(what + ": expected an array of numbers, got a string");
-  // 8- and 16-bit unsigned arrays are images as an image library stores them (0..255, 0..65535);
-  // read as numbers they would run at 255 or 65535 times the [0, 1] scale every model, noise level
-  // and metric assumes, silently.
+  // An 8- or 16-bit unsigned array with values above 1 is an image as an image library stores it
+  // (0..255, 0..65535); read as numbers it would run at 255 or 65535 times the [0, 1] scale every
+  // model, noise level and metric assumes, silently. 0/1 masks and kernels of that type are fine.
   if (py::isinstance<py::array>(obj)) {
-    const py::dtype type = py::reinterpret_borrow<py::array>(obj).dtype();
-    if (type.kind() == 'u' && (type.itemsize() == 1 || type.itemsize() == 2)) {
+    auto a = py::reinterpret_borrow<py::array>(obj);
+    const py::dtype type = a.dtype();
+    if (type.kind() == 'u' && (type.itemsize() == 1 || type.itemsize() == 2) && a.size() > 0 &&
+        a.attr("max")().cast<long long>() > 1) {
       const std::string max = type.itemsize() == 1 ? "255" : "65535";
-      throw py::type_error(what + ": a uint" + std::to_string(8 * type.itemsize()) + " array (0.." +
-                           max + "); podm takes images as floats in [0, 1]: pass " +
-                           "a.astype(np.float32) / " + max + " (podm.read_image scales files so)");
+      throw py::type_error(what + ": a uint" + std::to_string(8 * type.itemsize()) +
+                           " array with values up to " + max +
+                           "; podm takes images as floats in [0, 1]: pass a.astype(np.float32) / " +
+                           max + " (podm.read_image scales image files so)");
     }
   }
   py::array converted;

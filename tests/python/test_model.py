@@ -147,12 +147,14 @@ def test_bad_inputs_are_refused_by_name(blurred):
     with pytest.raises(TypeError, match="input 'o'"):
         m.run(o="image.png", k=k)
     # An image library's 8/16-bit array would run at 255x the [0, 1] scale: refused, with the fix.
-    with pytest.raises(TypeError, match=r"input 'o': a uint8 array.*/ 255"):
+    with pytest.raises(TypeError, match=r"input 'o': a uint8 array with values up to 255.*/ 255"):
         m.run(o=(o * 255).astype(np.uint8), k=k)
     with pytest.raises(TypeError, match=r"input 'o': a uint16 array.*/ 65535"):
         m.run(o=(o * 65535).astype(np.uint16), k=k)
     x, _ = m.run(o=(o * 255).astype(np.uint8).astype(np.float32) / 255, k=k)
     assert x.dtype == np.float32
+    # Values within [0, 1] (a 0/1 mask, a kernel) are numbers, whatever their type.
+    m.run(o=(o > 0.5).astype(np.uint8), k=k)
 
 
 def test_a_missing_weight_file_names_it_and_the_way_out(tmp_path, blurred):
