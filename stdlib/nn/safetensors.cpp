@@ -80,7 +80,9 @@ Header readHeader(std::ifstream& f, const std::string& path) {
   uint64_t fileSize = static_cast<uint64_t>(size);
   if (n > fileSize - 8)
     fail(path, "header length " + std::to_string(n) + " exceeds the file size " +
-                   std::to_string(fileSize));
+                   std::to_string(fileSize) +
+                   " (not a safetensors file? weights are read from .safetensors and Keras "
+                   ".hdf5/.h5 files)");
   if (n > kSafetensorsMaxHeader)
     fail(path, "header length " + std::to_string(n) + " exceeds the 100 MB limit");
   std::string text(n, '\0');
