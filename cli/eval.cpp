@@ -366,6 +366,13 @@ std::optional<InputRoles> inputRoles(const ast::Model& model, const EvalOptions&
   return roles;
 }
 
+// A failure that is the model's, not the image's (a weight file missing, its params unreadable):
+// every other image would fail the same way, so the evaluation stops at the first. what(): the
+// whole message as printed, lines ended.
+struct ModelFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // A graph lowered for one set of input shapes, with its executor and params: images of the same
 // size reuse them. A few shapes are kept (a dataset of mixed sizes would otherwise hold an arena
 // per image).
@@ -400,8 +407,12 @@ public:
     c.key = key;
     c.graph = engine::optimizeGraph(lowered->graph, nullptr);
     if (std::optional<std::string> missing = checkWeightFiles(c.graph, &m, baseDir))
-      throw std::runtime_error(*missing);
-    c.params = engine::paramValuesFromWeights(c.graph, baseDir);
+      throw ModelFailure(*missing);
+    try {
+      c.params = engine::paramValuesFromWeights(c.graph, baseDir);
+    } catch (const std::exception& e) {
+      throw ModelFailure("podm eval: error: " + std::string(e.what()) + "\n");
+    }
     c.executor = std::make_unique<Executor>(c.graph, device.primary(), device.fallback(),
                                             ExecutorOptions{.network = &networks});
     entries_.push_front(std::move(c));
@@ -572,6 +583,11 @@ std::vector<EvalRow> scoreAll(EvalContext& ctx, const std::vector<EvalCase>& cas
       std::printf(", %.2f s\n", row.seconds);
       std::fflush(stdout);
       rows.push_back(std::move(row));
+    } catch (const ModelFailure& e) {
+      std::cerr << e.what() << "podm eval: stopped at " << counter
+                << ": this is the model's error, every image would meet it\n";
+      failed = cases.size() - rows.size();
+      break;
     } catch (const std::exception& e) {
       std::cerr << "podm eval: error: " << counter << ": " << e.what() << "; skipped\n";
       ++failed;

@@ -108,6 +108,21 @@ TEST_CASE("podm eval checks where the tables and restorations go before scoring 
   CHECK(readText(tmp.file("gt/a.png")) == before);
 }
 
+TEST_CASE("podm eval stops at the first image when the error is the model's (a weight file)") {
+  ScratchDir tmp("podm-eval");
+  writeGroundTruths(tmp.path() / "gt");
+  fs::create_directories(tmp.path() / "no-weights");
+  PodmResult e =
+      runPodm("eval " + std::string(PODM_SOURCE_DIR) + "/examples/deblur_rpodm.podm --gt " +
+              tmp.file("gt") + " --blur gaussian:5:1 --weights-dir " + tmp.file("no-weights"));
+  CHECK(e.status == 1);
+  const std::string said = "weight file 'weights/deblur_rpodm.safetensors' is not found";
+  REQUIRE_MESSAGE(e.out.find(said) != std::string::npos, e.out);
+  CHECK(e.out.find(said, e.out.find(said) + 1) == std::string::npos); // once, not per image
+  CHECK(e.out.find("stopped at [1/2] a.png: this is the model's error") != std::string::npos);
+  CHECK(e.out.find("none of the 2 images could be scored") != std::string::npos);
+}
+
 TEST_CASE("podm eval pairs every image with every kernel, and pre-degraded inputs by name") {
   ScratchDir tmp("podm-eval");
   fs::create_directories(tmp.path() / "gt");
