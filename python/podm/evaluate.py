@@ -27,7 +27,10 @@ def _ground_truths(gt):
         if not files:
             raise ValueError("gt %s: holds no image (PNG, TIFF, BMP, JPEG or .npy)" % folder)
         return files
-    return [pathlib.Path(p) for p in gt]
+    files = [pathlib.Path(p) for p in gt]
+    if not files:
+        raise ValueError("gt: no image given (a folder or a list of files)")
+    return files
 
 
 def _kernel_list(blur, kernels, kernel_as):

@@ -57,3 +57,5 @@ def test_eval_errors(tmp_path, gt_folder):
     (tmp_path / "bad" / "x.png").write_bytes(b"junk")
     with pytest.raises(ValueError, match="x.png"):
         podm.eval(model, tmp_path / "bad", blur="gaussian:9:1.6")
+    with pytest.raises(ValueError, match="no image given"):
+        podm.eval(model, [], blur="gaussian:9:1.6")
