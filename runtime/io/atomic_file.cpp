@@ -102,7 +102,7 @@ std::optional<std::string> fileOutputProblem(const std::string& path) {
   if (path.empty())
     return "no file name";
   if (path.back() == '/' || isFolder(path))
-    return path + ": is a folder, not a file";
+    return path + ": names a folder, not a file";
   const std::string folder = directoryOf(path);
   struct stat st;
   if (::stat(folder.c_str(), &st) != 0)

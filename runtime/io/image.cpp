@@ -478,14 +478,12 @@ std::optional<std::string> extensionProblem(const std::string& path) {
 void writeImage(const std::string& path, const Tensor& image, int pngBitDepth) {
   if (std::optional<std::string> problem = extensionProblem(path))
     throw IoError(*problem);
-  switch (formatFromExtension(path)) {
-  case FileFormat::Png:
+  const FileFormat format = formatFromExtension(path);
+  if (format == FileFormat::Png)
     return writePng(path, image, pngBitDepth);
-  case FileFormat::Tiff:
+  if (format == FileFormat::Tiff)
     return writeTiff(path, image);
-  default:
-    return writeNpy(path, image);
-  }
+  writeNpy(path, image); // the one format extensionProblem leaves
 }
 
 std::optional<std::string> imageOutputProblem(const std::string& path) {

@@ -61,7 +61,7 @@ TEST_CASE("an output's place is checked before the work, leaving nothing behind"
   CHECK(fileOutputProblem(dir.file("plain/out.bin")).value() ==
         dir.file("plain/out.bin") + ": '" + dir.file("plain") + "' is not a folder");
   CHECK(fileOutputProblem(dir.file("sub")).value() ==
-        dir.file("sub") + ": is a folder, not a file");
+        dir.file("sub") + ": names a folder, not a file");
   CHECK(fileOutputProblem(dir.file("sub") + "/").has_value());
 
   CHECK_FALSE(folderOutputProblem(dir.file("sub")));
